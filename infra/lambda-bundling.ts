@@ -1,0 +1,24 @@
+// The one definition of how the function is bundled. The CDK construct (infra) and the local
+// stack and benchmark (local/build.ts) both derive their esbuild settings from this object, so
+// what runs on one machine is what ships.
+import { fileURLToPath } from 'node:url';
+
+export const LAMBDA_ENTRY = fileURLToPath(new URL('../lambda/handler.ts', import.meta.url));
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export const LAMBDA_BUNDLING = {
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  minify: true,
+  sourcemap: true,
+  // Prefer the ES module builds (the AWS SDK's dist-es): they tree-shake to a smaller bundle.
+  mainFields: ['module', 'main'],
+  // Bundle everything, the AWS SDK too: the runtime's own SDK copy is unpinned and loads slower.
+  externalModules: [] as string[],
+  // A few CommonJS dependencies call require() for Node built-ins; ESM output needs one.
+  banner: "import{createRequire as __lts_cr}from'node:module';const require=__lts_cr(import.meta.url);",
+  outfileName: 'index.mjs',
+  /** The tenants file travels inside the asset, beside the bundle, under this name. */
+  tenantsFileName: 'tenants.json',
+} as const;

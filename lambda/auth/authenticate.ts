@@ -1,0 +1,139 @@
+// Bearer token → verified identity and tenant. Signature against the issuer's JWKS (cached for
+// the life of the execution environment, refetched on an unknown kid), iss, aud or Cognito's
+// client_id, exp/nbf with a small grace. Only RS*/ES*/EdDSA verify: alg none and HS* are refused
+// by aws-jwt-verify itself. The tenant comes from verified claims only.
+import { CognitoJwtVerifier } from 'aws-jwt-verify/cognito-verifier';
+import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
+import {
+  CognitoJwtInvalidClientIdError,
+  CognitoJwtInvalidTokenUseError,
+  FetchError,
+  JwtExpiredError,
+  JwtInvalidAudienceError,
+  JwtInvalidIssuerError,
+  JwtInvalidSignatureAlgorithmError,
+  JwtInvalidSignatureError,
+  JwtNotBeforeError,
+  JwtWithoutValidKidError,
+  KidNotFoundInJwksError,
+  WaitPeriodNotYetEndedJwkError,
+} from 'aws-jwt-verify/error';
+import type { Fetcher } from 'aws-jwt-verify/https';
+import type { Tenant } from '../config/tenant-schema.ts';
+import { ServiceFailure } from '../domain/failure.ts';
+import { identityFromClaims, type VerifiedIdentity } from '../domain/identity.ts';
+import { cognitoUserPoolId, resolveTenant } from '../domain/resolve-tenant.ts';
+
+export interface Authenticated {
+  readonly tenant: Tenant;
+  readonly identity: VerifiedIdentity;
+}
+
+export type Authenticator = (authorizationHeader: string | undefined) => Promise<Authenticated>;
+
+type AnyVerifier = { verify(token: string): Promise<Record<string, unknown>> };
+
+export function createAuthenticator(opts: {
+  tenants: Iterable<Tenant>;
+  fetcher: Fetcher;
+  graceSeconds: number;
+}): Authenticator {
+  const jwksCache = new SimpleJwksCache({ fetcher: opts.fetcher });
+  const byIssuer = new Map<string, Tenant[]>();
+  for (const tenant of opts.tenants) byIssuer.set(tenant.auth.issuer, [...(byIssuer.get(tenant.auth.issuer) ?? []), tenant]);
+
+  const verifiers = new Map<string, AnyVerifier>();
+  for (const [issuer, tenants] of byIssuer) verifiers.set(issuer, verifierFor(issuer, tenants, jwksCache, opts.graceSeconds));
+
+  return async (authorizationHeader) => {
+    const token = bearerToken(authorizationHeader);
+    const issuer = unverifiedIssuer(token);
+    const verifier = issuer === undefined ? undefined : verifiers.get(issuer);
+    if (!issuer || !verifier) throw invalidToken('The token was not issued by a trusted identity provider.');
+    let claims: Record<string, unknown>;
+    try {
+      claims = await verifier.verify(token);
+    } catch (error) {
+      throw verificationFailure(error);
+    }
+    const tenant = resolveTenant(claims, byIssuer.get(issuer) ?? []);
+    return { tenant, identity: identityFromClaims(claims) };
+  };
+}
+
+function verifierFor(issuer: string, tenants: Tenant[], jwksCache: SimpleJwksCache, graceSeconds: number): AnyVerifier {
+  const audience = [...new Set(tenants.flatMap((t) => t.auth.audience))];
+  const jwksUri = tenants.find((t) => t.auth.jwks_uri)?.auth.jwks_uri;
+  const userPoolId = cognitoUserPoolId(issuer);
+  if (userPoolId) {
+    const tokenUses = new Set(tenants.map((t) => t.auth.token_use));
+    return CognitoJwtVerifier.create(
+      {
+        userPoolId,
+        clientId: audience,
+        // Tenants of one pool may differ; resolveTenant then checks each tenant's own token_use.
+        tokenUse: tokenUses.size === 1 ? [...tokenUses][0]! : null,
+        graceSeconds,
+        ...(jwksUri ? { jwksUri } : {}),
+      },
+      { jwksCache },
+    ) as unknown as AnyVerifier;
+  }
+  return JwtVerifier.create(
+    { issuer, audience, graceSeconds, jwksUri: jwksUri ?? `${issuer.replace(/\/$/, '')}/.well-known/jwks.json` },
+    { jwksCache },
+  ) as unknown as AnyVerifier;
+}
+
+function bearerToken(header: string | undefined): string {
+  const match = header === undefined ? null : /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(header);
+  if (!match) {
+    throw new ServiceFailure(header === undefined ? 'missing_token' : 'invalid_token',
+      header === undefined ? 'A bearer token is required.' : 'The Authorization header must be "Bearer <token>".');
+  }
+  return match[1]!;
+}
+
+function unverifiedIssuer(token: string): string | undefined {
+  try {
+    const iss = decomposeUnverifiedJwt(token).payload.iss;
+    return typeof iss === 'string' ? iss : undefined;
+  } catch {
+    throw invalidToken('The token is not a well-formed JWT.');
+  }
+}
+
+function invalidToken(detail: string): ServiceFailure {
+  return new ServiceFailure('invalid_token', detail);
+}
+
+// The caller learns that the token was refused and, for the common cases, why; never the token.
+// aws-jwt-verify's errors all carry the name "Error" (and minifying renames classes), so they are
+// told apart by class and logged by the label written here.
+const REFUSAL_DETAILS: ReadonlyArray<readonly [abstract new (...args: never[]) => Error, string, string]> = [
+  [JwtExpiredError, 'JwtExpiredError', 'The token has expired.'],
+  [JwtNotBeforeError, 'JwtNotBeforeError', 'The token is not valid yet.'],
+  [JwtInvalidAudienceError, 'JwtInvalidAudienceError', 'The token was not issued for this service.'],
+  [CognitoJwtInvalidClientIdError, 'CognitoJwtInvalidClientIdError', 'The token was not issued for this service.'],
+  [CognitoJwtInvalidTokenUseError, 'CognitoJwtInvalidTokenUseError', 'The token is not of the expected kind (id or access).'],
+  [JwtInvalidIssuerError, 'JwtInvalidIssuerError', 'The token was not issued by a trusted identity provider.'],
+  [JwtInvalidSignatureAlgorithmError, 'JwtInvalidSignatureAlgorithmError', 'The token is signed with an algorithm this service does not accept.'],
+  [JwtInvalidSignatureError, 'JwtInvalidSignatureError', 'The token signature is invalid.'],
+  [KidNotFoundInJwksError, 'KidNotFoundInJwksError', 'The token is signed by an unknown key.'],
+  [WaitPeriodNotYetEndedJwkError, 'WaitPeriodNotYetEndedJwkError', 'The token is signed by an unknown key.'],
+  [JwtWithoutValidKidError, 'JwtWithoutValidKidError', 'The token does not name its signing key.'],
+];
+
+function verificationFailure(error: unknown): ServiceFailure {
+  if (error instanceof FetchError) {
+    return new ServiceFailure('upstream_unavailable', "The identity provider's signing keys are unavailable; try again shortly.", {
+      cause: { name: 'JwksFetchError' },
+    });
+  }
+  const known = REFUSAL_DETAILS.find(([type]) => error instanceof type);
+  return new ServiceFailure('invalid_token', known?.[2] ?? 'The token could not be verified.', {
+    cause: { name: known?.[1] ?? 'JwtVerificationError' },
+  });
+}

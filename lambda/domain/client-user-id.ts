@@ -1,0 +1,30 @@
+// Plaid's user.client_user_id: stable for a user, opaque, never PII (Plaid shows it in its
+// Dashboard logs). The default is an HMAC over tenant id and subject, so the same person gets
+// unrelated ids in two tenants and nobody without the key can link an id back to a subject.
+import { createHmac } from 'node:crypto';
+import { ServiceFailure } from './failure.ts';
+
+export type ClientUserIdStrategy = 'hmac-sha256' | 'subject';
+
+export const MIN_KEY_LENGTH = 32;
+const PII_SHAPE = /@|^\+?\d[\d\s().-]{6,}$/;
+
+export function deriveClientUserId(input: {
+  strategy: ClientUserIdStrategy;
+  tenantId: string;
+  subject: string;
+  key: string;
+}): string {
+  if (input.strategy === 'subject') {
+    // A subject that looks like an email address or a phone number must not reach Plaid.
+    if (PII_SHAPE.test(input.subject)) {
+      throw new ServiceFailure('misconfigured', "The tenant's client_user_id strategy cannot be used with this identity provider.");
+    }
+    return input.subject;
+  }
+  if (input.key.length < MIN_KEY_LENGTH) {
+    throw new Error(`client_user_id key must be at least ${MIN_KEY_LENGTH} characters`);
+  }
+  // Tenant ids cannot contain ':', so "tenant:subject" is unambiguous.
+  return createHmac('sha256', input.key).update(`${input.tenantId}:${input.subject}`).digest('base64url');
+}

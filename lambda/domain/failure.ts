@@ -1,0 +1,46 @@
+// What can go wrong on the request path, in the domain's words. The HTTP adapter maps each
+// kind to a status (http/problem.ts); the domain never speaks HTTP.
+
+export type FailureKind =
+  | 'missing_token'
+  | 'invalid_token'
+  | 'unknown_tenant'
+  | 'origin_not_allowed'
+  | 'invalid_request'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'method_not_allowed'
+  | 'not_found'
+  | 'upstream_rejected'
+  | 'upstream_rate_limited'
+  | 'upstream_unavailable'
+  | 'upstream_timeout'
+  | 'secrets_unavailable'
+  | 'misconfigured'
+  | 'internal';
+
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+export class ServiceFailure extends Error {
+  readonly kind: FailureKind;
+  /** Safe to show the caller: never carries a secret, a token or an upstream body. */
+  readonly detail: string;
+  readonly errors?: readonly FieldError[];
+  readonly retryAfterSeconds?: number;
+
+  constructor(
+    kind: FailureKind,
+    detail: string,
+    extra: { errors?: readonly FieldError[]; retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
+    super(detail, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.name = 'ServiceFailure';
+    this.kind = kind;
+    this.detail = detail;
+    this.errors = extra.errors;
+    this.retryAfterSeconds = extra.retryAfterSeconds;
+  }
+}

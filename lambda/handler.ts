@@ -1,0 +1,71 @@
+// Composition root of the Lambda function. Everything here runs once per execution environment
+// (cold start): settings and the tenants file are validated and fail fast, clients and caches
+// are built and then reused by every warm request.
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { createAuthenticator } from './auth/authenticate.ts';
+import { createJwksFetcher } from './auth/jwks-fetcher.ts';
+import { readTenantsFile, tenantsById } from './config/load-tenants.ts';
+import { readSettings } from './config/settings.ts';
+import { ServiceFailure } from './domain/failure.ts';
+import { createLinkTokenApi, type HttpResponse } from './http/link-token-api.ts';
+import { createLogger } from './log/logger.ts';
+import { createPlaidClient } from './plaid/plaid-client.ts';
+import { createSecretCache } from './secrets/secret-cache.ts';
+import { createSecretsManagerReader } from './secrets/secrets-manager.ts';
+
+const settings = readSettings(process.env, new URL('./tenants.json', import.meta.url));
+const logger = createLogger({ level: settings.LOG_LEVEL, base: { service: 'link-token' } });
+const tenantsFile = readTenantsFile(settings.TENANTS_FILE);
+const tenants = tenantsById(tenantsFile);
+
+const secrets = createSecretCache({
+  fetch: createSecretsManagerReader({
+    requestTimeoutMs: settings.SECRETS_TIMEOUT_MS,
+    connectionTimeoutMs: settings.SECRETS_TIMEOUT_MS,
+    maxAttempts: settings.SECRETS_MAX_ATTEMPTS,
+  }),
+  ttlMs: settings.SECRET_TTL_SECONDS * 1000,
+  staleIfErrorMs: settings.SECRET_STALE_IF_ERROR_SECONDS * 1000,
+  onStaleServed: (secretId, error) =>
+    logger.warn('secrets.stale_served', { secret_id: secretId, error_name: (error as Error)?.name }),
+});
+
+const api = createLinkTokenApi({
+  tenants: tenants.values(),
+  authenticate: createAuthenticator({
+    tenants: tenants.values(),
+    fetcher: createJwksFetcher({ timeoutMs: settings.JWKS_TIMEOUT_MS }),
+    graceSeconds: settings.TOKEN_GRACE_SECONDS,
+  }),
+  deps: {
+    secrets,
+    plaid: createPlaidClient(),
+    clientUserIdKeySecretId: tenantsFile.client_user_id_key_secret_id,
+    plaidBaseUrlOverride: settings.PLAID_BASE_URL,
+    budgetMs: settings.REQUEST_BUDGET_MS,
+    rateLimitRetryAfterSeconds: settings.RATE_LIMIT_RETRY_AFTER_SECONDS,
+    now: Date.now,
+  },
+  logger,
+});
+logger.info('function.initialised', { tenants: tenants.size, plaid_base_url_override: settings.PLAID_BASE_URL !== undefined });
+
+// API Gateway's request id is what the caller sees in its logs and our access logs: use it.
+const correlationId = (event: APIGatewayProxyEventV2 | undefined, context: Context) =>
+  event?.requestContext?.requestId ?? context.awsRequestId;
+
+export const handler = middy<APIGatewayProxyEventV2, HttpResponse, Error, Context>({
+  // Leaves time to answer 504 with a problem body before Lambda would cut the invocation off.
+  timeoutEarlyInMillis: 250,
+})
+  .use({
+    onError: (request) => {
+      const error =
+        request.error?.name === 'TimeoutError'
+          ? new ServiceFailure('upstream_timeout', 'Creating the link token took too long.')
+          : request.error;
+      request.response = api.failure(error, request.event, correlationId(request.event, request.context));
+    },
+  })
+  .handler((event, context) => api(event, correlationId(event, context)));

@@ -1,0 +1,178 @@
+// The thin HTTP adapter: an API Gateway HTTP API (payload 2.0) event in, a response out.
+// Route → CORS → authenticate → tenant origin → body → use case. It owns statuses, headers and
+// problem+json; the use case knows nothing of any of them.
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { Tenant } from '../config/tenant-schema.ts';
+import type { Authenticator } from '../auth/authenticate.ts';
+import { parseClientChoices } from '../domain/client-choices.ts';
+import { ServiceFailure } from '../domain/failure.ts';
+import type { CreateLinkTokenDeps, LinkTokenResult } from '../domain/create-link-token.ts';
+import { createLinkToken } from '../domain/create-link-token.ts';
+import type { Logger } from '../log/logger.ts';
+import { PROBLEM_TYPES, problemBody } from './problem.ts';
+
+export const ROUTE_PATH = '/link-token';
+export const MAX_BODY_BYTES = 16 * 1024;
+const CORS_MAX_AGE_SECONDS = 600;
+
+export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
+
+export interface LinkTokenApi {
+  (event: APIGatewayProxyEventV2, requestId: string): Promise<HttpResponse>;
+  /** Answers a failure the adapter did not see coming (middy's early timeout among them). */
+  failure(error: unknown, event: APIGatewayProxyEventV2 | undefined, requestId: string): HttpResponse;
+}
+
+export function createLinkTokenApi(opts: {
+  tenants: Iterable<Tenant>;
+  authenticate: Authenticator;
+  deps: Omit<CreateLinkTokenDeps, 'logger'>;
+  logger: Logger;
+}): LinkTokenApi {
+  const tenants = [...opts.tenants];
+  // Before the token is verified the tenant is unknown: CORS preflight and early errors are
+  // answered for the union of all tenants' origins, and the tenant's own list is enforced after.
+  const anyTenantOrigins = new Set(tenants.flatMap((t) => t.allowed_origins));
+
+  const respond = (
+    event: APIGatewayProxyEventV2 | undefined,
+    requestId: string,
+    allowedOrigins: ReadonlySet<string>,
+    outcome: { result: LinkTokenResult } | { error: unknown },
+  ): HttpResponse => {
+    const origin = event ? header(event, 'origin') : undefined;
+    const headers: Record<string, string> = {
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'x-correlation-id': requestId,
+      vary: 'Origin',
+    };
+    if (origin && allowedOrigins.has(origin)) {
+      headers['access-control-allow-origin'] = origin;
+      headers['access-control-expose-headers'] = 'X-Correlation-Id, Retry-After, WWW-Authenticate';
+    }
+    if ('result' in outcome) {
+      headers['content-type'] = 'application/json';
+      return { statusCode: 200, headers, body: JSON.stringify(outcome.result) };
+    }
+    const failure =
+      outcome.error instanceof ServiceFailure ? outcome.error : new ServiceFailure('internal', 'An unexpected error occurred.');
+    const problem = problemBody(failure.kind, failure.detail, requestId, failure.errors);
+    headers['content-type'] = 'application/problem+json';
+    if (failure.kind === 'missing_token') headers['www-authenticate'] = 'Bearer realm="link-token"';
+    if (failure.kind === 'invalid_token') {
+      headers['www-authenticate'] = `Bearer realm="link-token", error="invalid_token", error_description="${failure.detail.replace(/"/g, "'")}"`;
+    }
+    if (failure.kind === 'method_not_allowed') headers.allow = 'POST, OPTIONS';
+    if (failure.retryAfterSeconds !== undefined) headers['retry-after'] = String(failure.retryAfterSeconds);
+    return { statusCode: problem.status, headers, body: JSON.stringify(problem) };
+  };
+
+  const logFailure = (logger: Logger, error: unknown) => {
+    if (error instanceof ServiceFailure) {
+      const status = PROBLEM_TYPES[error.kind].status;
+      const fields = { kind: error.kind, status, cause: causeName(error.cause), fields: error.errors?.map((e) => e.field) };
+      if (status >= 500) logger.error('request.failed', fields);
+      else logger.info('request.rejected', fields);
+    } else {
+      logger.error('request.failed', { kind: 'internal', status: 500, error_name: (error as Error)?.name ?? typeof error });
+    }
+  };
+
+  const api = async (event: APIGatewayProxyEventV2, requestId: string): Promise<HttpResponse> => {
+    const method = event.requestContext.http.method.toUpperCase();
+    const path = routePath(event);
+    const logger = opts.logger.child({ correlation_id: requestId, method, path });
+    let allowed: ReadonlySet<string> = anyTenantOrigins;
+    try {
+      if (path !== ROUTE_PATH) throw new ServiceFailure('not_found', `No route ${path}; the endpoint is POST ${ROUTE_PATH}.`);
+      if (method === 'OPTIONS') return preflight(event, requestId, anyTenantOrigins, logger);
+      if (method !== 'POST') throw new ServiceFailure('method_not_allowed', `Use POST ${ROUTE_PATH}.`);
+
+      const { tenant, identity } = await opts.authenticate(header(event, 'authorization'));
+      allowed = new Set(tenant.allowed_origins);
+      const origin = header(event, 'origin');
+      // Browsers always send Origin on a cross-origin POST; native apps send none.
+      if (origin !== undefined && !allowed.has(origin)) {
+        throw new ServiceFailure('origin_not_allowed', 'This origin may not request link tokens for this tenant.');
+      }
+      const choices = parseClientChoices(readJsonBody(event));
+      const result = await createLinkToken({ tenant, identity, choices }, { ...opts.deps, logger: logger.child({ tenant: tenant.id }) });
+      logger.info('request.succeeded', { tenant: tenant.id, profile: choices.profile, platform: choices.platform, status: 200 });
+      return respond(event, requestId, allowed, { result });
+    } catch (error) {
+      logFailure(logger, error);
+      return respond(event, requestId, allowed, { error });
+    }
+  };
+
+  const preflight = (event: APIGatewayProxyEventV2, requestId: string, origins: ReadonlySet<string>, logger: Logger): HttpResponse => {
+    const origin = header(event, 'origin');
+    const requestedMethod = header(event, 'access-control-request-method');
+    if (origin === undefined || requestedMethod === undefined) {
+      return { statusCode: 204, headers: { allow: 'POST, OPTIONS', 'cache-control': 'no-store', 'x-correlation-id': requestId } };
+    }
+    if (!origins.has(origin) || requestedMethod.toUpperCase() !== 'POST') {
+      throw new ServiceFailure('origin_not_allowed', 'This origin may not call this endpoint.');
+    }
+    logger.debug('request.preflight', { status: 204 });
+    return {
+      statusCode: 204,
+      headers: {
+        'access-control-allow-origin': origin,
+        'access-control-allow-methods': 'POST, OPTIONS',
+        'access-control-allow-headers': 'Authorization, Content-Type',
+        'access-control-max-age': String(CORS_MAX_AGE_SECONDS),
+        'cache-control': 'no-store',
+        vary: 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers',
+        'x-correlation-id': requestId,
+      },
+    };
+  };
+
+  api.failure = (error: unknown, event: APIGatewayProxyEventV2 | undefined, requestId: string) => {
+    logFailure(opts.logger.child({ correlation_id: requestId }), error);
+    return respond(event, requestId, anyTenantOrigins, { error });
+  };
+  return api;
+}
+
+function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  // API Gateway HTTP APIs lowercase header names; a local caller might not.
+  const headers = event.headers ?? {};
+  const value = headers[name] ?? Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function routePath(event: APIGatewayProxyEventV2): string {
+  const stage = event.requestContext.stage;
+  let path = event.rawPath || '/';
+  if (stage && stage !== '$default' && path.startsWith(`/${stage}/`)) path = path.slice(stage.length + 1);
+  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+
+function readJsonBody(event: APIGatewayProxyEventV2): unknown {
+  const contentType = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (contentType !== 'application/json' && !contentType?.match(/^application\/[\w.+-]+\+json$/)) {
+    throw new ServiceFailure('unsupported_media_type', 'Send the request body as application/json.');
+  }
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > MAX_BODY_BYTES) {
+    throw new ServiceFailure('payload_too_large', `The request body must be at most ${MAX_BODY_BYTES} bytes.`);
+  }
+  const text = bytes.toString('utf8');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ServiceFailure('invalid_request', 'The request body is not valid JSON.', {
+      errors: [{ field: '(body)', message: 'must be valid JSON' }],
+    });
+  }
+}
+
+function causeName(cause: unknown): string | undefined {
+  if (cause && typeof cause === 'object' && 'name' in cause && typeof cause.name === 'string') return cause.name;
+  return undefined;
+}

@@ -1,0 +1,185 @@
+// The upstream call to Plaid: one POST /link/token/create over a keep-alive connection, inside a
+// total time budget, with at most one retry (network error, 429 or 5xx) when the budget allows.
+// It returns a typed outcome; mapping outcomes to the service's failures is the use case's job.
+import http from 'node:http';
+import https from 'node:https';
+import { PLAID_API_VERSION } from '../config/plaid-vocabulary.ts';
+import { isLoopbackHost } from '../config/url-rules.ts';
+
+export interface PlaidCredentials {
+  readonly client_id: string;
+  readonly secret: string;
+}
+
+export interface LinkTokenCreated {
+  readonly link_token: string;
+  readonly expiration: string;
+  readonly request_id?: string;
+  readonly hosted_link_url?: string;
+}
+
+/** What Plaid said, reduced to what may be logged and acted on: never the full error body. */
+export interface PlaidErrorSummary {
+  readonly status: number;
+  readonly error_type?: string;
+  readonly error_code?: string;
+  readonly request_id?: string;
+}
+
+export type PlaidOutcome =
+  | { readonly ok: true; readonly value: LinkTokenCreated; readonly attempts: number }
+  | { readonly ok: false; readonly kind: 'plaid_error'; readonly error: PlaidErrorSummary; readonly attempts: number }
+  | { readonly ok: false; readonly kind: 'network'; readonly code: string; readonly attempts: number }
+  | { readonly ok: false; readonly kind: 'timeout'; readonly attempts: number }
+  | { readonly ok: false; readonly kind: 'malformed'; readonly status: number; readonly attempts: number };
+
+export interface PlaidClient {
+  createLinkToken(request: {
+    baseUrl: string;
+    credentials: PlaidCredentials;
+    body: unknown;
+    /** Absolute time (ms since epoch) by which the whole call, retries included, must end. */
+    deadline: number;
+  }): Promise<PlaidOutcome>;
+}
+
+export interface PlaidClientOptions {
+  /** A retry starts only if at least this much of the budget is left. */
+  minRetryBudgetMs?: number;
+  /** Jitter before the retry: uniformly drawn from [0, maxJitterMs). */
+  maxJitterMs?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+// One agent per scheme for the life of the execution environment: warm requests reuse the TLS
+// connection to Plaid instead of paying a handshake each time.
+const agents = {
+  'https:': new https.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 64, scheduling: 'lifo' }),
+  'http:': new http.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 64, scheduling: 'lifo' }),
+};
+
+export function createPlaidClient(opts: PlaidClientOptions = {}): PlaidClient {
+  const now = opts.now ?? Date.now;
+  const random = opts.random ?? Math.random;
+  const minRetryBudgetMs = opts.minRetryBudgetMs ?? 1000;
+  const maxJitterMs = opts.maxJitterMs ?? 250;
+
+  return {
+    async createLinkToken({ baseUrl, credentials, body, deadline }) {
+      const url = new URL('/link/token/create', baseUrl);
+      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+        throw new Error('Plaid base URL must be https (http only for loopback hosts)');
+      }
+      const payload = JSON.stringify(body);
+      let attempts = 0;
+      for (;;) {
+        attempts += 1;
+        const remaining = deadline - now();
+        if (remaining <= 0) return { ok: false, kind: 'timeout', attempts };
+        const result = await postJson(url, credentials, payload, remaining);
+        const outcome = toOutcome(result, attempts);
+        if (attempts >= 2 || !isRetryable(outcome)) return outcome;
+        const jitter = Math.floor(random() * maxJitterMs);
+        if (deadline - now() - jitter < minRetryBudgetMs) return outcome;
+        await new Promise((resolve) => setTimeout(resolve, jitter));
+      }
+    },
+  };
+}
+
+function isRetryable(outcome: PlaidOutcome): boolean {
+  if (outcome.ok) return false;
+  if (outcome.kind === 'network') return true;
+  if (outcome.kind === 'plaid_error') return outcome.error.status === 429 || outcome.error.status >= 500;
+  if (outcome.kind === 'malformed') return outcome.status >= 500;
+  return false;
+}
+
+type RawResult =
+  | { kind: 'response'; status: number; body: string }
+  | { kind: 'network'; code: string }
+  | { kind: 'timeout' };
+
+function postJson(url: URL, credentials: PlaidCredentials, payload: string, timeoutMs: number): Promise<RawResult> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (result: RawResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const transport = url.protocol === 'https:' ? https : http;
+    const req = transport.request(
+      url,
+      {
+        method: 'POST',
+        agent: agents[url.protocol as 'https:' | 'http:'],
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+          accept: 'application/json',
+          'plaid-version': PLAID_API_VERSION,
+          'plaid-client-id': credentials.client_id,
+          'plaid-secret': credentials.secret,
+          'user-agent': 'link-token-service/1',
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_RESPONSE_BYTES) {
+            req.destroy();
+            finish({ kind: 'network', code: 'RESPONSE_TOO_LARGE' });
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => finish({ kind: 'response', status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (err: NodeJS.ErrnoException) => finish({ kind: 'network', code: err.code ?? 'RESPONSE_ERROR' }));
+      },
+    );
+    const timer = setTimeout(() => {
+      finish({ kind: 'timeout' });
+      req.destroy();
+    }, timeoutMs);
+    req.on('error', (err: NodeJS.ErrnoException) => finish({ kind: 'network', code: err.code ?? 'REQUEST_ERROR' }));
+    req.end(payload);
+  });
+}
+
+function toOutcome(result: RawResult, attempts: number): PlaidOutcome {
+  if (result.kind === 'network') return { ok: false, kind: 'network', code: result.code, attempts };
+  if (result.kind === 'timeout') return { ok: false, kind: 'timeout', attempts };
+  let json: Record<string, unknown> | undefined;
+  try {
+    const parsed: unknown = JSON.parse(result.body);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
+  } catch {
+    json = undefined;
+  }
+  const str = (key: string) => (typeof json?.[key] === 'string' ? (json[key] as string) : undefined);
+  if (result.status === 200) {
+    const link_token = str('link_token');
+    const expiration = str('expiration');
+    if (!link_token || !expiration) return { ok: false, kind: 'malformed', status: result.status, attempts };
+    const hosted_link_url = str('hosted_link_url');
+    return {
+      ok: true,
+      attempts,
+      value: { link_token, expiration, request_id: str('request_id'), ...(hosted_link_url ? { hosted_link_url } : {}) },
+    };
+  }
+  if (!json) return { ok: false, kind: 'malformed', status: result.status, attempts };
+  return {
+    ok: false,
+    kind: 'plaid_error',
+    attempts,
+    error: { status: result.status, error_type: str('error_type'), error_code: str('error_code'), request_id: str('request_id') },
+  };
+}
