@@ -1,0 +1,133 @@
+// `npm start`: the production handler, bundled as the deploy bundles it, behind a local API
+// Gateway, with loopback stand-ins for everything it talks to unless told otherwise:
+//   PORT / HOST                      where the API and demo page listen (3000 / 127.0.0.1)
+//   TENANTS_FILE                     a tenants file in the deploy's format (default: a demo tenant)
+//   PLAID_BASE_URL                   Plaid to call (default: the Plaid stand-in; with
+//   PLAID_CLIENT_ID + PLAID_SECRET   real sandbox keys: https://sandbox.plaid.com)
+//   AWS_ENDPOINT_URL_SECRETS_MANAGER Secrets Manager to read (default: the stand-in), AWS_REGION
+//   OIDC_PORT                        port of the local OIDC issuer that mints dev tokens (random)
+// Every other setting of the function (REQUEST_BUDGET_MS, LOG_LEVEL, ...) passes through.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PROJECT_ROOT } from '../infra/lambda-bundling.ts';
+import { buildLambdaBundle } from './build.ts';
+import { DEMO_AUDIENCE, DEMO_KEY_SECRET_ID, DEMO_PLAID_SECRET_ID, demoTenantsFile } from './demo-tenants.ts';
+import { startLocalApiServer, type LambdaHandler } from './server.ts';
+import { startOidcIssuer, type OidcIssuer } from './standins/oidc-issuer.ts';
+import { DEFAULT_PLAID_CREDENTIALS, startPlaidStandIn } from './standins/plaid.ts';
+import { startSecretsManagerStandIn } from './standins/secrets-manager.ts';
+
+// Only for the local stand-in: a fixed key keeps dev client_user_ids stable across restarts.
+const LOCAL_CLIENT_USER_ID_KEY = 'local-development-only-client-user-id-key-0123456789';
+
+export interface LocalStack {
+  readonly apiUrl: string;
+  readonly tenantsFile: string;
+  readonly issuer: OidcIssuer;
+  close(): Promise<void>;
+}
+
+export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Promise<LocalStack> {
+  const closers: Array<() => Promise<void>> = [];
+  const workDir = join(PROJECT_ROOT, 'dist', 'local');
+  mkdirSync(workDir, { recursive: true });
+
+  // Dev tokens are minted through the local server's /dev/token (same origin as the demo page).
+  const issuer = await startOidcIssuer({ port: Number(env.OIDC_PORT ?? 0) });
+  closers.push(() => issuer.close());
+
+  let handler: LambdaHandler | undefined;
+  const server = await startLocalApiServer({
+    handler: (event, context) => handler!(event, context),
+    port: Number(env.PORT ?? 3000),
+    host: env.HOST ?? '127.0.0.1',
+    functionTimeoutMs: Number(env.LOCAL_FUNCTION_TIMEOUT_MS ?? 12_000),
+    staticDir: fileURLToPath(new URL('./demo/', import.meta.url)),
+    devToken: async (body) => devSignIn(issuer, body),
+  });
+  closers.push(() => server.close());
+
+  const realPlaidKeys = env.PLAID_CLIENT_ID && env.PLAID_SECRET ? { client_id: env.PLAID_CLIENT_ID, secret: env.PLAID_SECRET } : undefined;
+  let plaidBaseUrl = env.PLAID_BASE_URL ?? (realPlaidKeys ? 'https://sandbox.plaid.com' : undefined);
+  if (!plaidBaseUrl) {
+    const plaid = await startPlaidStandIn({});
+    closers.push(() => plaid.close());
+    plaidBaseUrl = plaid.url;
+  }
+
+  let tenantsFile = env.TENANTS_FILE;
+  if (!tenantsFile) {
+    tenantsFile = join(workDir, 'tenants.json');
+    const origins = [`http://localhost:${server.port}`, `http://127.0.0.1:${server.port}`];
+    const demo = demoTenantsFile({ issuer: issuer.issuer, origins, withOAuthRedirect: !realPlaidKeys });
+    writeFileSync(tenantsFile, `${JSON.stringify(demo, null, 2)}\n`);
+  }
+
+  let secretsEndpoint = env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? env.AWS_ENDPOINT_URL;
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const childEnv: Record<string, string> = {};
+  if (!secretsEndpoint) {
+    const [clientId, secret] = Object.entries(DEFAULT_PLAID_CREDENTIALS)[0]!;
+    const secrets = await startSecretsManagerStandIn({
+      region,
+      secrets: {
+        [DEMO_PLAID_SECRET_ID]: JSON.stringify(realPlaidKeys ?? { client_id: clientId, secret }),
+        [DEMO_KEY_SECRET_ID]: LOCAL_CLIENT_USER_ID_KEY,
+      },
+    });
+    closers.push(() => secrets.close());
+    secretsEndpoint = secrets.url;
+    // The stand-in checks that requests are signed, not by whom: any credentials do.
+    if (!env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE) Object.assign(childEnv, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+  }
+
+  // The bundled handler reads its settings at import (cold start), as in Lambda.
+  Object.assign(process.env, childEnv, {
+    TENANTS_FILE: tenantsFile,
+    PLAID_BASE_URL: plaidBaseUrl,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsEndpoint,
+    AWS_REGION: region,
+  });
+  const bundle = await buildLambdaBundle({ outdir: join(workDir, 'lambda') });
+  try {
+    handler = (await import(`${pathToFileURL(bundle.handlerFile).href}?t=${Date.now()}`)).handler as LambdaHandler;
+  } catch (error) {
+    await Promise.all(closers.reverse().map((close) => close()));
+    throw error;
+  }
+
+  return {
+    apiUrl: server.url,
+    tenantsFile,
+    issuer,
+    close: async () => {
+      for (const close of closers.reverse()) await close();
+    },
+  };
+}
+
+function devSignIn(issuer: OidcIssuer, body: unknown): { access_token: string; token_type: 'Bearer'; expires_in: number } {
+  const input = (body && typeof body === 'object' ? body : {}) as { sub?: unknown; email?: unknown };
+  const sub = typeof input.sub === 'string' && input.sub ? input.sub : 'dev-user-1';
+  const email = typeof input.email === 'string' && input.email ? input.email : 'dev.user@example.com';
+  const expiresIn = 3600;
+  const token = issuer.mint({ sub, aud: DEMO_AUDIENCE, email, email_verified: true }, { expiresInSeconds: expiresIn });
+  return { access_token: token, token_type: 'Bearer', expires_in: expiresIn };
+}
+
+if (import.meta.main) {
+  try {
+    const stack = await startLocalStack();
+    process.stdout.write(
+      `${JSON.stringify({ event: 'local.ready', api: stack.apiUrl, demo: `${stack.apiUrl.replace('127.0.0.1', 'localhost')}/`, issuer: stack.issuer.issuer, tenants_file: stack.tenantsFile })}\n`,
+    );
+    const stop = () => void stack.close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  } catch (error) {
+    // Config errors name tenant, profile and field; print them as they are and fail.
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
