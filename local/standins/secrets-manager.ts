@@ -1,0 +1,321 @@
+/**
+ * Stand-in for AWS Secrets Manager speaking the awsJson1_1 protocol that
+ * @aws-sdk/client-secrets-manager uses: POST / with X-Amz-Target: secretsmanager.<Op>,
+ * JSON bodies, errors as {"__type", "Message"} plus the x-amzn-ErrorType header.
+ * Signatures are checked for shape only: like LocalStack, any access key is accepted.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BodyTooLargeError, isPlainObject, listen, parseJson, randomAlnum, readBody, sendJson } from './http-util.ts';
+
+export const SECRETS_MANAGER_OPERATIONS = ['GetSecretValue', 'CreateSecret', 'PutSecretValue', 'DescribeSecret'] as const;
+export type SecretsManagerOperation = (typeof SECRETS_MANAGER_OPERATIONS)[number];
+export type SecretsManagerFault = 'internal' | 'throttle' | 'hang';
+
+export interface SecretsManagerStandInOptions {
+  port?: number;
+  host?: string;
+  /** Region used in ARNs (default us-east-1). */
+  region?: string;
+  /** Seed secrets: name -> SecretString. */
+  secrets?: Record<string, string>;
+}
+
+export interface SecretRef {
+  ARN: string;
+  Name: string;
+  VersionId: string;
+}
+
+export interface SecretsManagerStandIn {
+  url: string;
+  region: string;
+  /** Requests per operation that passed the signature check (faulted ones included). */
+  calls: Record<SecretsManagerOperation, number>;
+  /** Creates the secret, or stores a new AWSCURRENT version of it (rotation). Not counted in `calls`. */
+  putSecret(id: string, value: string): SecretRef;
+  resetCalls(): void;
+  /** The next n operation requests fail with `mode` (queued after any already scheduled faults). */
+  failNext(n: number, mode: SecretsManagerFault): void;
+  /** Delay every answer by ms (0 turns it off). */
+  setLatency(ms: number): void;
+  close(): Promise<void>;
+}
+
+const ACCOUNT_ID = '000000000000';
+const SERVICE = 'secretsmanager';
+const MAX_BODY = 256 * 1024;
+const NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+
+interface Version {
+  id: string;
+  value: string;
+  stages: string[];
+  created: number;
+}
+
+interface Secret {
+  name: string;
+  arn: string;
+  description?: string;
+  created: number;
+  lastChanged: number;
+  lastAccessed?: number;
+  versions: Version[];
+}
+
+class AwsError extends Error {
+  type: string;
+  status: number;
+  constructor(type: string, message: string, status = 400) {
+    super(message);
+    this.type = type;
+    this.status = status;
+  }
+}
+
+const notFound = (message = "Secrets Manager can't find the specified secret.") =>
+  new AwsError('ResourceNotFoundException', message);
+
+const nowSeconds = () => Date.now() / 1000;
+
+export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOptions = {}): Promise<SecretsManagerStandIn> {
+  const region = opts.region ?? 'us-east-1';
+  const secrets = new Map<string, Secret>();
+  const faults: SecretsManagerFault[] = [];
+  let latencyMs = 0;
+  const calls = Object.fromEntries(SECRETS_MANAGER_OPERATIONS.map((op) => [op, 0])) as Record<SecretsManagerOperation, number>;
+
+  function lookup(id: unknown): Secret {
+    if (typeof id !== 'string' || id === '') throw validation('secretId');
+    const byName = secrets.get(id);
+    if (byName) return byName;
+    for (const s of secrets.values()) {
+      // Partial ARNs (without the random suffix) are accepted by the real service too.
+      if (s.arn === id || s.arn.slice(0, -7) === id) return s;
+    }
+    throw notFound();
+  }
+
+  function create(name: string, description?: string): Secret {
+    if (!NAME_PATTERN.test(name)) {
+      throw new AwsError('InvalidParameterException', 'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!');
+    }
+    if (secrets.has(name)) {
+      throw new AwsError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+    }
+    const t = nowSeconds();
+    const secret: Secret = {
+      name,
+      arn: `arn:aws:secretsmanager:${region}:${ACCOUNT_ID}:secret:${name}-${randomAlnum(6)}`,
+      created: t,
+      lastChanged: t,
+      versions: [],
+    };
+    if (description !== undefined) secret.description = description;
+    secrets.set(name, secret);
+    return secret;
+  }
+
+  function addVersion(secret: Secret, value: string, versionId: string = randomUUID(), stages = ['AWSCURRENT']): Version {
+    const existing = secret.versions.find((v) => v.id === versionId);
+    if (existing) {
+      // A retried request with the same ClientRequestToken is idempotent; a different value is not.
+      if (existing.value === value) return existing;
+      throw new AwsError('ResourceExistsException', `You can't modify an existing version, you can only create a new version.`);
+    }
+    for (const stage of stages) {
+      for (const v of secret.versions) {
+        if (!v.stages.includes(stage)) continue;
+        v.stages = v.stages.filter((s) => s !== stage);
+        if (stage === 'AWSCURRENT') {
+          for (const other of secret.versions) other.stages = other.stages.filter((s) => s !== 'AWSPREVIOUS');
+          v.stages.push('AWSPREVIOUS');
+        }
+      }
+    }
+    const version: Version = { id: versionId, value, stages: [...stages], created: nowSeconds() };
+    secret.versions.push(version);
+    secret.lastChanged = version.created;
+    return version;
+  }
+
+  const operations: Record<SecretsManagerOperation, (input: Record<string, unknown>) => unknown> = {
+    GetSecretValue(input) {
+      const secret = lookup(input.SecretId);
+      const { VersionId, VersionStage } = input;
+      let version: Version | undefined;
+      if (typeof VersionId === 'string') {
+        version = secret.versions.find((v) => v.id === VersionId);
+        if (!version) throw notFound(`Secrets Manager can't find the specified secret value for VersionId: ${VersionId}`);
+      }
+      const stage = typeof VersionStage === 'string' ? VersionStage : version ? undefined : 'AWSCURRENT';
+      if (stage !== undefined) {
+        version = (version ? [version] : secret.versions).find((v) => v.stages.includes(stage));
+        if (!version) throw notFound(`Secrets Manager can't find the specified secret value for staging label: ${stage}`);
+      }
+      if (!version) throw notFound();
+      secret.lastAccessed = Math.floor(nowSeconds() / 86400) * 86400;
+      return {
+        ARN: secret.arn,
+        Name: secret.name,
+        VersionId: version.id,
+        SecretString: version.value,
+        VersionStages: [...version.stages],
+        CreatedDate: version.created,
+      };
+    },
+
+    CreateSecret(input) {
+      if (typeof input.Name !== 'string') throw validation('name');
+      const description = typeof input.Description === 'string' ? input.Description : undefined;
+      const secret = create(input.Name, description);
+      if (typeof input.SecretString !== 'string') return { ARN: secret.arn, Name: secret.name };
+      const token = typeof input.ClientRequestToken === 'string' ? input.ClientRequestToken : undefined;
+      const version = addVersion(secret, input.SecretString, token);
+      return { ARN: secret.arn, Name: secret.name, VersionId: version.id };
+    },
+
+    PutSecretValue(input) {
+      const secret = lookup(input.SecretId);
+      if (typeof input.SecretString !== 'string') {
+        throw new AwsError('InvalidRequestException', 'You must provide either SecretString or SecretBinary.');
+      }
+      const token = typeof input.ClientRequestToken === 'string' ? input.ClientRequestToken : undefined;
+      const stages = Array.isArray(input.VersionStages) && input.VersionStages.length > 0
+        ? input.VersionStages.filter((s): s is string => typeof s === 'string')
+        : undefined;
+      const version = addVersion(secret, input.SecretString, token, stages);
+      return { ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: [...version.stages] };
+    },
+
+    DescribeSecret(input) {
+      const secret = lookup(input.SecretId);
+      return {
+        ARN: secret.arn,
+        Name: secret.name,
+        ...(secret.description !== undefined && { Description: secret.description }),
+        LastChangedDate: secret.lastChanged,
+        ...(secret.lastAccessed !== undefined && { LastAccessedDate: secret.lastAccessed }),
+        VersionIdsToStages: Object.fromEntries(
+          secret.versions.filter((v) => v.stages.length > 0).map((v) => [v.id, [...v.stages]]),
+        ),
+        CreatedDate: secret.created,
+      };
+    },
+  };
+
+  function respond(res: ServerResponse, status: number, body: unknown, errorType?: string) {
+    const headers: Record<string, string> = { 'x-amzn-requestid': randomUUID() };
+    if (errorType) headers['x-amzn-errortype'] = errorType;
+    sendJson(res, status, body, headers, 'application/x-amz-json-1.1');
+  }
+
+  function respondError(res: ServerResponse, err: AwsError) {
+    respond(res, err.status, { __type: err.type, Message: err.message }, err.type);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, MAX_BODY);
+    } catch (err) {
+      if (!(err instanceof BodyTooLargeError)) throw err;
+      res.setHeader('connection', 'close');
+      return respondError(res, new AwsError('SerializationException', 'Request body too large', 413));
+    }
+    const authError = checkSignature(req);
+    if (authError) return respondError(res, authError);
+
+    const target = req.headers['x-amz-target'];
+    const op = typeof target === 'string' && target.startsWith(`${SERVICE}.`) ? target.slice(SERVICE.length + 1) : '';
+    if (req.method !== 'POST' || !isOperation(op)) {
+      return respondError(res, new AwsError('UnknownOperationException', ''));
+    }
+    const input = raw.length === 0 ? {} : parseJson(raw);
+    if (!isPlainObject(input)) {
+      return respondError(res, new AwsError('SerializationException', 'Start of structure or map found where not expected.'));
+    }
+
+    calls[op]++;
+    const fault = faults.shift();
+    if (fault === 'hang') return; // leave the socket open and unanswered until the client gives up
+    if (latencyMs > 0) await server.sleep(latencyMs);
+    if (fault === 'internal') {
+      return respondError(res, new AwsError('InternalServiceError', 'An error occurred on the server side.', 500));
+    }
+    if (fault === 'throttle') return respondError(res, new AwsError('ThrottlingException', 'Rate exceeded'));
+
+    try {
+      respond(res, 200, operations[op](input));
+    } catch (err) {
+      if (!(err instanceof AwsError)) throw err;
+      respondError(res, err);
+    }
+  }
+
+  const server = await listen(handle, opts);
+
+  const standIn: SecretsManagerStandIn = {
+    url: server.url,
+    region,
+    calls,
+    putSecret(id, value) {
+      let secret: Secret;
+      try {
+        secret = lookup(id);
+      } catch {
+        secret = create(id);
+      }
+      const version = addVersion(secret, value);
+      return { ARN: secret.arn, Name: secret.name, VersionId: version.id };
+    },
+    resetCalls() {
+      for (const op of SECRETS_MANAGER_OPERATIONS) calls[op] = 0;
+    },
+    failNext(n, mode) {
+      for (let i = 0; i < n; i++) faults.push(mode);
+    },
+    setLatency(ms) {
+      latencyMs = ms;
+    },
+    close: () => server.close(),
+  };
+  for (const [name, value] of Object.entries(opts.secrets ?? {})) standIn.putSecret(name, value);
+  return standIn;
+}
+
+function isOperation(op: string): op is SecretsManagerOperation {
+  return (SECRETS_MANAGER_OPERATIONS as readonly string[]).includes(op);
+}
+
+function validation(member: string): AwsError {
+  return new AwsError(
+    'ValidationException',
+    `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+  );
+}
+
+/** Mirrors the errors AWS gives for missing or malformed SigV4 (the signature itself is not verified). */
+function checkSignature(req: IncomingMessage): AwsError | undefined {
+  const auth = req.headers.authorization;
+  if (auth === undefined) return new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token');
+  const m = /^AWS4-HMAC-SHA256 Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$/.exec(auth);
+  if (!m || m[1] === undefined || m[2] === undefined) {
+    return new AwsError(
+      'IncompleteSignatureException',
+      `Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters. Authorization=${auth.split(' ')[0]}`,
+    );
+  }
+  const scope = m[1].split('/');
+  if (scope.length !== 5 || scope[4] !== 'aws4_request') {
+    return new AwsError('IncompleteSignatureException', `Credential should be scoped to a valid region.`);
+  }
+  if (scope[3] !== SERVICE) {
+    return new AwsError('InvalidSignatureException', `Credential should be scoped to correct service: '${SERVICE}'.`);
+  }
+  if (req.headers['x-amz-date'] === undefined && req.headers.date === undefined) {
+    return new AwsError('IncompleteSignatureException', 'Authorization header requires existence of either a \'X-Amz-Date\' or a \'Date\' header.');
+  }
+  return undefined;
+}

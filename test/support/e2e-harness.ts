@@ -1,0 +1,133 @@
+// End-to-end harness: loopback stand-ins run in the test process (so tests can script faults,
+// rotate keys and count calls), and the local stack runs as a child process exactly as a user
+// starts it, pointed at them through its documented knobs. Every log line it prints and every
+// response the tests see are kept, so a test can prove that no secret ever left.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { TenantsFile } from '../../lambda/config/tenant-schema.ts';
+import { startOidcIssuer, type OidcIssuer } from '../../local/standins/oidc-issuer.ts';
+import { startPlaidStandIn, type PlaidStandIn } from '../../local/standins/plaid.ts';
+import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../local/standins/secrets-manager.ts';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface SeenResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  json(): any;
+}
+
+export interface E2eStack {
+  readonly apiUrl: string;
+  readonly issuers: readonly OidcIssuer[];
+  readonly plaid: PlaidStandIn;
+  readonly secrets: SecretsManagerStandIn;
+  readonly tenantsFile: TenantsFile;
+  /** Every line the local stack printed (stdout and stderr). */
+  readonly logLines: string[];
+  /** Every response body and header block the tests received. */
+  readonly transcripts: string[];
+  call(opts: { method?: string; path?: string; token?: string; origin?: string; headers?: Record<string, string>; body?: unknown; rawBody?: string }): Promise<SeenResponse>;
+  close(): Promise<void>;
+}
+
+export async function startE2eStack(opts: {
+  issuerCount: number;
+  tenants: (issuers: readonly OidcIssuer[]) => TenantsFile;
+  secrets: Record<string, string>;
+  plaidCredentials: Record<string, string>;
+  env?: Record<string, string>;
+}): Promise<E2eStack> {
+  const issuers = await Promise.all(Array.from({ length: opts.issuerCount }, () => startOidcIssuer()));
+  const plaid = await startPlaidStandIn({ credentials: opts.plaidCredentials });
+  const secrets = await startSecretsManagerStandIn({ secrets: opts.secrets });
+  const tenantsFile = opts.tenants(issuers);
+  const dir = mkdtempSync(join(tmpdir(), 'link-token-e2e-'));
+  const tenantsPath = join(dir, 'tenants.json');
+  writeFileSync(tenantsPath, JSON.stringify(tenantsFile));
+
+  const logLines: string[] = [];
+  const transcripts: string[] = [];
+  const child = spawn(process.execPath, ['local/start.ts'], {
+    cwd: PROJECT_ROOT,
+    env: {
+      PATH: process.env.PATH,
+      PORT: '0',
+      TENANTS_FILE: tenantsPath,
+      PLAID_BASE_URL: plaid.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      LOG_LEVEL: 'debug',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const apiUrl = await waitForReady(child, logLines);
+
+  return {
+    apiUrl,
+    issuers,
+    plaid,
+    secrets,
+    tenantsFile,
+    logLines,
+    transcripts,
+    async call({ method = 'POST', path = '/link-token', token, origin, headers = {}, body, rawBody }) {
+      const h: Record<string, string> = { ...headers };
+      if (token !== undefined) h.authorization = `Bearer ${token}`;
+      if (origin !== undefined) h.origin = origin;
+      if (body !== undefined && !Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['content-type'] = 'application/json';
+      const res = await fetch(`${apiUrl}${path}`, {
+        method,
+        headers: h,
+        body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
+      });
+      const text = await res.text();
+      transcripts.push(`${res.status} ${JSON.stringify([...res.headers])} ${text}`);
+      return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
+    },
+    async close() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      await Promise.all([...issuers.map((i) => i.close()), plaid.close(), secrets.close()]);
+    },
+  };
+}
+
+function waitForReady(child: ChildProcess, logLines: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`local stack did not start:\n${logLines.join('\n')}`)), 60_000);
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        logLines.push(line);
+        if (line.includes('"local.ready"')) {
+          clearTimeout(timer);
+          resolve(JSON.parse(line).api as string);
+        }
+      });
+    }
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`local stack exited with ${code}:\n${logLines.join('\n')}`));
+    });
+  });
+}
+
+/** Log lines the function wrote (JSON), parsed. */
+export function functionLogs(stack: E2eStack): Array<Record<string, unknown>> {
+  return stack.logLines.flatMap((line) => {
+    try {
+      const parsed = JSON.parse(line);
+      return parsed && typeof parsed === 'object' && 'level' in parsed ? [parsed] : [];
+    } catch {
+      return [];
+    }
+  });
+}
