@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseTenantsFile, tenantsById } from '../../lambda/config/load-tenants.ts';
+import { parseClientChoices } from '../../lambda/domain/client-choices.ts';
+import { identityFromClaims } from '../../lambda/domain/identity.ts';
+import { buildLinkTokenRequest } from '../../lambda/domain/link-token-request.ts';
+
+const tenant = tenantsById(
+  parseTenantsFile({
+    client_user_id_key_secret_id: 'key',
+    tenants: {
+      acme: {
+        client_name: 'Acme',
+        plaid: { environment: 'sandbox', secret_id: 'plaid/acme' },
+        auth: { issuer: 'https://idp.acme.com', audience: ['web'] },
+        prefill: { email_address: true, phone_number: false },
+        languages: { default: 'en', allowed: ['en', 'fr'] },
+        country_codes: ['US'],
+        profiles: {
+          default: {
+            products: ['auth'],
+            redirect_uri: 'https://acme.com/oauth',
+            android_package_name: 'com.acme.app',
+            account_filters: { depository: { account_subtypes: ['checking'] } },
+          },
+          web_only: { products: ['identity'] },
+        },
+      },
+    },
+  }),
+).get('acme')!;
+
+const identity = identityFromClaims({
+  iss: 'https://idp.acme.com', sub: 'u1', email: 'pat@example.com', email_verified: true, phone_number: '+14155550123', phone_number_verified: true,
+});
+const build = (body: unknown) => buildLinkTokenRequest({ tenant, choices: parseClientChoices(body), identity, clientUserId: 'cuid' });
+
+test('web and ios get the redirect_uri, android the package name only', () => {
+  for (const platform of ['web', 'ios']) {
+    const req = build({ platform });
+    assert.equal(req.redirect_uri, 'https://acme.com/oauth');
+    assert.equal('android_package_name' in req, false);
+  }
+  const android = build({ platform: 'android' });
+  assert.equal(android.android_package_name, 'com.acme.app');
+  assert.equal('redirect_uri' in android, false);
+});
+
+test('tenant config is authoritative and the user comes from the verified identity', () => {
+  assert.deepEqual(build({ platform: 'web', language: 'fr' }), {
+    client_name: 'Acme',
+    language: 'fr',
+    country_codes: ['US'],
+    user: { client_user_id: 'cuid', email_address: 'pat@example.com' },
+    products: ['auth'],
+    account_filters: { depository: { account_subtypes: ['checking'] } },
+    redirect_uri: 'https://acme.com/oauth',
+  });
+});
+
+test('the built request never aliases the tenant config', () => {
+  const req = build({ platform: 'web' });
+  req.products.push('identity');
+  req.account_filters!.depository!.account_subtypes.push('savings');
+  assert.deepEqual(tenant.profiles.default!.products, ['auth']);
+  assert.deepEqual(tenant.profiles.default!.account_filters!.depository!.account_subtypes, ['checking']);
+});
+
+test('a profile without a redirect_uri sends none, and android there is refused', () => {
+  assert.equal('redirect_uri' in build({ platform: 'web', profile: 'web_only' }), false);
+  assert.throws(() => build({ platform: 'android', profile: 'web_only' }), /not set up for Android/);
+});
+
+test('unknown profile, prototype keys and disallowed languages are refused', () => {
+  assert.throws(() => build({ platform: 'web', profile: 'gold' }), /Unknown profile 'gold'/);
+  assert.throws(() => build({ platform: 'web', profile: 'constructor' }), /Unknown profile 'constructor'/);
+  assert.throws(() => build({ platform: 'web', language: 'de' }), /Language 'de' is not offered/);
+});
+
+test('unverified claims are never prefilled', () => {
+  const unverified = identityFromClaims({ iss: 'x', sub: 'u1', email: 'pat@example.com', email_verified: false });
+  const req = buildLinkTokenRequest({ tenant, choices: parseClientChoices({ platform: 'web' }), identity: unverified, clientUserId: 'cuid' });
+  assert.deepEqual(req.user, { client_user_id: 'cuid' });
+});
