@@ -207,9 +207,11 @@ test("failNext('throttle') answers 400 ThrottlingException for the next n reques
   assert.equal((await c.send(new GetSecretValueCommand({ SecretId: 'plaid/sandbox' }))).SecretString, PLAID_SECRET);
 });
 
+// Note: with this SDK version requestTimeout alone only logs a warning; the request is
+// abandoned only with throwOnRequestTimeout (or an abortSignal).
 test("failNext('hang') never answers, so the client's timeout fires", async () => {
   sm.failNext(1, 'hang');
-  const c = client({ maxAttempts: 1, requestHandler: { requestTimeout: 200 } });
+  const c = client({ maxAttempts: 1, requestHandler: { requestTimeout: 200, throwOnRequestTimeout: true } });
   const started = Date.now();
   await assert.rejects(c.send(new GetSecretValueCommand({ SecretId: 'plaid/sandbox' })), (err: unknown) => {
     assert.ok(err instanceof Error);
@@ -217,6 +219,16 @@ test("failNext('hang') never answers, so the client's timeout fires", async () =
     return true;
   });
   assert.ok(Date.now() - started >= 190);
+  assert.equal((await c.send(new GetSecretValueCommand({ SecretId: 'plaid/sandbox' }))).SecretString, PLAID_SECRET);
+});
+
+test("failNext('hang') also trips an abortSignal timeout", async () => {
+  sm.failNext(1, 'hang');
+  const c = client({ maxAttempts: 1 });
+  await assert.rejects(
+    c.send(new GetSecretValueCommand({ SecretId: 'plaid/sandbox' }), { abortSignal: AbortSignal.timeout(200) }),
+    (err: unknown) => err instanceof Error && /abort|timeout/i.test(err.name),
+  );
   assert.equal((await c.send(new GetSecretValueCommand({ SecretId: 'plaid/sandbox' }))).SecretString, PLAID_SECRET);
 });
 
