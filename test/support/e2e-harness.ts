@@ -58,6 +58,7 @@ export async function startE2eStack(opts: {
     env: {
       PATH: process.env.PATH,
       PORT: '0',
+      LOCAL_WORK_DIR: dir,
       TENANTS_FILE: tenantsPath,
       PLAID_BASE_URL: plaid.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,

@@ -1,0 +1,38 @@
+// A tenants-file mistake stops the local stack at start, with the message the function would
+// also fail its cold start with: tenant, profile and field named.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+test('npm start refuses an invalid tenants file, naming tenant, profile and field', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bad-tenants-'));
+  const file = join(dir, 'tenants.json');
+  writeFileSync(file, JSON.stringify({
+    client_user_id_key_secret_id: 'key',
+    tenants: {
+      acme: {
+        client_name: 'Acme',
+        plaid: { environment: 'production', secret_id: 'plaid/acme' },
+        auth: { issuer: 'https://idp.acme.com', audience: ['web'] },
+        languages: { default: 'en', allowed: ['en'] },
+        country_codes: ['US'],
+        profiles: { default: { products: ['auth'], redirect_uri: 'https://acme.com/oauth?next=home' } },
+      },
+    },
+  }));
+  const result = await run(process.execPath, ['local/start.ts'], {
+    env: { PATH: process.env.PATH, PORT: '0', TENANTS_FILE: file, LOCAL_WORK_DIR: dir },
+  }).then(
+    () => assert.fail('the local stack started with an invalid tenants file'),
+    (error: { code: number; stderr: string }) => error,
+  );
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, new RegExp(`Invalid tenants file ${file}:`));
+  assert.match(result.stderr, /tenant 'acme', profile 'default', field 'redirect_uri': must not contain a query string/);
+});
