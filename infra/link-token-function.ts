@@ -1,0 +1,141 @@
+// The Lambda function and everything that defines how it runs: runtime, architecture, the
+// bundle (from the one definition in lambda-bundling.ts, shared with the local stack), memory
+// and timeout, its log group, and a role that may write its own logs and read its tenants'
+// secrets, nothing else. The defaults are set here, each with the reason it has this value.
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { readSettings, type Settings } from '../lambda/config/settings.ts';
+import { LAMBDA_BUNDLING, LAMBDA_ENTRY, PROJECT_ROOT } from './lambda-bundling.ts';
+import type { TenantSecrets } from './tenant-secrets.ts';
+
+/**
+ * Memory, from measurement (`node infra/measure-function.ts`, numbers in infra/DEPLOY.md): the
+ * process holds ~96 MB after init and stays under ~104 MB over hundreds of warm requests, so
+ * 128 MB would leave too little room for a burst of concurrent Plaid calls or a slow GC. CPU
+ * comes with memory (1,769 MB = 1 vCPU): 256 MB gives ~0.14 vCPU, enough for the ~70 ms of
+ * single-core CPU a cold start needs (import + first request) to stay around half a second. A
+ * warm request is under 1 ms of CPU and otherwise waits on Plaid, billed per GB-second, so more
+ * memory would raise the cost without shortening that wait.
+ */
+export const FUNCTION_MEMORY_MB = 256;
+
+/**
+ * The timeout is derived from the function's own settings: a cache-missing JWKS fetch
+ * (JWKS_TIMEOUT_MS) before the upstream budget (REQUEST_BUDGET_MS, secrets and Plaid), plus
+ * headroom for CPU work and the 250 ms middy keeps to answer 504 itself. With the defaults
+ * that is 1.5 + 8 + 2 = 11.5, so 12 s. It must stay below the API's integration timeout, or a
+ * slow request would end in the gateway's bare 503 instead of the function's problem+json.
+ */
+export const TIMEOUT_HEADROOM_MS = 2000;
+/** HTTP APIs wait at most 30 s for an integration; CDK accepts at most 29 s, set explicitly. */
+export const API_GATEWAY_INTEGRATION_TIMEOUT = Duration.seconds(29);
+
+export function functionTimeoutFor(settings: Pick<Settings, 'JWKS_TIMEOUT_MS' | 'REQUEST_BUDGET_MS'>): Duration {
+  const seconds = Math.ceil((settings.JWKS_TIMEOUT_MS + settings.REQUEST_BUDGET_MS + TIMEOUT_HEADROOM_MS) / 1000);
+  if (seconds >= API_GATEWAY_INTEGRATION_TIMEOUT.toSeconds()) {
+    throw new Error(
+      `JWKS_TIMEOUT_MS + REQUEST_BUDGET_MS + ${TIMEOUT_HEADROOM_MS} ms headroom is ${seconds} s: it must stay below the API's ${API_GATEWAY_INTEGRATION_TIMEOUT.toSeconds()} s integration timeout.`,
+    );
+  }
+  return Duration.seconds(seconds);
+}
+
+const OUTPUT_FORMATS = { esm: OutputFormat.ESM, cjs: OutputFormat.CJS } as const;
+const APPLICATION_LOG_LEVELS = {
+  debug: ApplicationLogLevel.DEBUG,
+  info: ApplicationLogLevel.INFO,
+  warn: ApplicationLogLevel.WARN,
+  error: ApplicationLogLevel.ERROR,
+} as const;
+
+export interface LinkTokenFunctionProps {
+  /** The stage's tenants file: copied into the asset as tenants.json beside index.mjs. */
+  readonly tenantsFilePath: string;
+  readonly secrets: TenantSecrets;
+  readonly logLevel: keyof typeof APPLICATION_LOG_LEVELS;
+  readonly logRetention: RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+export class LinkTokenFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly logGroup: LogGroup;
+  /** The settings the function will run with (its defaults plus the environment set here). */
+  readonly settings: Settings;
+
+  constructor(scope: Construct, id: string, props: LinkTokenFunctionProps) {
+    super(scope, id);
+    // NodejsFunction names an ESM bundle index.mjs; the handler path and the local stack agree.
+    if (LAMBDA_BUNDLING.outfileName !== 'index.mjs' || LAMBDA_BUNDLING.format !== 'esm') {
+      throw new Error('lambda-bundling.ts must produce index.mjs (ESM): that is the file NodejsFunction ships.');
+    }
+
+    const environment = { LOG_LEVEL: props.logLevel };
+    // Validated now, exactly as the function will at cold start, so a bad value fails synth.
+    this.settings = readSettings(environment, pathToFileURL(props.tenantsFilePath));
+
+    // Created here rather than by Lambda on first write, so it has a retention and is deleted
+    // (or kept) with the stack instead of living forever.
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy });
+
+    // Its own role, not AWSLambdaBasicExecutionRole: that managed policy may write to every log
+    // group of the account, this one only to the function's.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'link-token function: write its own logs, read its tenants\' secrets',
+    });
+    this.logGroup.grantWrite(role);
+    props.secrets.grantRead(role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      description: 'Mints Plaid Link tokens for authenticated users of the configured tenants',
+      entry: LAMBDA_ENTRY,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_24_X,
+      // Graviton: about 20% cheaper per GB-second than x86_64, and the bundle is plain JavaScript.
+      architecture: Architecture.ARM_64,
+      memorySize: FUNCTION_MEMORY_MB,
+      timeout: functionTimeoutFor(this.settings),
+      role,
+      logGroup: this.logGroup,
+      // The function already writes one JSON object per line with a "level" key; in JSON format
+      // Lambda's own lines (start, report) are JSON too, and the level filter matches LOG_LEVEL.
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: APPLICATION_LOG_LEVELS[props.logLevel],
+      systemLogLevelV2: SystemLogLevel.INFO,
+      environment,
+      bundling: {
+        format: OUTPUT_FORMATS[LAMBDA_BUNDLING.format],
+        target: LAMBDA_BUNDLING.target,
+        minify: LAMBDA_BUNDLING.minify,
+        sourceMap: LAMBDA_BUNDLING.sourcemap,
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
+        externalModules: [...LAMBDA_BUNDLING.externalModules],
+        banner: LAMBDA_BUNDLING.banner,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          // The config travels with the code: one asset, one version, nothing fetched at run time.
+          afterBundling: (_inputDir, outputDir) => [copyCommand(props.tenantsFilePath, join(outputDir, LAMBDA_BUNDLING.tenantsFileName))],
+        },
+      },
+    });
+  }
+}
+
+/** A shell command (CDK runs hooks with bash, or cmd on Windows) that copies a file. */
+function copyCommand(from: string, to: string): string {
+  for (const path of [from, to]) {
+    // Characters either shell would interpret even inside double quotes.
+    if (/["$`%\n]/.test(path)) throw new Error(`Cannot copy ${path} in a bundling hook: it contains a quote, $, %, backtick or newline.`);
+  }
+  return process.platform === 'win32' ? `copy /Y "${from}" "${to}"` : `cp "${from}" "${to}"`;
+}

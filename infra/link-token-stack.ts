@@ -1,0 +1,167 @@
+// One deployment of the service for one stage: the HTTP API in front of the function, the
+// function with its tenants file and secret grants, the logs, the alarms and the outputs an
+// operator needs. The tenants file is validated here, at synth, with the function's own schema.
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import { readTenantsFile } from '../lambda/config/load-tenants.ts';
+import { ROUTE_PATH } from '../lambda/http/link-token-api.ts';
+import { LinkTokenAlarms } from './link-token-alarms.ts';
+import { API_GATEWAY_INTEGRATION_TIMEOUT, LinkTokenFunction } from './link-token-function.ts';
+import type { ResolvedStage } from './stages.ts';
+import { TenantSecrets } from './tenant-secrets.ts';
+
+export interface LinkTokenStackProps extends StackProps {
+  readonly stage: ResolvedStage;
+}
+
+/**
+ * The access log: one JSON line per request. requestId is the correlation id the function
+ * logs and returns (X-Correlation-Id), so one id leads from a client's report to both logs.
+ * No headers, query strings or bodies: the Authorization header must never be logged.
+ */
+export const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  sourceIp: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  method: '$context.httpMethod',
+  routeKey: '$context.routeKey',
+  path: '$context.path',
+  protocol: '$context.protocol',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  errorType: '$context.error.responseType',
+  errorMessage: '$context.error.message',
+} as const;
+
+export class LinkTokenStack extends Stack {
+  readonly api: HttpApi;
+  readonly linkToken: LinkTokenFunction;
+  readonly secrets: TenantSecrets;
+  readonly alarms: LinkTokenAlarms;
+
+  constructor(scope: Construct, id: string, props: LinkTokenStackProps) {
+    super(scope, id, props);
+    const { settings, tenantsFilePath, name: stageName } = props.stage;
+    // Throws TenantConfigError naming tenant, profile and field: an invalid file fails synth.
+    const tenantsFile = readTenantsFile(tenantsFilePath);
+    const logRemovalPolicy = settings.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.secrets = new TenantSecrets(this, 'Secrets', {
+      tenantsFile,
+      source: tenantsFilePath,
+      createMissingSecrets: settings.createMissingSecrets,
+      kmsKeyArn: settings.secretsKmsKeyArn,
+    });
+
+    this.linkToken = new LinkTokenFunction(this, 'LinkToken', {
+      tenantsFilePath,
+      secrets: this.secrets,
+      logLevel: settings.logLevel,
+      logRetention: settings.logRetention,
+      logRemovalPolicy,
+    });
+
+    // CORS is answered by the function (OPTIONS is routed to it), not by the HTTP API's
+    // corsPreflight: only the function knows the tenants' origins, and one place answering
+    // preflights means one place to get them right.
+    this.api = new HttpApi(this, 'Api', {
+      apiName: `link-token-${stageName}`,
+      description: `Plaid Link token service (${stageName}): POST ${ROUTE_PATH}`,
+      createDefaultStage: false,
+    });
+    const accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: settings.logRetention, removalPolicy: logRemovalPolicy });
+    const stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: settings.throttle,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogGroup),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+    const integration = new HttpLambdaIntegration('LinkTokenIntegration', this.linkToken.function, {
+      timeout: API_GATEWAY_INTEGRATION_TIMEOUT,
+    });
+    const routes = this.api.addRoutes({ path: ROUTE_PATH, methods: [HttpMethod.POST, HttpMethod.OPTIONS], integration });
+    for (const route of routes) {
+      Validations.of(route.node.defaultChild!).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'The function authorizes every POST itself: it verifies the JWT against the issuer of one of several tenants, which one HTTP API JWT authorizer (a single issuer) cannot do. ' +
+          'OPTIONS is the CORS preflight, which browsers send without credentials.',
+      });
+    }
+
+    this.alarms = new LinkTokenAlarms(this, 'Alarms', {
+      namePrefix: this.stackName,
+      api: this.api,
+      function: this.linkToken.function,
+      functionLogGroup: this.linkToken.logGroup,
+      accessLogGroup,
+      metricNamespace: `LinkToken/${stageName}`,
+      slowDuration: Duration.millis(this.linkToken.settings.REQUEST_BUDGET_MS / 2),
+      topic: this.alarmTopic(settings.alarmTopicArn, settings.alarmEmail),
+    });
+
+    new CfnOutput(this, 'LinkTokenUrl', {
+      description: `POST here with the user's bearer token (the API's execute-api endpoint + ${ROUTE_PATH})`,
+      value: `${stage.url.replace(/\/$/, '')}${ROUTE_PATH}`,
+    });
+    new CfnOutput(this, 'ClientUserIdKeySecret', {
+      description: 'Secret (name or ARN) holding the client_user_id HMAC key, at least 32 characters',
+      value: tenantsFile.client_user_id_key_secret_id,
+    });
+    new CfnOutput(this, 'PlaidSecrets', {
+      description: 'Secret (name or ARN) of each tenant\'s Plaid keys, as JSON {"client_id","secret"}',
+      value: JSON.stringify(Object.fromEntries(Object.entries(tenantsFile.tenants).map(([tenant, t]) => [tenant, t.plaid.secret_id]))),
+    });
+    new CfnOutput(this, 'FunctionLogGroup', { value: this.linkToken.logGroup.logGroupName });
+    new CfnOutput(this, 'AccessLogGroup', { value: accessLogGroup.logGroupName });
+  }
+
+  /** The topic alarms notify: an existing one, a new one with an email subscription, or none. */
+  private alarmTopic(topicArn: string | undefined, email: string | undefined): sns.ITopic | undefined {
+    if (topicArn) return sns.Topic.fromTopicArn(this, 'AlarmTopic', topicArn);
+    if (!email) return undefined;
+    // Encrypted at rest with a key CloudWatch may use: the AWS managed SNS key cannot be used
+    // by CloudWatch alarms, so a topic encrypted with it would never receive a notification.
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: `Encrypts the alarm topic of ${this.stackName}`,
+      enableKeyRotation: true,
+      // It protects notifications in flight only; nothing needs decrypting once the topic is gone.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    // CloudWatch publishes as a service: allowed for this stack's alarms only (confused deputy).
+    const fromThisStacksAlarms = {
+      StringEquals: { 'aws:SourceAccount': this.account },
+      ArnLike: { 'aws:SourceArn': this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${this.stackName}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+    };
+    const cloudwatchPrincipal = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({ principals: [cloudwatchPrincipal], actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: ['*'], conditions: fromThisStacksAlarms }),
+    );
+    const topic = new sns.Topic(this, 'AlarmTopic', { displayName: `${this.stackName} alarms`, masterKey: key, enforceSSL: true });
+    // The enforceSSL policy replaces the topic's default policy; say explicitly who may publish.
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({ principals: [cloudwatchPrincipal], actions: ['sns:Publish'], resources: [topic.topicArn], conditions: fromThisStacksAlarms }),
+    );
+    topic.addSubscription(new EmailSubscription(email));
+    new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn });
+    return topic;
+  }
+}

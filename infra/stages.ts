@@ -1,0 +1,148 @@
+// What differs between the deployments of this service: one entry per stage, chosen with
+// `-c stage=dev|prod`. Everything a tenant needs lives in the stage's tenants file; this file
+// holds what the operator of the stage decides (limits, retention, alarms, secret ownership).
+// A few settings can be overridden per deploy with `-c key=value` (see CONTEXT_OVERRIDES) so a
+// one-off change needs no code edit; lasting changes belong here, reviewed like code.
+import { resolve } from 'node:path';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import * as v from 'valibot';
+import { PROJECT_ROOT } from './lambda-bundling.ts';
+
+export const STAGE_NAMES = ['dev', 'prod'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+export interface StageSettings {
+  /** The tenants file deployed with the stage (validated at synth, shipped in the asset). */
+  readonly tenantsFile: string;
+  /** Pin the stage to an account and region so a deploy with the wrong credentials fails. */
+  readonly account?: string;
+  readonly region?: string;
+  /** API Gateway stage throttling: steady requests per second and burst bucket size. */
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly logRetention: RetentionDays;
+  /** Keep the log groups when the stack is deleted (audit trail) or delete them with it. */
+  readonly retainLogs: boolean;
+  /**
+   * The function's LOG_LEVEL and Lambda's application log-level filter, kept equal. Not above
+   * info: the upstream error rate alarm counts the info-level plaid.link_token_created lines.
+   */
+  readonly logLevel: 'debug' | 'info';
+  /**
+   * Create, empty, every secret the tenants file references by name (not by ARN), and a random
+   * client_user_id key. Off: the secrets must exist before the first deploy.
+   */
+  readonly createMissingSecrets: boolean;
+  /** Customer managed KMS key of the stage's secrets; unset means aws/secretsmanager (no grant needed). */
+  readonly secretsKmsKeyArn?: string;
+  /** Alarm notifications: an existing SNS topic, or an address the stack subscribes to a new one. */
+  readonly alarmTopicArn?: string;
+  readonly alarmEmail?: string;
+}
+
+export const STAGES: Readonly<Record<StageName, StageSettings>> = {
+  dev: {
+    tenantsFile: 'infra/tenants/dev.json',
+    // Enough for a team testing by hand and for a load test of a few seconds; low enough that a
+    // leaked dev URL cannot run up a bill or burn the sandbox's Plaid quota.
+    throttle: { rateLimit: 10, burstLimit: 20 },
+    logRetention: RetentionDays.ONE_MONTH,
+    retainLogs: false,
+    logLevel: 'info',
+    // The dev stack owns its secrets: one deploy creates them, put-secret-value fills them.
+    createMissingSecrets: true,
+  },
+  prod: {
+    tenantsFile: 'infra/tenants/prod.json',
+    // One link token starts one Plaid Link session: 50/s sustained is 180,000 sessions an hour,
+    // far above what the tenants' sign-up flows produce, and it bounds what abuse can cost.
+    throttle: { rateLimit: 50, burstLimit: 100 },
+    // The access and function logs are the record of who asked for a link token and when.
+    logRetention: RetentionDays.ONE_YEAR,
+    retainLogs: true,
+    logLevel: 'info',
+    // Production Plaid keys are created and owned by whoever holds them, not by this stack.
+    createMissingSecrets: false,
+  },
+};
+
+const positiveInt = (max: number) =>
+  v.pipe(
+    v.union([v.number(), v.pipe(v.string(), v.transform(Number))], 'must be a number'),
+    v.integer('must be a whole number'),
+    v.minValue(1, 'must be at least 1'),
+    v.maxValue(max, `must be at most ${max}`),
+  );
+// -c flags arrive as strings; cdk.json may hold real booleans.
+const flag = v.pipe(
+  v.union([v.boolean(), v.picklist(['true', 'false'])], 'must be true or false'),
+  v.transform((value) => value === true || value === 'true'),
+);
+const nonEmpty = v.pipe(v.string('must be a string'), v.trim(), v.nonEmpty('must not be empty'));
+
+/** The settings `-c key=value` may override for one deploy, with what each accepts. */
+const ContextOverridesSchema = v.object({
+  /** Absolute, or relative to the project root. */
+  tenantsFile: v.optional(nonEmpty),
+  throttleRateLimit: v.optional(positiveInt(10_000)),
+  throttleBurstLimit: v.optional(positiveInt(5_000)),
+  logLevel: v.optional(v.picklist(['debug', 'info'], 'must be debug or info (the alarms count info lines)')),
+  createMissingSecrets: v.optional(flag),
+  secretsKmsKeyArn: v.optional(v.pipe(nonEmpty, v.regex(/^arn:[\w-]+:kms:[\w-]+:\d{12}:key\/[\w-]+$/, 'must be a KMS key ARN'))),
+  alarmTopicArn: v.optional(v.pipe(nonEmpty, v.regex(/^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w.-]+$/, 'must be an SNS topic ARN'))),
+  alarmEmail: v.optional(v.pipe(nonEmpty, v.email('must be an email address'))),
+});
+
+export const CONTEXT_OVERRIDE_KEYS = Object.keys(ContextOverridesSchema.entries) as ReadonlyArray<keyof typeof ContextOverridesSchema.entries>;
+
+export class StageSettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StageSettingsError';
+  }
+}
+
+export interface ResolvedStage {
+  readonly name: StageName;
+  readonly settings: StageSettings;
+  /** Absolute path of the tenants file. */
+  readonly tenantsFilePath: string;
+}
+
+/** The stage named by the `stage` context value, with any context overrides applied. */
+export function resolveStage(context: (key: string) => unknown): ResolvedStage {
+  const name = context('stage');
+  if (typeof name !== 'string' || !(STAGE_NAMES as readonly string[]).includes(name)) {
+    throw new StageSettingsError(
+      `Choose the stage with -c stage=<${STAGE_NAMES.join('|')}> (got ${name === undefined ? 'none' : JSON.stringify(name)}).`,
+    );
+  }
+  const stage = name as StageName;
+  const given = Object.fromEntries(CONTEXT_OVERRIDE_KEYS.flatMap((key) => (context(key) === undefined ? [] : [[key, context(key)]])));
+  const parsed = v.safeParse(ContextOverridesSchema, given);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const key = String(issue.path?.[0]?.key);
+    throw new StageSettingsError(`Context value ${key}=${JSON.stringify(given[key])} ${issue.message}.`);
+  }
+  const overrides = parsed.output;
+  const base = STAGES[stage];
+  const settings: StageSettings = {
+    ...base,
+    tenantsFile: overrides.tenantsFile ?? base.tenantsFile,
+    throttle: {
+      rateLimit: overrides.throttleRateLimit ?? base.throttle.rateLimit,
+      burstLimit: overrides.throttleBurstLimit ?? base.throttle.burstLimit,
+    },
+    logLevel: overrides.logLevel ?? base.logLevel,
+    createMissingSecrets: overrides.createMissingSecrets ?? base.createMissingSecrets,
+    secretsKmsKeyArn: overrides.secretsKmsKeyArn ?? base.secretsKmsKeyArn,
+    alarmTopicArn: overrides.alarmTopicArn ?? base.alarmTopicArn,
+    alarmEmail: overrides.alarmEmail ?? base.alarmEmail,
+  };
+  if (settings.throttle.burstLimit < settings.throttle.rateLimit) {
+    throw new StageSettingsError(
+      `Stage ${stage}: the throttling burst (${settings.throttle.burstLimit}) must be at least the rate (${settings.throttle.rateLimit}).`,
+    );
+  }
+  return { name: stage, settings, tenantsFilePath: resolve(PROJECT_ROOT, settings.tenantsFile) };
+}

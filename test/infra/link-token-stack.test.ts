@@ -1,0 +1,228 @@
+// The dev stage's stack, synthesized once: what runs, how it is reached, what it may touch,
+// what it logs and alarms on, and that it ships the very bundle the local stack runs.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { readSettings } from '../../lambda/config/settings.ts';
+import { FUNCTION_LOG_EVENTS } from '../../infra/link-token-alarms.ts';
+import { API_GATEWAY_INTEGRATION_TIMEOUT } from '../../infra/link-token-function.ts';
+import { LAMBDA_BUNDLING, PROJECT_ROOT } from '../../infra/lambda-bundling.ts';
+import { STAGES } from '../../infra/stages.ts';
+import { buildLambdaBundle } from '../../local/build.ts';
+import { logicalIds, statementsOfRole, synthesize, type Synthesized } from './synth.ts';
+
+let dev: Synthesized;
+let functionId: string;
+let roleId: string;
+
+before(() => {
+  dev = synthesize({ stage: 'dev' });
+  const stack = Stack.of(dev.stack);
+  functionId = stack.getLogicalId(dev.stack.linkToken.function.node.defaultChild as CfnFunction);
+  roleId = stack.getLogicalId(dev.stack.linkToken.function.role!.node.defaultChild as CfnFunction);
+});
+
+describe('function', () => {
+  test('runs Node.js 24 on arm64 as an ES module bundle, with the measured memory', () => {
+    dev.template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 256,
+    });
+    // No helper functions (log retention, bucket notifications...) besides the service's own.
+    dev.template.resourceCountIs('AWS::Lambda::Function', 1);
+  });
+
+  test('times out above the upstream budget (plus a JWKS fetch) and below the API integration timeout', () => {
+    const defaults = readSettings({}, new URL('file:///unused.json'));
+    const timeoutSeconds: number = dev.json.Resources[functionId]!.Properties.Timeout;
+    assert.ok(timeoutSeconds * 1000 > defaults.REQUEST_BUDGET_MS + defaults.JWKS_TIMEOUT_MS, `timeout ${timeoutSeconds} s`);
+    assert.ok(timeoutSeconds < API_GATEWAY_INTEGRATION_TIMEOUT.toSeconds(), `timeout ${timeoutSeconds} s`);
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { TimeoutInMillis: API_GATEWAY_INTEGRATION_TIMEOUT.toMilliseconds() });
+  });
+
+  test('logs JSON at the stage level, with no secret or config in its environment', () => {
+    dev.template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO', LogGroup: { Ref: Match.anyValue() } },
+      // The tenants file travels in the asset; secrets are fetched by name at run time.
+      Environment: { Variables: Match.objectEquals({ LOG_LEVEL: 'info' }) },
+    });
+  });
+});
+
+describe('API', () => {
+  test('routes POST and OPTIONS /link-token to the function, and nothing else', () => {
+    const [integrationId] = logicalIds(dev, 'AWS::ApiGatewayV2::Integration');
+    dev.template.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: { 'Fn::GetAtt': [functionId, 'Arn'] },
+    });
+    dev.template.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
+    for (const routeKey of ['POST /link-token', 'OPTIONS /link-token']) {
+      dev.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: routeKey,
+        AuthorizationType: 'NONE',
+        Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
+      });
+    }
+    // API Gateway may invoke the function for this route only, from any stage or method of it.
+    dev.template.hasResourceProperties('AWS::Lambda::Permission', {
+      FunctionName: { 'Fn::GetAtt': [functionId, 'Arn'] },
+      Principal: 'apigateway.amazonaws.com',
+      SourceArn: { 'Fn::Join': ['', Match.arrayWith(['/*/*/link-token'])] },
+    });
+  });
+
+  test('is an HTTP API without CORS of its own: the function answers preflights', () => {
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP', CorsConfiguration: Match.absent() });
+  });
+
+  test('throttles at the stage limits and logs every request as JSON with its request id', () => {
+    const [accessLogsId] = logicalIds(dev, 'AWS::Logs::LogGroup').filter((id) => id.startsWith('AccessLogs'));
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: STAGES.dev.throttle.rateLimit, ThrottlingBurstLimit: STAGES.dev.throttle.burstLimit },
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [accessLogsId, 'Arn'] },
+        Format: Match.serializedJson(Match.objectLike({ requestId: '$context.requestId', status: '$context.status', integrationStatus: '$context.integrationStatus' })),
+      },
+    });
+    const format: string = logicalIds(dev, 'AWS::ApiGatewayV2::Stage').map((id) => dev.json.Resources[id]!.Properties.AccessLogSettings.Format)[0]!;
+    assert.doesNotMatch(format, /authorization|header|requestBody|querystring/i, 'the access log must not carry credentials');
+  });
+
+  test('both log groups keep logs for the stage retention', () => {
+    dev.template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    dev.template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    const functionLogGroup = dev.json.Resources[functionId]!.Properties.LoggingConfig.LogGroup.Ref;
+    assert.equal(dev.json.Resources[functionLogGroup]!.Type, 'AWS::Logs::LogGroup');
+  });
+});
+
+describe('secrets and permissions', () => {
+  test("the function's role may read exactly the tenants' secrets and write its own log group", () => {
+    const statements = statementsOfRole(dev, roleId);
+    const secretIds = logicalIds(dev, 'AWS::SecretsManager::Secret');
+    assert.deepEqual(
+      statements.map((s) => ({ Action: s.Action, Resource: s.Resource })),
+      [
+        { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [dev.json.Resources[functionId]!.Properties.LoggingConfig.LogGroup.Ref, 'Arn'] } },
+        { Action: 'secretsmanager:GetSecretValue', Resource: secretIds.map((id) => ({ Ref: id })) },
+      ],
+    );
+    dev.template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] },
+      ManagedPolicyArns: Match.absent(),
+      Policies: Match.absent(),
+    });
+  });
+
+  test('the stage that opts in creates each named secret once: Plaid keys empty, the HMAC key generated, all retained', () => {
+    const names = logicalIds(dev, 'AWS::SecretsManager::Secret').map((id) => dev.json.Resources[id]!.Properties.Name).sort();
+    assert.deepEqual(names, ['link-token/dev/client-user-id-key', 'link-token/dev/plaid/acme-budget']);
+    dev.template.hasResource('AWS::SecretsManager::Secret', {
+      Properties: { Name: 'link-token/dev/plaid/acme-budget', SecretString: Match.absent(), GenerateSecretString: Match.absent() },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    dev.template.hasResource('AWS::SecretsManager::Secret', {
+      Properties: { Name: 'link-token/dev/client-user-id-key', SecretString: Match.absent(), GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true } },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  test('no secret value appears anywhere in the template', () => {
+    assert.doesNotMatch(JSON.stringify(dev.json), /"SecretString"|"client_id"\s*:|"secret"\s*:/);
+  });
+});
+
+describe('operations', () => {
+  test('alarms on the 5xx rate, the upstream error rate, throttles and p99 duration', () => {
+    const alarmNames = logicalIds(dev, 'AWS::CloudWatch::Alarm').map((id) => dev.json.Resources[id]!.Properties.AlarmName).sort();
+    assert.deepEqual(alarmNames, [
+      'link-token-dev-function-throttles',
+      'link-token-dev-gateway-throttles',
+      'link-token-dev-server-error-rate',
+      'link-token-dev-slow-requests',
+      'link-token-dev-upstream-error-rate',
+    ]);
+    const metric = (namespace: unknown, name: string) => Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: namespace, MetricName: name }) }) });
+    dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'link-token-dev-server-error-rate',
+      Threshold: 5,
+      Metrics: Match.arrayWith([metric('AWS/ApiGateway', '5xx'), metric('AWS/ApiGateway', 'Count')]),
+    });
+    dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'link-token-dev-upstream-error-rate',
+      Metrics: Match.arrayWith([metric('LinkToken/dev', 'PlaidLinkTokenFailures'), metric('LinkToken/dev', 'PlaidLinkTokenSuccesses')]),
+    });
+    dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'link-token-dev-function-throttles', Namespace: 'AWS/Lambda', MetricName: 'Throttles', Threshold: 1 });
+    dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'link-token-dev-gateway-throttles', Namespace: 'LinkToken/dev', MetricName: 'GatewayThrottledRequests' });
+    dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'link-token-dev-slow-requests',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Duration',
+      ExtendedStatistic: 'p99',
+      Threshold: readSettings({}, new URL('file:///unused.json')).REQUEST_BUDGET_MS / 2,
+    });
+    // Dev has no topic: the alarms show in the console and notify nobody.
+    dev.template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
+  });
+
+  test('the upstream metrics count the events the function logs, from its own log group', () => {
+    const functionLogGroup = dev.json.Resources[functionId]!.Properties.LoggingConfig.LogGroup.Ref;
+    for (const [event, metricName] of [
+      [FUNCTION_LOG_EVENTS.plaidFailed, 'PlaidLinkTokenFailures'],
+      [FUNCTION_LOG_EVENTS.plaidCreated, 'PlaidLinkTokenSuccesses'],
+    ] as const) {
+      dev.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: { Ref: functionLogGroup },
+        FilterPattern: `{ $.event = "${event}" }`,
+        MetricTransformations: [Match.objectLike({ MetricName: metricName, MetricValue: '1', DefaultValue: 0 })],
+      });
+    }
+    dev.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: `{ ($.event = "${FUNCTION_LOG_EVENTS.requestFailed}") && ($.status >= 500) }`,
+      MetricTransformations: [Match.objectLike({ MetricName: 'FunctionServerErrors', Dimensions: [{ Key: 'Kind', Value: '$.kind' }] })],
+    });
+    // If the function renames an event, this fails instead of the alarm going quiet.
+    const source = ['lambda/domain/create-link-token.ts', 'lambda/http/link-token-api.ts'].map((f) => readFileSync(join(PROJECT_ROOT, f), 'utf8')).join('\n');
+    for (const event of Object.values(FUNCTION_LOG_EVENTS)) assert.ok(source.includes(`'${event}'`), `the function no longer logs ${event}`);
+  });
+
+  test('outputs the endpoint and the secrets an operator has to fill', () => {
+    dev.template.hasOutput('LinkTokenUrl', { Value: { 'Fn::Join': ['', Match.arrayWith(['https://', '/link-token'])] } });
+    dev.template.hasOutput('ClientUserIdKeySecret', { Value: 'link-token/dev/client-user-id-key' });
+    dev.template.hasOutput('PlaidSecrets', { Value: JSON.stringify({ 'acme-budget': 'link-token/dev/plaid/acme-budget' }) });
+  });
+});
+
+describe('bundle', () => {
+  test('the asset holds the bundle the local stack runs, byte for byte, and the stage tenants file', async () => {
+    // The folder CDK staged for the function's code, found through the asset manifest.
+    const assetHash = String(dev.json.Resources[functionId]!.Properties.Code.S3Key).replace(/\.zip$/, '');
+    const manifest = JSON.parse(readFileSync(join(dev.outdir, `${dev.stack.artifactId}.assets.json`), 'utf8'));
+    const assetDir = join(dev.outdir, manifest.files[assetHash].source.path);
+    const local = await buildLambdaBundle({ outdir: mkdtempSync(join(tmpdir(), 'link-token-local-bundle-')) });
+    assert.ok(readFileSync(join(assetDir, LAMBDA_BUNDLING.outfileName)).equals(readFileSync(local.handlerFile)), 'index.mjs differs');
+
+    // The source maps differ in one way only: `sources` are relative to the folder each bundle
+    // was written to (cdk.out/asset.<hash>/ vs the local outdir). Resolved, they are the same.
+    const mapOf = (dir: string) => {
+      const map = JSON.parse(readFileSync(join(dir, `${LAMBDA_BUNDLING.outfileName}.map`), 'utf8'));
+      return { ...map, sources: map.sources.map((source: string) => resolve(dir, source)) };
+    };
+    assert.deepEqual(mapOf(assetDir), mapOf(local.dir));
+
+    assert.ok(readFileSync(join(assetDir, LAMBDA_BUNDLING.tenantsFileName)).equals(readFileSync(join(PROJECT_ROOT, STAGES.dev.tenantsFile))));
+  });
+});
