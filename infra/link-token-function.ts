@@ -15,7 +15,7 @@ import { LAMBDA_BUNDLING, LAMBDA_ENTRY, PROJECT_ROOT } from './lambda-bundling.t
 import type { TenantSecrets } from './tenant-secrets.ts';
 
 /**
- * Memory, from measurement (`node infra/measure-function.ts`, numbers in infra/DEPLOY.md): the
+ * Memory, from measurement (`node infra/measure-function.ts`, numbers in README.md, "Deploy"): the
  * process holds ~96 MB after init and stays under ~104 MB over hundreds of warm requests, so
  * 128 MB would leave too little room for a burst of concurrent Plaid calls or a slow GC. CPU
  * comes with memory (1,769 MB = 1 vCPU): 256 MB gives ~0.14 vCPU, enough for the ~70 ms of

@@ -1,5 +1,5 @@
 // cdk-nag's AwsSolutions rules run on every synth. Here: every stage configuration synthesizes
-// with no finding left, each acknowledgement carries a reason that DEPLOY.md lists word for
+// with no finding left, each acknowledgement carries a reason that README.md lists word for
 // word, and a finding nobody acknowledged does fail synth.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ const CONFIGURATIONS = {
   },
 };
 
-const deployGuide = readFileSync(join(PROJECT_ROOT, 'infra', 'DEPLOY.md'), 'utf8');
+const deployGuide = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
 const seen = new Map<string, { id: string; reason: string; resource: string }>();
 
 describe('every stage configuration passes AwsSolutions', () => {
@@ -40,13 +40,13 @@ describe('every stage configuration passes AwsSolutions', () => {
   }
 });
 
-test('every acknowledgement has a written reason, listed in infra/DEPLOY.md as it is in the code', () => {
+test('every acknowledgement has a written reason, listed in infra/README.md as it is in the code', () => {
   assert.ok(seen.size > 0, 'expected the acknowledgements of the configurations above');
   const ruleIds = new Set([...seen.values()].map((ack) => ack.id));
   for (const { id, reason, resource } of seen.values()) {
     assert.match(id, /^AwsSolutions-[A-Z]+\d+/);
     assert.ok(reason.length >= 60, `${id} on ${resource}: the reason should say why, not just that`);
-    assert.ok(deployGuide.includes(reason), `${id} on ${resource}: DEPLOY.md does not list the reason\n  ${reason}`);
+    assert.ok(deployGuide.includes(reason), `${id} on ${resource}: README.md does not list the reason\n  ${reason}`);
   }
   assert.deepEqual([...ruleIds].sort(), ['AwsSolutions-APIG4', 'AwsSolutions-SMG4']);
 });
