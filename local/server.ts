@@ -1,6 +1,7 @@
 // A local stand-in for API Gateway's HTTP API: it turns each HTTP request into a payload 2.0
 // event, invokes the bundled production handler in this process and writes its structured
-// result back. It also serves the demo page and, for the demo only, a dev sign-in route.
+// result back. It also serves the demo page, a few fixed files (the OpenAPI description at
+// /openapi.json, the demo's bundle of the browser client) and, for the demo only, a dev sign-in route.
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -40,10 +41,14 @@ export async function startLocalApiServer(opts: {
   staticDir?: string;
   /** Dev-only sign-in for the demo page: body in, JSON out. */
   devToken?: (body: unknown) => Promise<unknown>;
+  /** Files served on GET at fixed paths (e.g. '/openapi.json'), ahead of the demo folder. */
+  files?: Readonly<Record<string, { file: string; headers?: Record<string, string> }>>;
 }): Promise<LocalApiServer> {
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://local');
+      const fixed = req.method === 'GET' && opts.files && Object.hasOwn(opts.files, url.pathname) ? opts.files[url.pathname] : undefined;
+      if (fixed) return await serveFile(fixed.file, res, fixed.headers);
       if (req.method === 'GET' && opts.staticDir && (PAGE_PATHS.has(url.pathname) || url.pathname.startsWith('/demo/'))) {
         return await serveStatic(opts.staticDir, PAGE_PATHS.has(url.pathname) ? '/index.html' : url.pathname.slice('/demo'.length), res);
       }
@@ -176,12 +181,17 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 async function serveStatic(root: string, pathname: string, res: http.ServerResponse): Promise<void> {
   const file = normalize(join(root, decodeURIComponent(pathname)));
   if (!file.startsWith(normalize(root))) return sendJson(res, 404, { message: 'Not Found' });
+  return serveFile(file, res);
+}
+
+async function serveFile(file: string, res: http.ServerResponse, headers: Record<string, string> = {}): Promise<void> {
   try {
     const content = await readFile(file);
     res.writeHead(200, {
       'content-type': STATIC_TYPES[extname(file)] ?? 'application/octet-stream',
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
+      ...headers,
     });
     res.end(content);
   } catch {

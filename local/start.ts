@@ -6,10 +6,14 @@
 //   PLAID_CLIENT_ID + PLAID_SECRET   real sandbox keys: https://sandbox.plaid.com)
 //   AWS_ENDPOINT_URL_SECRETS_MANAGER Secrets Manager to read (default: the stand-in), AWS_REGION
 //   OIDC_PORT                        port of the local OIDC issuer that mints dev tokens (random)
+//   LOCAL_WORK_DIR                   where the bundles and the demo tenants file go (dist/local)
+// Besides POST /link-token it serves the demo page (/, /oauth-return, /demo/*), the dev sign-in
+// POST /dev/token and the endpoint's OpenAPI description at GET /openapi.json.
 // Every other setting of the function (REQUEST_BUDGET_MS, LOG_LEVEL, ...) passes through.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildBrowserClient } from '../client/build.ts';
 import { PROJECT_ROOT } from '../infra/lambda-bundling.ts';
 import { buildLambdaBundle } from './build.ts';
 import { DEMO_AUDIENCE, DEMO_KEY_SECRET_ID, DEMO_PLAID_SECRET_ID, demoTenantsFile } from './demo-tenants.ts';
@@ -30,8 +34,10 @@ export interface LocalStack {
 
 export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Promise<LocalStack> {
   const closers: Array<() => Promise<void>> = [];
-  const workDir = join(PROJECT_ROOT, 'dist', 'local');
+  const workDir = env.LOCAL_WORK_DIR ? resolve(env.LOCAL_WORK_DIR) : join(PROJECT_ROOT, 'dist', 'local');
   mkdirSync(workDir, { recursive: true });
+  // The demo page imports the browser client, built from its one TypeScript source.
+  const clientFile = await buildBrowserClient({ outfile: join(workDir, 'demo', 'link-token-client.js') });
 
   // Dev tokens are minted through the local server's /dev/token (same origin as the demo page).
   const issuer = await startOidcIssuer({ port: Number(env.OIDC_PORT ?? 0) });
@@ -45,6 +51,12 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
     functionTimeoutMs: Number(env.LOCAL_FUNCTION_TIMEOUT_MS ?? 12_000),
     staticDir: fileURLToPath(new URL('./demo/', import.meta.url)),
     devToken: async (body) => devSignIn(issuer, body),
+    files: {
+      '/demo/link-token-client.js': { file: clientFile },
+      '/demo/link-token-client.js.map': { file: `${clientFile}.map` },
+      // The committed description (a test keeps it equal to what the schemas generate); public.
+      '/openapi.json': { file: fileURLToPath(new URL('../openapi/link-token.openapi.json', import.meta.url)), headers: { 'access-control-allow-origin': '*' } },
+    },
   });
   closers.push(() => server.close());
 

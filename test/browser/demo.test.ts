@@ -1,0 +1,386 @@
+// The product proven from a real browser: Debian's Chromium (never a downloaded one), driven by
+// playwright-core against the local stack. The demo page is served from http://localhost:<port>
+// and calls the API at http://127.0.0.1:<port>: another origin, so Chromium runs a real CORS
+// preflight before the POST. Offline, the page loads the local stand-in for Plaid's Link script,
+// which records Plaid.create and simulates the OAuth redirect and onSuccess.
+// Artifacts: test-artifacts/demo.png (the demo with Link open) and test-artifacts/browser-network.json
+// (the preflight and request headers Chromium sent and got). UPDATE_DOCS_SCREENSHOT=1 also
+// refreshes docs/demo.png for the README.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { TenantsFile } from '../../lambda/config/tenant-schema.ts';
+import { startLocalStack, type LocalStack } from '../../local/start.ts';
+import { formatHeaders, recordNetwork, type NetworkRecorder, type WireExchange } from './network-recorder.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+let stack: LocalStack;
+let browser: Browser;
+let workDir: string;
+let apiOrigin: string; // http://127.0.0.1:<port>, where the endpoint is called
+let pageOrigin: string; // http://localhost:<port>, an origin the demo tenant allows
+let tenants: TenantsFile;
+const seen: Record<string, unknown> = {};
+
+interface StandInCall {
+  call: string;
+  token?: string;
+  receivedRedirectUri?: string | null;
+  callbacks?: string[];
+  page: string;
+}
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}. The browser test drives Debian's Chromium: install it with ` +
+        '"apt-get install -y chromium" (the project set-up does), or point CHROMIUM_PATH at a Chromium binary. It never downloads a browser.',
+    );
+  }
+  process.env.LOG_LEVEL ??= 'warn';
+  workDir = mkdtempSync(join(tmpdir(), 'link-token-browser-'));
+  // Only the knobs this test means: the demo tenant, every stand-in, a free port.
+  stack = await startLocalStack({ PORT: '0', HOST: '127.0.0.1', LOCAL_WORK_DIR: workDir });
+  apiOrigin = new URL(stack.apiUrl).origin;
+  pageOrigin = apiOrigin.replace('127.0.0.1', 'localhost');
+  tenants = JSON.parse(readFileSync(stack.tenantsFile, 'utf8')) as TenantsFile;
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await stack?.close();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  if (Object.keys(seen).length > 0) writeFileSync(join(ARTIFACTS, 'browser-network.json'), `${JSON.stringify(seen, null, 2)}\n`);
+});
+
+interface Session {
+  context: BrowserContext;
+  page: Page;
+  net: NetworkRecorder;
+  console: string[];
+  pageErrors: string[];
+}
+
+async function openSession(): Promise<Session> {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const session: Session = { context, page, net: await recordNetwork(page), console: [], pageErrors: [] };
+  page.on('console', (m) => session.console.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => session.pageErrors.push(e.message));
+  return session;
+}
+
+const standInCalls = (page: Page) => page.evaluate(() => (window as unknown as { PlaidLinkStandIn: { calls: StandInCall[] } }).PlaidLinkStandIn.calls);
+
+function describe(label: string, x: WireExchange | undefined): string {
+  if (!x) return `  ${label}: (none)`;
+  return [
+    `  ${label}: ${x.method} ${x.url} → ${x.status ?? x.failed?.errorText}${x.failed?.corsError ? ` (${x.failed.corsError})` : ''}`,
+    '   request headers:',
+    formatHeaders(x.requestHeaders),
+    '   response headers:',
+    formatHeaders(x.responseHeaders),
+  ].join('\n');
+}
+
+const summary = (x: WireExchange | undefined) => x && { method: x.method, url: x.url, type: x.type, status: x.status, failed: x.failed, request_headers: redact(x.requestHeaders), response_headers: x.responseHeaders };
+const redact = (headers: Record<string, string>) =>
+  Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, k === 'authorization' ? v.replace(/^(Bearer [\w-]{8})[\w.-]+$/, '$1…') : v]));
+
+let allowed: Session | undefined;
+let firstToken: string | undefined;
+
+test('from an allowed origin the demo signs in, gets a link token cross-origin after a real CORS preflight, and opens Plaid Link with it', { timeout: 60_000 }, async () => {
+  const demoTenant = tenants.tenants.demo!;
+  assert.ok(demoTenant.allowed_origins.includes(pageOrigin), `the demo tenant allows ${pageOrigin}`);
+  const s = (allowed = await openSession());
+  const { page, net } = s;
+  const endpoint = `${apiOrigin}/link-token`;
+
+  await page.goto(`${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}&plaid_link=stand-in`);
+  await page.click('#sign-in');
+  await page.waitForSelector('#status[data-kind="signed-in"]');
+  await page.click('#get-token');
+  await page.waitForSelector('section.plaid-stand-in[role="dialog"]');
+
+  const shown = JSON.parse((await page.textContent('#result')) ?? '{}') as { link_token: string; expiration: string; correlation_id: string };
+  firstToken = shown.link_token;
+  assert.match(shown.link_token, /^link-sandbox-/);
+  assert.ok(Date.parse(shown.expiration) > Date.now(), 'the token is not yet expired');
+  assert.match((await page.textContent('#status')) ?? '', /Got a link token, valid until/);
+
+  // The preflight: what Chromium sent and what the function answered.
+  const preflight = net.to(endpoint, 'OPTIONS');
+  assert.equal(preflight.length, 1, 'exactly one preflight');
+  const pre = preflight[0]!;
+  assert.equal(pre.requestHeaders.origin, pageOrigin);
+  assert.equal(pre.requestHeaders['access-control-request-method'], 'POST');
+  assert.equal(pre.requestHeaders['access-control-request-headers'], 'authorization,content-type');
+  assert.equal(pre.requestHeaders.authorization, undefined, 'a preflight carries no credentials');
+  assert.equal(pre.status, 204);
+  assert.equal(pre.responseHeaders['access-control-allow-origin'], pageOrigin);
+  assert.equal(pre.responseHeaders['access-control-allow-methods'], 'POST, OPTIONS');
+  assert.equal(pre.responseHeaders['access-control-allow-headers'], 'Authorization, Content-Type');
+  assert.equal(pre.responseHeaders['access-control-max-age'], '600');
+
+  // The request itself, cross-origin, with the bearer token and no cookies.
+  const posts = net.to(endpoint, 'POST');
+  assert.equal(posts.length, 1, 'exactly one POST');
+  const post = posts[0]!;
+  assert.equal(post.type, 'Fetch');
+  assert.equal(post.requestHeaders.origin, pageOrigin);
+  assert.match(post.requestHeaders.authorization ?? '', /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+  assert.equal(post.requestHeaders['content-type'], 'application/json');
+  assert.equal(post.requestHeaders['sec-fetch-mode'], 'cors');
+  assert.equal(post.requestHeaders.cookie, undefined);
+  assert.equal(post.status, 200);
+  assert.equal(post.responseHeaders['access-control-allow-origin'], pageOrigin);
+  assert.equal(post.responseHeaders['x-correlation-id'], shown.correlation_id, 'the page could read the exposed X-Correlation-Id');
+  assert.equal(post.responseHeaders['cache-control'], 'no-store');
+
+  // Plaid Link got the token: Plaid.create({ token, onSuccess, onExit }) then open().
+  const calls = await standInCalls(page);
+  assert.deepEqual(
+    calls.map((c) => c.call),
+    ['create', 'open'],
+  );
+  assert.equal(calls[0]!.token, shown.link_token);
+  assert.deepEqual(calls[0]!.callbacks, ['onSuccess', 'onExit']);
+  assert.equal(calls[0]!.receivedRedirectUri, null);
+
+  assert.deepEqual(s.pageErrors, []);
+  assert.deepEqual(s.console.filter((line) => /Content Security Policy|Refused to/i.test(line)), [], 'the strict CSP is not violated');
+
+  await page.screenshot({ path: join(ARTIFACTS, 'demo.png'), fullPage: true });
+  if (process.env.UPDATE_DOCS_SCREENSHOT === '1') {
+    mkdirSync(join(ROOT, 'docs'), { recursive: true });
+    copyFileSync(join(ARTIFACTS, 'demo.png'), join(ROOT, 'docs', 'demo.png'));
+  }
+
+  seen.allowed_origin = { page_origin: pageOrigin, endpoint, preflight: summary(pre), request: summary(post) };
+  console.log(
+    [`What Chromium sent and got from ${pageOrigin} (an allowed origin):`, describe('preflight', pre), describe('request', post)].join('\n'),
+  );
+});
+
+test('Plaid OAuth round trip: back at redirect_uri the page resumes Link with the same link token and receivedRedirectUri', { timeout: 60_000 }, async () => {
+  assert.ok(allowed && firstToken, 'runs after the allowed-origin test, on its page');
+  const { page, net } = allowed;
+  const redirectUri = tenants.tenants.demo!.profiles.default!.redirect_uri;
+  assert.equal(redirectUri, `${pageOrigin}/oauth-return`, "the demo tenant's redirect_uri is this page's /oauth-return");
+  const tokenRequestsBefore = net.to(`${apiOrigin}/link-token`, 'POST').length;
+
+  // The user picks an OAuth bank: Link leaves for the bank, which sends the browser to redirect_uri.
+  await page.click('[data-stand-in="oauth"]');
+  await page.waitForURL((url) => url.href.startsWith(`${redirectUri}?oauth_state_id=`));
+  await page.waitForSelector('section.plaid-stand-in[role="dialog"]');
+  const returnedTo = page.url();
+  assert.match(returnedTo, /\/oauth-return\?oauth_state_id=[0-9a-f-]{36}$/);
+  assert.equal((await page.getAttribute('#status', 'data-kind')), 'oauth-resume');
+
+  const calls = await standInCalls(page);
+  const resumed = calls.filter((c) => c.call === 'create').at(-1)!;
+  assert.equal(resumed.token, firstToken, 'the same link token, kept for the session');
+  assert.equal(resumed.receivedRedirectUri, returnedTo, 'receivedRedirectUri is the full URL the bank returned to');
+  assert.deepEqual(resumed.callbacks, ['onSuccess', 'onExit']);
+  assert.equal(calls.at(-1)!.call, 'open', 'and Link is opened again to finish');
+  assert.equal(net.to(`${apiOrigin}/link-token`, 'POST').length, tokenRequestsBefore, 'no new link token was requested');
+
+  // Link finishes: onSuccess, and the spent link token leaves the session.
+  await page.click('[data-stand-in="success"]');
+  await page.waitForSelector('#status[data-kind="linked"]');
+  assert.match((await page.textContent('#status')) ?? '', /Linked First Platypus Bank/);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('link-token-demo:session')), null);
+  assert.deepEqual(allowed.pageErrors, []);
+  seen.oauth_return = { redirect_uri: redirectUri, returned_to: returnedTo, same_token: resumed.token === firstToken };
+  console.log(`OAuth round trip: returned to ${returnedTo}; Plaid.create got the same link token and receivedRedirectUri; onSuccess reached the page.`);
+  await allowed.net.detach();
+  await allowed.context.close();
+});
+
+test('from an origin the tenant does not allow, the browser blocks the call after the preflight is refused', { timeout: 60_000 }, async () => {
+  // The same page, served through a small proxy on another loopback port: a new origin.
+  const proxy = await startPageProxy(new URL(stack.apiUrl).port);
+  const foreignOrigin = `http://localhost:${proxy.port}`;
+  const s = await openSession();
+  try {
+    assert.ok(!tenants.tenants.demo!.allowed_origins.includes(foreignOrigin), `${foreignOrigin} is not an allowed origin`);
+    const { page, net } = s;
+    const endpoint = `${apiOrigin}/link-token`;
+    await page.goto(`${foreignOrigin}/?api=${encodeURIComponent(apiOrigin)}&plaid_link=stand-in`);
+    await page.click('#sign-in');
+    await page.waitForSelector('#status[data-kind="signed-in"]');
+    await page.click('#get-token');
+    await page.waitForSelector('#status[data-kind="network"]');
+    assert.match((await page.textContent('#status')) ?? '', /not allowed to call it \(CORS\)/);
+
+    const preflight = net.to(endpoint, 'OPTIONS');
+    assert.equal(preflight.length, 1, 'the browser sent its preflight');
+    const pre = preflight[0]!;
+    assert.equal(pre.requestHeaders.origin, foreignOrigin);
+    assert.equal(pre.status, 403, 'the function refused the preflight');
+    assert.equal(pre.responseHeaders['access-control-allow-origin'], undefined, 'without Access-Control-Allow-Origin');
+    assert.equal(pre.responseHeaders['content-type'], 'application/problem+json');
+    const blocked = net.to(endpoint).find((x) => x.failed);
+    assert.ok(blocked?.failed?.corsError, 'Chromium reports a CORS error');
+    assert.deepEqual(
+      net.to(endpoint, 'POST').map((x) => ({ onWire: x.onWire, status: x.status })),
+      [{ onWire: false, status: undefined }],
+      'the page asked for the POST, but Chromium never sent it',
+    );
+    assert.ok(
+      s.console.some((line) => line.includes(`from origin '${foreignOrigin}' has been blocked by CORS policy`)),
+      `Chromium logs the CORS block; console: ${s.console.join(' | ')}`,
+    );
+
+    // What the page's own code sees: fetch rejects with a bare TypeError, nothing else.
+    const rejection = await page.evaluate(async (url) => {
+      try {
+        await fetch(url, { method: 'POST', headers: { authorization: 'Bearer x', 'content-type': 'application/json' }, body: '{"platform":"web"}' });
+        return null;
+      } catch (error) {
+        return { name: (error as Error).name, message: (error as Error).message };
+      }
+    }, endpoint);
+    assert.deepEqual(rejection, { name: 'TypeError', message: 'Failed to fetch' });
+    assert.deepEqual((await standInCalls(page)).filter((c) => c.call === 'create'), [], 'Plaid Link was never opened');
+
+    seen.foreign_origin = { page_origin: foreignOrigin, endpoint, preflight: summary(pre), blocked: blocked?.failed, page_saw: rejection };
+    console.log(
+      [
+        `What Chromium sent and got from ${foreignOrigin} (not an allowed origin):`,
+        describe('preflight', pre),
+        `  request: never sent; Chromium: ${blocked?.failed?.corsError} (${blocked?.failed?.errorText}); the page's fetch rejected with ${rejection?.name}: ${rejection?.message}`,
+      ].join('\n'),
+    );
+  } finally {
+    await s.net.detach();
+    await s.context.close();
+    await proxy.close();
+  }
+});
+
+test('in the browser, the typed client tells the failures a UI needs apart and can read the exposed headers', { timeout: 60_000 }, async () => {
+  const s = await openSession();
+  try {
+    const { page } = s;
+    await page.goto(`${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}&plaid_link=stand-in`);
+    const outcomes = await page.evaluate(async (endpoint) => {
+      // The same bundle the demo page imports, built from client/link-token-client.ts.
+      const client = await import('/demo/link-token-client.js' as string);
+      const { access_token: token } = await (await fetch('/dev/token', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).json();
+      const attempt = async (options: Record<string, unknown>) => {
+        try {
+          const t = await client.createLinkToken({ endpoint, ...options });
+          return { ok: true, linkToken: t.linkToken, expiration: t.expiration.toISOString(), correlationId: t.correlationId };
+        } catch (e) {
+          const error = e as { name: string; kind: string; status?: number; retryable: boolean; correlationId?: string; fieldErrors: unknown; problem?: { type: string } };
+          return { ok: false, name: error.name, kind: error.kind, status: error.status, retryable: error.retryable, correlationId: error.correlationId, fieldErrors: error.fieldErrors, type: error.problem?.type };
+        }
+      };
+      const raw = await fetch(endpoint, { method: 'POST', headers: { authorization: 'Bearer not-a-jwt', 'content-type': 'application/json' }, body: '{"platform":"web"}' });
+      return {
+        ok: await attempt({ getAccessToken: () => token, platform: 'web', language: 'fr' }),
+        signedOut: await attempt({ getAccessToken: () => null }),
+        badToken: await attempt({ getAccessToken: () => 'not-a-jwt' }),
+        badProfile: await attempt({ getAccessToken: () => token, profile: 'no-such-profile' }),
+        wwwAuthenticate: raw.headers.get('www-authenticate'),
+      };
+    }, `${apiOrigin}/link-token`);
+
+    assert.equal(outcomes.ok.ok, true);
+    assert.match(String(outcomes.ok.linkToken), /^link-sandbox-/);
+    assert.ok(outcomes.ok.correlationId);
+    assert.deepEqual({ ...outcomes.signedOut, correlationId: undefined }, { ok: false, name: 'SignInExpiredError', kind: 'sign-in-expired', status: undefined, retryable: false, correlationId: undefined, fieldErrors: [], type: undefined });
+    assert.equal(outcomes.badToken.kind, 'sign-in-expired');
+    assert.equal(outcomes.badToken.status, 401);
+    assert.equal(outcomes.badToken.type, 'tag:link-token-service,2026:problems/invalid-token');
+    assert.ok(outcomes.badToken.correlationId, 'X-Correlation-Id is readable cross-origin');
+    assert.equal(outcomes.badProfile.kind, 'bad-request');
+    assert.equal(outcomes.badProfile.status, 400);
+    assert.deepEqual((outcomes.badProfile.fieldErrors as { field: string }[]).map((e) => e.field), ['profile']);
+    assert.match(outcomes.wwwAuthenticate ?? '', /^Bearer realm="link-token", error="invalid_token"/, 'WWW-Authenticate is exposed to the page');
+    assert.deepEqual(s.pageErrors, []);
+  } finally {
+    await s.net.detach();
+    await s.context.close();
+  }
+});
+
+test("with network access the demo loads Plaid's real Link script and hands it the token", { timeout: 60_000 }, async (t) => {
+  const script = 'https://cdn.plaid.com/link/v2/stable/link-initialize.js';
+  const online = await fetch(script, { method: 'HEAD', signal: AbortSignal.timeout(3000) }).then((r) => r.ok, () => false);
+  if (!online && process.env.DEMO_LINK_SCRIPT_CHECK !== 'stand-in') {
+    t.skip(`offline: ${script} is unreachable, so only the stand-in runs (above)`);
+    return;
+  }
+  const s = await openSession();
+  try {
+    const { page } = s;
+    // DEMO_LINK_SCRIPT_CHECK=stand-in runs this same path offline, to keep it honest.
+    const query = online ? '' : '&plaid_link=stand-in';
+    await page.goto(`${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}${query}`);
+    await page.waitForFunction(() => typeof (window as unknown as { Plaid?: { create?: unknown } }).Plaid?.create === 'function');
+    // Record what the page hands to Plaid.create, whichever script defined it.
+    await page.evaluate(() => {
+      const w = window as unknown as { Plaid: { create: (config: Record<string, unknown>) => unknown }; plaidCreateCalls: unknown[] };
+      const original = w.Plaid.create.bind(w.Plaid);
+      w.plaidCreateCalls = [];
+      w.Plaid.create = (config) => {
+        w.plaidCreateCalls.push({ token: config.token, callbacks: Object.keys(config).filter((k) => typeof config[k] === 'function').sort() });
+        return original(config);
+      };
+    });
+    await page.click('#sign-in');
+    await page.waitForSelector('#status[data-kind="signed-in"]');
+    await page.click('#get-token');
+    await page.waitForFunction(() => (window as unknown as { plaidCreateCalls: unknown[] }).plaidCreateCalls.length > 0);
+    const [call] = (await page.evaluate(() => (window as unknown as { plaidCreateCalls: unknown[] }).plaidCreateCalls)) as { token: string; callbacks: string[] }[];
+    const shown = JSON.parse((await page.textContent('#result')) ?? '{}') as { link_token: string };
+    assert.equal(call!.token, shown.link_token);
+    assert.deepEqual(call!.callbacks, ['onExit', 'onSuccess']);
+    console.log(`Plaid Link script ${online ? script : '(stand-in)'} got Plaid.create({ token: ${call!.token.slice(0, 20)}…, onSuccess, onExit }).`);
+  } finally {
+    await s.net.detach();
+    await s.context.close();
+  }
+});
+
+/** Serves the demo page (and its dev sign-in) on a new loopback port by forwarding to the stack. */
+async function startPageProxy(targetPort: string): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://proxy').pathname;
+    const forwarded = req.method === 'GET' || (req.method === 'POST' && path === '/dev/token');
+    if (!forwarded) {
+      res.writeHead(404).end();
+      return;
+    }
+    const upstream = http.request({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${targetPort}` } }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
