@@ -1,4 +1,4 @@
-// The mobile examples in client/MOBILE.md checked against the OpenAPI description: the JSON each
+// The mobile examples in README.md ("Mobile apps") checked against the OpenAPI description: the JSON each
 // example sends (read from the code itself, and from the JSON block shown next to it) is a valid
 // request body with the right platform; the fields each example decodes are ones the responses
 // declare; the URL path, method, headers and the statuses it handles are the described ones.
@@ -12,7 +12,7 @@ import { OPENAPI_FILE } from '../../openapi/generate.ts';
 import { resolvePointer, validate, type Json } from './json-schema.ts';
 
 type Obj = { [key: string]: Json };
-const MOBILE = fileURLToPath(new URL('../../client/MOBILE.md', import.meta.url));
+const MOBILE = fileURLToPath(new URL('../../README.md', import.meta.url));
 const markdown = readFileSync(MOBILE, 'utf8');
 const doc = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as Obj;
 const schema = (name: string) => resolvePointer(doc, `#/components/schemas/${name}`) as Obj;
@@ -25,7 +25,7 @@ const declaredStatuses = new Set(Object.keys(post.responses as Obj).map(Number))
 /** The fenced block right after `<!-- {marker}: {name} -->`. */
 function block(marker: string, name: string): { lang: string; code: string } {
   const match = new RegExp(`<!-- ${marker}: ${name} -->\\s*\`\`\`(\\w*)\\n([\\s\\S]*?)\\n\`\`\``).exec(markdown);
-  assert.ok(match, `MOBILE.md has a ${marker} block for ${name}`);
+  assert.ok(match, `README.md has a ${marker} block for ${name}`);
   return { lang: match[1]!, code: match[2]! };
 }
 
@@ -54,7 +54,7 @@ function assertEndpoints(code: string, where: string): void {
   for (const path of apiPaths) assert.ok(Object.hasOwn(doc.paths as Obj, path), `${where}: ${path} is a described path`);
 }
 
-test('every request body shown in MOBILE.md is valid for the OpenAPI request schema', () => {
+test('every request body shown in README.md is valid for the OpenAPI request schema', () => {
   const shown = [...markdown.matchAll(/<!-- request-body: ([\w-]+) -->/g)].map((m) => m[1]!);
   assert.deepEqual(shown.sort(), ['android', 'curl', 'ios', 'react-native']);
   for (const name of ['ios', 'android', 'react-native']) for (const body of shownBodies(name)) assertValidRequest(body, name);
