@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { createAuthenticator } from './auth/authenticate.ts';
 import { createJwksFetcher } from './auth/jwks-fetcher.ts';
-import { readTenantsFile, tenantsById } from './config/load-tenants.ts';
+import { loadTenantsFile, tenantsById } from './config/load-tenants.ts';
 import { readSettings } from './config/settings.ts';
 import { ServiceFailure } from './domain/failure.ts';
 import { createLinkTokenApi, type HttpResponse } from './http/link-token-api.ts';
@@ -16,7 +16,9 @@ import { createSecretsManagerReader } from './secrets/secrets-manager.ts';
 
 const settings = readSettings(process.env, new URL('./tenants.json', import.meta.url));
 const logger = createLogger({ level: settings.LOG_LEVEL, base: { service: 'link-token' } });
-const tenantsFile = readTenantsFile(settings.TENANTS_FILE);
+const { file: tenantsFile, warnings: configWarnings } = loadTenantsFile(settings.TENANTS_FILE);
+// Accepted but worth hearing about (Plaid-deprecated fields, values Plaid adjusts): once per cold start.
+for (const { tenant, profile, field, message } of configWarnings) logger.warn('config.warning', { tenant, profile, field, message });
 const tenants = tenantsById(tenantsFile);
 
 const secrets = createSecretCache({

@@ -2,8 +2,9 @@
 // one message that names tenant, profile and field for every problem found.
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
+import { fieldEntry } from './field-classes.ts';
 import { TenantsFileSchema, type Tenant, type TenantsFile } from './tenant-schema.ts';
-import { tenantRuleViolations, type ConfigPath } from './tenant-rules.ts';
+import { tenantRuleViolations, tenantWarnings, type ConfigPath } from './tenant-rules.ts';
 
 export interface ConfigProblem {
   readonly tenant?: string;
@@ -50,22 +51,38 @@ export function problemAt(path: ConfigPath, message: string): ConfigProblem {
   return { tenant, profile, field: field || undefined, message };
 }
 
-export function parseTenantsFile(input: unknown, source = '(inline)'): TenantsFile {
+export interface ValidatedTenantsFile {
+  readonly file: TenantsFile;
+  /** Accepted, but worth the operator's attention (Plaid-deprecated fields, values Plaid adjusts): print or log them. */
+  readonly warnings: readonly ConfigProblem[];
+}
+
+/** Validates a parsed tenants file: throws TenantConfigError listing every problem, or returns the file and its warnings. */
+export function validateTenantsFile(input: unknown, source = '(inline)'): ValidatedTenantsFile {
   const result = v.safeParse(TenantsFileSchema, input);
   if (!result.success) {
     throw new TenantConfigError(
       source,
-      result.issues.map((issue) => problemAt(issuePath(issue), issueMessage(issue))),
+      result.issues.map((issue) => {
+        const problem = problemAt(issuePath(issue), issueMessage(issue));
+        return isUnknownKey(issue) ? { ...problem, message: unknownFieldMessage(problem) } : problem;
+      }),
     );
   }
   const violations = tenantRuleViolations(result.output);
   if (violations.length > 0) {
     throw new TenantConfigError(source, violations.map((violation) => problemAt(violation.path, violation.message)));
   }
-  return result.output;
+  return { file: result.output, warnings: tenantWarnings(result.output).map((w) => problemAt(w.path, w.message)) };
 }
 
-export function readTenantsFile(path: string): TenantsFile {
+/** validateTenantsFile without the warnings. */
+export function parseTenantsFile(input: unknown, source = '(inline)'): TenantsFile {
+  return validateTenantsFile(input, source).file;
+}
+
+/** Reads, parses and validates a tenants file; the warnings are for the caller to print or log. */
+export function loadTenantsFile(path: string): ValidatedTenantsFile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -78,7 +95,17 @@ export function readTenantsFile(path: string): TenantsFile {
   } catch (err) {
     throw new TenantConfigError(path, [{ message: `is not valid JSON (${(err as Error).message})` }]);
   }
-  return parseTenantsFile(json, path);
+  return validateTenantsFile(json, path);
+}
+
+/** loadTenantsFile without the warnings. */
+export function readTenantsFile(path: string): TenantsFile {
+  return loadTenantsFile(path).file;
+}
+
+/** Warnings as printable lines, for `cdk synth` and the local stack. */
+export function describeWarnings(source: string, warnings: readonly ConfigProblem[]): string {
+  return warnings.length === 0 ? '' : `Warnings for tenants file ${source}:\n${warnings.map((w) => `  - ${describeProblem(w)}`).join('\n')}`;
 }
 
 export function tenantsById(file: TenantsFile): ReadonlyMap<string, Tenant> {
@@ -89,14 +116,47 @@ function issuePath(issue: v.BaseIssue<unknown>): ConfigPath {
   return (issue.path ?? []).map((item) => item.key as string | number);
 }
 
+function isUnknownKey(issue: v.BaseIssue<unknown>): boolean {
+  // valibot reports an unknown key of a strict object at the key itself, with the key as input.
+  return issue.kind === 'schema' && issue.type === 'strict_object' && issue.expected === 'never';
+}
+
+const EXPECTED: Readonly<Record<string, string>> = {
+  Object: 'must be an object',
+  Array: 'must be a list',
+  string: 'must be a string',
+  number: 'must be a number',
+  boolean: 'must be true or false',
+};
+
 function issueMessage(issue: v.BaseIssue<unknown>): string {
-  // valibot reports an unknown key of a strict object at the key itself, with the value as input.
-  if (issue.kind === 'schema' && issue.type === 'strict_object' && issue.expected === 'never') {
-    return 'is not a known field (unknown fields are refused, never passed to Plaid)';
-  }
-  if (issue.type === 'object' || issue.type === 'strict_object') {
-    if (issue.input === undefined) return 'is required';
-  }
+  if (isUnknownKey(issue)) return 'is not a known field (unknown fields are refused, never passed to Plaid)';
   if (issue.input === undefined && issue.kind === 'schema') return 'is required';
+  if ((issue.type === 'object' || issue.type === 'strict_object' || issue.type === 'array' || issue.type === 'record') && issue.expected) {
+    return EXPECTED[issue.expected] ?? issue.message;
+  }
   return issue.message;
+}
+
+const TENANT_ONLY = new Set(['client_name']);
+
+/** An unknown key that is a Plaid field gets the reason from the classification table. */
+function unknownFieldMessage(problem: ConfigProblem): string {
+  const entry = problem.field === undefined ? undefined : fieldEntry(problem.field);
+  if (!entry || problem.tenant === undefined) return problem.message;
+  const inProfile = problem.profile !== undefined;
+  // Outside profiles only a tenant's own top-level keys can be Plaid fields (its `auth` is the JWT set-up).
+  if (!inProfile && problem.field!.includes('.')) return problem.message;
+  switch (entry.class) {
+    case 'refused':
+      return `is not configurable: ${entry.reason}`;
+    case 'derived':
+      return `is not configurable, it is derived by the service: ${entry.reason}`;
+    case 'client':
+      return "is chosen by the client for each request: set the tenant's languages.default and languages.allowed instead";
+    case 'configured':
+      if (inProfile && TENANT_ONLY.has(problem.field!)) return 'is set for the tenant, not per profile: move it up to the tenant';
+      if (!inProfile && entry.where === 'profile') return `is set per profile: move it into profiles.<name>.${problem.field}`;
+      return problem.message;
+  }
 }

@@ -8,26 +8,71 @@
 import * as v from 'valibot';
 import {
   ACCOUNT_SUBTYPES,
+  APPEARANCE_MODES,
+  AUTH_FLOW_TYPES,
+  CASHFLOW_ATTRIBUTES_VERSIONS,
+  CONSUMER_REPORT_PERMISSIBLE_PURPOSES,
   COUNTRY_CODES,
+  CRA_DAYS,
+  CRA_DAYS_REQUIRED_MAX,
+  DOCUMENT_PARSING_CONFIGS,
+  GSE_REPORT_TYPES,
+  HOSTED_LINK_DELIVERY_METHODS,
+  HOSTED_LINK_MAX_LIFETIME_SECONDS,
+  LEND_SCORE_VERSIONS,
   LINK_LANGUAGES,
+  PAYMENT_DESCRIPTION_MAX,
+  PAYROLL_FLOW_TYPES,
   PLAID_ENVIRONMENTS,
+  PRISM_VERSIONS,
   PRODUCTS,
+  REROUTE_TO_CREDENTIALS,
+  SOURCE_TYPES,
   TRANSACTIONS_DAYS,
 } from './plaid-vocabulary.ts';
 
-const nonEmptyString = v.pipe(v.string(), v.trim(), v.nonEmpty('must not be empty'));
+const nonEmptyString = v.pipe(v.string('must be a string'), v.trim(), v.nonEmpty('must not be empty'));
 const unique = <T>(items: readonly T[]) => new Set(items).size === items.length;
 const uniqueList = <T extends v.GenericSchema>(item: T, what: string) =>
-  v.pipe(v.array(item), v.check((items) => unique(items), `must not list a ${what} twice`));
+  v.pipe(v.array(item, 'must be a list'), v.check((items) => unique(items), `must not list a ${what} twice`));
+const oneOf = <const T extends readonly string[]>(values: T, what = 'one of') =>
+  v.picklist(values, `must be ${what} ${values.map((value) => `"${value}"`).join(', ')}`);
+const flag = v.boolean('must be true or false');
+const wholeNumber = (min: number, max: number, unit: string, maxWhy = "Plaid's limit") =>
+  v.pipe(
+    v.number(`must be a whole number of ${unit}`),
+    v.integer(`must be a whole number of ${unit}`),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max} (${maxWhy})`),
+  );
+const days = (min: number, max: number) => wholeNumber(min, max, 'days');
+const positiveDays = v.pipe(
+  v.number('must be a whole number of days'),
+  v.integer('must be a whole number of days'),
+  v.minValue(1, 'must be at least 1'),
+);
+// The seed: "Currently you can only specify one of these options."
+const singleSourceType = v.pipe(
+  v.array(oneOf(SOURCE_TYPES), 'must be a list'),
+  v.length(1, `must list exactly one source type ("bank" or "payroll"): Plaid accepts only one`),
+);
+const ISO_DATE_MESSAGE = 'must be a date in ISO 8601 format YYYY-MM-DD, such as 2024-01-31';
+const isoDate = v.pipe(
+  v.string(ISO_DATE_MESSAGE),
+  v.isoDate(ISO_DATE_MESSAGE),
+  // isoDate checks the shape (and gives editors format: date); the check, real calendar days.
+  v.check((value) => !/^\d{4}-\d{2}-\d{2}$/.test(value) || isCalendarDate(value), ISO_DATE_MESSAGE),
+);
 
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const PROFILE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
 const Language = v.picklist(LINK_LANGUAGES, `must be one of Plaid's Link languages (${LINK_LANGUAGES.join(', ')})`);
 const CountryCode = v.picklist(COUNTRY_CODES, `must be a Plaid-supported country code (${COUNTRY_CODES.join(', ')})`);
+const CountryCodes = v.pipe(uniqueList(CountryCode, 'country code'), v.nonEmpty('must list at least one country code'));
 const Product = v.picklist(PRODUCTS, 'must be a Plaid product name');
 const ProductList = uniqueList(Product, 'product');
-const HttpUrl = v.pipe(v.string(), v.url('must be an absolute URL'), v.maxLength(2048));
+const HttpUrl = v.pipe(v.string('must be an absolute URL'), v.url('must be an absolute URL'), v.maxLength(2048, 'must be at most 2048 characters'));
 
 const accountFilter = <const T extends readonly string[]>(subtypes: T) =>
   v.strictObject({
@@ -45,8 +90,71 @@ const AccountFilters = v.strictObject({
   other: v.optional(accountFilter(ACCOUNT_SUBTYPES.other)),
 });
 
-/** A named Link preset of a tenant; the client picks one by name, never its content. */
+const prismVersion = <const T extends readonly string[]>(values: T) => v.optional(oneOf(values));
+
+const CraOptions = v.strictObject({
+  days_requested: days(CRA_DAYS.min, CRA_DAYS.max),
+  days_required: v.optional(days(1, CRA_DAYS_REQUIRED_MAX)),
+  partner_insights: v.optional(
+    v.strictObject({
+      prism_versions: v.optional(
+        v.strictObject({
+          firstdetect: prismVersion(PRISM_VERSIONS.firstdetect),
+          detect: prismVersion(PRISM_VERSIONS.detect),
+          cashscore: prismVersion(PRISM_VERSIONS.cashscore),
+          extend: prismVersion(PRISM_VERSIONS.extend),
+          insights: prismVersion(PRISM_VERSIONS.insights),
+        }),
+      ),
+    }),
+  ),
+  base_report: v.optional(
+    v.strictObject({
+      gse_options: v.optional(
+        v.strictObject({
+          report_types: v.pipe(uniqueList(oneOf(GSE_REPORT_TYPES), 'report type'), v.nonEmpty('must list at least one report type')),
+        }),
+      ),
+      require_identity: v.optional(flag),
+    }),
+  ),
+  cashflow_insights: v.optional(v.strictObject({ attributes_version: v.optional(oneOf(CASHFLOW_ATTRIBUTES_VERSIONS)) })),
+  lend_score: v.optional(v.strictObject({ lend_score_version: v.optional(oneOf(LEND_SCORE_VERSIONS)) })),
+  include_investments: v.optional(flag),
+});
+
+const Auth = v.strictObject({
+  auth_type_select_enabled: v.optional(flag),
+  automated_microdeposits_enabled: v.optional(flag),
+  instant_match_enabled: v.optional(flag),
+  same_day_microdeposits_enabled: v.optional(flag),
+  instant_microdeposits_enabled: v.optional(flag),
+  reroute_to_credentials: v.optional(oneOf(REROUTE_TO_CREDENTIALS)),
+  /** Deprecated (Database Auth replaces it): accepted with a warning. */
+  database_match_enabled: v.optional(flag),
+  /** Deprecated (Database Auth replaces it): accepted with a warning. */
+  database_insights_enabled: v.optional(flag),
+  /** Deprecated (auth_type_select_enabled replaces it): accepted with a warning. */
+  flow_type: v.optional(oneOf(AUTH_FLOW_TYPES)),
+  sms_microdeposits_verification_enabled: v.optional(flag),
+});
+
+const HostedLink = v.strictObject({
+  delivery_method: v.optional(oneOf(HOSTED_LINK_DELIVERY_METHODS)),
+  /** https (loopback http in sandbox), or an app URL scheme with is_mobile_app: tenant-rules.ts. */
+  completion_redirect_uri: v.optional(v.pipe(v.string('must be an absolute URL'), v.maxLength(2048, 'must be at most 2048 characters'))),
+  url_lifetime_seconds: v.optional(wholeNumber(1, HOSTED_LINK_MAX_LIFETIME_SECONDS, 'seconds', '21 days')),
+  is_mobile_app: v.optional(flag),
+});
+
+/**
+ * A named Link preset of a tenant; the client picks one by name, never its content. Every
+ * configurable field of Plaid's /link/token/create (lambda/config/field-classes.ts) is here under
+ * Plaid's own name; fields a profile may not set are refused with the reason from that table.
+ */
 export const LinkProfileSchema = v.strictObject({
+  /** Overrides the tenant's country_codes for this profile (Auth flows limited to the US, Identity Verification). */
+  country_codes: v.optional(CountryCodes),
   products: v.pipe(ProductList, v.nonEmpty('must list at least one product')),
   required_if_supported_products: v.optional(ProductList),
   optional_products: v.optional(ProductList),
@@ -55,23 +163,112 @@ export const LinkProfileSchema = v.strictObject({
   redirect_uri: v.optional(HttpUrl),
   android_package_name: v.optional(
     v.pipe(
-      v.string(),
+      v.string('must be an Android application id such as com.example.app'),
       v.regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/, 'must be an Android application id such as com.example.app'),
     ),
   ),
-  link_customization_name: v.optional(v.pipe(nonEmptyString, v.maxLength(100))),
-  account_filters: v.optional(AccountFilters),
-  transactions: v.optional(
+  link_customization_name: v.optional(v.pipe(nonEmptyString, v.maxLength(100, 'must be at most 100 characters'))),
+  appearance_mode: v.optional(oneOf(APPEARANCE_MODES)),
+  institution_data: v.optional(
     v.strictObject({
-      days_requested: v.pipe(
-        v.number(),
-        v.integer('must be a whole number of days'),
-        v.minValue(TRANSACTIONS_DAYS.min, `must be at least ${TRANSACTIONS_DAYS.min}`),
-        v.maxValue(TRANSACTIONS_DAYS.max, `must be at most ${TRANSACTIONS_DAYS.max} (Plaid's limit)`),
+      routing_number: v.pipe(v.string('must be a 9-digit routing number'), v.regex(/^\d{9}$/, 'must be a 9-digit routing number')),
+    }),
+  ),
+  card_switch: v.optional(
+    v.strictObject({
+      card_bin: v.pipe(v.string('must be a card BIN of 6 or 8 digits'), v.regex(/^(\d{6}|\d{8})$/, 'must be a card BIN of 6 or 8 digits')),
+    }),
+  ),
+  account_filters: v.optional(AccountFilters),
+  eu_config: v.optional(v.strictObject({ headless: v.optional(flag) })),
+  institution_id: v.optional(
+    v.pipe(v.string('must be a Plaid institution id such as ins_109508'), v.regex(/^ins_\d+$/, 'must be a Plaid institution id such as ins_109508')),
+  ),
+  payment_configuration: v.optional(
+    v.strictObject({
+      amount: v.pipe(
+        v.string('must be a decimal string with two digits after the point, such as "10.00"'),
+        v.regex(/^\d+\.\d{2}$/, 'must be a decimal string with two digits after the point, such as "10.00"'),
+        v.check((amount) => Number(amount) > 0, 'must be more than zero'),
+      ),
+      description: v.optional(
+        v.pipe(nonEmptyString, v.maxLength(PAYMENT_DESCRIPTION_MAX, `must be at most ${PAYMENT_DESCRIPTION_MAX} characters`)),
       ),
     }),
   ),
+  employment: v.optional(
+    v.strictObject({
+      employment_source_types: singleSourceType,
+      bank_employment: v.optional(v.strictObject({ days_requested: positiveDays })),
+    }),
+  ),
+  income_verification: v.optional(
+    v.strictObject({
+      income_source_types: singleSourceType,
+      bank_income: v.optional(
+        v.strictObject({
+          days_requested: days(1, 731),
+          /** Deprecated (enable_multi_item_link replaces it): accepted with a warning. */
+          enable_multiple_items: v.optional(flag),
+        }),
+      ),
+      payroll_income: v.optional(
+        v.strictObject({
+          flow_types: v.optional(uniqueList(oneOf(PAYROLL_FLOW_TYPES), 'flow type')),
+          parsing_config: v.optional(uniqueList(oneOf(DOCUMENT_PARSING_CONFIGS), 'parsing config')),
+        }),
+      ),
+    }),
+  ),
+  base_report: v.optional(v.strictObject({ days_requested: days(1, 730) })),
+  credit_partner_insights: v.optional(v.strictObject({ days_requested: v.optional(days(1, 730)) })),
+  cra_options: v.optional(CraOptions),
+  consumer_report_permissible_purpose: v.optional(oneOf(CONSUMER_REPORT_PERMISSIBLE_PURPOSES)),
+  auth: v.optional(Auth),
+  identity_verification: v.optional(
+    v.strictObject({
+      template_id: v.pipe(
+        v.string('must be an Identity Verification template id such as idvtmp_52xR9LKo77r1Np'),
+        v.regex(/^idvtmp_[A-Za-z0-9]+$/, 'must be an Identity Verification template id such as idvtmp_52xR9LKo77r1Np'),
+      ),
+      gave_consent: v.optional(flag),
+    }),
+  ),
+  statements: v.optional(v.strictObject({ start_date: isoDate, end_date: isoDate })),
+  investments: v.optional(
+    v.strictObject({
+      allow_unverified_crypto_wallets: v.optional(flag),
+      allow_manual_entry: v.optional(flag),
+    }),
+  ),
+  investments_auth: v.optional(
+    v.strictObject({
+      manual_entry_enabled: v.optional(flag),
+      masked_number_match_enabled: v.optional(flag),
+      stated_account_number_enabled: v.optional(flag),
+      rollover_401k_enabled: v.optional(flag),
+    }),
+  ),
+  hosted_link: v.optional(HostedLink),
+  transactions: v.optional(
+    v.strictObject({
+      // 1–29 is accepted and sent as 30, Plaid's minimum, with a warning (tenant-rules.ts).
+      days_requested: days(TRANSACTIONS_DAYS.min, TRANSACTIONS_DAYS.max),
+    }),
+  ),
+  cashflow_report: v.optional(v.strictObject({ days_requested: v.optional(days(1, 730)) })),
+  cra_enabled: v.optional(flag),
+  /** Sent for iOS only: FinanceKit is Apple's. */
+  financekit_supported: v.optional(flag),
+  enable_multi_item_link: v.optional(flag),
 });
+
+/** A real calendar date written YYYY-MM-DD. */
+export function isCalendarDate(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+}
 
 const TenantClaimSchema = v.strictObject({
   /** Name of the verified claim that tells tenants sharing an issuer apart (e.g. `custom:tenant`). */
@@ -123,7 +320,8 @@ export const TenantSchema = v.strictObject({
     default: Language,
     allowed: v.pipe(uniqueList(Language, 'language'), v.nonEmpty('must list at least one language')),
   }),
-  country_codes: v.pipe(uniqueList(CountryCode, 'country code'), v.nonEmpty('must list at least one country code')),
+  /** A profile may override it (`profiles.<name>.country_codes`). */
+  country_codes: CountryCodes,
   profiles: v.pipe(
     v.record(v.pipe(v.string(), v.regex(PROFILE_NAME_PATTERN, 'profile names are lowercase letters, digits, - and _')), LinkProfileSchema),
     v.check((profiles) => 'default' in profiles, 'must define a "default" profile'),

@@ -2,6 +2,7 @@
 // redirect, credentials, the user) comes from the tenant's config or the verified identity, so
 // any other field is refused by name instead of being ignored.
 import * as v from 'valibot';
+import { clientRefusalReason, SEED_FIELD_PATHS } from '../config/field-classes.ts';
 import { LINK_LANGUAGES } from '../config/plaid-vocabulary.ts';
 import { PROFILE_NAME_PATTERN } from '../config/tenant-schema.ts';
 import { ServiceFailure, type FieldError } from './failure.ts';
@@ -16,26 +17,21 @@ export const ClientChoicesSchema = v.strictObject({
 });
 export type ClientChoices = v.InferOutput<typeof ClientChoicesSchema>;
 
-// Fields a caller might try to set and why they are the service's to decide; the answer names them.
+// Fields a caller might try to set and why they are not the caller's to decide; the answer names
+// them. Plaid's fields take their reason from the one classification table (config/field-classes.ts),
+// so a client hears the same reason a tenants file does.
 const SERVER_DECIDED: Readonly<Record<string, string>> = {
-  client_id: 'Plaid credentials are read from Secrets Manager by the service',
-  secret: 'Plaid credentials are read from Secrets Manager by the service',
-  user: 'the user is derived from the verified token',
-  user_id: 'the user is derived from the verified token',
-  client_user_id: 'the user is derived from the verified token',
-  access_token: 'update mode with an access token is not offered to clients',
-  access_tokens: 'update mode with an access token is not offered to clients',
-  user_token: 'user tokens are not accepted from clients',
-  third_party_user_token: 'user tokens are not accepted from clients',
-  webhook: "the webhook is set by the tenant's configuration",
-  redirect_uri: "the redirect URI is set by the tenant's configuration",
-  android_package_name: "the Android package name is set by the tenant's configuration",
+  ...Object.fromEntries(
+    SEED_FIELD_PATHS.flatMap((field) => {
+      const why = clientRefusalReason(field);
+      return why ? [[field, why]] : [];
+    }),
+  ),
   products: "products are set by the tenant's profile; choose a profile instead",
   required_if_supported_products: "products are set by the tenant's profile; choose a profile instead",
   optional_products: "products are set by the tenant's profile; choose a profile instead",
   additional_consented_products: "products are set by the tenant's profile; choose a profile instead",
-  country_codes: "country codes are set by the tenant's configuration",
-  client_name: "the client name is set by the tenant's configuration",
+  client_user_id: 'the user is derived from the verified token',
   tenant: 'the tenant is resolved from the verified token',
   tenant_id: 'the tenant is resolved from the verified token',
 };

@@ -66,7 +66,7 @@ export async function createLinkToken(
   }
 
   logOutcome(deps.logger, outcome, { tenant: tenant.id, profile: choices.profile, platform: choices.platform, duration_ms: deps.now() - started });
-  return resultOf(outcome, deps.rateLimitRetryAfterSeconds);
+  return resultOf(outcome, deps.rateLimitRetryAfterSeconds, body.hosted_link !== undefined);
 }
 
 async function readCredentials(secrets: SecretCache, secretId: string): Promise<PlaidCredentials> {
@@ -92,10 +92,13 @@ async function withinBudget<T>(work: Promise<T>, remainingMs: number): Promise<T
   }
 }
 
-function resultOf(outcome: PlaidOutcome, rateLimitRetryAfterSeconds: number): LinkTokenResult {
+function resultOf(outcome: PlaidOutcome, rateLimitRetryAfterSeconds: number, hostedLink: boolean): LinkTokenResult {
   if (outcome.ok) {
+    // Exactly {link_token, expiration}, plus hosted_link_url when the profile enables Hosted Link.
     const { link_token, expiration, hosted_link_url } = outcome.value;
-    return hosted_link_url ? { link_token, expiration, hosted_link_url } : { link_token, expiration };
+    if (!hostedLink) return { link_token, expiration };
+    if (!hosted_link_url) return fail('upstream_rejected', 'Plaid returned no Hosted Link URL for a Hosted Link profile.');
+    return { link_token, expiration, hosted_link_url };
   }
   switch (outcome.kind) {
     case 'timeout':

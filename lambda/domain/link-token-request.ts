@@ -1,7 +1,9 @@
 // Builds the one LinkTokenCreateRequest body Plaid receives, from the tenant's config (which is
 // authoritative), the profile the client picked, the platform rule, the language and the user
 // derived from the verified identity. Credentials travel in headers, never in this body.
-import type { CountryCode, LinkLanguage, Product } from '../config/plaid-vocabulary.ts';
+import type { LinkTokenCreateRequest } from 'plaid';
+import type { CountryCode, LinkLanguage } from '../config/plaid-vocabulary.ts';
+import { TRANSACTIONS_DAYS } from '../config/plaid-vocabulary.ts';
 import type { LinkProfile, Tenant } from '../config/tenant-schema.ts';
 import type { ClientChoices } from './client-choices.ts';
 import { ServiceFailure } from './failure.ts';
@@ -13,22 +15,43 @@ export interface LinkTokenUser {
   phone_number?: string;
 }
 
-export interface LinkTokenCreateBody {
+/** Everything a profile configures goes to Plaid under the same name, except the per-platform pair. */
+type ProfileFields = Omit<LinkProfile, 'country_codes' | 'redirect_uri' | 'android_package_name'>;
+
+export type LinkTokenCreateBody = ProfileFields & {
   client_name: string;
   language: LinkLanguage;
   country_codes: CountryCode[];
   user: LinkTokenUser;
-  products: Product[];
-  required_if_supported_products?: Product[];
-  optional_products?: Product[];
-  additional_consented_products?: Product[];
-  webhook?: string;
   redirect_uri?: string;
   android_package_name?: string;
-  link_customization_name?: string;
-  account_filters?: LinkProfile['account_filters'];
-  transactions?: LinkProfile['transactions'];
-}
+};
+
+// ---- compile-time check against Plaid's own request type (type-only import: nothing reaches the bundle) ----
+// Plaid's SDK types closed vocabularies as TypeScript enums; compare by their string values.
+type PlaidValues<T> = T extends string
+  ? `${T}`
+  : T extends readonly (infer U)[]
+    ? PlaidValues<U>[]
+    : T extends object
+      ? { [K in keyof T]: PlaidValues<T[K]> }
+      : T;
+/** Dotted paths of keys our body has and Plaid's request type does not, at any depth. */
+type UnknownToPlaid<A, B, P extends string = ''> = A extends readonly (infer U)[]
+  ? UnknownToPlaid<U, NonNullable<B> extends readonly (infer V)[] ? V : never, `${P}[]`>
+  : A extends object
+    ? {
+        [K in keyof A & string]: K extends keyof NonNullable<B>
+          ? UnknownToPlaid<A[K], NonNullable<NonNullable<B>[K]>, P extends '' ? K : `${P}.${K}`>
+          : P extends '' ? K : `${P}.${K}`;
+      }[keyof A & string]
+    : never;
+type MustBeAssignable<A extends B, B> = A;
+type MustBeNever<T extends never> = T;
+/** Fails `tsc` if a value the service can build is not one Plaid's type accepts. */
+export type BodyMatchesPlaidTypes = MustBeAssignable<LinkTokenCreateBody, PlaidValues<LinkTokenCreateRequest>>;
+/** Fails `tsc` naming any field (nested ones included) that Plaid's request type does not have. */
+export type BodyHasOnlyPlaidFields = MustBeNever<UnknownToPlaid<LinkTokenCreateBody, LinkTokenCreateRequest>>;
 
 export function selectProfile(tenant: Tenant, name: string): LinkProfile {
   const profile = Object.hasOwn(tenant.profiles, name) ? tenant.profiles[name] : undefined;
@@ -64,14 +87,18 @@ export function buildLinkTokenRequest(input: {
   if (tenant.prefill.email_address && identity.verifiedEmail) user.email_address = identity.verifiedEmail;
   if (tenant.prefill.phone_number && identity.verifiedPhone) user.phone_number = identity.verifiedPhone;
 
-  const { redirect_uri, android_package_name, ...rest } = profile;
+  const { country_codes, redirect_uri, android_package_name, financekit_supported, ...rest } = profile;
   const body: LinkTokenCreateBody = {
     client_name: tenant.client_name,
     language,
-    country_codes: [...tenant.country_codes],
+    country_codes: [...(country_codes ?? tenant.country_codes)],
     user,
     ...structuredClone(rest),
   };
+  // The seed: under 30 days Plaid requests 30 anyway; send what Plaid will do (warned at validation).
+  if (body.transactions && body.transactions.days_requested < TRANSACTIONS_DAYS.effectiveMin) {
+    body.transactions.days_requested = TRANSACTIONS_DAYS.effectiveMin;
+  }
   // Plaid's platform rule: Android identifies the app by package name and must not get a
   // redirect_uri; web and iOS return from OAuth through the redirect_uri.
   if (choices.platform === 'android') {
@@ -83,6 +110,22 @@ export function buildLinkTokenRequest(input: {
     body.android_package_name = android_package_name;
   } else if (redirect_uri) {
     body.redirect_uri = redirect_uri;
+  }
+  // FinanceKit (Apple Card) can only be linked from an iOS app.
+  if (financekit_supported !== undefined && choices.platform === 'ios') body.financekit_supported = financekit_supported;
+
+  // Hosted Link delivery needs the contact it delivers to; the tenant's prefill is checked at
+  // validation, the user's verified claim only here.
+  const delivery = profile.hosted_link?.delivery_method;
+  if (delivery === 'sms' && !user.phone_number) {
+    throw new ServiceFailure('invalid_request', `Profile '${choices.profile}' delivers Link by SMS and needs a verified phone number.`, {
+      errors: [{ field: 'profile', message: `profile '${choices.profile}' needs a verified phone_number claim in the user's token` }],
+    });
+  }
+  if (delivery === 'email' && !user.email_address) {
+    throw new ServiceFailure('invalid_request', `Profile '${choices.profile}' delivers Link by email and needs a verified email address.`, {
+      errors: [{ field: 'profile', message: `profile '${choices.profile}' needs a verified email claim in the user's token` }],
+    });
   }
   return body;
 }

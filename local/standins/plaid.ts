@@ -239,6 +239,10 @@ export function validateLinkTokenCreate(input: Record<string, unknown>): void {
   }
   if (body.products === undefined && !isUpdateMode(body)) missing.push('products');
   if (hasProduct(body, 'statements') && body.statements === undefined) missing.push('statements');
+  // The seed: each of these objects "is required if <product> is included in the products array".
+  for (const product of ['payment_initiation', 'employment', 'income_verification', 'identity_verification']) {
+    if (hasProduct(body, product) && body[product] === undefined) missing.push(product);
+  }
   if (missing.length > 0) {
     throw invalidRequest('MISSING_FIELDS', `the following required fields are missing: ${missing.join(', ')}`);
   }
@@ -322,6 +326,108 @@ export function validateLinkTokenCreate(input: Record<string, unknown>): void {
     }
     if (!isIsoDate(start) || !isIsoDate(end)) throw invalidField('statements.start_date and statements.end_date must be dates in YYYY-MM-DD format');
     if (start > end) throw invalidField('statements.start_date must not be after statements.end_date');
+    // "You can request up to two years of data."
+    const limit = new Date(`${start}T00:00:00Z`);
+    limit.setUTCFullYear(limit.getUTCFullYear() + 2);
+    if (end > limit.toISOString().slice(0, 10)) throw invalidField('statements.end_date must be at most two years after statements.start_date');
+  }
+
+  validateProductOptions(body, countries);
+}
+
+const US_ONLY_AUTH_FLAGS = [
+  'instant_match_enabled', 'instant_microdeposits_enabled', 'same_day_microdeposits_enabled',
+  'automated_microdeposits_enabled', 'database_match_enabled', 'database_insights_enabled',
+];
+
+const ACCOUNT_SUBTYPES: Record<string, ReadonlySet<string>> = {
+  depository: new Set(['checking', 'savings', 'hsa', 'cd', 'money market', 'paypal', 'prepaid', 'cash management', 'ebt', 'limited purpose checking', 'all']),
+  credit: new Set(['credit card', 'paypal', 'all']),
+  loan: new Set(['auto', 'business', 'commercial', 'construction', 'consumer', 'home equity', 'loan', 'mortgage', 'overdraft', 'line of credit', 'student', 'other', 'all']),
+  investment: new Set([
+    '529', '401a', '401k', '403B', '457b', 'brokerage', 'cash isa', 'crypto exchange', 'education savings account', 'fhsa',
+    'fixed annuity', 'gic', 'health reimbursement arrangement', 'hsa', 'ira', 'isa', 'keogh', 'lif', 'life insurance',
+    'line of credit', 'lira', 'lrif', 'lrsp', 'mutual fund', 'non-custodial wallet', 'non-taxable brokerage account', 'other',
+    'other annuity', 'other insurance', 'pension', 'prif', 'profit sharing plan', 'qshr', 'rdsp', 'resp', 'retirement', 'rlif',
+    'roth', 'roth 401k', 'roth 403B', 'roth 457b', 'roth pension', 'roth profit sharing plan', 'roth thrift savings plan', 'rrif',
+    'rrsp', 'sarsep', 'sep ira', 'simple ira', 'sipp', 'stock plan', 'thrift savings plan', 'tfsa', 'trust', 'ugma', 'utma',
+    'variable annuity', 'all',
+  ]),
+  other: new Set(['other', 'all']),
+};
+
+/** The seed's rules for the product option objects, countries and filters. */
+function validateProductOptions(body: Record<string, unknown>, countries: unknown[]): void {
+  // "If launching Link with CRA products, cra_base_reports is required and must be included in the products array."
+  const listed = PRODUCT_LISTS.flatMap((list) => (Array.isArray(body[list]) ? (body[list] as unknown[]) : []));
+  if (listed.some((p) => typeof p === 'string' && p.startsWith('cra_')) && !(body.products as unknown[] | undefined)?.includes('cra_base_report')) {
+    throw invalidField('products must include cra_base_report when launching Link with CRA products');
+  }
+  if (isPlainObject(body.cra_options)) {
+    const days = body.cra_options.days_requested;
+    if (days === undefined) throw invalidRequest('MISSING_FIELDS', 'the following required fields are missing: cra_options.days_requested');
+    // "Maximum is 731; minimum is 180. If a value lower than 180 is provided, a minimum of 180 days of history will be requested."
+    if (!Number.isInteger(days) || (days as number) > 731) throw invalidField('cra_options.days_requested must be an integer no greater than 731');
+  }
+
+  // "If using the Auth features Instant Match, Instant Micro-deposits, Same-day Micro-deposits,
+  // Automated Micro-deposits, or Database Auth, country_codes must be set to ['US']."
+  if (isPlainObject(body.auth)) {
+    const auth = body.auth;
+    const usOnly = US_ONLY_AUTH_FLAGS.filter((flag) => auth[flag] === true);
+    if (usOnly.length > 0 && !(countries.length === 1 && countries[0] === 'US')) {
+      throw invalidField(`country_codes must be ['US'] when using ${usOnly.map((flag) => `auth.${flag}`).join(', ')}`);
+    }
+  }
+
+  if (isPlainObject(body.hosted_link) && isPlainObject(body.user)) {
+    const delivery = body.hosted_link.delivery_method;
+    if (delivery === 'sms' && body.user.phone_number === undefined) {
+      throw invalidRequest('MISSING_FIELDS', 'the following required fields are missing: user.phone_number (hosted_link.delivery_method sms)');
+    }
+    if (delivery === 'email' && body.user.email_address === undefined) {
+      throw invalidRequest('MISSING_FIELDS', 'the following required fields are missing: user.email_address (hosted_link.delivery_method email)');
+    }
+  }
+
+  if (isPlainObject(body.payment_initiation) && body.payment_initiation.payment_id === undefined && body.payment_initiation.consent_id === undefined) {
+    throw invalidRequest('MISSING_FIELDS', 'payment_initiation requires either payment_id or consent_id');
+  }
+  if (isPlainObject(body.payment_configuration)) {
+    const { amount, description } = body.payment_configuration;
+    if (typeof amount !== 'string' || !/^\d+\.\d{2}$/.test(amount)) {
+      throw invalidField('payment_configuration.amount must be a decimal string with two digits of precision, e.g. "10.00"');
+    }
+    if (description !== undefined && (typeof description !== 'string' || description.length > 256)) {
+      throw invalidField('payment_configuration.description must be a string of at most 256 characters');
+    }
+  }
+  for (const [object, sources, bank] of [
+    ['employment', 'employment_source_types', 'bank_employment'],
+    ['income_verification', 'income_source_types', 'bank_income'],
+  ] as const) {
+    const options = body[object];
+    if (!isPlainObject(options)) continue;
+    const types = options[sources];
+    // "Currently you can only specify one of these options."
+    if (Array.isArray(types) && types.length > 1) throw invalidField(`${object}.${sources} may contain only one source type`);
+    if (Array.isArray(types) && types.includes('bank') && options[bank] === undefined) {
+      throw invalidRequest('MISSING_FIELDS', `the following required fields are missing: ${object}.${bank}`);
+    }
+  }
+  if (isPlainObject(body.identity_verification) && typeof body.identity_verification.template_id !== 'string') {
+    throw invalidRequest('MISSING_FIELDS', 'the following required fields are missing: identity_verification.template_id');
+  }
+
+  if (isPlainObject(body.account_filters)) {
+    for (const [type, filter] of Object.entries(body.account_filters)) {
+      const allowed = ACCOUNT_SUBTYPES[type];
+      if (!allowed) throw invalidField(`account_filters.${type} is not an account type`);
+      const subtypes = isPlainObject(filter) ? filter.account_subtypes : undefined;
+      if (!Array.isArray(subtypes)) throw invalidField(`account_filters.${type}.account_subtypes must be an array`);
+      const bad = subtypes.find((subtype) => !allowed.has(subtype as string));
+      if (bad !== undefined) throw invalidField(`account_filters.${type}.account_subtypes contains an invalid subtype: ${JSON.stringify(bad)}`);
+    }
   }
 }
 

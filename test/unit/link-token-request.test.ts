@@ -82,3 +82,31 @@ test('unverified claims are never prefilled', () => {
   const req = buildLinkTokenRequest({ tenant, choices: parseClientChoices({ platform: 'web' }), identity: unverified, clientUserId: 'cuid' });
   assert.deepEqual(req.user, { client_user_id: 'cuid' });
 });
+
+test('a profile may override the tenant country codes; others inherit them', () => {
+  const tenant2 = tenantsById(
+    parseTenantsFile({
+      client_user_id_key_secret_id: 'key',
+      tenants: {
+        acme: {
+          client_name: 'Acme',
+          plaid: { environment: 'sandbox', secret_id: 'plaid/acme' },
+          auth: { issuer: 'https://idp.acme.com', audience: ['web'] },
+          languages: { default: 'en', allowed: ['en'] },
+          country_codes: ['US', 'CA'],
+          profiles: {
+            default: { products: ['transactions'], financekit_supported: true },
+            verify: { products: ['auth'], country_codes: ['US'], auth: { same_day_microdeposits_enabled: true } },
+          },
+        },
+      },
+    }),
+  ).get('acme')!;
+  const build2 = (body: unknown) => buildLinkTokenRequest({ tenant: tenant2, choices: parseClientChoices(body), identity, clientUserId: 'cuid' });
+  assert.deepEqual(build2({ platform: 'web' }).country_codes, ['US', 'CA']);
+  assert.deepEqual(build2({ platform: 'web', profile: 'verify' }).country_codes, ['US']);
+  assert.deepEqual(build2({ platform: 'web', profile: 'verify' }).auth, { same_day_microdeposits_enabled: true });
+  // FinanceKit is Apple's: only an iOS app can link it.
+  assert.equal(build2({ platform: 'ios' }).financekit_supported, true);
+  assert.equal('financekit_supported' in build2({ platform: 'web' }), false);
+});

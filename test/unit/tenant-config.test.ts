@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { parseTenantsFile, readTenantsFile, TenantConfigError } from '../../lambda/config/load-tenants.ts';
+import { describeWarnings, loadTenantsFile, parseTenantsFile, readTenantsFile, TenantConfigError } from '../../lambda/config/load-tenants.ts';
 
 function validFile(): any {
   return {
@@ -58,8 +58,10 @@ describe('tenants file', () => {
     ['client_name over 30 characters', (f) => (f.tenants.acme.client_name = 'A'.repeat(31)),
       "- tenant 'acme', field 'client_name': must be at most 30 characters (Plaid shows \"This Application\" otherwise)"],
     ['a missing field', (f) => delete f.tenants.acme.country_codes, "- tenant 'acme', field 'country_codes': is required"],
-    ['an unknown profile field', (f) => (f.tenants.acme.profiles.default.access_token = 'access-sandbox-x'),
-      "- tenant 'acme', profile 'default', field 'access_token': is not a known field (unknown fields are refused, never passed to Plaid)"],
+    ['an unknown profile field', (f) => (f.tenants.acme.profiles.default.colour = 'teal'),
+      "- tenant 'acme', profile 'default', field 'colour': is not a known field (unknown fields are refused, never passed to Plaid)"],
+    ['a refused Plaid field in a profile, with the reason', (f) => (f.tenants.acme.profiles.default.access_token = 'access-sandbox-x'),
+      "- tenant 'acme', profile 'default', field 'access_token': is not configurable: it identifies an existing Item, and update mode is not offered"],
     ['a language outside the seed list', (f) => (f.tenants.acme.languages.allowed = ['en', 'xx']),
       "- tenant 'acme', field 'languages.allowed[1]': must be one of Plaid's Link languages (da, nl, en, et, fr, de, hi, it, lv, lt, no, pl, pt, ro, es, sv, vi)"],
     ['a default language not allowed', (f) => (f.tenants.acme.languages.default = 'es'),
@@ -123,6 +125,20 @@ describe('tenants file', () => {
     file.tenants.acme.client_name = '';
     file.tenants.acme.profiles.default.products = ['nope'];
     assert.throws(() => parseTenantsFile(file), (error: TenantConfigError) => error.problems.length === 2);
+  });
+
+  test('warnings (a Plaid-deprecated field) come back beside the file, which still loads', () => {
+    const file = validFile();
+    file.tenants.acme.profiles.default.auth = { flow_type: 'FLEXIBLE_AUTH' };
+    const path = join(mkdtempSync(join(tmpdir(), 'tenants-')), 'tenants.json');
+    writeFileSync(path, JSON.stringify(file));
+    const { file: loaded, warnings } = loadTenantsFile(path);
+    assert.deepEqual(loaded, readTenantsFile(path));
+    assert.equal(
+      describeWarnings(path, warnings),
+      `Warnings for tenants file ${path}:\n  - tenant 'acme', profile 'default', field 'auth.flow_type': is deprecated by Plaid, replaced by auth.auth_type_select_enabled`,
+    );
+    assert.equal(describeWarnings(path, []), '');
   });
 
   test('a file that is not JSON says so with its path', () => {

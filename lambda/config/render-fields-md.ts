@@ -1,0 +1,77 @@
+// Renders lambda/config/FIELDS.md, the field table of the README, from the classification table
+// (field-classes.ts): `node lambda/config/render-fields-md.ts` writes it, `--check` fails when the
+// committed file differs. test/fields/fields-table.test.ts parses the file and compares it too.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { SEED_FIELDS, type FieldClass, type FieldEntry } from './field-classes.ts';
+
+export const FIELDS_MD = fileURLToPath(new URL('./FIELDS.md', import.meta.url));
+
+const CLASS_LABEL: Record<FieldClass, string> = {
+  configured: 'configured',
+  derived: 'derived',
+  client: 'client',
+  refused: 'refused',
+};
+
+const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+function detail(entry: FieldEntry): string {
+  switch (entry.class) {
+    case 'configured': {
+      const where = entry.where === 'tenant' ? 'tenant' : entry.where === 'tenant or profile' ? 'tenant, profile overrides' : 'profile';
+      const replacement = entry.replacement ? ` Deprecated by Plaid: accepted with a warning naming its replacement, ${entry.replacement}.` : '';
+      return `${where}: ${entry.rules}.${replacement}`;
+    }
+    case 'client':
+      return `${entry.reason}. Rules: ${entry.rules}.`;
+    case 'derived':
+      return `${entry.reason}. A client or a profile that sets it is refused.`;
+    case 'refused':
+      return `${entry.reason}.`;
+  }
+}
+
+export function renderFieldsMarkdown(): string {
+  const entries = Object.entries(SEED_FIELDS as Record<string, FieldEntry>);
+  const count = (c: FieldClass) => entries.filter(([, e]) => e.class === c).length;
+  const lines = [
+    '## Fields of /link/token/create',
+    '',
+    `Every request field of Plaid's \`POST /link/token/create\` (API version 2020-09-14, as the contract the`,
+    `service is built on describes it), nested ones included, falls in exactly one class. ${entries.length} fields:`,
+    `${count('configured')} configured, ${count('derived')} derived, ${count('client')} chosen by the client, ${count('refused')} refused.`,
+    '',
+    '- **configured**: set in the tenants file, in a tenant profile (or for the whole tenant where the table says so),',
+    '  validated at `cdk synth`, at `npm start` and at cold start; a mistake fails with one message naming tenant,',
+    '  profile and field.',
+    '- **derived**: the service sets it, from Secrets Manager or the verified token.',
+    '- **client**: the client chooses it in the request body, within the tenant\'s limits (besides `language`, the',
+    '  client sends `platform` and `profile`, which are not Plaid fields).',
+    '- **refused**: never sent to Plaid. A client that sends it gets 400 naming the field with the reason below; a',
+    '  tenants file that sets it fails validation with the same reason.',
+    '',
+    'Unknown fields are refused everywhere, never passed through. The table is rendered from',
+    '`lambda/config/field-classes.ts` (`node lambda/config/render-fields-md.ts`); a test keeps them equal.',
+    '',
+    '| field | class | where it comes from, and the rules |',
+    '| --- | --- | --- |',
+    ...entries.map(([path, entry]) => `| \`${path}\` | ${CLASS_LABEL[entry.class]} | ${cell(detail(entry))} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+if (import.meta.main) {
+  const rendered = renderFieldsMarkdown();
+  if (process.argv.includes('--check')) {
+    const current = readFileSync(FIELDS_MD, 'utf8');
+    if (current !== rendered) {
+      process.stderr.write(`${FIELDS_MD} is out of date: run node lambda/config/render-fields-md.ts\n`);
+      process.exit(1);
+    }
+  } else {
+    writeFileSync(FIELDS_MD, rendered);
+    process.stdout.write(`wrote ${FIELDS_MD}\n`);
+  }
+}

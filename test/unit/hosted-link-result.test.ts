@@ -1,0 +1,67 @@
+// The use case answers hosted_link_url exactly when the profile enables Hosted Link.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseTenantsFile, tenantsById } from '../../lambda/config/load-tenants.ts';
+import { parseClientChoices } from '../../lambda/domain/client-choices.ts';
+import { createLinkToken } from '../../lambda/domain/create-link-token.ts';
+import { identityFromClaims } from '../../lambda/domain/identity.ts';
+import { createLogger } from '../../lambda/log/logger.ts';
+import type { LinkTokenCreated, PlaidClient } from '../../lambda/plaid/plaid-client.ts';
+
+const tenant = tenantsById(
+  parseTenantsFile({
+    client_user_id_key_secret_id: 'key',
+    tenants: {
+      acme: {
+        client_name: 'Acme',
+        plaid: { environment: 'sandbox', secret_id: 'plaid/acme' },
+        auth: { issuer: 'https://idp.acme.com', audience: ['web'] },
+        client_user_id: { strategy: 'subject' },
+        languages: { default: 'en', allowed: ['en'] },
+        country_codes: ['US'],
+        profiles: { default: { products: ['auth'] }, hosted: { products: ['auth'], hosted_link: {} } },
+      },
+    },
+  }),
+).get('acme')!;
+
+async function run(profile: string, answer: LinkTokenCreated) {
+  const sent: unknown[] = [];
+  const plaid: PlaidClient = {
+    async createLinkToken({ body }) {
+      sent.push(body);
+      return { ok: true, attempts: 1, value: answer };
+    },
+  };
+  const result = await createLinkToken(
+    { tenant, identity: identityFromClaims({ iss: 'https://idp.acme.com', sub: 'user-1' }), choices: parseClientChoices({ platform: 'web', profile }) },
+    {
+      secrets: { get: async () => JSON.stringify({ client_id: 'c', secret: 's' }), invalidate: () => {} },
+      plaid,
+      clientUserIdKeySecretId: 'key',
+      budgetMs: 5000,
+      rateLimitRetryAfterSeconds: 30,
+      now: Date.now,
+      logger: createLogger({ write: () => {} }),
+    },
+  );
+  return { result, sent };
+}
+
+const TOKEN = { link_token: 'link-sandbox-1', expiration: '2030-01-01T00:00:00Z', request_id: 'r' };
+const URL_ = 'https://secure.plaid.com/hl/abc';
+
+test('a Hosted Link profile answers {link_token, expiration, hosted_link_url}', async () => {
+  const { result, sent } = await run('hosted', { ...TOKEN, hosted_link_url: URL_ });
+  assert.deepEqual(result, { link_token: TOKEN.link_token, expiration: TOKEN.expiration, hosted_link_url: URL_ });
+  assert.deepEqual((sent[0] as any).hosted_link, {});
+});
+
+test('any other profile answers {link_token, expiration}, whatever Plaid adds', async () => {
+  const { result } = await run('default', { ...TOKEN, hosted_link_url: URL_ });
+  assert.deepEqual(result, { link_token: TOKEN.link_token, expiration: TOKEN.expiration });
+});
+
+test('a Hosted Link answer without the URL is an upstream failure, not a half answer', async () => {
+  await assert.rejects(run('hosted', TOKEN), { name: 'ServiceFailure', kind: 'upstream_rejected' });
+});
