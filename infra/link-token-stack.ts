@@ -1,7 +1,7 @@
 // One deployment of the service for one stage: the HTTP API in front of the function, the
 // function with its tenants file and secret grants, the logs, the alarms and the outputs an
 // operator needs. The tenants file is validated here, at synth, with the function's own schema.
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -11,7 +11,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { readTenantsFile } from '../lambda/config/load-tenants.ts';
+import { describeProblem, loadTenantsFile } from '../lambda/config/load-tenants.ts';
 import { ROUTE_PATH } from '../lambda/http/link-token-api.ts';
 import { LinkTokenAlarms } from './link-token-alarms.ts';
 import { API_GATEWAY_INTEGRATION_TIMEOUT, LinkTokenFunction } from './link-token-function.ts';
@@ -56,7 +56,9 @@ export class LinkTokenStack extends Stack {
     super(scope, id, props);
     const { settings, tenantsFilePath, name: stageName } = props.stage;
     // Throws TenantConfigError naming tenant, profile and field: an invalid file fails synth.
-    const tenantsFile = readTenantsFile(tenantsFilePath);
+    const { file: tenantsFile, warnings } = loadTenantsFile(tenantsFilePath);
+    // Accepted but worth hearing about (Plaid-deprecated fields, values Plaid adjusts): shown by synth.
+    for (const warning of warnings) Annotations.of(this).addWarningV2('link-token:tenants-file', `${tenantsFilePath}: ${describeProblem(warning)}`);
     const logRemovalPolicy = settings.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     this.secrets = new TenantSecrets(this, 'Secrets', {

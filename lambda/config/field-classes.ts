@@ -6,8 +6,8 @@
 //   refused     refused wherever it appears (client body or tenants file), with the reason
 // This table is the single source of the refusal reasons: config errors (load-tenants.ts) and
 // the client's 400 answers (domain/client-choices.ts) both read them from here, and
-// lambda/config/FIELDS.md (the README's field table) is rendered from it
-// (`node lambda/config/render-fields-md.ts`); a test keeps the two equal.
+// the README's field table is rendered from it (lambda/config/render-fields-md.ts)
+// (a test keeps the two equal).
 
 export type FieldClass = 'configured' | 'derived' | 'client' | 'refused';
 

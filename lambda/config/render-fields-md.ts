@@ -1,11 +1,21 @@
-// Renders lambda/config/FIELDS.md, the field table of the README, from the classification table
-// (field-classes.ts): `node lambda/config/render-fields-md.ts` writes it, `--check` fails when the
-// committed file differs. test/fields/fields-table.test.ts parses the file and compares it too.
+// Renders the README's field table from the classification table (field-classes.ts), between
+// the README's fields-table markers: `node lambda/config/render-fields-md.ts` writes it, `--check`
+// fails when the README differs. test/fields/fields-table.test.ts parses it and compares it too.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SEED_FIELDS, type FieldClass, type FieldEntry } from './field-classes.ts';
 
-export const FIELDS_MD = fileURLToPath(new URL('./FIELDS.md', import.meta.url));
+export const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+const START = '<!-- fields-table:start (rendered by node lambda/config/render-fields-md.ts) -->\n';
+const END = '<!-- fields-table:end -->';
+
+/** The rendered section as it stands in the README now. */
+export function readmeFieldsSection(readme = readFileSync(README, 'utf8')): string {
+  const start = readme.indexOf(START);
+  const end = readme.indexOf(END);
+  if (start < 0 || end < start) throw new Error(`README.md has no ${START.trim()} … ${END} markers`);
+  return readme.slice(start + START.length, end);
+}
 
 const CLASS_LABEL: Record<FieldClass, string> = {
   configured: 'configured',
@@ -36,7 +46,7 @@ export function renderFieldsMarkdown(): string {
   const entries = Object.entries(SEED_FIELDS as Record<string, FieldEntry>);
   const count = (c: FieldClass) => entries.filter(([, e]) => e.class === c).length;
   const lines = [
-    '## Fields of /link/token/create',
+    '### Fields of /link/token/create',
     '',
     `Every request field of Plaid's \`POST /link/token/create\` (API version 2020-09-14, as the contract the`,
     `service is built on describes it), nested ones included, falls in exactly one class. ${entries.length} fields:`,
@@ -64,14 +74,15 @@ export function renderFieldsMarkdown(): string {
 
 if (import.meta.main) {
   const rendered = renderFieldsMarkdown();
+  const readme = readFileSync(README, 'utf8');
   if (process.argv.includes('--check')) {
-    const current = readFileSync(FIELDS_MD, 'utf8');
-    if (current !== rendered) {
-      process.stderr.write(`${FIELDS_MD} is out of date: run node lambda/config/render-fields-md.ts\n`);
+    if (readmeFieldsSection(readme) !== rendered) {
+      process.stderr.write('The README field table is out of date: run node lambda/config/render-fields-md.ts\n');
       process.exit(1);
     }
   } else {
-    writeFileSync(FIELDS_MD, rendered);
-    process.stdout.write(`wrote ${FIELDS_MD}\n`);
+    const current = readmeFieldsSection(readme);
+    writeFileSync(README, readme.replace(`${START}${current}${END}`, `${START}${rendered}${END}`));
+    process.stdout.write(`wrote the field table into ${README}\n`);
   }
 }

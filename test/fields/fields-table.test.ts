@@ -1,11 +1,10 @@
-// The README's field table (lambda/config/FIELDS.md), the classification table in code and the
+// The README's field table, the classification table in code and the
 // tenants-file schema must tell the same story: the same field paths, the same classes, and a
 // schema that accepts exactly the configured fields.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { SEED_FIELDS, type FieldClass, type FieldEntry } from '../../lambda/config/field-classes.ts';
-import { FIELDS_MD, renderFieldsMarkdown } from '../../lambda/config/render-fields-md.ts';
+import { readmeFieldsSection, renderFieldsMarkdown } from '../../lambda/config/render-fields-md.ts';
 import { LinkProfileSchema, TenantSchema } from '../../lambda/config/tenant-schema.ts';
 
 const table = SEED_FIELDS as Record<string, FieldEntry>;
@@ -22,15 +21,15 @@ function parseFieldsTable(markdown: string): Map<string, string> {
   return rows;
 }
 
-test('FIELDS.md lists exactly the fields the code classifies, each with its class', () => {
-  const documented = parseFieldsTable(readFileSync(FIELDS_MD, 'utf8'));
+test('the README table lists exactly the fields the code classifies, each with its class', () => {
+  const documented = parseFieldsTable(readmeFieldsSection());
   const classified = new Map(Object.entries(table).map(([path, entry]) => [path, entry.class]));
   assert.deepEqual([...documented.keys()].sort(), [...classified.keys()].sort());
   for (const [path, cls] of classified) assert.equal(documented.get(path), cls, path);
 });
 
-test('FIELDS.md is the rendering of the table (node lambda/config/render-fields-md.ts)', () => {
-  assert.equal(readFileSync(FIELDS_MD, 'utf8'), renderFieldsMarkdown());
+test('the README table is the rendering of the table (node lambda/config/render-fields-md.ts)', () => {
+  assert.equal(readmeFieldsSection(), renderFieldsMarkdown());
 });
 
 test('every field is in exactly one of the four classes, with what its class needs', () => {

@@ -118,3 +118,16 @@ describe('stage settings', () => {
     assert.throws(synthWith({ stage: 'dev', logLevel: 'warn' }), /Context value logLevel="warn" must be debug or info/);
   });
 });
+
+describe('a deprecated field is accepted with a synth warning', () => {
+  test('naming the field and its replacement', async () => {
+    const { Annotations, Match } = await import('aws-cdk-lib/assertions');
+    const path = tenantsFileWith('deprecated-auth-flow', (file) => {
+      file.tenants['acme-budget'].profiles.default.auth = { flow_type: 'FLEXIBLE_AUTH' };
+    });
+    const { stack } = createLinkTokenApp({ context: { ...CDK_JSON_CONTEXT, stage: 'dev', tenantsFile: path }, outdir: mkdtempSync(join(tmpdir(), 'link-token-cdk-')) });
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('auth\\.flow_type'));
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.match(String(warnings[0]!.entry.data), /tenant 'acme-budget', profile 'default', field 'auth\.flow_type'.*auth_type_select_enabled/);
+  });
+});
