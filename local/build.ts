@@ -27,6 +27,7 @@ export async function buildLambdaBundle(opts: { outdir: string; tenantsFile?: st
     sourcemap: LAMBDA_BUNDLING.sourcemap,
     mainFields: [...LAMBDA_BUNDLING.mainFields],
     external: [...LAMBDA_BUNDLING.externalModules],
+    alias: { ...LAMBDA_BUNDLING.alias },
     banner: { js: LAMBDA_BUNDLING.banner },
     metafile: true,
     logLevel: 'warning',
