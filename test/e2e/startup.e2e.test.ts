@@ -7,25 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { minimalTenantConfig, tenantsFileOf } from '../support/tenants.ts';
 
 const run = promisify(execFile);
 
 test('npm start refuses an invalid tenants file, naming tenant, profile and field', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bad-tenants-'));
   const file = join(dir, 'tenants.json');
-  writeFileSync(file, JSON.stringify({
-    client_user_id_key_secret_id: 'key',
-    tenants: {
-      acme: {
-        client_name: 'Acme',
-        plaid: { environment: 'production', secret_id: 'plaid/acme' },
-        auth: { issuer: 'https://idp.acme.com', audience: ['web'] },
-        languages: { default: 'en', allowed: ['en'] },
-        country_codes: ['US'],
-        profiles: { default: { products: ['auth'], redirect_uri: 'https://acme.com/oauth?next=home' } },
-      },
-    },
-  }));
+  const acme = minimalTenantConfig({ profiles: { default: { products: ['auth'], redirect_uri: 'https://acme.com/oauth?next=home' } } });
+  writeFileSync(file, JSON.stringify(tenantsFileOf({ acme })));
   const result = await run(process.execPath, ['local/start.ts'], {
     env: { PATH: process.env.PATH, PORT: '0', TENANTS_FILE: file, LOCAL_WORK_DIR: dir },
   }).then(

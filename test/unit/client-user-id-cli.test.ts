@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { deriveClientUserId } from '../../lambda/domain/client-user-id.ts';
 import { startSecretsManagerStandIn } from '../../local/standins/secrets-manager.ts';
+import { minimalTenantConfig, tenantsFileOf } from '../support/tenants.ts';
 
 const run = promisify(execFile);
 const KEY = 'cli-test-client-user-id-key-0123456789abcdef';
@@ -17,17 +18,7 @@ test('npm run client-user-id prints the id the function sends to Plaid', async (
   const secrets = await startSecretsManagerStandIn({ secrets: { 'svc/key': KEY } });
   try {
     const file = join(mkdtempSync(join(tmpdir(), 'cli-')), 'tenants.json');
-    writeFileSync(file, JSON.stringify({
-      client_user_id_key_secret_id: 'svc/key',
-      tenants: {
-        acme: {
-          client_name: 'Acme', plaid: { environment: 'production', secret_id: 'plaid/acme' },
-          auth: { issuer: 'https://idp.acme.com', audience: ['web'] },
-          languages: { default: 'en', allowed: ['en'] }, country_codes: ['US'],
-          profiles: { default: { products: ['auth'] } },
-        },
-      },
-    }));
+    writeFileSync(file, JSON.stringify(tenantsFileOf({ acme: minimalTenantConfig() }, 'svc/key')));
     const { stdout } = await run(process.execPath, ['lambda/cli/client-user-id.ts', '--tenants-file', file, '--tenant', 'acme', '--subject', 'user-42'], {
       env: { PATH: process.env.PATH, AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' },
     });

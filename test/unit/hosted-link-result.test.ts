@@ -1,29 +1,18 @@
 // The use case answers hosted_link_url exactly when the profile enables Hosted Link.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseTenantsFile, tenantsById } from '../../lambda/config/load-tenants.ts';
 import { parseClientChoices } from '../../lambda/domain/client-choices.ts';
 import { createLinkToken } from '../../lambda/domain/create-link-token.ts';
 import { identityFromClaims } from '../../lambda/domain/identity.ts';
 import { createLogger } from '../../lambda/log/logger.ts';
 import type { LinkTokenCreated, PlaidClient } from '../../lambda/plaid/plaid-client.ts';
+import { acmeTenant } from '../support/tenants.ts';
 
-const tenant = tenantsById(
-  parseTenantsFile({
-    client_user_id_key_secret_id: 'key',
-    tenants: {
-      acme: {
-        client_name: 'Acme',
-        plaid: { environment: 'sandbox', secret_id: 'plaid/acme' },
-        auth: { issuer: 'https://idp.acme.com', audience: ['web'] },
-        client_user_id: { strategy: 'subject' },
-        languages: { default: 'en', allowed: ['en'] },
-        country_codes: ['US'],
-        profiles: { default: { products: ['auth'] }, hosted: { products: ['auth'], hosted_link: {} } },
-      },
-    },
-  }),
-).get('acme')!;
+const tenant = acmeTenant({
+  plaid: { environment: 'sandbox', secret_id: 'plaid/acme' },
+  client_user_id: { strategy: 'subject' },
+  profiles: { default: { products: ['auth'] }, hosted: { products: ['auth'], hosted_link: {} } },
+});
 
 async function run(profile: string, answer: LinkTokenCreated) {
   const sent: unknown[] = [];

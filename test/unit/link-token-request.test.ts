@@ -1,34 +1,24 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseTenantsFile, tenantsById } from '../../lambda/config/load-tenants.ts';
 import { parseClientChoices } from '../../lambda/domain/client-choices.ts';
 import { identityFromClaims } from '../../lambda/domain/identity.ts';
 import { buildLinkTokenRequest } from '../../lambda/domain/link-token-request.ts';
+import { acmeTenant } from '../support/tenants.ts';
 
-const tenant = tenantsById(
-  parseTenantsFile({
-    client_user_id_key_secret_id: 'key',
-    tenants: {
-      acme: {
-        client_name: 'Acme',
-        plaid: { environment: 'sandbox', secret_id: 'plaid/acme' },
-        auth: { issuer: 'https://idp.acme.com', audience: ['web'] },
-        prefill: { email_address: true, phone_number: false },
-        languages: { default: 'en', allowed: ['en', 'fr'] },
-        country_codes: ['US'],
-        profiles: {
-          default: {
-            products: ['auth'],
-            redirect_uri: 'https://acme.com/oauth',
-            android_package_name: 'com.acme.app',
-            account_filters: { depository: { account_subtypes: ['checking'] } },
-          },
-          web_only: { products: ['identity'] },
-        },
-      },
+const tenant = acmeTenant({
+  plaid: { environment: 'sandbox', secret_id: 'plaid/acme' },
+  prefill: { email_address: true, phone_number: false },
+  languages: { default: 'en', allowed: ['en', 'fr'] },
+  profiles: {
+    default: {
+      products: ['auth'],
+      redirect_uri: 'https://acme.com/oauth',
+      android_package_name: 'com.acme.app',
+      account_filters: { depository: { account_subtypes: ['checking'] } },
     },
-  }),
-).get('acme')!;
+    web_only: { products: ['identity'] },
+  },
+});
 
 const identity = identityFromClaims({
   iss: 'https://idp.acme.com', sub: 'u1', email: 'pat@example.com', email_verified: true, phone_number: '+14155550123', phone_number_verified: true,
@@ -84,24 +74,14 @@ test('unverified claims are never prefilled', () => {
 });
 
 test('a profile may override the tenant country codes; others inherit them', () => {
-  const tenant2 = tenantsById(
-    parseTenantsFile({
-      client_user_id_key_secret_id: 'key',
-      tenants: {
-        acme: {
-          client_name: 'Acme',
-          plaid: { environment: 'sandbox', secret_id: 'plaid/acme' },
-          auth: { issuer: 'https://idp.acme.com', audience: ['web'] },
-          languages: { default: 'en', allowed: ['en'] },
-          country_codes: ['US', 'CA'],
-          profiles: {
-            default: { products: ['transactions'], financekit_supported: true },
-            verify: { products: ['auth'], country_codes: ['US'], auth: { same_day_microdeposits_enabled: true } },
-          },
-        },
-      },
-    }),
-  ).get('acme')!;
+  const tenant2 = acmeTenant({
+    plaid: { environment: 'sandbox', secret_id: 'plaid/acme' },
+    country_codes: ['US', 'CA'],
+    profiles: {
+      default: { products: ['transactions'], financekit_supported: true },
+      verify: { products: ['auth'], country_codes: ['US'], auth: { same_day_microdeposits_enabled: true } },
+    },
+  });
   const build2 = (body: unknown) => buildLinkTokenRequest({ tenant: tenant2, choices: parseClientChoices(body), identity, clientUserId: 'cuid' });
   assert.deepEqual(build2({ platform: 'web' }).country_codes, ['US', 'CA']);
   assert.deepEqual(build2({ platform: 'web', profile: 'verify' }).country_codes, ['US']);
