@@ -3,7 +3,8 @@
 // fails when the README differs. test/fields/fields-table.test.ts parses it and compares it too.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SEED_FIELDS, type FieldClass, type FieldEntry } from './field-classes.ts';
+import { SEED_FIELDS, type FieldClass, type FieldEntry, type SeedFieldPath } from './field-classes.ts';
+import { FIELD_RULES } from './field-rules.ts';
 
 export const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 const START = '<!-- fields-table:start (rendered by node lambda/config/render-fields-md.ts) -->\n';
@@ -26,15 +27,16 @@ const CLASS_LABEL: Record<FieldClass, string> = {
 
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
-function detail(entry: FieldEntry): string {
+function detail(path: SeedFieldPath, entry: FieldEntry): string {
+  const rules = FIELD_RULES[path];
   switch (entry.class) {
     case 'configured': {
       const where = entry.where === 'tenant' ? 'tenant' : entry.where === 'tenant or profile' ? 'tenant, profile overrides' : 'profile';
       const replacement = entry.replacement ? ` Deprecated by Plaid: accepted with a warning naming its replacement, ${entry.replacement}.` : '';
-      return `${where}: ${entry.rules}.${replacement}`;
+      return `${where}: ${rules}.${replacement}`;
     }
     case 'client':
-      return `${entry.reason}. Rules: ${entry.rules}.`;
+      return `${entry.reason}. Rules: ${rules}.`;
     case 'derived':
       return `${entry.reason}. A client or a profile that sets it is refused.`;
     case 'refused':
@@ -66,7 +68,7 @@ export function renderFieldsMarkdown(): string {
     '',
     '| field | class | where it comes from, and the rules |',
     '| --- | --- | --- |',
-    ...entries.map(([path, entry]) => `| \`${path}\` | ${CLASS_LABEL[entry.class]} | ${cell(detail(entry))} |`),
+    ...entries.map(([path, entry]) => `| \`${path}\` | ${CLASS_LABEL[entry.class]} | ${cell(detail(path as SeedFieldPath, entry))} |`),
     '',
   ];
   return lines.join('\n');

@@ -4,10 +4,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SEED_FIELDS, type FieldClass, type FieldEntry } from '../../lambda/config/field-classes.ts';
+import { FIELD_RULES } from '../../lambda/config/field-rules.ts';
 import { readmeFieldsSection, renderFieldsMarkdown } from '../../lambda/config/render-fields-md.ts';
 import { LinkProfileSchema, TenantSchema } from '../../lambda/config/tenant-schema.ts';
 
 const table = SEED_FIELDS as Record<string, FieldEntry>;
+const rules = FIELD_RULES as Record<string, string | undefined>;
 
 /** `| \`path\` | class | … |` rows of the Markdown table. */
 function parseFieldsTable(markdown: string): Map<string, string> {
@@ -36,7 +38,7 @@ test('every field is in exactly one of the four classes, with what its class nee
   const classes: FieldClass[] = ['configured', 'derived', 'client', 'refused'];
   for (const [path, entry] of Object.entries(table)) {
     assert.ok(classes.includes(entry.class), path);
-    if (entry.class === 'configured') assert.ok(entry.rules && entry.where, `${path} needs rules and where`);
+    if (entry.class === 'configured') assert.ok(rules[path] && entry.where, `${path} needs rules and where`);
     else assert.ok(entry.reason, `${path} needs a reason`);
     // A configured field's parent is configured too (or the field is top-level).
     const parent = path.replace(/(\[\])?\.[^.]+$/, '');
@@ -62,4 +64,9 @@ test('a profile accepts exactly the fields configured per profile, the tenant th
   assert.deepEqual(schemaPaths(LinkProfileSchema).sort(), perProfile);
   const tenantKeys = Object.keys((TenantSchema as any).entries);
   for (const [path] of configured.filter(([, e]) => e.where !== 'profile')) assert.ok(tenantKeys.includes(path), path);
+});
+
+test('rules are written for exactly the configured and client-chosen fields', () => {
+  const expected = Object.entries(table).filter(([, e]) => e.class === 'configured' || e.class === 'client').map(([path]) => path);
+  assert.deepEqual(Object.keys(rules).sort(), expected.sort());
 });
