@@ -17,6 +17,7 @@ import { demoTenantsFile, DEMO_AUDIENCE, DEMO_KEY_SECRET_ID, DEMO_PLAID_SECRET_I
 import { startOidcIssuer } from '../local/standins/oidc-issuer.ts';
 import { DEFAULT_PLAID_CREDENTIALS, startPlaidStandIn } from '../local/standins/plaid.ts';
 import { startSecretsManagerStandIn } from '../local/standins/secrets-manager.ts';
+import { lambdaContext } from '../local/server.ts';
 
 const ORIGIN = 'https://app.example.com';
 
@@ -106,7 +107,7 @@ async function runChild(handlerFile: string, token: string, warmRequests: number
 
   const statuses: number[] = [];
   const invoke = async () => {
-    const response = await handler(linkTokenEvent(token), lambdaContext());
+    const response = await handler(linkTokenEvent(token), lambdaContext(12_000));
     statuses.push(response.statusCode);
   };
   cpu = process.cpuUsage();
@@ -155,24 +156,6 @@ function linkTokenEvent(token: string): APIGatewayProxyEventV2 {
     },
     body: JSON.stringify({ profile: 'default', platform: 'web' }),
     isBase64Encoded: false,
-  };
-}
-
-function lambdaContext(): Context {
-  const deadline = Date.now() + 12_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'link-token-measure',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:link-token-measure',
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/link-token-measure',
-    logStreamName: 'measure',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   };
 }
 

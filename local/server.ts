@@ -143,7 +143,8 @@ function isTextContent(contentType: string | undefined): boolean {
   return type.startsWith('text/') || type.includes('json') || type.includes('xml') || type === 'application/x-www-form-urlencoded';
 }
 
-function lambdaContext(timeoutMs: number): Context {
+/** A Lambda context whose remaining time counts down from timeoutMs, as the runtime's does. */
+export function lambdaContext(timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
   const requestId = randomUUID();
   return {
