@@ -11,6 +11,7 @@ import { ServiceFailure } from './domain/failure.ts';
 import { createLinkTokenApi, type HttpResponse } from './http/link-token-api.ts';
 import { createLogger } from './log/logger.ts';
 import { createPlaidClient } from './plaid/plaid-client.ts';
+import { prefetchAtInit } from './runtime/prefetch-at-init.ts';
 import { createSecretCache } from './secrets/secret-cache.ts';
 import { createSecretsManagerReader } from './secrets/secrets-manager.ts';
 
@@ -33,13 +34,15 @@ const secrets = createSecretCache({
     logger.warn('secrets.stale_served', { secret_id: secretId, error_name: (error as Error)?.name }),
 });
 
+const authenticate = createAuthenticator({
+  tenants: tenants.values(),
+  fetcher: createJwksFetcher({ timeoutMs: settings.JWKS_TIMEOUT_MS }),
+  graceSeconds: settings.TOKEN_GRACE_SECONDS,
+});
+
 const api = createLinkTokenApi({
   tenants: tenants.values(),
-  authenticate: createAuthenticator({
-    tenants: tenants.values(),
-    fetcher: createJwksFetcher({ timeoutMs: settings.JWKS_TIMEOUT_MS }),
-    graceSeconds: settings.TOKEN_GRACE_SECONDS,
-  }),
+  authenticate,
   deps: {
     secrets,
     plaid: createPlaidClient(),
@@ -52,6 +55,19 @@ const api = createLinkTokenApi({
   logger,
 });
 logger.info('function.initialised', { tenants: tenants.size, plaid_base_url_override: settings.PLAID_BASE_URL !== undefined });
+
+if (settings.INIT_PREFETCH === 'on') {
+  await prefetchAtInit({
+    keys: authenticate.prefetchKeys,
+    secrets,
+    secretIds: [
+      ...([...tenants.values()].some((t) => t.client_user_id.strategy === 'hmac-sha256') ? [tenantsFile.client_user_id_key_secret_id] : []),
+      ...[...tenants.values()].map((t) => t.plaid.secret_id),
+    ],
+    maxSecrets: settings.INIT_PREFETCH_MAX_SECRETS,
+    logger,
+  });
+}
 
 // API Gateway's request id is what the caller sees in its logs and our access logs: use it.
 const correlationId = (event: APIGatewayProxyEventV2 | undefined, context: Context) =>

@@ -34,16 +34,23 @@ export interface Authenticated {
 
 export type Authenticator = (authorizationHeader: string | undefined) => Promise<Authenticated>;
 
+/** Issuers whose signing keys could not be fetched ahead of the first request. */
+export interface KeyPrefetchFailure {
+  readonly issuer: string;
+  readonly error_name: string;
+}
+
 type AnyVerifier = {
   verify(token: string): Promise<Record<string, unknown>>;
   verifySync(token: string): Record<string, unknown>;
+  hydrate(): Promise<void>;
 };
 
 export function createAuthenticator(opts: {
   tenants: Iterable<Tenant>;
   fetcher: Fetcher;
   graceSeconds: number;
-}): Authenticator {
+}): Authenticator & { prefetchKeys(): Promise<KeyPrefetchFailure[]> } {
   const jwksCache = new SimpleJwksCache({ fetcher: opts.fetcher });
   const byIssuer = new Map<string, Tenant[]>();
   for (const tenant of opts.tenants) byIssuer.set(tenant.auth.issuer, [...(byIssuer.get(tenant.auth.issuer) ?? []), tenant]);
@@ -51,7 +58,7 @@ export function createAuthenticator(opts: {
   const verifiers = new Map<string, AnyVerifier>();
   for (const [issuer, tenants] of byIssuer) verifiers.set(issuer, verifierFor(issuer, tenants, jwksCache, opts.graceSeconds));
 
-  return async (authorizationHeader) => {
+  const authenticate: Authenticator = async (authorizationHeader) => {
     const token = bearerToken(authorizationHeader);
     const issuer = unverifiedIssuer(token);
     const verifier = issuer === undefined ? undefined : verifiers.get(issuer);
@@ -65,6 +72,18 @@ export function createAuthenticator(opts: {
     const tenant = resolveTenant(claims, byIssuer.get(issuer) ?? []);
     return { tenant, identity: identityFromClaims(claims) };
   };
+
+  // Fills the JWKS cache for every issuer at once (aws-jwt-verify's hydrate), so that the first
+  // request verifies synchronously instead of fetching keys first. A failure only means the first
+  // request fetches them as it always could.
+  const prefetchKeys = async (): Promise<KeyPrefetchFailure[]> => {
+    const issuers = [...verifiers.keys()];
+    const settled = await Promise.allSettled(issuers.map((issuer) => verifiers.get(issuer)!.hydrate()));
+    return settled.flatMap((result, i) =>
+      result.status === 'rejected' ? [{ issuer: issuers[i]!, error_name: result.reason instanceof FetchError ? 'JwksFetchError' : 'Error' }] : [],
+    );
+  };
+  return Object.assign(authenticate, { prefetchKeys });
 }
 
 function verifierFor(issuer: string, tenants: Tenant[], jwksCache: SimpleJwksCache, graceSeconds: number): AnyVerifier {

@@ -27,6 +27,9 @@ const SettingsSchema = v.object({
   JWKS_TIMEOUT_MS: intFrom(100, 10_000, 1500),
   TOKEN_GRACE_SECONDS: intFrom(0, 300, 30),
   RATE_LIMIT_RETRY_AFTER_SECONDS: intFrom(1, 3600, 30),
+  // Cold start: fetch the signing keys and up to this many secrets during init (runtime/prefetch-at-init.ts).
+  INIT_PREFETCH: v.optional(v.picklist(['on', 'off']), 'on'),
+  INIT_PREFETCH_MAX_SECRETS: intFrom(0, 500, 20),
   LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error']), 'info'),
 });
 

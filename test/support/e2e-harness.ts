@@ -42,11 +42,14 @@ export async function startE2eStack(opts: {
   secrets: Record<string, string>;
   plaidCredentials: Record<string, string>;
   env?: Record<string, string>;
+  /** Runs after the stand-ins are up and before the stack starts (its cold start), e.g. to script a fault. */
+  beforeStart?: (standIns: { issuers: readonly OidcIssuer[]; plaid: PlaidStandIn; secrets: SecretsManagerStandIn }) => void;
 }): Promise<E2eStack> {
   const issuers = await Promise.all(Array.from({ length: opts.issuerCount }, () => startOidcIssuer()));
   const plaid = await startPlaidStandIn({ credentials: opts.plaidCredentials });
   const secrets = await startSecretsManagerStandIn({ secrets: opts.secrets });
   const tenantsFile = opts.tenants(issuers);
+  opts.beforeStart?.({ issuers, plaid, secrets });
   const dir = mkdtempSync(join(tmpdir(), 'link-token-e2e-'));
   const tenantsPath = join(dir, 'tenants.json');
   writeFileSync(tenantsPath, JSON.stringify(tenantsFile));
