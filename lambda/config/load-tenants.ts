@@ -108,8 +108,20 @@ export function describeWarnings(source: string, warnings: readonly ConfigProble
   return warnings.length === 0 ? '' : `Warnings for tenants file ${source}:\n${warnings.map((w) => `  - ${describeProblem(w)}`).join('\n')}`;
 }
 
+/**
+ * The tenants the function serves, frozen all the way down: a request builds its Plaid body from
+ * these objects without copying them (link-token-request.ts), so none of them may ever change.
+ */
 export function tenantsById(file: TenantsFile): ReadonlyMap<string, Tenant> {
-  return new Map(Object.entries(file.tenants).map(([id, config]) => [id, { ...config, id }]));
+  return new Map(Object.entries(file.tenants).map(([id, config]) => [id, deepFreeze({ ...config, id })]));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
 }
 
 function issuePath(issue: v.BaseIssue<unknown>): ConfigPath {

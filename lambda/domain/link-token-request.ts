@@ -88,16 +88,18 @@ export function buildLinkTokenRequest(input: {
   if (tenant.prefill.phone_number && identity.verifiedPhone) user.phone_number = identity.verifiedPhone;
 
   const { country_codes, redirect_uri, android_package_name, financekit_supported, ...rest } = profile;
+  // The profile's own objects go in as they are, not copied: tenants are frozen at load
+  // (tenantsById), and the body is only serialised. What differs from the profile is new here.
   const body: LinkTokenCreateBody = {
     client_name: tenant.client_name,
     language,
-    country_codes: [...(country_codes ?? tenant.country_codes)],
+    country_codes: country_codes ?? tenant.country_codes,
     user,
-    ...structuredClone(rest),
+    ...rest,
   };
   // The seed: under 30 days Plaid requests 30 anyway; send what Plaid will do (warned at validation).
   if (body.transactions && body.transactions.days_requested < TRANSACTIONS_DAYS.effectiveMin) {
-    body.transactions.days_requested = TRANSACTIONS_DAYS.effectiveMin;
+    body.transactions = { ...body.transactions, days_requested: TRANSACTIONS_DAYS.effectiveMin };
   }
   // Plaid's platform rule: Android identifies the app by package name and must not get a
   // redirect_uri; web and iOS return from OAuth through the redirect_uri.

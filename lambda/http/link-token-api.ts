@@ -97,8 +97,9 @@ export function createLinkTokenApi(opts: {
         throw new ServiceFailure('origin_not_allowed', 'This origin may not request link tokens for this tenant.');
       }
       const choices = parseClientChoices(readJsonBody(event));
+      // A success logs one line, the use case's plaid.link_token_created: it already carries the
+      // correlation id, tenant, profile, platform and duration.
       const result = await createLinkToken({ tenant, identity, choices }, { ...opts.deps, logger: logger.child({ tenant: tenant.id }) });
-      logger.info('request.succeeded', { tenant: tenant.id, profile: choices.profile, platform: choices.platform, status: 200 });
       return respond(event, requestId, allowed, { result });
     } catch (error) {
       logFailure(logger, error);

@@ -48,10 +48,10 @@ test('tenant config is authoritative and the user comes from the verified identi
   });
 });
 
-test('the built request never aliases the tenant config', () => {
+test('a built request cannot change the tenant config it shares (tenants are frozen at load)', () => {
   const req = build({ platform: 'web' });
-  req.products.push('identity');
-  req.account_filters!.depository!.account_subtypes.push('savings');
+  assert.throws(() => req.products.push('identity'), TypeError);
+  assert.throws(() => req.account_filters!.depository!.account_subtypes.push('savings'), TypeError);
   assert.deepEqual(tenant.profiles.default!.products, ['auth']);
   assert.deepEqual(tenant.profiles.default!.account_filters!.depository!.account_subtypes, ['checking']);
 });
@@ -89,4 +89,11 @@ test('a profile may override the tenant country codes; others inherit them', () 
   // FinanceKit is Apple's: only an iOS app can link it.
   assert.equal(build2({ platform: 'ios' }).financekit_supported, true);
   assert.equal('financekit_supported' in build2({ platform: 'web' }), false);
+});
+
+test('transactions.days_requested under 30 is sent as 30, without touching the config', () => {
+  const short = acmeTenant({ profiles: { default: { products: ['transactions'], transactions: { days_requested: 10 } } } });
+  const req = buildLinkTokenRequest({ tenant: short, choices: parseClientChoices({ platform: 'web' }), identity, clientUserId: 'cuid' });
+  assert.deepEqual(req.transactions, { days_requested: 30 });
+  assert.equal(short.profiles.default!.transactions!.days_requested, 10);
 });
