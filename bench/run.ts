@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { LAMBDA_ENTRY, PROJECT_ROOT } from '../infra/lambda-bundling.ts';
+import { LAMBDA_BUNDLING, LAMBDA_ENTRY, PROJECT_ROOT } from '../infra/lambda-bundling.ts';
 import { buildLambdaBundle } from '../local/build.ts';
 import { DEMO_AUDIENCE, DEMO_PLAID_SECRET_ID, demoTenantsFile } from '../local/demo-tenants.ts';
 import { analyseBundle, executedShares, type BundleReport } from './lib/bundle.ts';
@@ -116,7 +116,8 @@ async function main(): Promise<void> {
     };
 
     if (config.stages.has('cold')) {
-      results.cold = await coldStage({ standIns, tokens, productEnv, peerEnv, handlerFile: bundle.handlerFile });
+      const sdkAloneFile = await buildSdkAlone();
+      results.cold = await coldStage({ standIns, tokens, productEnv, peerEnv, handlerFile: bundle.handlerFile, sdkAloneFile });
       log('one more cold start under V8 coverage: which bundled code runs at all');
       await coverage({ standIns, token: tokens.at(-1)!, productEnv, handlerFile: bundle.handlerFile, report: bundleReport });
     }
@@ -159,20 +160,24 @@ async function coldStage(opts: {
   productEnv: Record<string, string>;
   peerEnv: Record<string, string>;
   handlerFile: string;
+  sdkAloneFile: string;
 }): Promise<NonNullable<Results['cold']>> {
   const product: ColdSample[] = [];
   const peer: ColdSample[] = [];
+  const sdkAlone: number[] = [];
   const upstream: Array<{ plaid: number; secrets: number; jwks: number }> = [];
-  log(`cold path: ${config.coldRuns} fresh processes each (+1 discarded warm-up each), alternating`);
+  log(`cold path: ${config.coldRuns} fresh processes each (+1 discarded warm-up each), alternating: product, peer, the AWS SDK alone`);
   for (let i = -1; i < config.coldRuns; i++) {
     await opts.standIns.reset();
     const p = await coldProduct({ ...opts, token: opts.tokens[(i + 1) % opts.tokens.length]! });
     const calls = await opts.standIns.counters();
     const q = await coldPeer(opts.peerEnv);
+    const a = await coldSdkAlone(opts.productEnv, opts.sdkAloneFile);
     if (i < 0) continue;
     product.push(p);
     upstream.push(calls);
     peer.push(q);
+    sdkAlone.push(a);
   }
   const pick = (samples: ColdSample[], key: string) => summary(samples.map((s) => s.phases[key]!));
   return {
@@ -194,7 +199,46 @@ async function coldStage(opts: {
       peakRssKb: median(peer.map((s) => s.peakRssKb)),
       samplesMs: peer.map((s) => round(s.totalMs)),
     },
+    sdkAlone: { totalMs: summary(sdkAlone), samplesMs: sdkAlone.map((ms) => round(ms)) },
   };
+}
+
+/**
+ * The chosen stack's own cold floor: the product's Secrets Manager reader (the AWS SDK's bare
+ * client and one command), bundled with the deploy's settings and nothing else, reading one
+ * secret in a fresh process. No JWT, no tenants file, no Plaid call: any product that keeps
+ * @aws-sdk/client-secrets-manager on its cold path takes at least this long.
+ */
+async function buildSdkAlone(): Promise<string> {
+  const outfile = join(WORK_DIR, 'sdk-alone', LAMBDA_BUNDLING.outfileName);
+  await build({
+    entryPoints: [fileURLToPath(new URL('./alternatives/sdk-bare-client.ts', import.meta.url))],
+    outfile,
+    absWorkingDir: PROJECT_ROOT,
+    bundle: true,
+    platform: LAMBDA_BUNDLING.platform,
+    format: LAMBDA_BUNDLING.format,
+    target: LAMBDA_BUNDLING.target,
+    minify: LAMBDA_BUNDLING.minify,
+    mainFields: [...LAMBDA_BUNDLING.mainFields],
+    alias: { ...LAMBDA_BUNDLING.alias },
+    banner: { js: LAMBDA_BUNDLING.banner },
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+/** Spawn → one secret read complete, measured like the product's cold path (same env, same stand-in). */
+async function coldSdkAlone(productEnv: Record<string, string>, sdkAloneFile: string): Promise<number> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./cold/secrets-cold.mjs', import.meta.url)), sdkAloneFile, DEMO_PLAID_SECRET_ID], {
+    env: productEnv,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const { line, at } = await waitForLine(child.stdout!, (l) => l.startsWith('BENCH_RESULT '), child);
+  await exited(child);
+  if (!(JSON.parse(line.slice('BENCH_RESULT '.length)) as { ok: boolean }).ok) throw new Error('the SDK alone read no secret');
+  return at - started;
 }
 
 async function coldProduct(opts: { token: string; productEnv: Record<string, string>; handlerFile: string }, extraEnv: Record<string, string> = {}): Promise<ColdSample> {

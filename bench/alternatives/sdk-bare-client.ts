@@ -1,5 +1,6 @@
-// Alternative measured by the benchmark: GetSecretValue through the AWS SDK's bare client and
-// one command (what lambda/secrets/secrets-manager.ts did before the direct path).
+// GetSecretValue through the AWS SDK's bare client and one command, configured as
+// lambda/secrets/secrets-manager.ts configures it: the benchmark's "SDK alone" cold floor and its
+// module-first / CommonJS comparison.
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 export async function read(secretId: string): Promise<string | undefined> {

@@ -34,6 +34,8 @@ export interface Results {
     runs: number;
     product: { totalMs: Summary; phases: Record<string, Summary>; peakRssKb: number; upstreamCallsPerStart: Upstream; samplesMs: number[] };
     peer: { totalMs: Summary; phases: Record<string, Summary>; peakRssKb: number; samplesMs: number[] };
+    /** The product's Secrets Manager reader alone (AWS SDK bare client), spawn → one secret read. */
+    sdkAlone?: { totalMs: Summary; samplesMs: number[] };
   };
   warm?: {
     runs: Record<string, Record<TargetName, WarmRun>>;
@@ -73,6 +75,62 @@ export function targets(r: Results): TargetCheck[] {
   return checks;
 }
 
+export interface StackFloor {
+  /** The target this floor bounds, as targets() names it. */
+  target: string;
+  value: number;
+  unit: 'ratio' | 'ms';
+  /** What was added up, all measured in this run. */
+  made_of: string;
+}
+
+const PRODUCT_CLIENT_PREFIX = 'node:http';
+
+/**
+ * The least any product built this way could score on a target, from parts measured in the
+ * same run: Node plus the AWS SDK reading one secret (cold), the local API Gateway emulator
+ * answering without the function plus one Plaid call through the product's HTTP client (warm).
+ * A floor above a target's limit means no code of ours can meet that target with this stack.
+ */
+export function stackFloors(r: Results): StackFloor[] {
+  const floors: StackFloor[] = [];
+  if (r.cold?.sdkAlone) {
+    floors.push({
+      target: 'cold path, product/peer (median)',
+      value: round(r.cold.sdkAlone.totalMs.median / r.cold.peer.totalMs.median, 4),
+      unit: 'ratio',
+      made_of: `Node + the AWS SDK reading one secret: ${fmt(r.cold.sdkAlone.totalMs.median, 1)} ms against the peer's ${fmt(r.cold.peer.totalMs.median, 1)} ms`,
+    });
+  }
+  const client = Object.entries(r.clients ?? {}).find(([name]) => name.startsWith(PRODUCT_CLIENT_PREFIX))?.[1];
+  for (const [key, run] of Object.entries(r.warm?.runs ?? {})) {
+    const call = client?.[key as 'c1' | 'c32'];
+    if (!call) continue;
+    const cpu = run.emulator.cpuMsPerRequest + call.cpuMsPerCall;
+    floors.push({
+      target: `CPU per warm request at ${label(key)}, product/peer (whole process, emulator included)`,
+      value: round(cpu / run.peer.cpuMsPerRequest, 4),
+      unit: 'ratio',
+      made_of: `emulator alone ${fmt(run.emulator.cpuMsPerRequest, 3)} ms + one Plaid call through node:http ${fmt(call.cpuMsPerCall, 3)} ms = ${fmt(cpu, 3)} ms of CPU against the peer's ${fmt(run.peer.cpuMsPerRequest, 3)} ms`,
+    });
+    if (key === 'c1') {
+      floors.push({
+        target: 'p50 latency added over the floor at c=1 (through the local API Gateway emulator)',
+        value: round(run.emulator.latencyMs.p50 + call.msPerCall - run.floor.latencyMs.p50, 4),
+        unit: 'ms',
+        made_of: `emulator alone p50 ${fmt(run.emulator.latencyMs.p50, 3)} ms + one Plaid call through node:http ${fmt(call.msPerCall, 3)} ms − floor p50 ${fmt(run.floor.latencyMs.p50, 3)} ms: the product's own hop plus its Plaid call, before any JWT check or logging`,
+      });
+      floors.push({
+        target: '  the same, function only (handler duration p50 − floor p50)',
+        value: round(call.msPerCall - run.floor.latencyMs.p50, 4),
+        unit: 'ms',
+        made_of: `one Plaid call through node:http ${fmt(call.msPerCall, 3)} ms − floor p50 ${fmt(run.floor.latencyMs.p50, 3)} ms, before any JWT check or logging`,
+      });
+    }
+  }
+  return floors;
+}
+
 const COLUMNS: readonly TargetName[] = ['product', 'peer', 'floor', 'emulator'];
 
 export function renderReport(r: Results): { text: string; markdown: string; json: unknown } {
@@ -92,6 +150,9 @@ export function renderReport(r: Results): { text: string; markdown: string; json
   if (r.cold) {
     row(`Cold path, spawn → first token, median of ${r.cold.runs} (ms)`, { product: r.cold.product.totalMs.median, peer: r.cold.peer.totalMs.median }, 1);
     row('Cold path, p90 (ms)', { product: r.cold.product.totalMs.p90, peer: r.cold.peer.totalMs.p90 }, 1);
+    if (r.cold.sdkAlone) {
+      row('Cold path of the AWS SDK alone, spawn → one secret read, median (ms)', { product: r.cold.sdkAlone.totalMs.median, peer: r.cold.peer.totalMs.median }, 1);
+    }
   }
   for (const [key, run] of Object.entries(r.warm?.runs ?? {})) {
     const c = label(key);
@@ -127,7 +188,14 @@ export function renderReport(r: Results): { text: string; markdown: string; json
   const header = ['', 'product', 'peer (Express + plaid SDK)', 'floor (Plaid stand-in)', 'emulator only', 'product/peer', 'product/floor'];
 
   const checks = targets(r);
-  const checkLines = checks.map((c) => `${c.met === null ? '[ ]' : c.met ? '[x]' : '[!]'} ${c.target}: ${c.value === null ? 'not measured' : fmt(c.value, c.unit === 'bytes' || c.unit === 'calls' ? 0 : 3)} ${c.unit} (target ≤ ${c.limit})${c.met === false ? '  NOT MET' : ''}`);
+  const floors = stackFloors(r);
+  const checkLines = checks.flatMap((c) => {
+    const line = `${c.met === null ? '[ ]' : c.met ? '[x]' : '[!]'} ${c.target}: ${c.value === null ? 'not measured' : fmt(c.value, c.unit === 'bytes' || c.unit === 'calls' ? 0 : 3)} ${c.unit} (target ≤ ${c.limit})${c.met === false ? '  NOT MET' : ''}`;
+    const floor = floors.find((f) => f.target === c.target);
+    if (!floor) return [line];
+    const verdict = floor.value > c.limit ? 'above the target: out of reach with this stack' : 'below the target';
+    return [line, `      floor of the stack: ${fmt(floor.value, 3)} ${floor.unit}, ${verdict} (${floor.made_of})`];
+  });
 
   const notes: string[] = [];
   if (r.cold) {
@@ -219,6 +287,7 @@ export function renderReport(r: Results): { text: string; markdown: string; json
     ...r,
     ratios: ratios(r),
     targets: checks,
+    stackFloors: floors,
   };
   return { text, markdown, json };
 }
