@@ -33,6 +33,14 @@ export interface LocalStack {
 }
 
 export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Promise<LocalStack> {
+  if ((env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? env.AWS_ENDPOINT_URL) && !(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY)) {
+    // The bundle reads credentials from the environment only, as Lambda provides them
+    // (lambda/runtime/aws-credentials-from-env.ts): a profile alone would fail every read.
+    throw new Error(
+      'AWS_ENDPOINT_URL_SECRETS_MANAGER is set but AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not: the function reads its ' +
+        'AWS credentials from the environment, as in Lambda. From a profile: eval "$(aws configure export-credentials --format env)"',
+    );
+  }
   const closers: Array<() => Promise<void>> = [];
   const workDir = env.LOCAL_WORK_DIR ? resolve(env.LOCAL_WORK_DIR) : join(PROJECT_ROOT, 'dist', 'local');
   mkdirSync(workDir, { recursive: true });
@@ -91,7 +99,7 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
     closers.push(() => secrets.close());
     secretsEndpoint = secrets.url;
     // The stand-in checks that requests are signed, not by whom: any credentials do.
-    if (!env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE) Object.assign(childEnv, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+    if (!env.AWS_ACCESS_KEY_ID) Object.assign(childEnv, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
   }
 
   // The bundled handler reads its settings at import (cold start), as in Lambda.

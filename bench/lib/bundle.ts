@@ -38,7 +38,7 @@ const WHY: Record<string, string> = {
   'lambda/http/': 'the API Gateway adapter: routing, CORS, body rules, problem+json',
   'lambda/auth/': 'bearer token verification around aws-jwt-verify, JWKS fetcher',
   'lambda/secrets/': 'Secrets Manager reader (bounded SDK timeouts and attempts) and the in-memory secret cache',
-  'lambda/runtime/': 'node:http loaded through require, not as an ES module (~25 ms less cold start)',
+  'lambda/runtime/': 'node:http loaded through require (~25 ms less cold start); the SDK credential chain reduced to the environment (135 kB less); prefetch at init',
   'lambda/plaid/': 'the Plaid call: budget, one retry, typed outcomes; credentials secret',
   'lambda/log/': 'structured JSON logs with redaction',
   'lambda/handler.ts': 'composition root and the early timeout',

@@ -26,3 +26,15 @@ test('npm start refuses an invalid tenants file, naming tenant, profile and fiel
   assert.match(result.stderr, new RegExp(`Invalid tenants file ${file}:`));
   assert.match(result.stderr, /tenant 'acme', profile 'default', field 'redirect_uri': must not contain a query string/);
 });
+
+test('npm start pointed at a Secrets Manager without credentials in the environment refuses, saying how to export them', async () => {
+  const result = await run(process.execPath, ['local/start.ts'], {
+    env: { PATH: process.env.PATH, PORT: '0', AWS_ENDPOINT_URL_SECRETS_MANAGER: 'https://secretsmanager.us-east-1.amazonaws.com', AWS_PROFILE: 'dev' },
+  }).then(
+    () => assert.fail('the local stack started without environment credentials'),
+    (error: { code: number; stderr: string }) => error,
+  );
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /AWS_ACCESS_KEY_ID \/ AWS_SECRET_ACCESS_KEY are not/);
+  assert.match(result.stderr, /aws configure export-credentials --format env/);
+});
