@@ -451,17 +451,22 @@ async function clientsStage(opts: { standIns: StandIns; token: string; productEn
 }
 
 async function alternativesStage(opts: { standIns: StandIns; productEnv: Record<string, string> }): Promise<NonNullable<Results['alternatives']>> {
-  log('Secrets Manager: the AWS SDK as the product uses it (bare client, module-first) against the aggregated client and the CommonJS build, cold, over TLS');
+  log('Secrets Manager: the AWS SDK as the product uses it (bare client, module-first, environment credentials) against the default credential chain, the CommonJS build and the aggregated client, cold, over TLS');
   // Over https, as in production: over plain http the SDK takes another path (node:http, which
   // drags in undici) that production never takes. A TLS front on loopback with a throwaway cert.
   const front = await tlsFront(new URL(opts.standIns.secretsUrl));
   const childEnv = front
     ? { ...opts.productEnv, AWS_ENDPOINT_URL_SECRETS_MANAGER: front.url, NODE_EXTRA_CA_CERTS: front.caFile }
     : { ...opts.productEnv };
+  // The product's bundling aliases (node:http through require, credentials from the environment
+  // only), and the same without the credentials alias: the SDK's default chain.
+  const productAlias = { ...LAMBDA_BUNDLING.alias };
+  const { '@aws-sdk/credential-provider-node': _, ...defaultChainAlias } = productAlias;
   const variants = [
-    { name: 'AWS SDK, bare client + command, module-first (the product)', entry: 'sdk-bare-client.ts', mainFields: ['module', 'main'] },
-    { name: 'AWS SDK, bare client + command, main-first (CommonJS)', entry: 'sdk-bare-client.ts', mainFields: ['main', 'module'] },
-    { name: 'AWS SDK, aggregated SecretsManager client, module-first', entry: 'sdk-aggregated-client.ts', mainFields: ['module', 'main'] },
+    { name: 'AWS SDK, bare client + command, module-first, credentials from the environment (the product)', entry: 'sdk-bare-client.ts', mainFields: ['module', 'main'], alias: productAlias },
+    { name: 'AWS SDK, bare client + command, module-first, default credential chain', entry: 'sdk-bare-client.ts', mainFields: ['module', 'main'], alias: defaultChainAlias },
+    { name: 'AWS SDK, bare client + command, main-first (CommonJS), default credential chain', entry: 'sdk-bare-client.ts', mainFields: ['main', 'module'], alias: defaultChainAlias },
+    { name: 'AWS SDK, aggregated SecretsManager client, module-first, default credential chain', entry: 'sdk-aggregated-client.ts', mainFields: ['module', 'main'], alias: defaultChainAlias },
   ];
   const out: NonNullable<Results['alternatives']> = [];
   for (const [i, variant] of variants.entries()) {
@@ -475,7 +480,9 @@ async function alternativesStage(opts: { standIns: StandIns; productEnv: Record<
       target: 'node24',
       minify: true,
       mainFields: variant.mainFields,
-      banner: { js: "import{createRequire as __lts_cr}from'node:module';const require=__lts_cr(import.meta.url);" },
+      absWorkingDir: PROJECT_ROOT,
+      alias: variant.alias,
+      banner: { js: LAMBDA_BUNDLING.banner },
       metafile: true,
       logLevel: 'error',
     });
