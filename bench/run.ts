@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { LAMBDA_BUNDLING, LAMBDA_ENTRY, PROJECT_ROOT } from '../infra/lambda-bundling.ts';
-import { buildLambdaBundle } from '../local/build.ts';
+import { buildLambdaBundle, lambdaBuildOptions } from '../local/build.ts';
 import { DEMO_AUDIENCE, DEMO_PLAID_SECRET_ID, demoTenantsFile } from '../local/demo-tenants.ts';
 import { analyseBundle, executedShares, type BundleReport } from './lib/bundle.ts';
 import { exited, freePort, stop, waitForLine, waitForPort } from './lib/children.ts';
@@ -211,20 +211,7 @@ async function coldStage(opts: {
  */
 async function buildSdkAlone(): Promise<string> {
   const outfile = join(WORK_DIR, 'sdk-alone', LAMBDA_BUNDLING.outfileName);
-  await build({
-    entryPoints: [fileURLToPath(new URL('./alternatives/sdk-bare-client.ts', import.meta.url))],
-    outfile,
-    absWorkingDir: PROJECT_ROOT,
-    bundle: true,
-    platform: LAMBDA_BUNDLING.platform,
-    format: LAMBDA_BUNDLING.format,
-    target: LAMBDA_BUNDLING.target,
-    minify: LAMBDA_BUNDLING.minify,
-    mainFields: [...LAMBDA_BUNDLING.mainFields],
-    alias: { ...LAMBDA_BUNDLING.alias },
-    banner: { js: LAMBDA_BUNDLING.banner },
-    logLevel: 'warning',
-  });
+  await build({ ...lambdaBuildOptions(), entryPoints: [fileURLToPath(new URL('./alternatives/sdk-bare-client.ts', import.meta.url))], outfile });
   return outfile;
 }
 
@@ -472,17 +459,12 @@ async function alternativesStage(opts: { standIns: StandIns; productEnv: Record<
   for (const [i, variant] of variants.entries()) {
     const outfile = join(WORK_DIR, 'alternatives', String(i), 'index.mjs');
     const result = await build({
+      ...lambdaBuildOptions(),
       entryPoints: [fileURLToPath(new URL(`./alternatives/${variant.entry}`, import.meta.url))],
       outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node24',
-      minify: true,
+      sourcemap: false,
       mainFields: variant.mainFields,
-      absWorkingDir: PROJECT_ROOT,
       alias: variant.alias,
-      banner: { js: LAMBDA_BUNDLING.banner },
       metafile: true,
       logLevel: 'error',
     });

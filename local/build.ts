@@ -3,7 +3,7 @@
 // and the benchmark.
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { LAMBDA_BUNDLING, LAMBDA_ENTRY, PROJECT_ROOT } from '../infra/lambda-bundling.ts';
 
 export interface BuiltBundle {
@@ -12,12 +12,9 @@ export interface BuiltBundle {
   readonly metafile: Metafile;
 }
 
-export async function buildLambdaBundle(opts: { outdir: string; tenantsFile?: string }): Promise<BuiltBundle> {
-  mkdirSync(opts.outdir, { recursive: true });
-  const handlerFile = join(opts.outdir, LAMBDA_BUNDLING.outfileName);
-  const result = await build({
-    entryPoints: [LAMBDA_ENTRY],
-    outfile: handlerFile,
+/** The deploy's esbuild settings (infra/lambda-bundling.ts) as esbuild API options, for any entry point. */
+export function lambdaBuildOptions(): BuildOptions {
+  return {
     absWorkingDir: PROJECT_ROOT,
     bundle: true,
     platform: LAMBDA_BUNDLING.platform,
@@ -29,9 +26,14 @@ export async function buildLambdaBundle(opts: { outdir: string; tenantsFile?: st
     external: [...LAMBDA_BUNDLING.externalModules],
     alias: { ...LAMBDA_BUNDLING.alias },
     banner: { js: LAMBDA_BUNDLING.banner },
-    metafile: true,
     logLevel: 'warning',
-  });
+  };
+}
+
+export async function buildLambdaBundle(opts: { outdir: string; tenantsFile?: string }): Promise<BuiltBundle> {
+  mkdirSync(opts.outdir, { recursive: true });
+  const handlerFile = join(opts.outdir, LAMBDA_BUNDLING.outfileName);
+  const result = await build({ ...lambdaBuildOptions(), entryPoints: [LAMBDA_ENTRY], outfile: handlerFile, metafile: true });
   writeFileSync(join(opts.outdir, 'metafile.json'), JSON.stringify(result.metafile));
   if (opts.tenantsFile) copyFileSync(opts.tenantsFile, join(opts.outdir, LAMBDA_BUNDLING.tenantsFileName));
   return { dir: opts.outdir, handlerFile, metafile: result.metafile };
