@@ -9,7 +9,8 @@
 //      GetSecretValue through the AWS SDK (bare client, aggregated client, CommonJS build)
 // Prints one table and writes bench/results/latest.json and latest.md. A benchmark, not a test:
 // it fails only if something does not work (a non-2xx answer, a server that does not start).
-// Knobs: BENCH_COLD_RUNS (15), BENCH_WARM_SECONDS (5), BENCH_WARMUP_SECONDS (1),
+// Knobs: BENCH_COLD_RUNS (15), BENCH_UPSTREAM_RTT_MS (20: JWKS and Secrets Manager round trip of
+// the prefetch comparison; 0 skips it), BENCH_WARM_SECONDS (5), BENCH_WARMUP_SECONDS (1),
 // BENCH_CONCURRENCY ("1,32"), BENCH_ROUNDS (3: targets interleaved, the median round kept), BENCH_STAGES ("cold,warm,clients,alternatives"),
 // BENCH_OUT (bench/results).
 import { spawn, spawnSync } from 'node:child_process';
@@ -37,6 +38,7 @@ const env = process.env;
 const int = (value: string | undefined, fallback: number) => (value && Number.isFinite(Number(value)) ? Number(value) : fallback);
 const config = {
   coldRuns: Math.max(1, int(env.BENCH_COLD_RUNS, 15)),
+  upstreamRttMs: Math.max(0, int(env.BENCH_UPSTREAM_RTT_MS, 20)),
   warmSeconds: Math.max(1, int(env.BENCH_WARM_SECONDS, 5)),
   warmupSeconds: Math.max(0, int(env.BENCH_WARMUP_SECONDS, 1)),
   concurrency: (env.BENCH_CONCURRENCY ?? '1,32').split(',').map(Number).filter((n) => n > 0),
@@ -180,8 +182,33 @@ async function coldStage(opts: {
     sdkAlone.push(a);
   }
   const pick = (samples: ColdSample[], key: string) => summary(samples.map((s) => s.phases[key]!));
+
+  // What prefetch at init is for: in production the JWKS and each Secrets Manager read are a
+  // round trip to another service. With that round trip added by the stand-ins, the same cold
+  // start with INIT_PREFETCH on (reads at init, all at once) and off (JWKS, then the secrets,
+  // inside the first request).
+  const prefetch = { on: [] as number[], off: [] as number[] };
+  if (config.upstreamRttMs > 0) {
+    log(`cold path with ${config.upstreamRttMs} ms JWKS and Secrets Manager round trips: prefetch at init on and off, ${config.coldRuns} each, alternating`);
+    await opts.standIns.setUpstreamLatency(config.upstreamRttMs);
+    try {
+      for (let i = -1; i < config.coldRuns; i++) {
+        const token = opts.tokens[(i + 1) % opts.tokens.length]!;
+        const on = await coldProduct({ ...opts, token }, { INIT_PREFETCH: 'on' });
+        const off = await coldProduct({ ...opts, token }, { INIT_PREFETCH: 'off' });
+        if (i < 0) continue;
+        prefetch.on.push(on.totalMs);
+        prefetch.off.push(off.totalMs);
+      }
+    } finally {
+      await opts.standIns.setUpstreamLatency(0);
+    }
+  }
   return {
     runs: config.coldRuns,
+    ...(config.upstreamRttMs > 0
+      ? { withUpstreamRtt: { rttMs: config.upstreamRttMs, prefetchOn: summary(prefetch.on), prefetchOff: summary(prefetch.off) } }
+      : {}),
     product: {
       totalMs: summary(product.map((s) => s.totalMs)),
       phases: Object.fromEntries(Object.keys(product[0]!.phases).map((k) => [k, pick(product, k)])),

@@ -36,6 +36,8 @@ export interface Results {
     peer: { totalMs: Summary; phases: Record<string, Summary>; peakRssKb: number; samplesMs: number[] };
     /** The product's Secrets Manager reader alone (AWS SDK bare client), spawn → one secret read. */
     sdkAlone?: { totalMs: Summary; samplesMs: number[] };
+    /** The product's cold path with a round trip added to the JWKS and Secrets Manager, prefetch at init on and off. */
+    withUpstreamRtt?: { rttMs: number; prefetchOn: Summary; prefetchOff: Summary };
   };
   warm?: {
     runs: Record<string, Record<TargetName, WarmRun>>;
@@ -152,6 +154,12 @@ export function renderReport(r: Results): { text: string; markdown: string; json
     row('Cold path, p90 (ms)', { product: r.cold.product.totalMs.p90, peer: r.cold.peer.totalMs.p90 }, 1);
     if (r.cold.sdkAlone) {
       row('Cold path of the AWS SDK alone, spawn → one secret read, median (ms)', { product: r.cold.sdkAlone.totalMs.median, peer: r.cold.peer.totalMs.median }, 1);
+    }
+    const rtt = r.cold.withUpstreamRtt;
+    if (rtt) {
+      row(`Cold path with ${rtt.rttMs} ms JWKS and Secrets Manager round trips, prefetch at init on / off, median (ms)`, {}, 1, {
+        product: `${fmt(rtt.prefetchOn.median, 1)} / ${fmt(rtt.prefetchOff.median, 1)}`,
+      });
     }
   }
   for (const [key, run] of Object.entries(r.warm?.runs ?? {})) {

@@ -7,6 +7,7 @@ export type StandInsRequest =
   | { op: 'mint'; claims: Record<string, unknown>; expiresInSeconds: number }
   | { op: 'counters' }
   | { op: 'reset' }
+  | { op: 'setUpstreamLatency'; ms: number }
   | { op: 'lastPlaidRequest' };
 
 export interface StandInsReady {
@@ -27,6 +28,8 @@ export interface StandIns extends StandInsReady {
   mint(claims: Record<string, unknown>, expiresInSeconds: number): Promise<string>;
   counters(): Promise<Counters>;
   reset(): Promise<void>;
+  /** Delays every JWKS and Secrets Manager answer by ms (0 turns it off). */
+  setUpstreamLatency(ms: number): Promise<void>;
   lastPlaidRequest(): Promise<{ path: string; body: unknown } | null>;
   close(): Promise<void>;
 }
@@ -66,6 +69,7 @@ export async function startStandIns(): Promise<StandIns> {
     mint: async (claims, expiresInSeconds) => (await call({ op: 'mint', claims, expiresInSeconds })) as string,
     counters: async () => (await call({ op: 'counters' })) as Counters,
     reset: async () => void (await call({ op: 'reset' })),
+    setUpstreamLatency: async (ms) => void (await call({ op: 'setUpstreamLatency', ms })),
     lastPlaidRequest: async () => (await call({ op: 'lastPlaidRequest' })) as { path: string; body: unknown } | null,
     close: () =>
       new Promise<void>((resolve) => {

@@ -31,6 +31,11 @@ function answer(request: StandInsRequest): unknown {
       secrets.resetCalls();
       issuer.resetCounters();
       return null;
+    case 'setUpstreamLatency':
+      // Round trips of the JWKS and Secrets Manager as in production (TLS to another service).
+      secrets.setLatency(request.ms);
+      issuer.setJwksLatency(request.ms);
+      return null;
     case 'lastPlaidRequest': {
       const last = plaid.requests.at(-1);
       return last ? { path: last.path, body: last.body } : null;

@@ -42,6 +42,8 @@ export interface OidcIssuer {
   readonly currentKid: string;
   readonly jwksFetches: number;
   resetCounters(): void;
+  /** Delay every JWKS answer by ms, like a real identity provider's round trip (0 turns it off). */
+  setJwksLatency(ms: number): void;
   mint(claims?: Record<string, unknown>, opts?: MintOptions): string;
   /** New signing key, published alongside the old ones unless dropOld. Returns its kid. */
   rotateKey(opts?: { dropOld?: boolean }): string;
@@ -81,6 +83,7 @@ export async function startOidcIssuer(opts: OidcIssuerOptions = {}): Promise<Oid
   let keys: SigningKey[] = [newKey()];
   let unpublished: SigningKey | undefined;
   let jwksFetches = 0;
+  let jwksLatencyMs = 0;
 
   const current = () => keys.at(-1) as SigningKey;
 
@@ -128,6 +131,7 @@ export async function startOidcIssuer(opts: OidcIssuerOptions = {}): Promise<Oid
     }
     if (req.method === 'GET' && path === '/.well-known/jwks.json') {
       jwksFetches++;
+      if (jwksLatencyMs > 0) await server.sleep(jwksLatencyMs);
       return sendJson(res, 200, jwks());
     }
     if (path === '/token' && devToken) return devSignIn(req, res, devToken);
@@ -188,6 +192,9 @@ export async function startOidcIssuer(opts: OidcIssuerOptions = {}): Promise<Oid
     },
     resetCounters() {
       jwksFetches = 0;
+    },
+    setJwksLatency(ms) {
+      jwksLatencyMs = ms;
     },
     mint,
     rotateKey({ dropOld = false } = {}) {
