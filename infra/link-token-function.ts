@@ -16,10 +16,10 @@ import type { TenantSecrets } from './tenant-secrets.ts';
 
 /**
  * Memory, from measurement (`node infra/measure-function.ts`, numbers in README.md, "Deploy"): the
- * process holds ~96 MB after init and stays under ~104 MB over hundreds of warm requests, so
+ * process holds ~100 MB after init and stays under ~108 MB over hundreds of warm requests, so
  * 128 MB would leave too little room for a burst of concurrent Plaid calls or a slow GC. CPU
- * comes with memory (1,769 MB = 1 vCPU): 256 MB gives ~0.14 vCPU, enough for the ~70 ms of
- * single-core CPU a cold start needs (import + first request) to stay around half a second. A
+ * comes with memory (1,769 MB = 1 vCPU): 256 MB gives ~0.14 vCPU, enough for the ~100 ms of
+ * CPU a cold start needs (import and prefetch + first request) to stay under a second. A
  * warm request is under 1 ms of CPU and otherwise waits on Plaid, billed per GB-second, so more
  * memory would raise the cost without shortening that wait.
  */
