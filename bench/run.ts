@@ -156,14 +156,16 @@ export interface ColdSample {
   phases: Record<string, number>;
 }
 
-async function coldStage(opts: {
+/** What the cold and warm stages both start from. */
+interface StageInputs {
   standIns: StandIns;
   tokens: string[];
   productEnv: Record<string, string>;
   peerEnv: Record<string, string>;
   handlerFile: string;
-  sdkAloneFile: string;
-}): Promise<NonNullable<Results['cold']>> {
+}
+
+async function coldStage(opts: StageInputs & { sdkAloneFile: string }): Promise<NonNullable<Results['cold']>> {
   const product: ColdSample[] = [];
   const peer: ColdSample[] = [];
   const sdkAlone: number[] = [];
@@ -174,7 +176,7 @@ async function coldStage(opts: {
     const p = await coldProduct({ ...opts, token: opts.tokens[(i + 1) % opts.tokens.length]! });
     const calls = await opts.standIns.counters();
     const q = await coldPeer(opts.peerEnv);
-    const a = await coldSdkAlone(opts.productEnv, opts.sdkAloneFile);
+    const a = (await coldSecretRead(opts.sdkAloneFile, opts.productEnv)).totalMs;
     if (i < 0) continue;
     product.push(p);
     upstream.push(calls);
@@ -242,17 +244,21 @@ async function buildSdkAlone(): Promise<string> {
   return outfile;
 }
 
-/** Spawn → one secret read complete, measured like the product's cold path (same env, same stand-in). */
-async function coldSdkAlone(productEnv: Record<string, string>, sdkAloneFile: string): Promise<number> {
+/**
+ * One cold GetSecretValue through a bundle exporting read(secretId) (cold/secrets-cold.mjs):
+ * spawn → value, measured like the product's cold path, plus the child's own import and read times.
+ */
+async function coldSecretRead(bundleFile: string, childEnv: Record<string, string>): Promise<{ totalMs: number; importMs: number; readMs: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./cold/secrets-cold.mjs', import.meta.url)), sdkAloneFile, DEMO_PLAID_SECRET_ID], {
-    env: productEnv,
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./cold/secrets-cold.mjs', import.meta.url)), bundleFile, DEMO_PLAID_SECRET_ID], {
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const { line, at } = await waitForLine(child.stdout!, (l) => l.startsWith('BENCH_RESULT '), child);
   await exited(child);
-  if (!(JSON.parse(line.slice('BENCH_RESULT '.length)) as { ok: boolean }).ok) throw new Error('the SDK alone read no secret');
-  return at - started;
+  const result = JSON.parse(line.slice('BENCH_RESULT '.length)) as { importMs: number; readMs: number; ok: boolean };
+  if (!result.ok) throw new Error(`${bundleFile}: no secret read`);
+  return { totalMs: at - started, importMs: result.importMs, readMs: result.readMs };
 }
 
 async function coldProduct(opts: { token: string; productEnv: Record<string, string>; handlerFile: string }, extraEnv: Record<string, string> = {}): Promise<ColdSample> {
@@ -331,14 +337,7 @@ async function coverage(opts: { standIns: StandIns; token: string; productEnv: R
 type TargetName = 'product' | 'peer' | 'floor' | 'emulator';
 const TARGET_NAMES: readonly TargetName[] = ['floor', 'product', 'peer', 'emulator'];
 
-async function warmStage(opts: {
-  standIns: StandIns;
-  tokens: string[];
-  productEnv: Record<string, string>;
-  peerEnv: Record<string, string>;
-  handlerFile: string;
-  serverFile: string;
-}): Promise<NonNullable<Results['warm']>> {
+async function warmStage(opts: StageInputs & { serverFile: string }): Promise<NonNullable<Results['warm']>> {
   const productPort = await freePort();
   const peerPort = await freePort();
   // stdout (the function's and the sample's request logs) goes to /dev/null: written, not read.
@@ -498,14 +497,7 @@ async function alternativesStage(opts: { standIns: StandIns; productEnv: Record<
     const bytes = Object.values(result.metafile.outputs).find((o) => o.entryPoint)!.bytes;
     const samples: Array<{ importMs: number; readMs: number }> = [];
     for (let run = -1; run < 7; run++) {
-      const child = spawn(process.execPath, [fileURLToPath(new URL('./cold/secrets-cold.mjs', import.meta.url)), outfile, DEMO_PLAID_SECRET_ID], {
-        env: childEnv,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      const { line } = await waitForLine(child.stdout!, (l) => l.startsWith('BENCH_RESULT '), child);
-      await exited(child);
-      const sample = JSON.parse(line.slice('BENCH_RESULT '.length)) as { importMs: number; readMs: number; ok: boolean };
-      if (!sample.ok) throw new Error(`${variant.name}: no secret read`);
+      const sample = await coldSecretRead(outfile, childEnv);
       if (run >= 0) samples.push(sample);
     }
     out.push({

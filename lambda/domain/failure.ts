@@ -44,3 +44,9 @@ export class ServiceFailure extends Error {
     this.retryAfterSeconds = extra.retryAfterSeconds;
   }
 }
+
+/** The loggable name of what caused a failure (a ServiceFailure's cause keeps only names and codes), never a message. */
+export function causeName(cause: unknown): string | undefined {
+  if (cause && typeof cause === 'object' && 'name' in cause && typeof cause.name === 'string') return cause.name;
+  return undefined;
+}

@@ -5,7 +5,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { Tenant } from '../config/tenant-schema.ts';
 import type { Authenticator } from '../auth/authenticate.ts';
 import { parseClientChoices } from '../domain/client-choices.ts';
-import { ServiceFailure } from '../domain/failure.ts';
+import { causeName, ServiceFailure } from '../domain/failure.ts';
 import type { CreateLinkTokenDeps, LinkTokenResult } from '../domain/create-link-token.ts';
 import { createLinkToken } from '../domain/create-link-token.ts';
 import type { Logger } from '../log/logger.ts';
@@ -173,7 +173,3 @@ function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   }
 }
 
-function causeName(cause: unknown): string | undefined {
-  if (cause && typeof cause === 'object' && 'name' in cause && typeof cause.name === 'string') return cause.name;
-  return undefined;
-}

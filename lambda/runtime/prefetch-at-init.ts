@@ -4,6 +4,7 @@
 // carries it: nothing is left in flight when an environment is frozen after init (provisioned
 // concurrency), and a failure only means the request path fetches as it always could.
 import type { KeyPrefetchFailure } from '../auth/authenticate.ts';
+import { causeName } from '../domain/failure.ts';
 import type { Logger } from '../log/logger.ts';
 import type { SecretCache } from '../secrets/secret-cache.ts';
 
@@ -30,7 +31,7 @@ export async function prefetchAtInit(plan: PrefetchPlan): Promise<void> {
   for (const { issuer, error_name } of keyFailures) plan.logger.warn('init.prefetch_failed', { what: 'jwks', issuer, error_name });
   secretResults.forEach((result, i) => {
     if (result.status === 'fulfilled') return;
-    plan.logger.warn('init.prefetch_failed', { what: 'secret', secret_id: secretIds[i], error_name: causeName(result.reason) });
+    plan.logger.warn('init.prefetch_failed', { what: 'secret', secret_id: secretIds[i], error_name: causeName((result.reason as Error)?.cause) ?? causeName(result.reason) ?? 'Error' });
   });
   plan.logger.info('init.prefetched', {
     secrets: secretIds.length,
@@ -38,10 +39,4 @@ export async function prefetchAtInit(plan: PrefetchPlan): Promise<void> {
     failures: keyFailures.length + secretResults.filter((r) => r.status === 'rejected').length,
     duration_ms: now() - started,
   });
-}
-
-/** The loggable name behind a failed read: the SDK error's name the reader kept, never a message. */
-function causeName(error: unknown): string {
-  const cause = (error as { cause?: { name?: unknown } })?.cause;
-  return typeof cause?.name === 'string' ? cause.name : (error as Error)?.name ?? 'Error';
 }
