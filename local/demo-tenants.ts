@@ -1,12 +1,12 @@
 // The demo tenant the local stack runs with when no TENANTS_FILE is given: a tenants file in
 // the deploy's format, pointed at the local OIDC issuer and the local page's origins.
-import type { TenantsFile } from '../lambda/config/tenant-schema.ts';
+import type { TenantsFileInput } from '../lambda/config/tenant-schema.ts';
 
 export const DEMO_AUDIENCE = 'demo-web-app';
 export const DEMO_PLAID_SECRET_ID = 'local/plaid/demo';
 export const DEMO_KEY_SECRET_ID = 'local/link-token/client-user-id-key';
 
-export function demoTenantsFile(opts: { issuer: string; origins: string[]; withOAuthRedirect: boolean }): TenantsFile {
+export function demoTenantsFile(opts: { issuer: string; origins: string[]; withOAuthRedirect: boolean }): TenantsFileInput {
   const pageOrigin = opts.origins[0]!;
   return {
     client_user_id_key_secret_id: DEMO_KEY_SECRET_ID,

@@ -14,6 +14,8 @@ export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) =>
 export interface LocalApiServer {
   readonly url: string;
   readonly port: number;
+  /** Starts sending calls to the function (after its init has finished). */
+  setHandler(handler: LambdaHandler): void;
   close(): Promise<void>;
 }
 
@@ -32,7 +34,11 @@ const STATIC_TYPES: Record<string, string> = {
 };
 
 export async function startLocalApiServer(opts: {
-  handler: LambdaHandler;
+  /**
+   * The function; left out when it is loaded later (setHandler), e.g. because its config needs
+   * the port. Until then every call to it is a 503 with Retry-After, never a 500.
+   */
+  handler?: LambdaHandler;
   port?: number;
   host?: string;
   /** Emulates the function's timeout through context.getRemainingTimeInMillis. */
@@ -44,6 +50,7 @@ export async function startLocalApiServer(opts: {
   /** Files served on GET at fixed paths (e.g. '/openapi.json'), ahead of the demo folder. */
   files?: Readonly<Record<string, { file: string; headers?: Record<string, string> }>>;
 }): Promise<LocalApiServer> {
+  let handler = opts.handler;
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://local');
@@ -57,8 +64,9 @@ export async function startLocalApiServer(opts: {
       if (url.pathname === '/dev/token' && opts.devToken && req.method === 'POST') {
         return sendJson(res, 200, await opts.devToken(body.length ? JSON.parse(body.toString('utf8')) : {}));
       }
+      if (!handler) return sendNotReady(res);
       const event = toEvent(req, url, body);
-      const result = await opts.handler(event, lambdaContext(opts.functionTimeoutMs));
+      const result = await handler(event, lambdaContext(opts.functionTimeoutMs));
       writeResult(res, result);
     } catch (error) {
       // What API Gateway answers when the integration fails; the function itself never gets here.
@@ -76,6 +84,9 @@ export async function startLocalApiServer(opts: {
   return {
     url: `http://${opts.host === 'localhost' ? 'localhost' : '127.0.0.1'}:${port}`,
     port,
+    setHandler: (loaded) => {
+      handler = loaded;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -172,6 +183,19 @@ function writeResult(res: http.ServerResponse, result: APIGatewayProxyStructured
   if (result.cookies?.length) res.setHeader('set-cookie', result.cookies);
   res.statusCode = result.statusCode;
   res.end(result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8'));
+}
+
+/** RFC 9457 problem+json: the function's init has not finished yet. */
+function sendNotReady(res: http.ServerResponse): void {
+  res.writeHead(503, { 'content-type': 'application/problem+json', 'cache-control': 'no-store', 'retry-after': '1' });
+  res.end(
+    JSON.stringify({
+      type: 'about:blank',
+      title: 'Service starting',
+      status: 503,
+      detail: 'The local stack is still loading the function; retry in a second.',
+    }),
+  );
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

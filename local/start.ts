@@ -51,9 +51,7 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
   const issuer = await startOidcIssuer({ port: Number(env.OIDC_PORT ?? 0) });
   closers.push(() => issuer.close());
 
-  let handler: LambdaHandler | undefined;
   const server = await startLocalApiServer({
-    handler: (event, context) => handler!(event, context),
     port: Number(env.PORT ?? 3000),
     host: env.HOST ?? '127.0.0.1',
     functionTimeoutMs: Number(env.LOCAL_FUNCTION_TIMEOUT_MS ?? 12_000),
@@ -111,7 +109,8 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
   });
   const bundle = await buildLambdaBundle({ outdir: join(workDir, 'lambda') });
   try {
-    handler = (await import(`${pathToFileURL(bundle.handlerFile).href}?t=${Date.now()}`)).handler as LambdaHandler;
+    // The import runs the function's init (top-level await included): only then are calls sent to it.
+    server.setHandler((await import(`${pathToFileURL(bundle.handlerFile).href}?t=${Date.now()}`)).handler as LambdaHandler);
   } catch (error) {
     await Promise.all(closers.reverse().map((close) => close()));
     throw error;

@@ -1,7 +1,9 @@
 // Bearer token → verified identity and tenant. Signature against the issuer's JWKS (cached for
 // the life of the execution environment, refetched on an unknown kid), iss, aud or Cognito's
 // client_id, exp/nbf with a small grace. Only RS*/ES*/EdDSA verify: alg none and HS* are refused
-// by aws-jwt-verify itself. The tenant comes from verified claims only.
+// by aws-jwt-verify itself. Beyond the library: `sub` and `exp` are required (it checks exp only
+// when present and never requires sub), and a token may not live longer than its tenant allows.
+// The tenant comes from verified claims only.
 import { CognitoJwtVerifier } from 'aws-jwt-verify/cognito-verifier';
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
@@ -49,10 +51,12 @@ export function createAuthenticator(opts: {
   tenants: Iterable<Tenant>;
   fetcher: Fetcher;
   graceSeconds: number;
+  now?: () => number;
 }): Authenticator & { prefetchKeys(): Promise<KeyPrefetchFailure[]> } {
-  const jwksCache = new SimpleJwksCache({ fetcher: opts.fetcher });
+  const now = opts.now ?? Date.now;
   const byIssuer = new Map<string, Tenant[]>();
   for (const tenant of opts.tenants) byIssuer.set(tenant.auth.issuer, [...(byIssuer.get(tenant.auth.issuer) ?? []), tenant]);
+  const jwksCache = new SimpleJwksCache({ fetcher: cognitoJwksRedirects(opts.fetcher, byIssuer) });
 
   const verifiers = new Map<string, AnyVerifier>();
   for (const [issuer, tenants] of byIssuer) verifiers.set(issuer, verifierFor(issuer, tenants, jwksCache, opts.graceSeconds));
@@ -68,7 +72,9 @@ export function createAuthenticator(opts: {
     } catch (error) {
       throw verificationFailure(error);
     }
+    requireSubjectAndExpiry(claims);
     const tenant = resolveTenant(claims, byIssuer.get(issuer) ?? []);
+    refuseOverlongLifetime(claims as { exp: number; iat?: number }, tenant.auth.max_token_lifetime_seconds, now() / 1000);
     return { tenant, identity: identityFromClaims(claims) };
   };
 
@@ -85,12 +91,40 @@ export function createAuthenticator(opts: {
   return Object.assign(authenticate, { prefetchKeys });
 }
 
+/** The JWKS URI configured for an issuer (the first tenant of the issuer that names one). */
+function configuredJwksUri(tenants: readonly Tenant[]): string | undefined {
+  return tenants.find((t) => t.auth.jwks_uri)?.auth.jwks_uri;
+}
+
+/**
+ * aws-jwt-verify's Cognito verifier has no jwksUri option: it always fetches the keys from
+ * `<issuer>/.well-known/jwks.json`, in the regional and the issuer-cognito-idp form. Where a
+ * tenant names its own jwks_uri (a key mirror, a private network, an emulator), the fetches of
+ * those two URIs are sent there instead, so the Cognito verifier keeps every check of its own
+ * (token_use, client_id of access tokens, aud of ID tokens) and reads the configured keys.
+ */
+function cognitoJwksRedirects(fetcher: Fetcher, byIssuer: ReadonlyMap<string, readonly Tenant[]>): Fetcher {
+  const redirects = new Map<string, string>();
+  for (const [issuer, tenants] of byIssuer) {
+    const userPoolId = cognitoUserPoolId(issuer);
+    const jwksUri = configuredJwksUri(tenants);
+    if (!userPoolId || !jwksUri) continue;
+    const region = userPoolId.split('_')[0]!;
+    for (const host of [`cognito-idp.${region}.amazonaws.com`, `issuer-cognito-idp.${region}.amazonaws.com`]) {
+      redirects.set(`https://${host}/${userPoolId}/.well-known/jwks.json`, jwksUri);
+    }
+  }
+  if (redirects.size === 0) return fetcher;
+  return { fetch: (uri, requestOptions, data) => fetcher.fetch(redirects.get(uri) ?? uri, requestOptions, data) };
+}
+
 function verifierFor(issuer: string, tenants: Tenant[], jwksCache: SimpleJwksCache, graceSeconds: number): AnyVerifier {
   const audience = [...new Set(tenants.flatMap((t) => t.auth.audience))];
-  const jwksUri = tenants.find((t) => t.auth.jwks_uri)?.auth.jwks_uri;
+  const jwksUri = configuredJwksUri(tenants);
   const userPoolId = cognitoUserPoolId(issuer);
   if (userPoolId) {
     const tokenUses = new Set(tenants.map((t) => t.auth.token_use));
+    // A configured jwks_uri is honoured by the fetcher (cognitoJwksRedirects), not here.
     return CognitoJwtVerifier.create(
       {
         userPoolId,
@@ -98,7 +132,6 @@ function verifierFor(issuer: string, tenants: Tenant[], jwksCache: SimpleJwksCac
         // Tenants of one pool may differ; resolveTenant then checks each tenant's own token_use.
         tokenUse: tokenUses.size === 1 ? [...tokenUses][0]! : null,
         graceSeconds,
-        ...(jwksUri ? { jwksUri } : {}),
       },
       { jwksCache },
     ) as unknown as AnyVerifier;
@@ -151,8 +184,30 @@ function unverifiedIssuer(token: string): string | undefined {
   return typeof iss === 'string' ? iss : undefined;
 }
 
-function invalidToken(detail: string): ServiceFailure {
-  return new ServiceFailure('invalid_token', detail);
+function invalidToken(detail: string, causeName?: string): ServiceFailure {
+  return new ServiceFailure('invalid_token', detail, causeName === undefined ? {} : { cause: { name: causeName } });
+}
+
+/**
+ * A token without a subject would give every such caller of a tenant one shared Plaid
+ * client_user_id; a token without exp would never expire (RFC 9068 requires both). The library
+ * has already refused a sub that is not a string and an exp that is not a number.
+ */
+function requireSubjectAndExpiry(claims: Readonly<Record<string, unknown>>): void {
+  if (typeof claims.sub !== 'string' || claims.sub.trim() === '') {
+    throw invalidToken('The token does not name its subject (sub).', 'JwtWithoutSubject');
+  }
+  if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) {
+    throw invalidToken('The token has no expiry (exp).', 'JwtWithoutExpiry');
+  }
+}
+
+/** A stolen long-lived token stays useful for as long as it lives: each tenant bounds that. */
+function refuseOverlongLifetime(claims: { exp: number; iat?: number }, maxSeconds: number, nowSeconds: number): void {
+  const issuedAt = typeof claims.iat === 'number' ? claims.iat : nowSeconds;
+  if (claims.exp - issuedAt > maxSeconds) {
+    throw invalidToken(`The token lives longer than this tenant allows (${maxSeconds} s).`, 'JwtLifetimeTooLong');
+  }
 }
 
 // The caller learns that the token was refused and, for the common cases, why; never the token.

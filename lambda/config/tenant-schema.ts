@@ -295,6 +295,11 @@ export const TenantSchema = v.strictObject({
     /** Which Cognito token the app sends; ignored for other issuers, whose tokens must carry `aud`. */
     token_use: v.optional(v.picklist(['id', 'access']), 'access'),
     tenant_claim: v.optional(TenantClaimSchema),
+    /**
+     * The longest lifetime a token may have (`exp` − `iat`, or `exp` − now without `iat`): a
+     * token minted to live for weeks is refused even while it is unexpired. A day by default.
+     */
+    max_token_lifetime_seconds: v.optional(wholeNumber(60, 2_592_000, 'seconds', '30 days'), 86_400),
   }),
   /** Browser origins allowed to call for this tenant (scheme://host[:port]); mobile apps send none. */
   allowed_origins: v.optional(uniqueList(v.pipe(v.string(), v.url('must be an origin such as https://app.example.com')), 'origin'), []),
@@ -339,6 +344,8 @@ export const TenantsFileSchema = v.strictObject({
 });
 
 export type TenantsFile = v.InferOutput<typeof TenantsFileSchema>;
+/** A tenants file as written: fields with a default may be left out. */
+export type TenantsFileInput = v.InferInput<typeof TenantsFileSchema>;
 export type TenantConfig = v.InferOutput<typeof TenantSchema>;
 export type LinkProfile = v.InferOutput<typeof LinkProfileSchema>;
 /** A tenant with its id, as the request path sees it. */

@@ -10,7 +10,10 @@ import { BodyTooLargeError, isPlainObject, listen, parseJson, randomAlnum, readB
 
 export const SECRETS_MANAGER_OPERATIONS = ['GetSecretValue', 'CreateSecret', 'PutSecretValue', 'DescribeSecret'] as const;
 export type SecretsManagerOperation = (typeof SECRETS_MANAGER_OPERATIONS)[number];
-export type SecretsManagerFault = 'internal' | 'throttle' | 'hang';
+/** internal: 500; throttle: ThrottlingException; decryption: DecryptionFailure (KMS unavailable); hang: no answer. */
+export type SecretsManagerFault = 'internal' | 'throttle' | 'decryption' | 'hang';
+/** A secret value: a SecretString, or bytes stored as SecretBinary. */
+export type SecretValue = string | { binary: Uint8Array };
 
 export interface SecretsManagerStandInOptions {
   port?: number;
@@ -33,7 +36,7 @@ export interface SecretsManagerStandIn {
   /** Requests per operation that passed the signature check (faulted ones included). */
   calls: Record<SecretsManagerOperation, number>;
   /** Creates the secret, or stores a new AWSCURRENT version of it (rotation). Not counted in `calls`. */
-  putSecret(id: string, value: string): SecretRef;
+  putSecret(id: string, value: SecretValue): SecretRef;
   resetCalls(): void;
   /** The next n operation requests fail with `mode` (queued after any already scheduled faults). */
   failNext(n: number, mode: SecretsManagerFault): void;
@@ -49,7 +52,7 @@ const NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 
 interface Version {
   id: string;
-  value: string;
+  value: SecretValue;
   stages: string[];
   created: number;
 }
@@ -117,11 +120,11 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
     return secret;
   }
 
-  function addVersion(secret: Secret, value: string, versionId: string = randomUUID(), stages = ['AWSCURRENT']): Version {
+  function addVersion(secret: Secret, value: SecretValue, versionId: string = randomUUID(), stages = ['AWSCURRENT']): Version {
     const existing = secret.versions.find((v) => v.id === versionId);
     if (existing) {
       // A retried request with the same ClientRequestToken is idempotent; a different value is not.
-      if (existing.value === value) return existing;
+      if (sameValue(existing.value, value)) return existing;
       throw new AwsError('ResourceExistsException', `You can't modify an existing version, you can only create a new version.`);
     }
     for (const stage of stages) {
@@ -160,7 +163,9 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
         ARN: secret.arn,
         Name: secret.name,
         VersionId: version.id,
-        SecretString: version.value,
+        ...(typeof version.value === 'string'
+          ? { SecretString: version.value }
+          : { SecretBinary: Buffer.from(version.value.binary).toString('base64') }),
         VersionStages: [...version.stages],
         CreatedDate: version.created,
       };
@@ -169,23 +174,25 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
     CreateSecret(input) {
       if (typeof input.Name !== 'string') throw validation('name');
       const description = typeof input.Description === 'string' ? input.Description : undefined;
+      const value = valueOf(input);
       const secret = create(input.Name, description);
-      if (typeof input.SecretString !== 'string') return { ARN: secret.arn, Name: secret.name };
+      if (value === undefined) return { ARN: secret.arn, Name: secret.name };
       const token = typeof input.ClientRequestToken === 'string' ? input.ClientRequestToken : undefined;
-      const version = addVersion(secret, input.SecretString, token);
+      const version = addVersion(secret, value, token);
       return { ARN: secret.arn, Name: secret.name, VersionId: version.id };
     },
 
     PutSecretValue(input) {
       const secret = lookup(input.SecretId);
-      if (typeof input.SecretString !== 'string') {
+      const value = valueOf(input);
+      if (value === undefined) {
         throw new AwsError('InvalidRequestException', 'You must provide either SecretString or SecretBinary.');
       }
       const token = typeof input.ClientRequestToken === 'string' ? input.ClientRequestToken : undefined;
       const stages = Array.isArray(input.VersionStages) && input.VersionStages.length > 0
         ? input.VersionStages.filter((s): s is string => typeof s === 'string')
         : undefined;
-      const version = addVersion(secret, input.SecretString, token, stages);
+      const version = addVersion(secret, value, token, stages);
       return { ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: [...version.stages] };
     },
 
@@ -245,6 +252,9 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
       return respondError(res, new AwsError('InternalServiceError', 'An error occurred on the server side.', 500));
     }
     if (fault === 'throttle') return respondError(res, new AwsError('ThrottlingException', 'Rate exceeded'));
+    if (fault === 'decryption') {
+      return respondError(res, new AwsError('DecryptionFailure', "Secrets Manager can't decrypt the protected secret text using the provided KMS key."));
+    }
 
     try {
       respond(res, 200, operations[op](input));
@@ -283,6 +293,22 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
   };
   for (const [name, value] of Object.entries(opts.secrets ?? {})) standIn.putSecret(name, value);
   return standIn;
+}
+
+/** SecretString, or SecretBinary (base64 on the wire); both at once is refused as by the real service. */
+function valueOf(input: Record<string, unknown>): SecretValue | undefined {
+  const { SecretString, SecretBinary } = input;
+  if (typeof SecretString === 'string' && typeof SecretBinary === 'string') {
+    throw new AwsError('InvalidParameterException', 'You can\'t specify both a binary secret value and a string secret value in the same secret.');
+  }
+  if (typeof SecretString === 'string') return SecretString;
+  if (typeof SecretBinary === 'string') return { binary: Buffer.from(SecretBinary, 'base64') };
+  return undefined;
+}
+
+function sameValue(a: SecretValue, b: SecretValue): boolean {
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
+  return Buffer.from(a.binary).equals(Buffer.from(b.binary));
 }
 
 function isOperation(op: string): op is SecretsManagerOperation {

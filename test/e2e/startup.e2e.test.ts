@@ -1,10 +1,12 @@
 // A tenants-file mistake stops the local stack at start, with the message the function would
 // also fail its cold start with: tenant, profile and field named.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { minimalTenantConfig, tenantsFileOf } from '../support/tenants.ts';
@@ -37,4 +39,56 @@ test('npm start pointed at a Secrets Manager without credentials in the environm
   assert.equal(result.code, 1);
   assert.match(result.stderr, /AWS_ACCESS_KEY_ID \/ AWS_SECRET_ACCESS_KEY are not/);
   assert.match(result.stderr, /aws configure export-credentials --format env/);
+});
+
+test('npm start answers nothing but 503 + Retry-After until the function is loaded, and prints local.ready only when a call succeeds', async () => {
+  // A fixed free port, so calls can start before the stack says where it listens.
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as AddressInfo;
+      probe.close(() => resolve(free));
+    });
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'early-calls-'));
+  const child = spawn(process.execPath, ['local/start.ts'], {
+    env: { PATH: process.env.PATH, PORT: String(port), LOCAL_WORK_DIR: dir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let ready = false;
+  const readyLine = new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.includes('"local.ready"')) {
+        ready = true;
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}`)));
+  });
+  const early: Array<{ status: number; retryAfter: string | null; type: string | null; title: unknown }> = [];
+  try {
+    while (!ready) {
+      const res = await fetch(`http://127.0.0.1:${port}/link-token`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }).catch(() => undefined);
+      if (res && !ready) {
+        const body = await res.json().catch(() => undefined);
+        early.push({ status: res.status, retryAfter: res.headers.get('retry-after'), type: res.headers.get('content-type'), title: body?.title });
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await readyLine;
+    assert.ok(early.length > 0, 'no call landed before local.ready: the window was not exercised');
+    for (const seen of early) {
+      assert.deepEqual(seen, { status: 503, retryAfter: '1', type: 'application/problem+json', title: 'Service starting' });
+    }
+    // The first call after local.ready reaches the function: a dev token gets a link token.
+    const { access_token } = await (await fetch(`http://127.0.0.1:${port}/dev/token`, { method: 'POST', body: '{}' })).json();
+    const res = await fetch(`http://127.0.0.1:${port}/link-token`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ platform: 'ios' }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
 });

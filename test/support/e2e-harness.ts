@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { TenantsFile } from '../../lambda/config/tenant-schema.ts';
+import type { TenantsFileInput } from '../../lambda/config/tenant-schema.ts';
 import { startOidcIssuer, type OidcIssuer } from '../../local/standins/oidc-issuer.ts';
 import { startPlaidStandIn, type PlaidStandIn } from '../../local/standins/plaid.ts';
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../local/standins/secrets-manager.ts';
@@ -27,7 +27,7 @@ export interface E2eStack {
   readonly issuers: readonly OidcIssuer[];
   readonly plaid: PlaidStandIn;
   readonly secrets: SecretsManagerStandIn;
-  readonly tenantsFile: TenantsFile;
+  readonly tenantsFile: TenantsFileInput;
   /** Every line the local stack printed (stdout and stderr). */
   readonly logLines: string[];
   /** Every response body and header block the tests received. */
@@ -38,7 +38,7 @@ export interface E2eStack {
 
 export async function startE2eStack(opts: {
   issuerCount: number;
-  tenants: (issuers: readonly OidcIssuer[]) => TenantsFile;
+  tenants: (issuers: readonly OidcIssuer[]) => TenantsFileInput;
   secrets: Record<string, string>;
   plaidCredentials: Record<string, string>;
   env?: Record<string, string>;
