@@ -1,6 +1,7 @@
-// The upstream call to Plaid: one POST /link/token/create over a keep-alive connection, inside a
-// total time budget, with at most one retry (network error, 429 or 5xx) when the budget allows.
-// It returns a typed outcome; mapping outcomes to the service's failures is the use case's job.
+// The upstream calls to Plaid: one POST over a keep-alive connection, inside a total time budget,
+// with at most one retry (network error, 429 or 5xx) when the budget allows and the call may be
+// repeated. It returns a typed outcome; mapping outcomes to the service's failures is the use
+// case's job. /link/token/create is the hot path; the Item endpoints share the same transport.
 import http from 'node:http';
 import https from 'node:https';
 import { PLAID_API_VERSION } from '../config/plaid-vocabulary.ts';
@@ -26,21 +27,31 @@ export interface PlaidErrorSummary {
   readonly request_id?: string;
 }
 
-export type PlaidOutcome =
-  | { readonly ok: true; readonly value: LinkTokenCreated; readonly attempts: number }
+export type PlaidFailure =
   | { readonly ok: false; readonly kind: 'plaid_error'; readonly error: PlaidErrorSummary; readonly attempts: number }
   | { readonly ok: false; readonly kind: 'network'; readonly code: string; readonly attempts: number }
   | { readonly ok: false; readonly kind: 'timeout'; readonly attempts: number }
   | { readonly ok: false; readonly kind: 'malformed'; readonly status: number; readonly attempts: number };
 
+export type PlaidResult<T> = { readonly ok: true; readonly value: T; readonly attempts: number } | PlaidFailure;
+export type PlaidOutcome = PlaidResult<LinkTokenCreated>;
+
+export interface PlaidRequest {
+  baseUrl: string;
+  credentials: PlaidCredentials;
+  body: unknown;
+  /** Absolute time (ms since epoch) by which the whole call, retries included, must end. */
+  deadline: number;
+}
+
 export interface PlaidClient {
-  createLinkToken(request: {
-    baseUrl: string;
-    credentials: PlaidCredentials;
-    body: unknown;
-    /** Absolute time (ms since epoch) by which the whole call, retries included, must end. */
-    deadline: number;
-  }): Promise<PlaidOutcome>;
+  createLinkToken(request: PlaidRequest): Promise<PlaidOutcome>;
+  /**
+   * Any other endpoint: `read` takes the 200 body apart (undefined means malformed). A call that
+   * is not `repeatable` is never retried: a lost answer to /item/public_token/exchange cannot be
+   * asked for again (the public token is spent), and a retried /user/create would conflict.
+   */
+  call<T>(path: string, request: PlaidRequest & { repeatable: boolean; read: (json: Record<string, unknown>) => T | undefined }): Promise<PlaidResult<T>>;
 }
 
 export interface PlaidClientOptions {
@@ -67,30 +78,45 @@ export function createPlaidClient(opts: PlaidClientOptions = {}): PlaidClient {
   const minRetryBudgetMs = opts.minRetryBudgetMs ?? 1000;
   const maxJitterMs = opts.maxJitterMs ?? 250;
 
+  async function call<T>(
+    path: string,
+    { baseUrl, credentials, body, deadline, repeatable, read }: PlaidRequest & { repeatable: boolean; read: (json: Record<string, unknown>) => T | undefined },
+  ): Promise<PlaidResult<T>> {
+    const url = new URL(path, baseUrl);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+      throw new Error('Plaid base URL must be https (http only for loopback hosts)');
+    }
+    const payload = JSON.stringify(body);
+    let attempts = 0;
+    for (;;) {
+      attempts += 1;
+      const remaining = deadline - now();
+      if (remaining <= 0) return { ok: false, kind: 'timeout', attempts };
+      const result = await postJson(url, credentials, payload, remaining);
+      const outcome = toOutcome(result, attempts, read);
+      if (!repeatable || attempts >= 2 || !isRetryable(outcome)) return outcome;
+      const jitter = Math.floor(random() * maxJitterMs);
+      if (deadline - now() - jitter < minRetryBudgetMs) return outcome;
+      await new Promise((resolve) => setTimeout(resolve, jitter));
+    }
+  }
+
   return {
-    async createLinkToken({ baseUrl, credentials, body, deadline }) {
-      const url = new URL('/link/token/create', baseUrl);
-      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-        throw new Error('Plaid base URL must be https (http only for loopback hosts)');
-      }
-      const payload = JSON.stringify(body);
-      let attempts = 0;
-      for (;;) {
-        attempts += 1;
-        const remaining = deadline - now();
-        if (remaining <= 0) return { ok: false, kind: 'timeout', attempts };
-        const result = await postJson(url, credentials, payload, remaining);
-        const outcome = toOutcome(result, attempts);
-        if (attempts >= 2 || !isRetryable(outcome)) return outcome;
-        const jitter = Math.floor(random() * maxJitterMs);
-        if (deadline - now() - jitter < minRetryBudgetMs) return outcome;
-        await new Promise((resolve) => setTimeout(resolve, jitter));
-      }
-    },
+    createLinkToken: (request) => call('/link/token/create', { ...request, repeatable: true, read: readLinkTokenCreated }),
+    call,
   };
 }
 
-function isRetryable(outcome: PlaidOutcome): boolean {
+function readLinkTokenCreated(json: Record<string, unknown>): LinkTokenCreated | undefined {
+  const str = (key: string) => (typeof json[key] === 'string' ? (json[key] as string) : undefined);
+  const link_token = str('link_token');
+  const expiration = str('expiration');
+  if (!link_token || !expiration) return undefined;
+  const hosted_link_url = str('hosted_link_url');
+  return { link_token, expiration, request_id: str('request_id'), ...(hosted_link_url ? { hosted_link_url } : {}) };
+}
+
+function isRetryable(outcome: PlaidResult<unknown>): boolean {
   if (outcome.ok) return false;
   if (outcome.kind === 'network') return true;
   if (outcome.kind === 'plaid_error') return outcome.error.status === 429 || outcome.error.status >= 500;
@@ -153,7 +179,7 @@ function postJson(url: URL, credentials: PlaidCredentials, payload: string, time
   });
 }
 
-function toOutcome(result: RawResult, attempts: number): PlaidOutcome {
+function toOutcome<T>(result: RawResult, attempts: number, read: (json: Record<string, unknown>) => T | undefined): PlaidResult<T> {
   if (result.kind === 'network') return { ok: false, kind: 'network', code: result.code, attempts };
   if (result.kind === 'timeout') return { ok: false, kind: 'timeout', attempts };
   let json: Record<string, unknown> | undefined;
@@ -165,15 +191,9 @@ function toOutcome(result: RawResult, attempts: number): PlaidOutcome {
   }
   const str = (key: string) => (typeof json?.[key] === 'string' ? (json[key] as string) : undefined);
   if (result.status === 200) {
-    const link_token = str('link_token');
-    const expiration = str('expiration');
-    if (!link_token || !expiration) return { ok: false, kind: 'malformed', status: result.status, attempts };
-    const hosted_link_url = str('hosted_link_url');
-    return {
-      ok: true,
-      attempts,
-      value: { link_token, expiration, request_id: str('request_id'), ...(hosted_link_url ? { hosted_link_url } : {}) },
-    };
+    const value = json ? read(json) : undefined;
+    if (value === undefined) return { ok: false, kind: 'malformed', status: result.status, attempts };
+    return { ok: true, attempts, value };
   }
   if (!json) return { ok: false, kind: 'malformed', status: result.status, attempts };
   return {

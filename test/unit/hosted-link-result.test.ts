@@ -21,6 +21,7 @@ async function run(profile: string, answer: LinkTokenCreated) {
       sent.push(body);
       return { ok: true, attempts: 1, value: answer };
     },
+    call: async (path) => assert.fail(`only /link/token/create is expected, not ${path}`),
   };
   const result = await createLinkToken(
     { tenant, identity: identityFromClaims({ iss: 'https://idp.acme.com', sub: 'user-1' }), choices: parseClientChoices({ platform: 'web', profile }) },
