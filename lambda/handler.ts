@@ -8,6 +8,7 @@ import { createJwksFetcher } from './auth/jwks-fetcher.ts';
 import { loadTenantsFile, tenantsById } from './config/load-tenants.ts';
 import { readSettings } from './config/settings.ts';
 import { ServiceFailure } from './domain/failure.ts';
+import type { ItemVault } from './domain/item-vault.ts';
 import { createLinkTokenApi, type HttpResponse } from './http/link-token-api.ts';
 import { createLogger } from './log/logger.ts';
 import { createPlaidClient } from './plaid/plaid-client.ts';
@@ -40,18 +41,40 @@ const authenticate = createAuthenticator({
   graceSeconds: settings.TOKEN_GRACE_SECONDS,
 });
 
+// The vault (DynamoDB and KMS clients) is imported on first use, by the items routes or update
+// mode: esbuild keeps a dynamically imported module unevaluated until then, so a new link token's
+// cold start never pays for it.
+let vault: Promise<ItemVault> | undefined;
+const loadVault = (): Promise<ItemVault> =>
+  (vault ??= import('./vault/dynamodb-kms-vault.ts').then(({ createDynamoDbKmsVault }) => {
+    if (!settings.ITEMS_TABLE_NAME || !settings.VAULT_KMS_KEY_ID) {
+      throw new ServiceFailure('misconfigured', 'The item vault is not configured; the operator has been alerted.', {
+        cause: { name: 'VaultNotConfigured' },
+      });
+    }
+    return createDynamoDbKmsVault({
+      tableName: settings.ITEMS_TABLE_NAME,
+      kmsKeyId: settings.VAULT_KMS_KEY_ID,
+      requestTimeoutMs: settings.VAULT_TIMEOUT_MS,
+      maxAttempts: settings.VAULT_MAX_ATTEMPTS,
+      logger,
+    });
+  }));
+
+const upstream = {
+  secrets,
+  plaid: createPlaidClient(),
+  clientUserIdKeySecretId: tenantsFile.client_user_id_key_secret_id,
+  plaidBaseUrlOverride: settings.PLAID_BASE_URL,
+  budgetMs: settings.REQUEST_BUDGET_MS,
+  rateLimitRetryAfterSeconds: settings.RATE_LIMIT_RETRY_AFTER_SECONDS,
+  now: Date.now,
+};
 const api = createLinkTokenApi({
   tenants: tenants.values(),
   authenticate,
-  deps: {
-    secrets,
-    plaid: createPlaidClient(),
-    clientUserIdKeySecretId: tenantsFile.client_user_id_key_secret_id,
-    plaidBaseUrlOverride: settings.PLAID_BASE_URL,
-    budgetMs: settings.REQUEST_BUDGET_MS,
-    rateLimitRetryAfterSeconds: settings.RATE_LIMIT_RETRY_AFTER_SECONDS,
-    now: Date.now,
-  },
+  deps: { ...upstream, vault: loadVault },
+  itemsDeps: async () => ({ ...upstream, vault: await loadVault() }),
   logger,
 });
 logger.info('function.initialised', { tenants: tenants.size, plaid_base_url_override: settings.PLAID_BASE_URL !== undefined });

@@ -33,6 +33,9 @@ const REQUEST_FIELD_DOCS: Record<keyof typeof ClientChoicesSchema.entries, strin
   platform:
     "Where Link will open. 'web' and 'ios' get the profile's redirect_uri for OAuth; 'android' gets its android_package_name and no redirect_uri, as Plaid requires.",
   language: "Plaid Link's display language. Must also be one the tenant offers (400 otherwise); the tenant's default when omitted.",
+  mode: "'new' (default) links a new Item; 'update' opens Link's update mode for one of the signed-in user's Items (item_id), e.g. after ITEM_LOGIN_REQUIRED.",
+  item_id: "Update mode only: the Item to repair, as GET /items lists it. Another user's Item is a 404, exactly like one that does not exist.",
+  account_selection: "Update mode only: ask for Account Select (to share new accounts), where the tenant's items.update_account_selection allows it (400 otherwise).",
 };
 
 // When each failure happens and what a client should do, for the problem responses' descriptions.
@@ -53,6 +56,9 @@ const KIND_DOCS: Record<FailureKind, string> = {
   upstream_unavailable: "Plaid or the identity provider's signing keys are unreachable. Try again shortly.",
   upstream_timeout: 'Plaid did not answer within the request budget. Try again shortly.',
   secrets_unavailable: "The tenant's Plaid credentials could not be read. Try again shortly.",
+  vault_unavailable: 'The item store (DynamoDB or KMS) is unavailable; nothing was half-done. Try again shortly.',
+  item_not_found: 'The signed-in user has no Item with this id (another user\'s Item looks exactly like one that does not exist).',
+  conflict: 'The user already has a live Item at this institution; `existing_item_id` names it, so the app can offer update mode instead.',
   misconfigured: "The tenant's configuration cannot serve this request. Quote `correlation_id` to support.",
   internal: 'An unexpected error. Quote `correlation_id` to support.',
 };

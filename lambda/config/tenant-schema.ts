@@ -313,6 +313,20 @@ export const TenantSchema = v.strictObject({
     }),
     { strategy: 'hmac-sha256' },
   ),
+  /** The user's linked Items (POST /items, GET /items, DELETE /items/{item_id}, update mode). */
+  items: v.optional(
+    v.strictObject({
+      /**
+       * When the user links an institution they already have a live Item at: refuse (remove the
+       * new Item at Plaid, answer 409 naming the existing one, so the app offers update mode),
+       * replace (remove the old Item at Plaid and in the store) or allow both.
+       */
+      duplicates: v.optional(oneOf(['refuse', 'replace', 'allow'] as const), 'refuse'),
+      /** Whether the app may ask for Account Select in update mode (`account_selection: true`). */
+      update_account_selection: v.optional(flag, false),
+    }),
+    { duplicates: 'refuse', update_account_selection: false },
+  ),
   /** Prefill Link from claims the identity provider has verified; off unless enabled. */
   prefill: v.optional(
     v.strictObject({

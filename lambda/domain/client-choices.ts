@@ -10,10 +10,19 @@ import { ServiceFailure, type FieldError } from './failure.ts';
 export const PLATFORMS = ['web', 'ios', 'android'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
+export const LINK_MODES = ['new', 'update'] as const;
+/** Plaid's item ids: case-sensitive letters and digits (the length bound keeps junk from the store). */
+export const ITEM_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
 export const ClientChoicesSchema = v.strictObject({
   profile: v.optional(v.pipe(v.string(), v.regex(PROFILE_NAME_PATTERN, 'must be a profile name')), 'default'),
   platform: v.picklist(PLATFORMS, `must be one of ${PLATFORMS.join(', ')}`),
   language: v.optional(v.picklist(LINK_LANGUAGES, 'must be a Plaid Link language code such as "en"')),
+  /** "update": Link's update mode for one of the caller's own Items (item_id). */
+  mode: v.optional(v.picklist(LINK_MODES, 'must be "new" or "update"'), 'new'),
+  item_id: v.optional(v.pipe(v.string('must be a string'), v.regex(ITEM_ID_PATTERN, 'must be an item_id from GET /items'))),
+  /** Update mode with Account Select, where the tenant allows it. */
+  account_selection: v.optional(v.boolean('must be true or false')),
 });
 export type ClientChoices = v.InferOutput<typeof ClientChoicesSchema>;
 
@@ -47,9 +56,15 @@ export function parseClientChoices(body: unknown): ClientChoices {
     .filter((field) => !(field in ClientChoicesSchema.entries))
     .map((field) => {
       const why = SERVER_DECIDED[field];
-      return { field, message: why ? `may not be set by the client: ${why}` : 'is not a field a client may set (allowed: profile, platform, language)' };
+      return { field, message: why ? `may not be set by the client: ${why}` : `is not a field a client may set (allowed: ${Object.keys(ClientChoicesSchema.entries).join(', ')})` };
     });
   const result = v.safeParse(ClientChoicesSchema, body);
+  if (result.success) {
+    const { mode, item_id, account_selection } = result.output;
+    if (mode === 'update' && item_id === undefined) errors.push({ field: 'item_id', message: 'is required in update mode' });
+    if (mode === 'new' && item_id !== undefined) errors.push({ field: 'item_id', message: 'is only for update mode (mode: "update")' });
+    if (mode === 'new' && account_selection !== undefined) errors.push({ field: 'account_selection', message: 'is only for update mode (mode: "update")' });
+  }
   if (result.success && errors.length === 0) return result.output;
   for (const issue of result.issues ?? []) {
     if (issue.expected === 'never') continue; // unknown keys, already named above

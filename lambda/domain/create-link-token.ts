@@ -1,17 +1,17 @@
 // The use case: a verified identity of a resolved tenant plus the client's choices in, a Plaid
 // link token out. Dependencies come in as parameters so tests and the local stack can hand in
 // stand-ins without touching this code.
-import { PLAID_ENVIRONMENTS } from '../config/plaid-vocabulary.ts';
 import type { Tenant } from '../config/tenant-schema.ts';
 import type { Logger } from '../log/logger.ts';
-import { parsePlaidCredentials } from '../plaid/credentials.ts';
 import type { PlaidClient, PlaidCredentials, PlaidOutcome } from '../plaid/plaid-client.ts';
 import type { SecretCache } from '../secrets/secret-cache.ts';
 import type { ClientChoices } from './client-choices.ts';
-import { deriveClientUserId } from './client-user-id.ts';
 import { ServiceFailure } from './failure.ts';
 import type { VerifiedIdentity } from './identity.ts';
-import { buildLinkTokenRequest } from './link-token-request.ts';
+import type { ItemVault } from './item-vault.ts';
+import { itemNotFound } from './items.ts';
+import { buildLinkTokenRequest, buildUpdateModeRequest } from './link-token-request.ts';
+import { credentialsAndOwner, plaidBaseUrl, readCredentials, sameCredentials, withinBudget } from './upstream.ts';
 
 export interface LinkTokenResult {
   readonly link_token: string;
@@ -31,6 +31,8 @@ export interface CreateLinkTokenDeps {
   readonly rateLimitRetryAfterSeconds: number;
   readonly now: () => number;
   readonly logger: Logger;
+  /** The item vault, loaded on first use: only update mode needs it, never a new link token. */
+  readonly vault: () => Promise<ItemVault>;
 }
 
 export async function createLinkToken(
@@ -40,56 +42,44 @@ export async function createLinkToken(
   const { tenant, identity, choices } = input;
   const started = deps.now();
   const deadline = started + deps.budgetMs;
-  const strategy = tenant.client_user_id.strategy;
+  const budgetDetail = 'Creating the link token took too long.';
 
-  const [key, credentials] = await withinBudget(
-    Promise.all([
-      strategy === 'hmac-sha256' ? deps.secrets.get(deps.clientUserIdKeySecretId) : Promise.resolve(''),
-      readCredentials(deps.secrets, tenant.plaid.secret_id),
-    ]),
-    deadline - deps.now(),
-  );
-  const clientUserId = deriveClientUserId({ strategy, tenantId: tenant.id, subject: identity.subject, key });
-  const body = buildLinkTokenRequest({ tenant, choices, identity, clientUserId });
-  const baseUrl = deps.plaidBaseUrlOverride ?? PLAID_ENVIRONMENTS[tenant.plaid.environment];
+  const { credentials, owner } = await withinBudget(credentialsAndOwner({ tenant, identity }, deps), deadline - deps.now(), budgetDetail);
+  const clientUserId = owner.clientUserId;
+  let body;
+  if (choices.mode === 'update') {
+    // Only the caller's own Item: the vault looks it up under this user's key and decrypts its
+    // token under this user's context, so another user's item_id is exactly a missing one.
+    const itemId = choices.item_id!;
+    const vault = await deps.vault();
+    const accessToken = await withinBudget(vault.accessToken(owner, itemId), deadline - deps.now(), budgetDetail);
+    if (accessToken === undefined) throw itemNotFound();
+    body = buildUpdateModeRequest({ tenant, choices, clientUserId, accessToken });
+  } else {
+    body = buildLinkTokenRequest({ tenant, choices, identity, clientUserId });
+  }
+  const baseUrl = plaidBaseUrl(tenant, deps.plaidBaseUrlOverride);
 
   let outcome = await deps.plaid.createLinkToken({ baseUrl, credentials, body, deadline });
   if (!outcome.ok && outcome.kind === 'plaid_error' && outcome.error.error_code === 'INVALID_API_KEYS') {
     // Keys are rotated in Secrets Manager before Plaid stops accepting the old ones: refetch once
     // and retry only if the secret actually changed, so a wrong secret fails fast.
     deps.secrets.invalidate(tenant.plaid.secret_id);
-    const fresh = await withinBudget(readCredentials(deps.secrets, tenant.plaid.secret_id), deadline - deps.now());
+    const fresh = await withinBudget(readCredentials(deps.secrets, tenant.plaid.secret_id), deadline - deps.now(), budgetDetail);
     deps.logger.warn('plaid.credentials_refetched', { tenant: tenant.id, changed: !sameCredentials(fresh, credentials) });
     if (!sameCredentials(fresh, credentials)) {
       outcome = await deps.plaid.createLinkToken({ baseUrl, credentials: fresh, body, deadline });
     }
   }
 
-  logOutcome(deps.logger, outcome, { tenant: tenant.id, profile: choices.profile, platform: choices.platform, duration_ms: deps.now() - started });
-  return resultOf(outcome, deps.rateLimitRetryAfterSeconds, body.hosted_link !== undefined);
-}
-
-async function readCredentials(secrets: SecretCache, secretId: string): Promise<PlaidCredentials> {
-  return parsePlaidCredentials(await secrets.get(secretId));
-}
-
-function sameCredentials(a: PlaidCredentials, b: PlaidCredentials): boolean {
-  return a.client_id === b.client_id && a.secret === b.secret;
-}
-
-async function withinBudget<T>(work: Promise<T>, remainingMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ServiceFailure('upstream_timeout', 'Creating the link token took too long.')),
-      Math.max(0, remainingMs),
-    );
+  logOutcome(deps.logger, outcome, {
+    tenant: tenant.id,
+    profile: choices.profile,
+    platform: choices.platform,
+    ...(choices.mode === 'update' ? { mode: 'update', item_id: choices.item_id } : {}),
+    duration_ms: deps.now() - started,
   });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return resultOf(outcome, deps.rateLimitRetryAfterSeconds, 'hosted_link' in body && body.hosted_link !== undefined);
 }
 
 function resultOf(outcome: PlaidOutcome, rateLimitRetryAfterSeconds: number, hostedLink: boolean): LinkTokenResult {

@@ -11,11 +11,14 @@ export type FailureKind =
   | 'payload_too_large'
   | 'method_not_allowed'
   | 'not_found'
+  | 'item_not_found'
+  | 'conflict'
   | 'upstream_rejected'
   | 'upstream_rate_limited'
   | 'upstream_unavailable'
   | 'upstream_timeout'
   | 'secrets_unavailable'
+  | 'vault_unavailable'
   | 'misconfigured'
   | 'internal';
 
@@ -30,11 +33,13 @@ export class ServiceFailure extends Error {
   readonly detail: string;
   readonly errors?: readonly FieldError[];
   readonly retryAfterSeconds?: number;
+  /** Extra members of the answer, safe to show (ids, never tokens): e.g. the Item a conflict is with. */
+  readonly extensions?: Readonly<Record<string, string>>;
 
   constructor(
     kind: FailureKind,
     detail: string,
-    extra: { errors?: readonly FieldError[]; retryAfterSeconds?: number; cause?: unknown } = {},
+    extra: { errors?: readonly FieldError[]; retryAfterSeconds?: number; cause?: unknown; extensions?: Readonly<Record<string, string>> } = {},
   ) {
     super(detail, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.name = 'ServiceFailure';
@@ -42,6 +47,7 @@ export class ServiceFailure extends Error {
     this.detail = detail;
     this.errors = extra.errors;
     this.retryAfterSeconds = extra.retryAfterSeconds;
+    this.extensions = extra.extensions;
   }
 }
 

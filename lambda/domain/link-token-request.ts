@@ -53,6 +53,25 @@ export type BodyMatchesPlaidTypes = MustBeAssignable<LinkTokenCreateBody, PlaidV
 /** Fails `tsc` naming any field (nested ones included) that Plaid's request type does not have. */
 export type BodyHasOnlyPlaidFields = MustBeNever<UnknownToPlaid<LinkTokenCreateBody, LinkTokenCreateRequest>>;
 
+/**
+ * Update mode for an existing Item (Plaid: "If launching Link in update mode, [products] should be
+ * omitted"; webhook "will not have an effect"): the Item's access token, the same user, the
+ * platform rule, and Account Select only when asked for and allowed.
+ */
+export interface LinkTokenUpdateBody {
+  client_name: string;
+  language: LinkLanguage;
+  country_codes: CountryCode[];
+  user: LinkTokenUser;
+  access_token: string;
+  update?: { account_selection_enabled: boolean };
+  redirect_uri?: string;
+  android_package_name?: string;
+  link_customization_name?: string;
+}
+export type UpdateBodyMatchesPlaidTypes = MustBeAssignable<LinkTokenUpdateBody, PlaidValues<LinkTokenCreateRequest>>;
+export type UpdateBodyHasOnlyPlaidFields = MustBeNever<UnknownToPlaid<LinkTokenUpdateBody, LinkTokenCreateRequest>>;
+
 export function selectProfile(tenant: Tenant, name: string): LinkProfile {
   const profile = Object.hasOwn(tenant.profiles, name) ? tenant.profiles[name] : undefined;
   if (!profile) {
@@ -73,6 +92,49 @@ export function selectLanguage(tenant: Tenant, requested: LinkLanguage | undefin
   return requested;
 }
 
+export function buildUpdateModeRequest(input: {
+  tenant: Tenant;
+  choices: ClientChoices;
+  clientUserId: string;
+  accessToken: string;
+}): LinkTokenUpdateBody {
+  const { tenant, choices } = input;
+  const profile = selectProfile(tenant, choices.profile);
+  if (choices.account_selection && !tenant.items.update_account_selection) {
+    throw new ServiceFailure('invalid_request', 'Account Select in update mode is not enabled for this tenant.', {
+      errors: [{ field: 'account_selection', message: "is not allowed: the tenant's items.update_account_selection is off" }],
+    });
+  }
+  const body: LinkTokenUpdateBody = {
+    client_name: tenant.client_name,
+    language: selectLanguage(tenant, choices.language),
+    country_codes: profile.country_codes ?? tenant.country_codes,
+    user: { client_user_id: input.clientUserId },
+    access_token: input.accessToken,
+  };
+  if (choices.account_selection) body.update = { account_selection_enabled: true };
+  if (profile.link_customization_name) body.link_customization_name = profile.link_customization_name;
+  applyPlatformRule(body, profile, choices);
+  return body;
+}
+
+/**
+ * Plaid's platform rule: Android identifies the app by package name and must not get a
+ * redirect_uri; web and iOS return from OAuth through the redirect_uri.
+ */
+function applyPlatformRule(body: { redirect_uri?: string; android_package_name?: string }, profile: LinkProfile, choices: ClientChoices): void {
+  if (choices.platform === 'android') {
+    if (!profile.android_package_name) {
+      throw new ServiceFailure('invalid_request', `Profile '${choices.profile}' is not set up for Android.`, {
+        errors: [{ field: 'platform', message: `profile '${choices.profile}' has no android_package_name` }],
+      });
+    }
+    body.android_package_name = profile.android_package_name;
+  } else if (profile.redirect_uri) {
+    body.redirect_uri = profile.redirect_uri;
+  }
+}
+
 export function buildLinkTokenRequest(input: {
   tenant: Tenant;
   choices: ClientChoices;
@@ -87,7 +149,7 @@ export function buildLinkTokenRequest(input: {
   if (tenant.prefill.email_address && identity.verifiedEmail) user.email_address = identity.verifiedEmail;
   if (tenant.prefill.phone_number && identity.verifiedPhone) user.phone_number = identity.verifiedPhone;
 
-  const { country_codes, redirect_uri, android_package_name, financekit_supported, ...rest } = profile;
+  const { country_codes, redirect_uri: _redirect, android_package_name: _package, financekit_supported, ...rest } = profile;
   // The profile's own objects go in as they are, not copied: tenants are frozen at load
   // (tenantsById), and the body is only serialised. What differs from the profile is new here.
   const body: LinkTokenCreateBody = {
@@ -101,18 +163,7 @@ export function buildLinkTokenRequest(input: {
   if (body.transactions && body.transactions.days_requested < TRANSACTIONS_DAYS.effectiveMin) {
     body.transactions = { ...body.transactions, days_requested: TRANSACTIONS_DAYS.effectiveMin };
   }
-  // Plaid's platform rule: Android identifies the app by package name and must not get a
-  // redirect_uri; web and iOS return from OAuth through the redirect_uri.
-  if (choices.platform === 'android') {
-    if (!android_package_name) {
-      throw new ServiceFailure('invalid_request', `Profile '${choices.profile}' is not set up for Android.`, {
-        errors: [{ field: 'platform', message: `profile '${choices.profile}' has no android_package_name` }],
-      });
-    }
-    body.android_package_name = android_package_name;
-  } else if (redirect_uri) {
-    body.redirect_uri = redirect_uri;
-  }
+  applyPlatformRule(body, profile, choices);
   // FinanceKit (Apple Card) can only be linked from an iOS app.
   if (financekit_supported !== undefined && choices.platform === 'ios') body.financekit_supported = financekit_supported;
 

@@ -1,6 +1,10 @@
 // The thin HTTP adapter: an API Gateway HTTP API (payload 2.0) event in, a response out.
 // Route → CORS → authenticate → tenant origin → body → use case. It owns statuses, headers and
-// problem+json; the use case knows nothing of any of them.
+// problem+json; the use cases know nothing of any of them. Routes:
+//   POST /link-token               a link token (new, or update mode for one of the user's Items)
+//   POST /items                    exchange Link's public_token; the Item is kept in the vault
+//   GET /items                     the user's Items
+//   DELETE /items/{item_id}        remove one of them, at Plaid and in the vault
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Tenant } from '../config/tenant-schema.ts';
 import type { Authenticator } from '../auth/authenticate.ts';
@@ -8,10 +12,20 @@ import { parseClientChoices } from '../domain/client-choices.ts';
 import { causeName, ServiceFailure } from '../domain/failure.ts';
 import type { CreateLinkTokenDeps, LinkTokenResult } from '../domain/create-link-token.ts';
 import { createLinkToken } from '../domain/create-link-token.ts';
+import { linkItem, listItems, parseLinkItemBody, unlinkItem, type ItemsDeps } from '../domain/items.ts';
+import { ITEM_ID_PATTERN } from '../domain/client-choices.ts';
 import type { Logger } from '../log/logger.ts';
 import { PROBLEM_TYPES, problemBody } from './problem.ts';
 
 export const ROUTE_PATH = '/link-token';
+export const ITEMS_PATH = '/items';
+/** The methods of each route, for 405's Allow and the CORS preflight. */
+type Route = { readonly kind: 'link-token' } | { readonly kind: 'items' } | { readonly kind: 'item'; readonly itemId: string };
+const ROUTE_METHODS: Readonly<Record<Route['kind'], readonly string[]>> = {
+  'link-token': ['POST'],
+  items: ['GET', 'POST'],
+  item: ['DELETE'],
+};
 export const MAX_BODY_BYTES = 16 * 1024;
 const CORS_MAX_AGE_SECONDS = 600;
 
@@ -23,10 +37,14 @@ export interface LinkTokenApi {
   failure(error: unknown, event: APIGatewayProxyEventV2 | undefined, requestId: string): HttpResponse;
 }
 
+type ApiResult = { status: number; body?: unknown; headers?: Record<string, string> };
+
 export function createLinkTokenApi(opts: {
   tenants: Iterable<Tenant>;
   authenticate: Authenticator;
   deps: Omit<CreateLinkTokenDeps, 'logger'>;
+  /** The items routes' dependencies, built on their first use (the vault's SDK clients load then). */
+  itemsDeps: () => Promise<Omit<ItemsDeps, 'logger'>>;
   logger: Logger;
 }): LinkTokenApi {
   const tenants = [...opts.tenants];
@@ -38,7 +56,8 @@ export function createLinkTokenApi(opts: {
     event: APIGatewayProxyEventV2 | undefined,
     requestId: string,
     allowedOrigins: ReadonlySet<string>,
-    outcome: { result: LinkTokenResult } | { error: unknown },
+    outcome: { result: ApiResult } | { error: unknown },
+    route?: Route,
   ): HttpResponse => {
     const origin = event ? header(event, 'origin') : undefined;
     const headers: Record<string, string> = {
@@ -52,18 +71,21 @@ export function createLinkTokenApi(opts: {
       headers['access-control-expose-headers'] = 'X-Correlation-Id, Retry-After, WWW-Authenticate';
     }
     if ('result' in outcome) {
+      const { status, body, headers: extra } = outcome.result;
+      Object.assign(headers, extra);
+      if (body === undefined) return { statusCode: status, headers };
       headers['content-type'] = 'application/json';
-      return { statusCode: 200, headers, body: JSON.stringify(outcome.result) };
+      return { statusCode: status, headers, body: JSON.stringify(body) };
     }
     const failure =
       outcome.error instanceof ServiceFailure ? outcome.error : new ServiceFailure('internal', 'An unexpected error occurred.');
-    const problem = problemBody(failure.kind, failure.detail, requestId, failure.errors);
+    const problem = problemBody(failure.kind, failure.detail, requestId, failure.errors, failure.extensions);
     headers['content-type'] = 'application/problem+json';
     if (failure.kind === 'missing_token') headers['www-authenticate'] = 'Bearer realm="link-token"';
     if (failure.kind === 'invalid_token') {
       headers['www-authenticate'] = `Bearer realm="link-token", error="invalid_token", error_description="${failure.detail.replace(/"/g, "'")}"`;
     }
-    if (failure.kind === 'method_not_allowed') headers.allow = 'POST, OPTIONS';
+    if (failure.kind === 'method_not_allowed') headers.allow = [...ROUTE_METHODS[route?.kind ?? 'link-token'], 'OPTIONS'].join(', ');
     if (failure.retryAfterSeconds !== undefined) headers['retry-after'] = String(failure.retryAfterSeconds);
     return { statusCode: problem.status, headers, body: JSON.stringify(problem) };
   };
@@ -82,38 +104,62 @@ export function createLinkTokenApi(opts: {
   const api = async (event: APIGatewayProxyEventV2, requestId: string): Promise<HttpResponse> => {
     const method = event.requestContext.http.method.toUpperCase();
     const path = routePath(event);
-    const logger = opts.logger.child({ correlation_id: requestId, method, path });
+    const route = routeOf(path);
+    // The item id is the user's own data: the path logged is the route's, not the id.
+    const logger = opts.logger.child({ correlation_id: requestId, method, path: route?.kind === 'item' ? `${ITEMS_PATH}/{item_id}` : path });
     let allowed: ReadonlySet<string> = anyTenantOrigins;
     try {
-      if (path !== ROUTE_PATH) throw new ServiceFailure('not_found', `No route ${path}; the endpoint is POST ${ROUTE_PATH}.`);
-      if (method === 'OPTIONS') return preflight(event, requestId, anyTenantOrigins, logger);
-      if (method !== 'POST') throw new ServiceFailure('method_not_allowed', `Use POST ${ROUTE_PATH}.`);
+      if (!route) throw new ServiceFailure('not_found', `No route ${path}; the endpoints are ${ROUTE_PATH} and ${ITEMS_PATH}.`);
+      if (method === 'OPTIONS') return preflight(event, requestId, anyTenantOrigins, logger, route);
+      if (!ROUTE_METHODS[route.kind].includes(method)) {
+        throw new ServiceFailure('method_not_allowed', `Use ${ROUTE_METHODS[route.kind].join(' or ')} on this path.`);
+      }
 
       const { tenant, identity } = await opts.authenticate(header(event, 'authorization'));
       allowed = new Set(tenant.allowed_origins);
       const origin = header(event, 'origin');
-      // Browsers always send Origin on a cross-origin POST; native apps send none.
+      // Browsers always send Origin on a cross-origin request; native apps send none.
       if (origin !== undefined && !allowed.has(origin)) {
-        throw new ServiceFailure('origin_not_allowed', 'This origin may not request link tokens for this tenant.');
+        throw new ServiceFailure('origin_not_allowed', 'This origin may not call this service for this tenant.');
       }
-      const choices = parseClientChoices(readJsonBody(event));
-      // A success logs one line, the use case's plaid.link_token_created: it already carries the
-      // correlation id, tenant, profile, platform and duration.
-      const result = await createLinkToken({ tenant, identity, choices }, { ...opts.deps, logger: logger.child({ tenant: tenant.id }) });
+      const tenantLogger = logger.child({ tenant: tenant.id });
+      let result: ApiResult;
+      if (route.kind === 'link-token') {
+        const choices = parseClientChoices(readJsonBody(event));
+        // A success logs one line, the use case's plaid.link_token_created: it already carries the
+        // correlation id, tenant, profile, platform and duration.
+        const token: LinkTokenResult = await createLinkToken({ tenant, identity, choices }, { ...opts.deps, logger: tenantLogger });
+        result = { status: 200, body: token };
+      } else {
+        const deps = { ...(await opts.itemsDeps()), logger };
+        if (route.kind === 'item') {
+          await unlinkItem({ tenant, identity, itemId: route.itemId }, deps);
+          result = { status: 204 };
+        } else if (method === 'GET') {
+          result = { status: 200, body: { items: await listItems({ tenant, identity }, deps) } };
+        } else {
+          const { publicToken } = parseLinkItemBody(readJsonBody(event));
+          const { item, created } = await linkItem({ tenant, identity, publicToken }, deps);
+          const { updated_at: _, ...view } = item;
+          result = { status: created ? 201 : 200, body: view, headers: { location: `${ITEMS_PATH}/${item.item_id}` } };
+        }
+      }
       return respond(event, requestId, allowed, { result });
     } catch (error) {
       logFailure(logger, error);
-      return respond(event, requestId, allowed, { error });
+      return respond(event, requestId, allowed, { error }, route);
     }
   };
 
-  const preflight = (event: APIGatewayProxyEventV2, requestId: string, origins: ReadonlySet<string>, logger: Logger): HttpResponse => {
+  const preflight = (event: APIGatewayProxyEventV2, requestId: string, origins: ReadonlySet<string>, logger: Logger, route: Route): HttpResponse => {
+    const methods = ROUTE_METHODS[route.kind];
+    const allow = [...methods, 'OPTIONS'].join(', ');
     const origin = header(event, 'origin');
     const requestedMethod = header(event, 'access-control-request-method');
     if (origin === undefined || requestedMethod === undefined) {
-      return { statusCode: 204, headers: { allow: 'POST, OPTIONS', 'cache-control': 'no-store', 'x-correlation-id': requestId } };
+      return { statusCode: 204, headers: { allow, 'cache-control': 'no-store', 'x-correlation-id': requestId } };
     }
-    if (!origins.has(origin) || requestedMethod.toUpperCase() !== 'POST') {
+    if (!origins.has(origin) || !methods.includes(requestedMethod.toUpperCase())) {
       throw new ServiceFailure('origin_not_allowed', 'This origin may not call this endpoint.');
     }
     logger.debug('request.preflight', { status: 204 });
@@ -121,7 +167,7 @@ export function createLinkTokenApi(opts: {
       statusCode: 204,
       headers: {
         'access-control-allow-origin': origin,
-        'access-control-allow-methods': 'POST, OPTIONS',
+        'access-control-allow-methods': allow,
         'access-control-allow-headers': 'Authorization, Content-Type',
         'access-control-max-age': String(CORS_MAX_AGE_SECONDS),
         'cache-control': 'no-store',
@@ -143,6 +189,17 @@ function header(event: APIGatewayProxyEventV2, name: string): string | undefined
   const headers = event.headers ?? {};
   const value = headers[name] ?? Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
   return value === undefined || value === '' ? undefined : value;
+}
+
+function routeOf(path: string): Route | undefined {
+  if (path === ROUTE_PATH) return { kind: 'link-token' };
+  if (path === ITEMS_PATH) return { kind: 'items' };
+  if (path.startsWith(`${ITEMS_PATH}/`)) {
+    const itemId = path.slice(ITEMS_PATH.length + 1);
+    // A malformed id names no Item of anyone's: the same 404 as an Item that does not exist.
+    return ITEM_ID_PATTERN.test(itemId) ? { kind: 'item', itemId } : undefined;
+  }
+  return undefined;
 }
 
 function routePath(event: APIGatewayProxyEventV2): string {

@@ -18,11 +18,14 @@ export const PROBLEM_TYPES: Readonly<Record<FailureKind, ProblemType>> = {
   payload_too_large: { status: 413, title: 'Payload too large', slug: 'payload-too-large' },
   method_not_allowed: { status: 405, title: 'Method not allowed', slug: 'method-not-allowed' },
   not_found: { status: 404, title: 'Not found', slug: 'not-found' },
+  item_not_found: { status: 404, title: 'Item not found', slug: 'item-not-found' },
+  conflict: { status: 409, title: 'Conflict', slug: 'conflict' },
   upstream_rejected: { status: 502, title: 'Upstream rejected the request', slug: 'upstream-rejected' },
   upstream_rate_limited: { status: 429, title: 'Rate limited', slug: 'rate-limited' },
   upstream_unavailable: { status: 503, title: 'Upstream unavailable', slug: 'upstream-unavailable' },
   upstream_timeout: { status: 504, title: 'Upstream timeout', slug: 'upstream-timeout' },
   secrets_unavailable: { status: 503, title: 'Credentials unavailable', slug: 'credentials-unavailable' },
+  vault_unavailable: { status: 503, title: 'Item store unavailable', slug: 'item-store-unavailable' },
   misconfigured: { status: 500, title: 'Service misconfigured', slug: 'service-misconfigured' },
   internal: { status: 500, title: 'Internal error', slug: 'internal-error' },
 };
@@ -36,11 +39,19 @@ export interface ProblemBody {
   readonly detail: string;
   readonly correlation_id: string;
   readonly errors?: readonly FieldError[];
+  readonly [extension: string]: unknown;
 }
 
-export function problemBody(kind: FailureKind, detail: string, correlationId: string, errors?: readonly FieldError[]): ProblemBody {
+export function problemBody(
+  kind: FailureKind,
+  detail: string,
+  correlationId: string,
+  errors?: readonly FieldError[],
+  extensions?: Readonly<Record<string, string>>,
+): ProblemBody {
   const type = PROBLEM_TYPES[kind];
   return {
+    ...extensions,
     type: `${PROBLEM_TYPE_BASE}${type.slug}`,
     title: type.title,
     status: type.status,

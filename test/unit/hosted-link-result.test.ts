@@ -29,6 +29,7 @@ async function run(profile: string, answer: LinkTokenCreated) {
       secrets: { get: async () => JSON.stringify({ client_id: 'c', secret: 's' }), invalidate: () => {} },
       plaid,
       clientUserIdKeySecretId: 'key',
+      vault: async () => assert.fail('a new link token never loads the vault'),
       budgetMs: 5000,
       rateLimitRetryAfterSeconds: 30,
       now: Date.now,

@@ -1,0 +1,224 @@
+// The item vault on DynamoDB, with every access token and Plaid user token encrypted by the
+// function with KMS before it is written (on top of the table's own encryption at rest).
+//
+// Isolation is structural: the partition key is `<tenant_id>#<client_user_id>`, so a query can
+// only return one user's records, and IAM's dynamodb:LeadingKeys can confine a tenant's backend
+// to `<tenant_id>#*`. The KMS encryption context is the owner and the item id, taken from the
+// request, never from the record: a record copied into another user's partition fails to decrypt.
+//
+// Loaded only by the items routes and update mode (a dynamic import in handler.ts), so the
+// link-token cold start never evaluates the DynamoDB and KMS clients.
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { DecryptCommand, EncryptCommand, InvalidCiphertextException, KMSClient } from '@aws-sdk/client-kms';
+import { ServiceFailure } from '../domain/failure.ts';
+import { ITEM_STATUSES, type ItemOwner, type ItemStatus, type ItemVault, type PlaidUser, type StoredItem } from '../domain/item-vault.ts';
+import type { Logger } from '../log/logger.ts';
+
+export interface VaultOptions {
+  readonly tableName: string;
+  readonly kmsKeyId: string;
+  /** Per attempt; the SDK enforces it only with throwOnRequestTimeout. */
+  readonly requestTimeoutMs: number;
+  readonly maxAttempts: number;
+  readonly logger: Logger;
+}
+
+/** The sort key of the user's Plaid user record, and its item_id in the encryption context. */
+const PLAID_USER_SK = 'plaid_user';
+const ITEM_SK_PREFIX = 'item#';
+
+export const partitionKey = (owner: ItemOwner) => `${owner.tenantId}#${owner.clientUserId}`;
+export const itemIndexKey = (tenantId: string, itemId: string) => `${tenantId}#${itemId}`;
+
+// AWS errors no retry heals: a missing table or key, a disabled key, a role without the grant.
+const NEEDS_AN_OPERATOR: ReadonlySet<string> = new Set([
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'NotFoundException',
+  'DisabledException',
+  'KMSInvalidStateException',
+  'UnrecognizedClientException',
+]);
+
+export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
+  const requestHandler = { requestTimeout: opts.requestTimeoutMs, connectionTimeout: opts.requestTimeoutMs, throwOnRequestTimeout: true };
+  const dynamodb = new DynamoDBClient({ maxAttempts: opts.maxAttempts, requestHandler });
+  const kms = new KMSClient({ maxAttempts: opts.maxAttempts, requestHandler });
+  const table = opts.tableName;
+
+  const context = (owner: ItemOwner, itemId: string) => ({ tenant_id: owner.tenantId, client_user_id: owner.clientUserId, item_id: itemId });
+
+  async function encrypt(owner: ItemOwner, itemId: string, token: string): Promise<Uint8Array> {
+    const out = await guarded('kms.encrypt', () =>
+      kms.send(new EncryptCommand({ KeyId: opts.kmsKeyId, Plaintext: Buffer.from(token, 'utf8'), EncryptionContext: context(owner, itemId) })),
+    );
+    if (!out.CiphertextBlob) throw unavailable('EmptyCiphertext');
+    return out.CiphertextBlob;
+  }
+
+  async function decrypt(owner: ItemOwner, itemId: string, blob: Uint8Array): Promise<string | undefined> {
+    try {
+      const out = await kms.send(new DecryptCommand({ KeyId: opts.kmsKeyId, CiphertextBlob: blob, EncryptionContext: context(owner, itemId) }));
+      return out.Plaintext ? Buffer.from(out.Plaintext).toString('utf8') : undefined;
+    } catch (error) {
+      if (error instanceof InvalidCiphertextException) {
+        // Not encrypted for this owner and item: a record moved or forged. Nothing is returned,
+        // and an operator hears of it (ids only).
+        opts.logger.error('vault.decrypt_refused', { tenant: owner.tenantId, item_id: itemId });
+        return undefined;
+      }
+      throw toFailure('kms.decrypt', error);
+    }
+  }
+
+  async function guarded<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw toFailure(operation, error);
+    }
+  }
+
+  function toFailure(operation: string, error: unknown): ServiceFailure {
+    const name = (error as { name?: unknown })?.name;
+    const cause = { name: typeof name === 'string' ? name : 'Error' };
+    if (NEEDS_AN_OPERATOR.has(cause.name)) {
+      opts.logger.error('vault.misconfigured', { operation, error_name: cause.name });
+      return new ServiceFailure('misconfigured', 'The service cannot reach its item store; the operator has been alerted.', { cause });
+    }
+    opts.logger.error('vault.unavailable', { operation, error_name: cause.name });
+    return unavailable(cause.name);
+  }
+
+  async function getRecord(owner: ItemOwner, sk: string): Promise<Record<string, AttributeValue> | undefined> {
+    const out = await guarded('dynamodb.get', () =>
+      dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: partitionKey(owner) }, sk: { S: sk } }, ConsistentRead: true })),
+    );
+    return out.Item;
+  }
+
+  return {
+    async listItems(owner) {
+      const items: StoredItem[] = [];
+      let startKey: Record<string, AttributeValue> | undefined;
+      do {
+        const out = await guarded('dynamodb.query', () =>
+          dynamodb.send(
+            new QueryCommand({
+              TableName: table,
+              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :items)',
+              ExpressionAttributeValues: { ':pk': { S: partitionKey(owner) }, ':items': { S: ITEM_SK_PREFIX } },
+              ConsistentRead: true,
+              ExclusiveStartKey: startKey,
+            }),
+          ),
+        );
+        for (const record of out.Items ?? []) items.push(itemOf(record));
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+      return items.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    },
+
+    async getItem(owner, itemId) {
+      const record = await getRecord(owner, `${ITEM_SK_PREFIX}${itemId}`);
+      return record ? itemOf(record) : undefined;
+    },
+
+    async accessToken(owner, itemId) {
+      const record = await getRecord(owner, `${ITEM_SK_PREFIX}${itemId}`);
+      const blob = record?.access_token_ct?.B;
+      return blob ? decrypt(owner, itemId, blob) : undefined;
+    },
+
+    async putItem(owner, item, accessToken) {
+      const ciphertext = await encrypt(owner, item.itemId, accessToken);
+      try {
+        await dynamodb.send(
+          new PutItemCommand({
+            TableName: table,
+            Item: {
+              pk: { S: partitionKey(owner) },
+              sk: { S: `${ITEM_SK_PREFIX}${item.itemId}` },
+              item_key: { S: itemIndexKey(owner.tenantId, item.itemId) },
+              item_id: { S: item.itemId },
+              ...(item.institutionId === null ? {} : { institution_id: { S: item.institutionId } }),
+              ...(item.institutionName === null ? {} : { institution_name: { S: item.institutionName } }),
+              status: { S: item.status },
+              created_at: { S: item.createdAt },
+              updated_at: { S: item.updatedAt },
+              access_token_ct: { B: ciphertext },
+            },
+            // One record per Item, whatever a client retries.
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        return 'created';
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return 'exists';
+        throw toFailure('dynamodb.put', error);
+      }
+    },
+
+    async deleteItem(owner, itemId) {
+      await guarded('dynamodb.delete', () =>
+        dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: partitionKey(owner) }, sk: { S: `${ITEM_SK_PREFIX}${itemId}` } } })),
+      );
+    },
+
+    async plaidUser(owner) {
+      const record = await getRecord(owner, PLAID_USER_SK);
+      const blob = record?.user_token_ct?.B;
+      const userId = record?.user_id?.S;
+      if (!blob || !userId) return undefined;
+      const userToken = await decrypt(owner, PLAID_USER_SK, blob);
+      return userToken === undefined ? undefined : { userId, userToken, createdAt: record?.created_at?.S ?? '' };
+    },
+
+    async putPlaidUser(owner, user: PlaidUser) {
+      const ciphertext = await encrypt(owner, PLAID_USER_SK, user.userToken);
+      try {
+        await dynamodb.send(
+          new PutItemCommand({
+            TableName: table,
+            Item: {
+              pk: { S: partitionKey(owner) },
+              sk: { S: PLAID_USER_SK },
+              user_id: { S: user.userId },
+              created_at: { S: user.createdAt },
+              user_token_ct: { B: ciphertext },
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        return 'created';
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return 'exists';
+        throw toFailure('dynamodb.put', error);
+      }
+    },
+  };
+}
+
+function unavailable(causeName: string): ServiceFailure {
+  return new ServiceFailure('vault_unavailable', 'The item store is temporarily unavailable; try again shortly.', { cause: { name: causeName } });
+}
+
+function itemOf(record: Record<string, AttributeValue>): StoredItem {
+  const status = record.status?.S as ItemStatus | undefined;
+  return {
+    itemId: record.item_id?.S ?? '',
+    institutionId: record.institution_id?.S ?? null,
+    institutionName: record.institution_name?.S ?? null,
+    status: status && (ITEM_STATUSES as readonly string[]).includes(status) ? status : 'healthy',
+    createdAt: record.created_at?.S ?? '',
+    updatedAt: record.updated_at?.S ?? record.created_at?.S ?? '',
+  };
+}
