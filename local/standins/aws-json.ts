@@ -43,8 +43,11 @@ export interface AwsJsonService<Op extends string> {
   /** Requests per operation that passed the signature check (faulted ones included). */
   calls: Record<Op, number>;
   resetCalls(): void;
-  /** The next n operation requests get `fault` (queued after any already scheduled). */
-  failNext(n: number, fault: AwsFault): void;
+  /**
+   * The next n operation requests (of `operation` only, when given) get `fault`, queued after
+   * any already scheduled; requests of other operations pass untouched.
+   */
+  failNext(n: number, fault: AwsFault, operation?: Op): void;
   /** Forgets faults not yet used. */
   clearFaults(): void;
   /** Delay every answer by ms (0 turns it off). */
@@ -55,7 +58,7 @@ export interface AwsJsonService<Op extends string> {
 export async function startAwsJsonService<Op extends string>(opts: AwsJsonServiceOptions<Op>): Promise<AwsJsonService<Op>> {
   const names = Object.keys(opts.operations) as Op[];
   const calls = Object.fromEntries(names.map((op) => [op, 0])) as Record<Op, number>;
-  let faults: AwsFault[] = [];
+  let faults: Array<{ fault: AwsFault; operation: Op | undefined }> = [];
   let latencyMs = 0;
 
   function respond(res: ServerResponse, status: number, body: unknown, errorType?: string) {
@@ -92,7 +95,8 @@ export async function startAwsJsonService<Op extends string>(opts: AwsJsonServic
     }
 
     calls[op as Op]++;
-    const fault = faults.shift();
+    const i = faults.findIndex((f) => f.operation === undefined || f.operation === op);
+    const fault = i < 0 ? undefined : faults.splice(i, 1)[0]?.fault;
     if (fault === 'hang') return; // leave the socket open and unanswered until the client gives up
     if (fault === 'network') {
       req.socket.destroy();
@@ -120,8 +124,8 @@ export async function startAwsJsonService<Op extends string>(opts: AwsJsonServic
     resetCalls() {
       for (const op of names) calls[op] = 0;
     },
-    failNext(n, fault) {
-      for (let i = 0; i < n; i++) faults.push(fault);
+    failNext(n, fault, operation) {
+      for (let i = 0; i < n; i++) faults.push({ fault, operation });
     },
     clearFaults() {
       faults = [];

@@ -62,8 +62,11 @@ export interface KmsStandIn extends KmsKeyRef {
   setKeyEnabled(keyId: string, enabled: boolean): void;
   /** Clears `calls` and `requests`. */
   resetCalls(): void;
-  /** The next n operation requests fail with `fault` (queued after any already scheduled). */
-  failNext(n: number, fault: KmsFault): void;
+  /**
+   * The next n operation requests (of `operation` only, when given, e.g. 'Decrypt') fail with
+   * `fault`, queued after any already scheduled; requests of other operations pass untouched.
+   */
+  failNext(n: number, fault: KmsFault, operation?: KmsOperation): void;
   clearFaults(): void;
   /** Delay every answer by ms (0 turns it off). */
   setLatency(ms: number): void;
@@ -333,7 +336,7 @@ export async function startKmsStandIn(opts: KmsStandInOptions = {}): Promise<Kms
       service.resetCalls();
       requests.length = 0;
     },
-    failNext: (n, fault) => service.failNext(n, fault),
+    failNext: (n, fault, operation) => service.failNext(n, fault, operation),
     clearFaults: () => service.clearFaults(),
     setLatency: (ms) => service.setLatency(ms),
     close: () => service.close(),

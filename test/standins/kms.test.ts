@@ -379,6 +379,20 @@ describe('stand-in only', () => {
     assert.ok((await encrypt()).CiphertextBlob);
   });
 
+  test('a fault for one operation leaves the others alone', async () => {
+    standIn.failNext(1, 'internal', 'Decrypt');
+    const c = kmsClient(standIn.url, { maxAttempts: 1 });
+    const { CiphertextBlob } = await encrypt(c);
+    await assert.rejects(
+      c.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: ITEM_CONTEXT })),
+      (err: unknown) => err instanceof KMSServiceException && err.name === 'KMSInternalException',
+    );
+    const out = await c.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: ITEM_CONTEXT }));
+    assert.equal(decoder.decode(out.Plaintext), ACCESS_TOKEN);
+    assert.equal(standIn.calls.Encrypt, 1);
+    assert.equal(standIn.calls.Decrypt, 2);
+  });
+
   test('setLatency delays answers', async () => {
     standIn.setLatency(150);
     const started = Date.now();
