@@ -5,6 +5,10 @@
 //   PLAID_BASE_URL                   Plaid to call (default: the Plaid stand-in; with
 //   PLAID_CLIENT_ID + PLAID_SECRET   real sandbox keys: https://sandbox.plaid.com)
 //   AWS_ENDPOINT_URL_SECRETS_MANAGER Secrets Manager to read (default: the stand-in), AWS_REGION
+//   AWS_ENDPOINT_URL_DYNAMODB        the item vault's DynamoDB (default: dynalite in process) and
+//   ITEMS_TABLE_NAME                 its table (created when the endpoint is loopback and none is named)
+//   AWS_ENDPOINT_URL_KMS             the vault's KMS (default: the KMS stand-in) and
+//   VAULT_KMS_KEY_ID                 its key (created when the endpoint is loopback and none is named)
 //   OIDC_PORT                        port of the local OIDC issuer that mints dev tokens (random)
 //   LOCAL_WORK_DIR                   where the bundles and the demo tenants file go (dist/local)
 // Besides POST /link-token it serves the demo page (/, /oauth-return, /demo/*), the dev sign-in
@@ -20,7 +24,10 @@ import { DEMO_AUDIENCE, DEMO_KEY_SECRET_ID, DEMO_PLAID_SECRET_ID, demoTenantsFil
 import { startLocalApiServer, type LambdaHandler } from './server.ts';
 import { startOidcIssuer, type OidcIssuer } from './standins/oidc-issuer.ts';
 import { DEFAULT_PLAID_CREDENTIALS, startPlaidStandIn } from './standins/plaid.ts';
+import { createItemsTable, startDynamoDbStandIn } from './standins/dynamodb.ts';
+import { startKmsStandIn } from './standins/kms.ts';
 import { startSecretsManagerStandIn } from './standins/secrets-manager.ts';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 
 // Only for the local stand-in: a fixed key keeps dev client_user_ids stable across restarts.
 const LOCAL_CLIENT_USER_ID_KEY = 'local-development-only-client-user-id-key-0123456789';
@@ -100,6 +107,8 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
     if (!env.AWS_ACCESS_KEY_ID) Object.assign(childEnv, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
   }
 
+  Object.assign(childEnv, await startVault(env, region, closers));
+
   // The bundled handler reads its settings at import (cold start), as in Lambda.
   Object.assign(process.env, childEnv, {
     TENANTS_FILE: tenantsFile,
@@ -124,6 +133,50 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
       for (const close of closers.reverse()) await close();
     },
   };
+}
+
+/**
+ * The item vault: DynamoDB and KMS stand-ins in process unless endpoints are given; a table and a
+ * key are created on a loopback endpoint (an emulator such as moto_server) when none is named.
+ */
+async function startVault(env: NodeJS.ProcessEnv, region: string, closers: Array<() => Promise<void>>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  let dynamodbEndpoint = env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
+  if (!dynamodbEndpoint) {
+    const dynamodb = await startDynamoDbStandIn();
+    closers.push(() => dynamodb.close());
+    dynamodbEndpoint = out.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.url;
+  }
+  out.ITEMS_TABLE_NAME = env.ITEMS_TABLE_NAME ?? (await createOnLoopback(dynamodbEndpoint, 'ITEMS_TABLE_NAME', () =>
+    createItemsTable(dynamodbEndpoint!, { tableName: 'link-token-items', region })));
+
+  let kmsEndpoint = env.AWS_ENDPOINT_URL_KMS ?? env.AWS_ENDPOINT_URL;
+  if (!kmsEndpoint) {
+    const kms = await startKmsStandIn({ region, description: 'local item vault key' });
+    closers.push(() => kms.close());
+    out.AWS_ENDPOINT_URL_KMS = kms.url;
+    out.VAULT_KMS_KEY_ID = env.VAULT_KMS_KEY_ID ?? kms.keyArn;
+    return out;
+  }
+  out.VAULT_KMS_KEY_ID = env.VAULT_KMS_KEY_ID ?? (await createOnLoopback(kmsEndpoint, 'VAULT_KMS_KEY_ID', async () => {
+    const client = new KMSClient({ endpoint: kmsEndpoint, region, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'local', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'local' } });
+    try {
+      const { KeyMetadata } = await client.send(new CreateKeyCommand({ Description: 'local item vault key' }));
+      return KeyMetadata!.Arn!;
+    } finally {
+      client.destroy();
+    }
+  }));
+  return out;
+}
+
+/** Creates a resource only on a loopback emulator: against a real account the operator names it. */
+async function createOnLoopback(endpoint: string, knob: string, create: () => Promise<string>): Promise<string> {
+  const host = new URL(endpoint).hostname;
+  if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host)) {
+    throw new Error(`${knob} must be set when the vault's endpoint (${endpoint}) is not a local emulator.`);
+  }
+  return create();
 }
 
 function devSignIn(issuer: OidcIssuer, body: unknown): { access_token: string; token_type: 'Bearer'; expires_in: number } {

@@ -12,6 +12,8 @@ import type { TenantsFileInput } from '../../lambda/config/tenant-schema.ts';
 import { startOidcIssuer, type OidcIssuer } from '../../local/standins/oidc-issuer.ts';
 import { startPlaidStandIn, type PlaidStandIn } from '../../local/standins/plaid.ts';
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../local/standins/secrets-manager.ts';
+import { createItemsTable, startDynamoDbStandIn, type DynamoDbStandIn } from '../../local/standins/dynamodb.ts';
+import { startKmsStandIn, type KmsStandIn } from '../../local/standins/kms.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -27,6 +29,10 @@ export interface E2eStack {
   readonly issuers: readonly OidcIssuer[];
   readonly plaid: PlaidStandIn;
   readonly secrets: SecretsManagerStandIn;
+  /** The item vault's DynamoDB (dynalite behind a proxy that counts and faults) and KMS. */
+  readonly dynamodb: DynamoDbStandIn;
+  readonly kms: KmsStandIn;
+  readonly itemsTable: string;
   readonly tenantsFile: TenantsFileInput;
   /** Every line the local stack printed (stdout and stderr). */
   readonly logLines: string[];
@@ -48,6 +54,8 @@ export async function startE2eStack(opts: {
   const issuers = await Promise.all(Array.from({ length: opts.issuerCount }, () => startOidcIssuer()));
   const plaid = await startPlaidStandIn({ credentials: opts.plaidCredentials });
   const secrets = await startSecretsManagerStandIn({ secrets: opts.secrets });
+  const [dynamodb, kms] = await Promise.all([startDynamoDbStandIn(), startKmsStandIn({ description: 'e2e item vault key' })]);
+  const itemsTable = await createItemsTable(dynamodb.url, { tableName: 'e2e-items' });
   const tenantsFile = opts.tenants(issuers);
   opts.beforeStart?.({ issuers, plaid, secrets });
   const dir = mkdtempSync(join(tmpdir(), 'link-token-e2e-'));
@@ -65,6 +73,10 @@ export async function startE2eStack(opts: {
       TENANTS_FILE: tenantsPath,
       PLAID_BASE_URL: plaid.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
+      AWS_ENDPOINT_URL_KMS: kms.url,
+      ITEMS_TABLE_NAME: itemsTable,
+      VAULT_KMS_KEY_ID: kms.keyArn,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
@@ -80,6 +92,9 @@ export async function startE2eStack(opts: {
     issuers,
     plaid,
     secrets,
+    dynamodb,
+    kms,
+    itemsTable,
     tenantsFile,
     logLines,
     transcripts,
@@ -100,7 +115,7 @@ export async function startE2eStack(opts: {
     async close() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
-      await Promise.all([...issuers.map((i) => i.close()), plaid.close(), secrets.close()]);
+      await Promise.all([...issuers.map((i) => i.close()), plaid.close(), secrets.close(), dynamodb.close(), kms.close()]);
     },
   };
 }
