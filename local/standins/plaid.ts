@@ -1,7 +1,11 @@
 /**
- * Stand-in for Plaid's sandbox POST /link/token/create (API version 2020-09-14).
+ * Stand-in for Plaid's sandbox (API version 2020-09-14): POST /link/token/create (new and update
+ * mode), /sandbox/public_token/create, /item/public_token/exchange, /item/get, /item/remove,
+ * /user/create and /sandbox/item/reset_login, with Items, public tokens and users kept per client_id.
  * The checks are our own reading of Plaid's documented contract, covering the rules our
  * service can plausibly break; they are not a copy of Plaid's schema.
+ *
+ * Nothing here logs: tokens appear only in answers to the caller and in `requests`, in memory.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
@@ -10,9 +14,23 @@ import { BodyTooLargeError, isPlainObject, listen, parseJson, randomAlnum, readB
 export const PLAID_API_VERSION = '2020-09-14';
 export const DEFAULT_PLAID_CREDENTIALS: Readonly<Record<string, string>> = { 'test-client-id': 'test-sandbox-secret' };
 
+export const PLAID_ENDPOINTS = [
+  '/link/token/create',
+  '/sandbox/public_token/create',
+  '/item/public_token/exchange',
+  '/item/get',
+  '/item/remove',
+  '/user/create',
+  '/sandbox/item/reset_login',
+] as const;
+export type PlaidEndpoint = (typeof PLAID_ENDPOINTS)[number];
+
 export type PlaidFault =
   | { kind: 'error'; status: number; error_type: string; error_code: string; error_message?: string }
+  /** The connection is dropped before the request has any effect. */
   | { kind: 'network' }
+  /** The request takes effect (a token is exchanged, an Item removed), then the connection is dropped unanswered. */
+  | { kind: 'lost-response' }
   | { kind: 'delay'; ms: number };
 
 export interface RecordedRequest {
@@ -20,6 +38,58 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   /** Parsed JSON, or the raw text when the body was not JSON. */
   body: unknown;
+}
+
+export interface SandboxInstitution {
+  institution_id: string;
+  name: string;
+  /** Products an Item at this institution can have. */
+  products: readonly string[];
+}
+
+const RETAIL_PRODUCTS = [
+  'assets', 'auth', 'balance', 'identity', 'identity_match', 'income_verification', 'investments', 'liabilities',
+  'recurring_transactions', 'signal', 'statements', 'transactions', 'transfer',
+] as const;
+
+/** Plaid's non-OAuth sandbox test institutions. */
+export const SANDBOX_INSTITUTIONS: readonly SandboxInstitution[] = [
+  { institution_id: 'ins_109508', name: 'First Platypus Bank', products: RETAIL_PRODUCTS },
+  { institution_id: 'ins_109509', name: 'First Gingham Credit Union', products: RETAIL_PRODUCTS },
+  { institution_id: 'ins_109510', name: 'Tattersall Federal Credit Union', products: RETAIL_PRODUCTS },
+  { institution_id: 'ins_109511', name: 'Tartan Bank', products: RETAIL_PRODUCTS },
+  { institution_id: 'ins_109512', name: 'Houndstooth Bank', products: RETAIL_PRODUCTS },
+];
+
+/** "A public_token ... expires after 30 minutes" and can be exchanged once. */
+export const PUBLIC_TOKEN_LIFETIME_MS = 30 * 60_000;
+
+/** What a test may inspect about an Item; never its access token. */
+export interface PlaidItemSnapshot {
+  item_id: string;
+  client_id: string;
+  institution_id: string;
+  institution_name: string;
+  webhook: string | null;
+  billed_products: string[];
+  created_at: string;
+  /** /item/remove was called for it. */
+  removed: boolean;
+  /** The Item's error (e.g. ITEM_LOGIN_REQUIRED after /sandbox/item/reset_login), or null. */
+  error_code: string | null;
+  /** The Plaid user it was created for, if any. */
+  user_id: string | null;
+}
+
+/** A link token /link/token/create issued. */
+export interface LinkSession {
+  link_token: string;
+  client_id: string;
+  client_user_id: string | undefined;
+  user_id: string | undefined;
+  /** Present in update mode: the Item being updated (never its access token). */
+  update: { item_id: string; account_selection_enabled: boolean } | undefined;
+  expiration: string;
 }
 
 export interface PlaidStandInOptions {
@@ -33,12 +103,29 @@ export interface PlaidStandIn {
   url: string;
   requests: RecordedRequest[];
   readonly calls: number;
-  /** Forgets recorded requests and pending faults; credentials are kept. */
+  /** Requests to one endpoint, in order (faulted ones included). */
+  requestsTo(path: PlaidEndpoint): RecordedRequest[];
+  callsTo(path: PlaidEndpoint): number;
+  /** Link tokens issued, in order, with the Item each update-mode token is for. */
+  linkSessions: LinkSession[];
+  /** Forgets recorded requests, link sessions and pending faults; credentials, Items and users are kept. */
   reset(): void;
   /** Sets the secret for clientId; its previous secret then gets INVALID_API_KEYS. */
   setCredentials(clientId: string, secret: string): void;
-  /** The next n requests (of any path) get `fault`, queued after any already scheduled. */
-  failNext(n: number, fault: PlaidFault): void;
+  /**
+   * The next n requests (to `path` only, when given) get `fault`, queued after any already
+   * scheduled; requests to other paths pass untouched.
+   */
+  failNext(n: number, fault: PlaidFault, path?: PlaidEndpoint): void;
+  /** As /sandbox/public_token/create, without a request: what Link's onSuccess would hand the client. */
+  createPublicToken(opts?: { clientId?: string; institutionId?: string; products?: string[]; webhook?: string; userId?: string }): string;
+  /** A public token created and exchanged at once, for tests that need a live Item. */
+  createItem(opts?: { clientId?: string; institutionId?: string; products?: string[]; webhook?: string; userId?: string }): { access_token: string; item_id: string };
+  item(itemId: string): PlaidItemSnapshot | undefined;
+  /** The user finishing Link in update mode with this link token: the Item's error is cleared. */
+  completeUpdateMode(linkToken: string): void;
+  /** Moves the stand-in's clock forward (public token and link token expiry). */
+  advanceClock(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -78,6 +165,23 @@ const FIELDS: Record<string, JsonType> = {
   cra_enabled: 'boolean', financekit_supported: 'boolean', enable_multi_item_link: 'boolean',
 };
 
+const CREDENTIAL_FIELDS = { client_id: 'string', secret: 'string' } as const;
+
+/** The fields of the other endpoints, as FIELDS is for /link/token/create. */
+const ENDPOINT_FIELDS: Record<Exclude<PlaidEndpoint, '/link/token/create'>, Record<string, JsonType>> = {
+  '/sandbox/public_token/create': { ...CREDENTIAL_FIELDS, institution_id: 'string', initial_products: 'array', options: 'object', user_token: 'string', user_id: 'string' },
+  '/item/public_token/exchange': { ...CREDENTIAL_FIELDS, public_token: 'string' },
+  '/item/get': { ...CREDENTIAL_FIELDS, access_token: 'string' },
+  '/item/remove': { ...CREDENTIAL_FIELDS, access_token: 'string', reason_code: 'string', reason_note: 'string' },
+  '/user/create': { ...CREDENTIAL_FIELDS, client_user_id: 'string', identity: 'object', end_customer: 'string', consumer_report_user_identity: 'object', with_upgraded_user: 'boolean' },
+  '/sandbox/item/reset_login': { ...CREDENTIAL_FIELDS, access_token: 'string' },
+};
+
+const REMOVE_REASONS = new Set(['FRAUD_FIRST_PARTY', 'FRAUD_FALSE_IDENTITY', 'FRAUD_ABUSE', 'FRAUD_OTHER', 'CONNECTION_IS_NON_FUNCTIONAL', 'OTHER']);
+
+/** "should be omitted (unless you are using update mode to add a credit product, such as Assets, Statements, Income, or Plaid Check Consumer Report ...)" */
+const UPDATE_MODE_ADDABLE = (product: string) => ['assets', 'statements', 'income_verification'].includes(product) || product.startsWith('cra_');
+
 const MAX_HOSTED_LINK_LIFETIME_S = 21 * 24 * 3600;
 const DEFAULT_EXPIRY_S = 4 * 3600;
 const UPDATE_MODE_EXPIRY_S = 30 * 60;
@@ -87,38 +191,100 @@ class PlaidError extends Error {
   status: number;
   error_type: string;
   error_code: string;
-  constructor(status: number, error_type: string, error_code: string, message: string) {
+  display_message: string | null;
+  constructor(status: number, error_type: string, error_code: string, message: string, display_message: string | null = null) {
     super(message);
     this.status = status;
     this.error_type = error_type;
     this.error_code = error_code;
+    this.display_message = display_message;
   }
 }
 
 const invalidRequest = (code: string, message: string) => new PlaidError(400, 'INVALID_REQUEST', code, message);
 const invalidField = (message: string) => invalidRequest('INVALID_FIELD', message);
+const missingFields = (...fields: string[]) => invalidRequest('MISSING_FIELDS', `the following required fields are missing: ${fields.join(', ')}`);
+
+// Plaid's documented messages. None of them echoes the token it refuses.
+const invalidAccessToken = (format: boolean) => new PlaidError(400, 'INVALID_INPUT', 'INVALID_ACCESS_TOKEN', format
+  ? 'provided access token is in an invalid format. expected format: access-<environment>-<identifier>'
+  : 'could not find matching access token');
+const itemNotFound = () => new PlaidError(400, 'ITEM_ERROR', 'ITEM_NOT_FOUND',
+  'The Item you requested cannot be found. This Item does not exist, has been previously removed via /item/remove, or has had access removed by the user.');
+const invalidPublicToken = (reason: 'format' | 'unknown' | 'expired') => new PlaidError(400, 'INVALID_INPUT', 'INVALID_PUBLIC_TOKEN', {
+  format: 'provided public token is in an invalid format. expected format: public-<environment>-<identifier>',
+  unknown: 'could not find matching public token',
+  expired: 'provided public token is expired. Public tokens expire 30 minutes after creation at which point they can no longer be exchanged',
+}[reason]);
+
+function plaidErrorBody(err: PlaidError) {
+  return {
+    display_message: err.display_message,
+    documentation_url: `https://plaid.com/docs/?ref=error#${err.error_type.toLowerCase().replaceAll('_', '-')}-errors`,
+    error_code: err.error_code,
+    error_code_reason: null,
+    error_message: err.message,
+    error_type: err.error_type,
+    request_id: requestId(),
+    causes: [],
+    status: err.status,
+    suggested_action: null,
+  };
+}
+
+interface Item {
+  itemId: string;
+  clientId: string;
+  institution: SandboxInstitution;
+  webhook: string | null;
+  products: string[];
+  created: number;
+  removed: boolean;
+  error: PlaidError | null;
+  userId: string | null;
+}
+
+interface PublicToken {
+  clientId: string;
+  institution: SandboxInstitution;
+  products: string[];
+  webhook: string | null;
+  userId: string | null;
+  created: number;
+}
+
+interface PlaidUser {
+  clientId: string;
+  clientUserId: string;
+  userId: string;
+  userToken: string;
+}
 
 export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise<PlaidStandIn> {
   const credentials = new Map(Object.entries(opts.credentials ?? DEFAULT_PLAID_CREDENTIALS));
+  const defaultClientId = [...credentials.keys()][0] ?? 'test-client-id';
   const requests: RecordedRequest[] = [];
-  let faults: PlaidFault[] = [];
+  const linkSessions: LinkSession[] = [];
+  let faults: Array<{ fault: PlaidFault; path: string | undefined }> = [];
+  let clockOffsetMs = 0;
+  const nowMs = () => Date.now() + clockOffsetMs;
 
-  function send(res: ServerResponse, status: number, body: Record<string, unknown>) {
-    sendJson(res, status, { ...body, request_id: requestId() });
-  }
+  const publicTokens = new Map<string, PublicToken>();
+  const items = new Map<string, Item>(); // by access token
+  const itemsById = new Map<string, Item>();
+  const users = new Map<string, PlaidUser>(); // by `${client_id}\n${client_user_id}`
+  const usersByToken = new Map<string, PlaidUser>();
+  const usersById = new Map<string, PlaidUser>();
+  /** Update-mode link token -> the Item it updates. */
+  const updateSessions = new Map<string, Item>();
 
   function sendError(res: ServerResponse, err: PlaidError) {
-    sendJson(res, err.status, {
-      display_message: null,
-      documentation_url: `https://plaid.com/docs/?ref=error#${err.error_type.toLowerCase().replaceAll('_', '-')}-errors`,
-      error_code: err.error_code,
-      error_message: err.message,
-      error_type: err.error_type,
-      request_id: requestId(),
-      causes: [],
-      status: err.status,
-      suggested_action: null,
-    });
+    sendJson(res, err.status, plaidErrorBody(err));
+  }
+
+  function takeFault(path: string): PlaidFault | undefined {
+    const i = faults.findIndex((f) => f.path === undefined || f.path === path);
+    return i < 0 ? undefined : faults.splice(i, 1)[0]?.fault;
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
@@ -135,7 +301,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
     const parsed = raw.length === 0 ? undefined : parseJson(raw);
     requests.push({ path, headers: req.headers, body: parsed === undefined && raw.length > 0 ? raw.toString('utf8') : parsed });
 
-    const fault = faults.shift();
+    const fault = takeFault(path);
     if (fault?.kind === 'network') {
       req.socket.destroy();
       return;
@@ -148,20 +314,26 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       );
     }
 
+    let answer: { status: number; body: Record<string, unknown> };
     try {
-      if (req.method !== 'POST' || path !== '/link/token/create') {
+      const route = Object.hasOwn(routes, path) ? routes[path as PlaidEndpoint] : undefined;
+      if (req.method !== 'POST' || !route) {
         throw new PlaidError(404, 'INVALID_REQUEST', 'NOT_FOUND', 'not found');
       }
-      const body = checkEnvelope(req, parsed);
-      const now = Math.floor(Date.now() / 1000);
-      send(res, 200, linkTokenCreate(body, now));
+      const { body, clientId } = checkEnvelope(req, parsed);
+      answer = { status: 200, body: { ...route(body, clientId), request_id: requestId() } };
     } catch (err) {
       if (!(err instanceof PlaidError)) throw err;
-      sendError(res, err);
+      answer = { status: err.status, body: plaidErrorBody(err) };
     }
+    if (fault?.kind === 'lost-response') {
+      req.socket.destroy();
+      return;
+    }
+    sendJson(res, answer.status, answer.body);
   }
 
-  function checkEnvelope(req: IncomingMessage, body: unknown): Record<string, unknown> {
+  function checkEnvelope(req: IncomingMessage, body: unknown): { body: Record<string, unknown>; clientId: string } {
     const contentType = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
     if (contentType !== 'application/json' || !isPlainObject(body)) {
       throw invalidRequest(
@@ -174,9 +346,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
     const missing = Object.entries({ client_id: clientId, secret })
       .filter(([, v]) => typeof v !== 'string' || v === '')
       .map(([k]) => k);
-    if (missing.length > 0) {
-      throw invalidRequest('MISSING_FIELDS', `the following required fields are missing: ${missing.join(', ')}`);
-    }
+    if (missing.length > 0) throw missingFields(...missing);
     if (credentials.get(clientId as string) !== secret) {
       throw new PlaidError(400, 'INVALID_INPUT', 'INVALID_API_KEYS', 'invalid client_id or secret provided');
     }
@@ -184,7 +354,229 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
     if (version !== undefined && version !== PLAID_API_VERSION) {
       throw invalidRequest('INVALID_HEADERS', `invalid Plaid-Version header "${version}": this server supports ${PLAID_API_VERSION}`);
     }
-    return body;
+    return { body, clientId: clientId as string };
+  }
+
+  /** The live Item behind an access token of this client, or the error Plaid gives for it. */
+  function liveItem(accessToken: unknown, clientId: string): Item {
+    if (typeof accessToken !== 'string') throw missingFields('access_token');
+    if (!/^access-[a-z]+-[A-Za-z0-9-]+$/.test(accessToken)) throw invalidAccessToken(true);
+    const item = items.get(accessToken);
+    if (!item || item.clientId !== clientId) throw invalidAccessToken(false);
+    if (item.removed) throw itemNotFound();
+    return item;
+  }
+
+  function userByToken(token: string, clientId: string): PlaidUser {
+    const user = usersByToken.get(token);
+    if (!user || user.clientId !== clientId) {
+      throw new PlaidError(400, 'INVALID_INPUT', 'INVALID_USER_TOKEN', 'could not find matching user token');
+    }
+    return user;
+  }
+
+  function userById(userId: string, clientId: string): PlaidUser {
+    const user = usersById.get(userId);
+    if (!user || user.clientId !== clientId) {
+      throw new PlaidError(400, 'USER_ERROR', 'USER_NOT_FOUND',
+        'The User you requested cannot be found. This User does not exist or has had access removed by the user.');
+    }
+    return user;
+  }
+
+  /** The Plaid user named by user_token and/or user_id (which must agree), or undefined when neither is given. */
+  function namedUser(body: Record<string, unknown>, clientId: string): PlaidUser | undefined {
+    const byToken = typeof body.user_token === 'string' ? userByToken(body.user_token, clientId) : undefined;
+    const byId = typeof body.user_id === 'string' ? userById(body.user_id, clientId) : undefined;
+    if (byToken && byId && byToken !== byId) throw invalidField('user_id and user_token identify different users');
+    return byToken ?? byId;
+  }
+
+  function institutionFor(id: unknown): SandboxInstitution {
+    const institution = SANDBOX_INSTITUTIONS.find((i) => i.institution_id === id);
+    if (!institution) {
+      throw new PlaidError(400, 'INVALID_INPUT', 'INVALID_INSTITUTION', 'invalid institution_id provided');
+    }
+    return institution;
+  }
+
+  function issuePublicToken(token: Omit<PublicToken, 'created'>): string {
+    const unsupported = token.products.filter((p) => !token.institution.products.includes(p));
+    if (unsupported.length > 0) {
+      throw new PlaidError(400, 'ITEM_ERROR', 'PRODUCTS_NOT_SUPPORTED',
+        `the following products are not supported by ${token.institution.name}: ${unsupported.join(', ')}`);
+    }
+    const publicToken = `public-sandbox-${randomUUID()}`;
+    publicTokens.set(publicToken, { ...token, created: nowMs() });
+    return publicToken;
+  }
+
+  function exchange(publicToken: unknown, clientId: string): { access_token: string; item_id: string } {
+    if (typeof publicToken !== 'string') throw missingFields('public_token');
+    if (!/^public-[a-z]+-[A-Za-z0-9-]+$/.test(publicToken)) throw invalidPublicToken('format');
+    const token = publicTokens.get(publicToken);
+    if (!token || token.clientId !== clientId) throw invalidPublicToken('unknown');
+    if (nowMs() - token.created >= PUBLIC_TOKEN_LIFETIME_MS) throw invalidPublicToken('expired');
+    // Single use: the token is gone once exchanged.
+    publicTokens.delete(publicToken);
+    const accessToken = `access-sandbox-${randomUUID()}`;
+    const item: Item = {
+      itemId: randomAlnum(37),
+      clientId,
+      institution: token.institution,
+      webhook: token.webhook,
+      products: token.products.filter((p) => p !== 'balance'),
+      created: nowMs(),
+      removed: false,
+      error: null,
+      userId: token.userId,
+    };
+    items.set(accessToken, item);
+    itemsById.set(item.itemId, item);
+    return { access_token: accessToken, item_id: item.itemId };
+  }
+
+  function checkProducts(products: unknown, field: string): string[] {
+    if (!Array.isArray(products)) throw missingFields(field);
+    if (products.length === 0) throw invalidField(`${field} must contain at least one product`);
+    const bad = products.find((p) => !PRODUCTS.has(p as string));
+    if (bad !== undefined) throw invalidField(`${field} contains an unknown product: ${JSON.stringify(bad)}`);
+    return products as string[];
+  }
+
+  const routes: Record<PlaidEndpoint, (body: Record<string, unknown>, clientId: string) => Record<string, unknown>> = {
+    '/link/token/create': (body, clientId) => {
+      validateLinkTokenCreate(body);
+      const fields = withoutNulls(body);
+      const user = namedUser(fields, clientId);
+      const clientUserId = isPlainObject(fields.user) && typeof fields.user.client_user_id === 'string' ? fields.user.client_user_id : undefined;
+      if (user && clientUserId !== undefined && user.clientUserId !== clientUserId) {
+        throw invalidField('user.client_user_id does not match the client_user_id the Plaid user was created with');
+      }
+      const update = isPlainObject(fields.update) ? fields.update : {};
+      if (update.user === true && !user) throw missingFields('user_token');
+      if (update.item_ids !== undefined && update.item_ids !== null && !user) throw missingFields('user_token');
+
+      let updated: Item | undefined;
+      if (fields.access_token !== undefined) updated = liveItem(fields.access_token, clientId);
+      if (Array.isArray(fields.access_tokens)) for (const token of fields.access_tokens) liveItem(token, clientId);
+      if (isUpdateMode(fields)) {
+        const added = Array.isArray(fields.products) ? (fields.products as string[]).filter((p) => !UPDATE_MODE_ADDABLE(p)) : [];
+        if (added.length > 0) {
+          throw invalidField(`products must be omitted in update mode, except to add assets, statements, income_verification or Plaid Check products; got: ${added.join(', ')}`);
+        }
+      }
+      const answer = linkTokenCreate(fields, nowMs() / 1000);
+      const linkToken = answer.link_token as string;
+      if (updated) updateSessions.set(linkToken, updated);
+      linkSessions.push({
+        link_token: linkToken,
+        client_id: clientId,
+        client_user_id: clientUserId ?? user?.clientUserId,
+        user_id: user?.userId,
+        update: updated && { item_id: updated.itemId, account_selection_enabled: update.account_selection_enabled === true },
+        expiration: answer.expiration as string,
+      });
+      return answer;
+    },
+
+    '/sandbox/public_token/create': (input, clientId) => {
+      const body = checkFields(input, ENDPOINT_FIELDS['/sandbox/public_token/create']);
+      if (body.institution_id === undefined) throw missingFields('institution_id');
+      const institution = institutionFor(body.institution_id);
+      const products = checkProducts(body.initial_products, 'initial_products');
+      const options = isPlainObject(body.options) ? body.options : {};
+      if (options.webhook !== undefined && (typeof options.webhook !== 'string' || !URL.canParse(options.webhook))) {
+        throw invalidField('options.webhook must be a valid URL');
+      }
+      const user = namedUser(body, clientId);
+      const publicToken = issuePublicToken({
+        clientId, institution, products, webhook: (options.webhook as string | undefined) ?? null, userId: user?.userId ?? null,
+      });
+      return { public_token: publicToken };
+    },
+
+    '/item/public_token/exchange': (input, clientId) => {
+      const body = checkFields(input, ENDPOINT_FIELDS['/item/public_token/exchange']);
+      return exchange(body.public_token, clientId);
+    },
+
+    '/item/get': (input, clientId) => {
+      const body = checkFields(input, ENDPOINT_FIELDS['/item/get']);
+      const item = liveItem(body.access_token, clientId);
+      return {
+        item: {
+          item_id: item.itemId,
+          institution_id: item.institution.institution_id,
+          institution_name: item.institution.name,
+          webhook: item.webhook,
+          auth_method: null,
+          error: item.error && { ...plaidErrorBody(item.error), status: null },
+          available_products: item.institution.products.filter((p) => !item.products.includes(p)),
+          billed_products: [...item.products],
+          products: [...item.products],
+          consented_products: [...item.products],
+          consent_expiration_time: null,
+          update_type: 'background',
+          created_at: isoSeconds(item.created),
+        },
+        status: { investments: null, transactions: null, last_webhook: null },
+      };
+    },
+
+    '/item/remove': (input, clientId) => {
+      const body = checkFields(input, ENDPOINT_FIELDS['/item/remove']);
+      const item = liveItem(body.access_token, clientId);
+      if (body.reason_code !== undefined && !REMOVE_REASONS.has(body.reason_code as string)) {
+        throw invalidField(`reason_code must be one of: ${[...REMOVE_REASONS].join(', ')}`);
+      }
+      if (typeof body.reason_note === 'string' && body.reason_note.length > 512) {
+        throw invalidField('reason_note must be at most 512 characters');
+      }
+      item.removed = true;
+      return {};
+    },
+
+    '/user/create': (input, clientId) => {
+      const body = checkFields(input, ENDPOINT_FIELDS['/user/create']);
+      const clientUserId = body.client_user_id;
+      if (clientUserId === undefined) throw missingFields('client_user_id');
+      if (typeof clientUserId !== 'string' || clientUserId.length < 1 || clientUserId.length > 128) {
+        throw invalidField('client_user_id must be a non-empty string of at most 128 characters');
+      }
+      const key = `${clientId}\n${clientUserId}`;
+      // "the first creation call will succeed and the rest will fail with an error message indicating
+      // that the user has been created for the given client_user_id" (Plaid names no error code for it).
+      if (users.has(key)) throw invalidField('a user has already been created for the given client_user_id');
+      const user: PlaidUser = { clientId, clientUserId, userId: `usr_${randomAlnum(14)}`, userToken: `user-sandbox-${randomUUID()}` };
+      users.set(key, user);
+      usersByToken.set(user.userToken, user);
+      usersById.set(user.userId, user);
+      return { user_token: user.userToken, user_id: user.userId };
+    },
+
+    '/sandbox/item/reset_login': (input, clientId) => {
+      const body = checkFields(input, ENDPOINT_FIELDS['/sandbox/item/reset_login']);
+      const item = liveItem(body.access_token, clientId);
+      item.error = new PlaidError(400, 'ITEM_ERROR', 'ITEM_LOGIN_REQUIRED',
+        "the login details of this item have changed (credentials, MFA, or required user action) and a user login is required to update this information. use Link's update mode to restore the item to a good state",
+        'The login details of this item have changed. Please update your login in Link to reconnect.');
+      return { reset_login: true };
+    },
+  };
+
+  function helperToken(o: { clientId?: string; institutionId?: string; products?: string[]; webhook?: string; userId?: string }) {
+    const clientId = o.clientId ?? defaultClientId;
+    return {
+      clientId,
+      token: issuePublicToken({
+        clientId,
+        institution: institutionFor(o.institutionId ?? SANDBOX_INSTITUTIONS[0]?.institution_id),
+        products: o.products ?? ['transactions'],
+        webhook: o.webhook ?? null,
+        userId: o.userId ?? null,
+      }),
+    };
   }
 
   const server = await listen(handle, opts);
@@ -194,29 +586,83 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
     get calls() {
       return requests.length;
     },
+    requestsTo: (path) => requests.filter((r) => r.path === path),
+    callsTo: (path) => requests.filter((r) => r.path === path).length,
+    linkSessions,
     reset() {
       requests.length = 0;
+      linkSessions.length = 0;
       faults = [];
     },
     setCredentials(clientId, secret) {
       credentials.set(clientId, secret);
     },
-    failNext(n, fault) {
-      for (let i = 0; i < n; i++) faults.push(fault);
+    failNext(n, fault, path) {
+      for (let i = 0; i < n; i++) faults.push({ fault, path });
+    },
+    createPublicToken: (o = {}) => helperToken(o).token,
+    createItem(o = {}) {
+      const { clientId, token } = helperToken(o);
+      return exchange(token, clientId);
+    },
+    item(itemId) {
+      const item = itemsById.get(itemId);
+      if (!item) return undefined;
+      return {
+        item_id: item.itemId,
+        client_id: item.clientId,
+        institution_id: item.institution.institution_id,
+        institution_name: item.institution.name,
+        webhook: item.webhook,
+        billed_products: [...item.products],
+        created_at: isoSeconds(item.created),
+        removed: item.removed,
+        error_code: item.error?.error_code ?? null,
+        user_id: item.userId,
+      };
+    },
+    completeUpdateMode(linkToken) {
+      const item = updateSessions.get(linkToken);
+      if (!item) throw new Error('not an update-mode link token issued by this stand-in');
+      item.error = null;
+    },
+    advanceClock(ms) {
+      clockOffsetMs += ms;
     },
     close: () => server.close(),
   };
 }
 
+/** The UNKNOWN_FIELDS / INVALID_FIELD checks of an endpoint; null counts as absent, as Plaid decodes it. */
+function checkFields(input: Record<string, unknown>, fields: Record<string, JsonType>): Record<string, unknown> {
+  const body = withoutNulls(input);
+  const unknown = Object.keys(body).filter((k) => !Object.hasOwn(fields, k));
+  if (unknown.length > 0) {
+    throw invalidRequest('UNKNOWN_FIELDS', `the following fields are not recognized by this endpoint: ${unknown.join(', ')}`);
+  }
+  for (const [key, value] of Object.entries(body)) {
+    const expected = fields[key];
+    if (expected && jsonType(value) !== expected) throw invalidField(`${key} must be of type ${expected}`);
+  }
+  return body;
+}
+
+function withoutNulls(input: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null));
+}
+
+function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 function linkTokenCreate(body: Record<string, unknown>, now: number): Record<string, unknown> {
-  validateLinkTokenCreate(body);
   const hostedLink = body.hosted_link;
   const lifetime = isPlainObject(hostedLink) && typeof hostedLink.url_lifetime_seconds === 'number'
     ? hostedLink.url_lifetime_seconds
     : isUpdateMode(body) ? UPDATE_MODE_EXPIRY_S : DEFAULT_EXPIRY_S;
   return {
     link_token: `link-sandbox-${randomUUID()}`,
-    expiration: new Date((now + lifetime) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    expiration: isoSeconds((now + lifetime) * 1000),
     ...(isPlainObject(hostedLink) && { hosted_link_url: `https://secure.plaid.com/hl/${randomAlnum(32)}` }),
     ...(typeof body.user_id === 'string' && { user_id: body.user_id }),
   };

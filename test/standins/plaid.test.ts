@@ -1,7 +1,7 @@
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Configuration, CountryCode, PlaidApi, Products } from 'plaid';
-import { DEFAULT_PLAID_CREDENTIALS, startPlaidStandIn } from '../../local/standins/plaid.ts';
+import { DEFAULT_PLAID_CREDENTIALS, SANDBOX_INSTITUTIONS, startPlaidStandIn } from '../../local/standins/plaid.ts';
 import type { PlaidStandIn } from '../../local/standins/plaid.ts';
 
 const CLIENT_ID = 'client-1';
@@ -49,6 +49,11 @@ async function create(body: unknown, headers: Record<string, string> = {}, path 
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** POST to any endpoint of the stand-in with this client's credentials in headers. */
+async function call(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  return create(body, headers, path);
 }
 
 function assertPlaidError(answer: Answer, status: number, errorType: string, errorCode: string, mentions?: string) {
@@ -210,8 +215,6 @@ for (const [name, change, code, field] of invalid) {
 }
 
 const valid: Array<[name: string, change: Record<string, unknown>]> = [
-  ['user_id instead of user', { user: undefined, user_id: 'usr_123' }],
-  ['update mode without products', { products: undefined, access_token: 'access-sandbox-123' }],
   ['every supported language and several countries', { language: 'vi', country_codes: ['GB', 'FR', 'FI'] }],
   ['disjoint product lists', { products: ['auth'], required_if_supported_products: ['identity'], optional_products: ['transactions'], additional_consented_products: ['liabilities'] }],
   ['balance in optional_products', { optional_products: ['balance'] }],
@@ -233,10 +236,12 @@ for (const [name, change] of valid) {
 }
 
 test('update mode tokens expire after 30 minutes and user_id is echoed', async () => {
+  const { access_token } = plaid.createItem({ clientId: CLIENT_ID });
+  const user = await call('/user/create', { client_user_id: 'user-echo' });
   const before = Date.now();
-  const { status, body } = await create({ ...validBody(), products: undefined, access_token: 'access-sandbox-1', user: undefined, user_id: 'usr_1' });
-  assert.equal(status, 200);
-  assert.equal(body.user_id, 'usr_1');
+  const { status, body } = await create({ ...validBody(), products: undefined, access_token, user: undefined, user_id: user.body.user_id });
+  assert.equal(status, 200, JSON.stringify(body));
+  assert.equal(body.user_id, user.body.user_id);
   assert.ok(Math.abs(Date.parse(String(body.expiration)) - before - 1800_000) < 5_000);
 });
 
@@ -277,4 +282,347 @@ test('reset() forgets requests and pending faults', async () => {
   assert.equal(plaid.calls, 0);
   assert.deepEqual(plaid.requests, []);
   assert.equal((await create(validBody())).status, 200);
+});
+
+// ---- Items, public tokens, users and update mode ----
+
+const PUBLIC_TOKEN = /^public-sandbox-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const ACCESS_TOKEN = /^access-sandbox-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const USER_TOKEN = /^user-sandbox-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const ITEM_ID = /^[A-Za-z0-9]{37}$/;
+const OTHER_CLIENT = 'client-2';
+const OTHER_SECRET = 'secret-other';
+
+function sdk(clientId = CLIENT_ID, secret = SECRET): PlaidApi {
+  return new PlaidApi(new Configuration({
+    basePath: plaid.url,
+    baseOptions: { headers: { 'PLAID-CLIENT-ID': clientId, 'PLAID-SECRET': secret, 'Plaid-Version': '2020-09-14' } },
+  }));
+}
+
+/** The Plaid error an SDK call rejected with, as an Answer. */
+async function sdkError(promise: Promise<unknown>): Promise<Answer> {
+  try {
+    await promise;
+  } catch (err) {
+    const response = (err as { response?: { status: number; data: Record<string, unknown> } }).response;
+    assert.ok(response, `expected a Plaid error answer, got ${String(err)}`);
+    return { status: response.status, body: response.data };
+  }
+  assert.fail('expected the call to fail');
+}
+
+async function publicToken(institution_id = 'ins_109508', extra: Record<string, unknown> = {}): Promise<string> {
+  const answer = await call('/sandbox/public_token/create', { institution_id, initial_products: ['transactions'], ...extra });
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  return String(answer.body.public_token);
+}
+
+async function exchange(public_token: unknown): Promise<Answer> {
+  return call('/item/public_token/exchange', { public_token });
+}
+
+test('the plaid SDK runs the whole Item life cycle: public token, exchange, item/get, item/remove', async () => {
+  const client = sdk();
+  const { data: created } = await client.sandboxPublicTokenCreate({
+    institution_id: 'ins_109509',
+    initial_products: [Products.Transactions, Products.Auth],
+    options: { webhook: 'https://hooks.example.com/plaid' },
+  });
+  assert.match(created.public_token, PUBLIC_TOKEN);
+  assert.match(created.request_id, REQUEST_ID);
+
+  const { data: exchanged } = await client.itemPublicTokenExchange({ public_token: created.public_token });
+  assert.match(exchanged.access_token, ACCESS_TOKEN);
+  assert.match(exchanged.item_id, ITEM_ID);
+
+  const { data: got } = await client.itemGet({ access_token: exchanged.access_token });
+  assert.equal(got.item.item_id, exchanged.item_id);
+  assert.equal(got.item.institution_id, 'ins_109509');
+  assert.equal(got.item.institution_name, 'First Gingham Credit Union');
+  assert.equal(got.item.webhook, 'https://hooks.example.com/plaid');
+  assert.equal(got.item.error, null);
+  assert.deepEqual(got.item.billed_products, ['transactions', 'auth']);
+  assert.ok(!got.item.available_products.includes(Products.Transactions));
+  assert.ok(got.item.available_products.includes(Products.Identity));
+  assert.equal(got.item.update_type, 'background');
+  assert.equal(got.item.consent_expiration_time, null);
+
+  const { data: removed } = await client.itemRemove({ access_token: exchanged.access_token });
+  assert.match(removed.request_id, REQUEST_ID);
+  assert.equal(plaid.item(exchanged.item_id)?.removed, true);
+  assertPlaidError(await sdkError(client.itemGet({ access_token: exchanged.access_token })), 400, 'ITEM_ERROR', 'ITEM_NOT_FOUND');
+  assertPlaidError(await sdkError(client.itemRemove({ access_token: exchanged.access_token })), 400, 'ITEM_ERROR', 'ITEM_NOT_FOUND');
+  assert.deepEqual(plaid.requests.map((r) => r.path), [
+    '/sandbox/public_token/create', '/item/public_token/exchange', '/item/get', '/item/remove', '/item/get', '/item/remove',
+  ]);
+});
+
+test('the five sandbox institutions are known by id and name; another id is INVALID_INSTITUTION', async () => {
+  const names: Record<string, string> = {
+    ins_109508: 'First Platypus Bank',
+    ins_109509: 'First Gingham Credit Union',
+    ins_109510: 'Tattersall Federal Credit Union',
+    ins_109511: 'Tartan Bank',
+    ins_109512: 'Houndstooth Bank',
+  };
+  assert.deepEqual(Object.fromEntries(SANDBOX_INSTITUTIONS.map((i) => [i.institution_id, i.name])), names);
+  for (const [id, name] of Object.entries(names)) {
+    const { access_token } = (await exchange(await publicToken(id))).body;
+    const got = await call('/item/get', { access_token });
+    assert.equal((got.body.item as Record<string, unknown>).institution_name, name);
+  }
+  assertPlaidError(await call('/sandbox/public_token/create', { institution_id: 'ins_1', initial_products: ['auth'] }), 400, 'INVALID_INPUT', 'INVALID_INSTITUTION');
+});
+
+test('/sandbox/public_token/create checks its fields', async () => {
+  const cases: Array<[Record<string, unknown>, string, string, string]> = [
+    [{ initial_products: ['auth'] }, 'INVALID_REQUEST', 'MISSING_FIELDS', 'institution_id'],
+    [{ institution_id: 'ins_109508' }, 'INVALID_REQUEST', 'MISSING_FIELDS', 'initial_products'],
+    [{ institution_id: 'ins_109508', initial_products: [] }, 'INVALID_REQUEST', 'INVALID_FIELD', 'initial_products'],
+    [{ institution_id: 'ins_109508', initial_products: ['bogus'] }, 'INVALID_REQUEST', 'INVALID_FIELD', 'bogus'],
+    [{ institution_id: 'ins_109508', initial_products: ['payment_initiation'] }, 'ITEM_ERROR', 'PRODUCTS_NOT_SUPPORTED', 'payment_initiation'],
+    [{ institution_id: 'ins_109508', initial_products: ['auth'], options: { webhook: 'not a url' } }, 'INVALID_REQUEST', 'INVALID_FIELD', 'options.webhook'],
+    [{ institution_id: 'ins_109508', initial_products: ['auth'], public_token: 'x' }, 'INVALID_REQUEST', 'UNKNOWN_FIELDS', 'public_token'],
+    [{ institution_id: 109508, initial_products: ['auth'] }, 'INVALID_REQUEST', 'INVALID_FIELD', 'institution_id'],
+  ];
+  for (const [body, type, code, mentions] of cases) {
+    assertPlaidError(await call('/sandbox/public_token/create', body), 400, type, code, mentions);
+  }
+});
+
+test('a public token is single-use: a second exchange is INVALID_PUBLIC_TOKEN', async () => {
+  const token = await publicToken();
+  const first = await exchange(token);
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  assert.deepEqual(Object.keys(first.body).sort(), ['access_token', 'item_id', 'request_id']);
+  assertPlaidError(await exchange(token), 400, 'INVALID_INPUT', 'INVALID_PUBLIC_TOKEN', 'could not find matching public token');
+});
+
+test('a public token expires 30 minutes after creation', async () => {
+  const early = await publicToken();
+  const late = await publicToken();
+  plaid.advanceClock(30 * 60_000 - 1_000);
+  try {
+    assert.equal((await exchange(early)).status, 200);
+    plaid.advanceClock(1_000);
+    assertPlaidError(await exchange(late), 400, 'INVALID_INPUT', 'INVALID_PUBLIC_TOKEN', 'expired');
+  } finally {
+    plaid.advanceClock(-30 * 60_000);
+  }
+});
+
+test('a malformed, unknown, missing or other client\'s public token is refused', async () => {
+  assertPlaidError(await exchange('beb195c7ab7f2f3ed343'), 400, 'INVALID_INPUT', 'INVALID_PUBLIC_TOKEN', 'invalid format');
+  assertPlaidError(await exchange(`public-sandbox-${crypto.randomUUID()}`), 400, 'INVALID_INPUT', 'INVALID_PUBLIC_TOKEN', 'could not find');
+  assertPlaidError(await call('/item/public_token/exchange', {}), 400, 'INVALID_REQUEST', 'MISSING_FIELDS', 'public_token');
+  assertPlaidError(await call('/item/public_token/exchange', { public_token: 7 }), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'public_token');
+  plaid.setCredentials(OTHER_CLIENT, OTHER_SECRET);
+  const theirs = plaid.createPublicToken({ clientId: OTHER_CLIENT });
+  assertPlaidError(await exchange(theirs), 400, 'INVALID_INPUT', 'INVALID_PUBLIC_TOKEN');
+  assert.equal((await call('/item/public_token/exchange', { public_token: theirs }, { 'plaid-client-id': OTHER_CLIENT, 'plaid-secret': OTHER_SECRET })).status, 200);
+});
+
+test('/item/get and /item/remove refuse malformed, unknown and other clients\' access tokens', async () => {
+  plaid.setCredentials(OTHER_CLIENT, OTHER_SECRET);
+  const theirs = plaid.createItem({ clientId: OTHER_CLIENT });
+  for (const path of ['/item/get', '/item/remove']) {
+    assertPlaidError(await call(path, { access_token: 'not-a-token' }), 400, 'INVALID_INPUT', 'INVALID_ACCESS_TOKEN', 'invalid format');
+    assertPlaidError(await call(path, { access_token: `access-sandbox-${crypto.randomUUID()}` }), 400, 'INVALID_INPUT', 'INVALID_ACCESS_TOKEN', 'could not find matching access token');
+    assertPlaidError(await call(path, { access_token: theirs.access_token }), 400, 'INVALID_INPUT', 'INVALID_ACCESS_TOKEN');
+    assertPlaidError(await call(path, {}), 400, 'INVALID_REQUEST', 'MISSING_FIELDS', 'access_token');
+    assertPlaidError(await call(path, { access_token: theirs.access_token, extra: 1 }), 400, 'INVALID_REQUEST', 'UNKNOWN_FIELDS', 'extra');
+  }
+  assert.equal(plaid.item(theirs.item_id)?.removed, false);
+  const mine = plaid.createItem({ clientId: CLIENT_ID });
+  assertPlaidError(await call('/item/remove', { access_token: mine.access_token, reason_code: 'BORED' }), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'reason_code');
+  assert.equal((await call('/item/remove', { access_token: mine.access_token, reason_code: 'OTHER', reason_note: 'user asked' })).status, 200);
+});
+
+test('no answer echoes the token it refuses', async () => {
+  const { access_token } = plaid.createItem({ clientId: CLIENT_ID });
+  await call('/item/remove', { access_token });
+  const token = await publicToken();
+  await exchange(token);
+  const answers = [
+    await call('/item/get', { access_token }),
+    await call('/item/remove', { access_token }),
+    await create({ ...validBody(), products: undefined, access_token }),
+    await exchange(token),
+    await create({ ...validBody(), user_token: 'user-sandbox-secret-value' }),
+  ];
+  for (const answer of answers) {
+    assert.equal(answer.status, 400);
+    const text = JSON.stringify(answer.body);
+    for (const secret of [access_token, token, 'user-sandbox-secret-value', SECRET]) assert.ok(!text.includes(secret), text);
+  }
+});
+
+test('the stand-in writes nothing to stdout or stderr, so no token can reach a log', async () => {
+  const written: string[] = [];
+  const original = { out: process.stdout.write, err: process.stderr.write };
+  const capture = (stream: NodeJS.WriteStream, write: typeof process.stdout.write) =>
+    ((chunk: unknown, ...rest: unknown[]) => {
+      written.push(String(chunk));
+      return (write as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
+    }) as typeof process.stdout.write;
+  process.stdout.write = capture(process.stdout, original.out);
+  process.stderr.write = capture(process.stderr, original.err);
+  try {
+    const { access_token } = (await exchange(await publicToken())).body;
+    await call('/item/get', { access_token });
+    await create({ ...validBody(), products: undefined, access_token });
+    await call('/sandbox/item/reset_login', { access_token });
+    await call('/item/remove', { access_token });
+    await call('/item/get', { access_token });
+    await call('/user/create', { client_user_id: 'user-quiet' });
+  } finally {
+    process.stdout.write = original.out;
+    process.stderr.write = original.err;
+  }
+  assert.deepEqual(written.filter((w) => /access-sandbox|public-sandbox|user-sandbox/.test(w)), []);
+});
+
+test('/user/create answers a secret-shaped user token and a user id, once per client_user_id', async () => {
+  const client = sdk();
+  const { data } = await client.userCreate({ client_user_id: 'user-create-1' });
+  assert.match(String(data.user_token), USER_TOKEN);
+  assert.match(data.user_id, /^usr_[A-Za-z0-9]{14}$/);
+  assertPlaidError(await sdkError(client.userCreate({ client_user_id: 'user-create-1' })), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'already been created');
+
+  // Users belong to a client: another client may use the same client_user_id.
+  plaid.setCredentials(OTHER_CLIENT, OTHER_SECRET);
+  const other = await sdk(OTHER_CLIENT, OTHER_SECRET).userCreate({ client_user_id: 'user-create-1' });
+  assert.notEqual(other.data.user_id, data.user_id);
+
+  assertPlaidError(await call('/user/create', {}), 400, 'INVALID_REQUEST', 'MISSING_FIELDS', 'client_user_id');
+  assertPlaidError(await call('/user/create', { client_user_id: '' }), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'client_user_id');
+  assertPlaidError(await call('/user/create', { client_user_id: 'x'.repeat(129) }), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'client_user_id');
+  assert.equal((await call('/user/create', { client_user_id: 'x'.repeat(128) })).status, 200);
+});
+
+test('update mode: a live access token of this client opens Link for that Item, and the session is recorded', async () => {
+  const { access_token, item_id } = plaid.createItem({ clientId: CLIENT_ID });
+  const answer = await create({ ...validBody(), products: undefined, access_token, update: { account_selection_enabled: true } });
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  const [session] = plaid.linkSessions;
+  assert.equal(session?.link_token, answer.body.link_token);
+  assert.deepEqual(session?.update, { item_id, account_selection_enabled: true });
+  assert.equal(session?.client_user_id, 'user-123');
+  assert.ok(!JSON.stringify(plaid.linkSessions).includes(access_token));
+
+  const fresh = await create(validBody());
+  assert.equal(fresh.status, 200);
+  assert.equal(plaid.linkSessions[1]?.update, undefined);
+
+  assert.equal((await create({ ...validBody(), products: [], access_token })).status, 200);
+});
+
+test('update mode refuses a malformed, unknown, removed or other client\'s access token', async () => {
+  plaid.setCredentials(OTHER_CLIENT, OTHER_SECRET);
+  const theirs = plaid.createItem({ clientId: OTHER_CLIENT });
+  const removed = plaid.createItem({ clientId: CLIENT_ID });
+  await call('/item/remove', { access_token: removed.access_token });
+  const body = (access_token: string) => ({ ...validBody(), products: undefined, access_token });
+  assertPlaidError(await create(body('access-token')), 400, 'INVALID_INPUT', 'INVALID_ACCESS_TOKEN');
+  assertPlaidError(await create(body(`access-sandbox-${crypto.randomUUID()}`)), 400, 'INVALID_INPUT', 'INVALID_ACCESS_TOKEN');
+  assertPlaidError(await create(body(theirs.access_token)), 400, 'INVALID_INPUT', 'INVALID_ACCESS_TOKEN');
+  assertPlaidError(await create(body(removed.access_token)), 400, 'ITEM_ERROR', 'ITEM_NOT_FOUND');
+  assertPlaidError(await create({ ...validBody(), products: undefined, access_tokens: [theirs.access_token] }), 400, 'INVALID_INPUT', 'INVALID_ACCESS_TOKEN');
+  assert.deepEqual(plaid.linkSessions, []);
+});
+
+test('update mode takes products only to add a credit product', async () => {
+  const { access_token } = plaid.createItem({ clientId: CLIENT_ID });
+  assertPlaidError(await create({ ...validBody(), access_token, products: ['transactions'] }), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'update mode');
+  assertPlaidError(await create({ ...validBody(), access_token, products: ['assets', 'auth'] }), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'auth');
+  assert.equal((await create({ ...validBody(), access_token, products: ['assets'] })).status, 200);
+  assert.equal((await create({ ...validBody(), access_token, products: ['statements'], statements: { start_date: '2024-01-01', end_date: '2024-06-30' } })).status, 200);
+});
+
+test('user_token and user_id must come from /user/create of this client and match user.client_user_id', async () => {
+  const user = (await call('/user/create', { client_user_id: 'user-link-1' })).body;
+  const ok = await create({ ...validBody(), user: { client_user_id: 'user-link-1' }, user_token: user.user_token });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.equal(plaid.linkSessions[0]?.user_id, user.user_id);
+  assert.equal((await create({ ...validBody(), user: undefined, user_id: user.user_id })).status, 200);
+  assert.equal((await create({ ...validBody(), user: { client_user_id: 'user-link-1' }, user_id: user.user_id, user_token: user.user_token })).status, 200);
+
+  assertPlaidError(await create({ ...validBody(), user: { client_user_id: 'someone-else' }, user_token: user.user_token }), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'client_user_id');
+  assertPlaidError(await create({ ...validBody(), user_token: `user-sandbox-${crypto.randomUUID()}` }), 400, 'INVALID_INPUT', 'INVALID_USER_TOKEN');
+  assertPlaidError(await create({ ...validBody(), user: undefined, user_id: 'usr_123' }), 400, 'USER_ERROR', 'USER_NOT_FOUND');
+
+  plaid.setCredentials(OTHER_CLIENT, OTHER_SECRET);
+  const theirs = (await call('/user/create', { client_user_id: 'user-link-1' }, { 'plaid-client-id': OTHER_CLIENT, 'plaid-secret': OTHER_SECRET })).body;
+  assertPlaidError(await create({ ...validBody(), user: { client_user_id: 'user-link-1' }, user_token: theirs.user_token }), 400, 'INVALID_INPUT', 'INVALID_USER_TOKEN');
+  const other = (await call('/user/create', { client_user_id: 'user-link-2' })).body;
+  assertPlaidError(await create({ ...validBody(), user: undefined, user_id: user.user_id, user_token: other.user_token }), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'different users');
+
+  assertPlaidError(await create({ ...validBody(), products: undefined, update: { user: true } }), 400, 'INVALID_REQUEST', 'MISSING_FIELDS', 'user_token');
+  assert.equal((await create({ ...validBody(), products: undefined, update: { user: true }, user: { client_user_id: 'user-link-1' }, user_token: user.user_token })).status, 200);
+});
+
+test('/sandbox/item/reset_login puts the Item in ITEM_LOGIN_REQUIRED until update mode completes', async () => {
+  const { access_token, item_id } = plaid.createItem({ clientId: CLIENT_ID });
+  const reset = await call('/sandbox/item/reset_login', { access_token });
+  assert.equal(reset.status, 200);
+  assert.equal(reset.body.reset_login, true);
+  const broken = (await call('/item/get', { access_token })).body.item as Record<string, Record<string, unknown>>;
+  assert.equal(broken.error?.error_type, 'ITEM_ERROR');
+  assert.equal(broken.error?.error_code, 'ITEM_LOGIN_REQUIRED');
+  assert.equal(plaid.item(item_id)?.error_code, 'ITEM_LOGIN_REQUIRED');
+
+  const link = await create({ ...validBody(), products: undefined, access_token });
+  plaid.completeUpdateMode(String(link.body.link_token));
+  const healthy = (await call('/item/get', { access_token })).body.item as Record<string, unknown>;
+  assert.equal(healthy.error, null);
+  assert.throws(() => plaid.completeUpdateMode('link-sandbox-unknown'));
+});
+
+test('failNext with a path fails only that endpoint, and callsTo counts each endpoint', async () => {
+  const { access_token, item_id } = plaid.createItem({ clientId: CLIENT_ID });
+  plaid.failNext(1, { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' }, '/item/remove');
+  assert.equal((await call('/item/get', { access_token })).status, 200);
+  assertPlaidError(await call('/item/remove', { access_token }), 500, 'API_ERROR', 'INTERNAL_SERVER_ERROR');
+  assert.equal(plaid.item(item_id)?.removed, false);
+  assert.equal((await call('/item/remove', { access_token })).status, 200);
+  assert.equal(plaid.callsTo('/item/remove'), 2);
+  assert.equal(plaid.callsTo('/item/get'), 1);
+  assert.equal(plaid.callsTo('/item/public_token/exchange'), 0);
+  assert.deepEqual(plaid.requestsTo('/item/remove').map((r) => r.body), [{ access_token }, { access_token }]);
+});
+
+test("failNext({kind: 'lost-response'}) applies the request, then drops the connection", async () => {
+  const { access_token, item_id } = plaid.createItem({ clientId: CLIENT_ID });
+  plaid.failNext(1, { kind: 'lost-response' }, '/item/remove');
+  await assert.rejects(call('/item/remove', { access_token }), TypeError);
+  assert.equal(plaid.item(item_id)?.removed, true);
+  assertPlaidError(await call('/item/remove', { access_token }), 400, 'ITEM_ERROR', 'ITEM_NOT_FOUND');
+
+  const token = await publicToken();
+  plaid.failNext(1, { kind: 'lost-response' }, '/item/public_token/exchange');
+  await assert.rejects(exchange(token), TypeError);
+  assertPlaidError(await exchange(token), 400, 'INVALID_INPUT', 'INVALID_PUBLIC_TOKEN');
+});
+
+test('createPublicToken and createItem give tokens the HTTP endpoints accept, without counting as calls', async () => {
+  const token = plaid.createPublicToken({ clientId: CLIENT_ID, institutionId: 'ins_109511', products: ['auth'], webhook: 'https://hooks.example.com/p' });
+  assert.match(token, PUBLIC_TOKEN);
+  assert.equal(plaid.calls, 0);
+  const { access_token, item_id } = (await exchange(token)).body as { access_token: string; item_id: string };
+  assert.deepEqual(plaid.item(item_id), {
+    item_id,
+    client_id: CLIENT_ID,
+    institution_id: 'ins_109511',
+    institution_name: 'Tartan Bank',
+    webhook: 'https://hooks.example.com/p',
+    billed_products: ['auth'],
+    created_at: plaid.item(item_id)?.created_at,
+    removed: false,
+    error_code: null,
+    user_id: null,
+  });
+  assert.match(String(plaid.item(item_id)?.created_at), ISO_SECONDS);
+  assert.equal((await call('/item/get', { access_token })).status, 200);
+  assert.equal(plaid.item('nope'), undefined);
 });
