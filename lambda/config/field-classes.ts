@@ -28,7 +28,7 @@ const refused = (reason: string): FieldEntry => ({ class: 'refused', reason });
 const PER_USER =
   "it is the user's personal data, which the service takes from no client and which identity providers do not verify";
 const UPDATE_MODE =
-  "update mode is not offered: it needs an existing Item's access_token or the user's user_token, which the service does not accept";
+  'update mode is offered for one Item at a time (mode "update" with an item_id of one of the caller\'s Items); multi-Item and user-level update modes are not';
 const PER_LOAN = 'it identifies one loan application, so it cannot be fixed in configuration and the service takes no per-session input';
 const PLAID_USER = 'Plaid users (/user/create) are not created by this service, and user tokens are never accepted from clients';
 const NOT_IN_API = (replacement: string) =>
@@ -60,8 +60,8 @@ export const SEED_FIELDS = {
   optional_products: configured(),
   additional_consented_products: configured(),
   webhook: configured(),
-  access_token: refused(`it identifies an existing Item, and ${UPDATE_MODE}`),
-  access_tokens: refused(`they identify existing Items, and ${UPDATE_MODE}`),
+  access_token: derived('in update mode only (mode "update"): the access token of the caller\'s own Item named by item_id, decrypted from the item vault; never taken from a client'),
+  access_tokens: refused(`they identify several existing Items, and ${UPDATE_MODE}`),
   link_customization_name: configured(),
   appearance_mode: configured(),
   redirect_uri: configured(),
@@ -165,8 +165,11 @@ export const SEED_FIELDS = {
   'transfer.intent_id': refused('it is created for each transfer by /transfer/intent/create, and the service takes no per-session input'),
   'transfer.authorization_id': refused('it is created for each transfer by /transfer/authorization/create, and the service takes no per-session input'),
   'transfer.payment_profile_token': refused("it identifies one user's payment profile, and the service takes no per-session input"),
-  update: refused(UPDATE_MODE),
-  'update.account_selection_enabled': refused(UPDATE_MODE),
+  update: derived('sent in update mode only, when the client asks for Account Select'),
+  'update.account_selection_enabled': {
+    class: 'client',
+    reason: 'the request\'s account_selection in update mode, allowed where the tenant\'s items.update_account_selection is on',
+  },
   'update.reauthorization_enabled': refused(`it is not currently used by Plaid, and ${UPDATE_MODE}`),
   'update.user': refused(UPDATE_MODE),
   'update.item_ids': refused(UPDATE_MODE),

@@ -112,5 +112,6 @@ export const FIELD_RULES: Partial<Record<SeedFieldPath, string>> = {
   cra_enabled: BOOL,
   financekit_supported: `${BOOL}; sent for iOS only (FinanceKit is Apple's)`,
   enable_multi_item_link: BOOL,
+  'update.account_selection_enabled': "sent as true in update mode when the client's account_selection is true and the tenant's `items.update_account_selection` allows it (400 otherwise)",
   language: "`languages.default` and `languages.allowed` from the seed's list (da, nl, en, et, fr, de, hi, it, lv, lt, no, pl, pt, ro, es, sv, vi); the default must be allowed",
 };
