@@ -69,6 +69,7 @@ const STATUS_NAMES: Readonly<Record<number, string>> = {
   403: 'Forbidden',
   404: 'NotFound',
   405: 'MethodNotAllowed',
+  409: 'Conflict',
   413: 'ContentTooLarge',
   415: 'UnsupportedMediaType',
   429: 'TooManyRequests',
@@ -162,7 +163,8 @@ const responseRefs = (kinds: readonly FailureKind[]): JsonObject =>
 
 export function buildOpenApiDocument(): JsonObject {
   const allKinds = Object.keys(PROBLEM_TYPES) as FailureKind[];
-  const postKinds = allKinds.filter((k) => !ROUTING_ONLY_KINDS.includes(k));
+  // A conflict is only POST /items's answer (a duplicate Item), never a link token's.
+  const postKinds = allKinds.filter((k) => !ROUTING_ONLY_KINDS.includes(k) && k !== 'conflict');
   const responses = Object.fromEntries([...problemStatuses(allKinds)].map(([status, kinds]) => [statusName(status), problemResponse(status, kinds)]));
   const header = (description: string, schema: JsonObject, required = false): JsonObject => ({ description, required, schema });
 
