@@ -33,7 +33,8 @@ const SettingsSchema = v.object({
   LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error']), 'info'),
   // The item vault (items routes and update mode): its DynamoDB table and the KMS key that
   // encrypts access tokens and Plaid user tokens. Both are set by the stack.
-  ITEMS_TABLE_NAME: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'))),
+  // No format check: at synth they are still the stack's tokens, resolved only at deploy.
+  ITEMS_TABLE_NAME: v.optional(v.pipe(v.string(), v.nonEmpty(), v.maxLength(1024))),
   VAULT_KMS_KEY_ID: v.optional(v.pipe(v.string(), v.nonEmpty(), v.maxLength(2048))),
   VAULT_TIMEOUT_MS: intFrom(100, 10_000, 1500),
   VAULT_MAX_ATTEMPTS: intFrom(1, 5, 2),

@@ -10,7 +10,8 @@ import { ServiceFailure } from './failure.ts';
 import type { VerifiedIdentity } from './identity.ts';
 import type { ItemVault } from './item-vault.ts';
 import { itemNotFound } from './items.ts';
-import { buildLinkTokenRequest, buildUpdateModeRequest } from './link-token-request.ts';
+import { buildLinkTokenRequest, buildUpdateModeRequest, selectProfile } from './link-token-request.ts';
+import { ensurePlaidUser, needsPlaidUser } from './plaid-users.ts';
 import { credentialsAndOwner, plaidBaseUrl, readCredentials, sameCredentials, withinBudget } from './upstream.ts';
 
 export interface LinkTokenResult {
@@ -59,6 +60,12 @@ export async function createLinkToken(
     body = buildLinkTokenRequest({ tenant, choices, identity, clientUserId });
   }
   const baseUrl = plaidBaseUrl(tenant, deps.plaidBaseUrlOverride);
+  if (choices.mode !== 'update' && needsPlaidUser(selectProfile(tenant, choices.profile))) {
+    const user = await ensurePlaidUser({ owner, baseUrl, credentials, deadline }, { ...deps, vault: await deps.vault() });
+    // Plaid: integrations since 2025-12 identify the user by user_id; older ones by user_token.
+    if (user.userToken) body = { ...body, user_token: user.userToken };
+    else body = { ...body, user_id: user.userId };
+  }
 
   let outcome = await deps.plaid.createLinkToken({ baseUrl, credentials, body, deadline });
   if (!outcome.ok && outcome.kind === 'plaid_error' && outcome.error.error_code === 'INVALID_API_KEYS') {

@@ -21,9 +21,11 @@ export interface StoredItem {
   readonly updatedAt: string;
 }
 
+/** The user's Plaid user (/user/create): integrations since 2025-12 get a user_id only, older ones also a user_token. */
 export interface PlaidUser {
   readonly userId: string;
-  readonly userToken: string;
+  /** Secret: encrypted in the store like an access token. */
+  readonly userToken?: string;
   readonly createdAt: string;
 }
 

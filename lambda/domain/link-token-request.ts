@@ -25,6 +25,9 @@ export type LinkTokenCreateBody = ProfileFields & {
   user: LinkTokenUser;
   redirect_uri?: string;
   android_package_name?: string;
+  /** The user's Plaid user, for profiles that need one (domain/plaid-users.ts). */
+  user_id?: string;
+  user_token?: string;
 };
 
 // ---- compile-time check against Plaid's own request type (type-only import: nothing reaches the bundle) ----

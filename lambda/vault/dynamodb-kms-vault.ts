@@ -175,15 +175,16 @@ export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
 
     async plaidUser(owner) {
       const record = await getRecord(owner, PLAID_USER_SK);
-      const blob = record?.user_token_ct?.B;
       const userId = record?.user_id?.S;
-      if (!blob || !userId) return undefined;
+      if (!record || !userId) return undefined;
+      const blob = record.user_token_ct?.B;
+      if (!blob) return { userId, createdAt: record.created_at?.S ?? '' };
       const userToken = await decrypt(owner, PLAID_USER_SK, blob);
-      return userToken === undefined ? undefined : { userId, userToken, createdAt: record?.created_at?.S ?? '' };
+      return userToken === undefined ? undefined : { userId, userToken, createdAt: record.created_at?.S ?? '' };
     },
 
     async putPlaidUser(owner, user: PlaidUser) {
-      const ciphertext = await encrypt(owner, PLAID_USER_SK, user.userToken);
+      const ciphertext = user.userToken === undefined ? undefined : await encrypt(owner, PLAID_USER_SK, user.userToken);
       try {
         await dynamodb.send(
           new PutItemCommand({
@@ -193,7 +194,7 @@ export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
               sk: { S: PLAID_USER_SK },
               user_id: { S: user.userId },
               created_at: { S: user.createdAt },
-              user_token_ct: { B: ciphertext },
+              ...(ciphertext ? { user_token_ct: { B: ciphertext } } : {}),
             },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
