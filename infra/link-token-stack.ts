@@ -1,6 +1,6 @@
 // One deployment of the service for one stage: the HTTP API in front of the function, the
-// function with its tenants file and secret grants, the logs, the alarms and the outputs an
-// operator needs. The tenants file is validated here, at synth, with the function's own schema.
+// function with its tenants file and secret grants, the items vault, the logs, the alarms and
+// the outputs an operator needs. The tenants file is validated here, at synth, with the function's own schema.
 import { Annotations, ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -13,6 +13,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { describeProblem, loadTenantsFile } from '../lambda/config/load-tenants.ts';
 import { ROUTE_PATH } from '../lambda/http/link-token-api.ts';
+import { ItemsVault, outputNamesOf } from './items-vault.ts';
 import { LinkTokenAlarms } from './link-token-alarms.ts';
 import { API_GATEWAY_INTEGRATION_TIMEOUT, LinkTokenFunction } from './link-token-function.ts';
 import type { ResolvedStage } from './stages.ts';
@@ -50,6 +51,7 @@ export class LinkTokenStack extends Stack {
   readonly api: HttpApi;
   readonly linkToken: LinkTokenFunction;
   readonly secrets: TenantSecrets;
+  readonly vault: ItemsVault;
   readonly alarms: LinkTokenAlarms;
 
   constructor(scope: Construct, id: string, props: LinkTokenStackProps) {
@@ -68,9 +70,13 @@ export class LinkTokenStack extends Stack {
       kmsKeyArn: settings.secretsKmsKeyArn,
     });
 
+    const tenantIds = Object.keys(tenantsFile.tenants);
+    this.vault = new ItemsVault(this, 'ItemsVault', { tenantIds, protect: settings.protectItemsVault });
+
     this.linkToken = new LinkTokenFunction(this, 'LinkToken', {
       tenantsFilePath,
       secrets: this.secrets,
+      vault: this.vault,
       logLevel: settings.logLevel,
       logRetention: settings.logRetention,
       logRemovalPolicy,
@@ -131,6 +137,20 @@ export class LinkTokenStack extends Stack {
       description: 'Secret (name or ARN) of each tenant\'s Plaid keys, as JSON {"client_id","secret"}',
       value: JSON.stringify(Object.fromEntries(Object.entries(tenantsFile.tenants).map(([tenant, t]) => [tenant, t.plaid.secret_id]))),
     });
+    new CfnOutput(this, 'ItemsTableName', {
+      description: 'DynamoDB table of the items vault (pk <tenant_id>#<client_user_id>, sk item#<item_id> or plaid_user)',
+      value: this.vault.table.tableName,
+    });
+    new CfnOutput(this, 'VaultKeyArn', {
+      description: 'KMS key of the items vault: Decrypt tokens with encryption context tenant_id, client_user_id, item_id',
+      value: this.vault.key.keyArn,
+    });
+    for (const [tenantId, name] of outputNamesOf(tenantIds)) {
+      new CfnOutput(this, `ItemsReaderPolicy${name}`, {
+        description: `Managed policy to attach to tenant ${tenantId}'s back-end role: read its own items vault records and decrypt their tokens`,
+        value: this.vault.readerPolicies.get(tenantId)!.managedPolicyArn,
+      });
+    }
     new CfnOutput(this, 'FunctionLogGroup', { value: this.linkToken.logGroup.logGroupName });
     new CfnOutput(this, 'AccessLogGroup', { value: accessLogGroup.logGroupName });
   }

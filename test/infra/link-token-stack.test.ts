@@ -7,6 +7,8 @@ import { join, resolve } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import type { CfnKey } from 'aws-cdk-lib/aws-kms';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { readSettings } from '../../lambda/config/settings.ts';
 import { FUNCTION_LOG_EVENTS } from '../../infra/link-token-alarms.ts';
@@ -47,11 +49,18 @@ describe('function', () => {
     dev.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { TimeoutInMillis: API_GATEWAY_INTEGRATION_TIMEOUT.toMilliseconds() });
   });
 
-  test('logs JSON at the stage level, with no secret or config in its environment', () => {
+  test('logs JSON at the stage level, with no secret or config in its environment, only where the vault is', () => {
+    const vault = dev.stack.vault;
     dev.template.hasResourceProperties('AWS::Lambda::Function', {
       LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO', LogGroup: { Ref: Match.anyValue() } },
       // The tenants file travels in the asset; secrets are fetched by name at run time.
-      Environment: { Variables: Match.objectEquals({ LOG_LEVEL: 'info' }) },
+      Environment: {
+        Variables: Match.objectEquals({
+          LOG_LEVEL: 'info',
+          ITEMS_TABLE_NAME: { Ref: Stack.of(vault).getLogicalId(vault.table.node.defaultChild as CfnTable) },
+          VAULT_KMS_KEY_ID: { 'Fn::GetAtt': [Stack.of(vault).getLogicalId(vault.key.node.defaultChild as CfnKey), 'Arn'] },
+        }),
+      },
     });
   });
 });
@@ -109,16 +118,18 @@ describe('API', () => {
 });
 
 describe('secrets and permissions', () => {
-  test("the function's role may read exactly the tenants' secrets and write its own log group", () => {
+  test("the function's role may read exactly the tenants' secrets, write its own log group and use the vault", () => {
     const statements = statementsOfRole(dev, roleId);
     const secretIds = logicalIds(dev, 'AWS::SecretsManager::Secret');
     assert.deepEqual(
-      statements.map((s) => ({ Action: s.Action, Resource: s.Resource })),
+      statements.filter((s) => !s.Sid?.startsWith('ItemsVault')).map((s) => ({ Action: s.Action, Resource: s.Resource })),
       [
         { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [dev.json.Resources[functionId]!.Properties.LoggingConfig.LogGroup.Ref, 'Arn'] } },
         { Action: 'secretsmanager:GetSecretValue', Resource: secretIds.map((id) => ({ Ref: id })) },
       ],
     );
+    // The vault's statements, exactly: test/infra/items-vault.test.ts.
+    assert.deepEqual(statements.filter((s) => s.Sid?.startsWith('ItemsVault')).map((s) => s.Sid), ['ItemsVaultRecords', 'ItemsVaultFindItemOwner', 'ItemsVaultTokens']);
     dev.template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] },
       ManagedPolicyArns: Match.absent(),
