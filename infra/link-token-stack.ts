@@ -13,6 +13,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { describeProblem, loadTenantsFile } from '../lambda/config/load-tenants.ts';
 import { ROUTE_PATH } from '../lambda/http/link-token-api.ts';
+import { ITEMS_PATH, ITEMS_ROUTES } from './items-routes.ts';
 import { ItemsVault, outputNamesOf } from './items-vault.ts';
 import { LinkTokenAlarms } from './link-token-alarms.ts';
 import { API_GATEWAY_INTEGRATION_TIMEOUT, LinkTokenFunction } from './link-token-function.ts';
@@ -87,7 +88,7 @@ export class LinkTokenStack extends Stack {
     // preflights means one place to get them right.
     this.api = new HttpApi(this, 'Api', {
       apiName: `link-token-${stageName}`,
-      description: `Plaid Link token service (${stageName}): POST ${ROUTE_PATH}`,
+      description: `Plaid Link token service (${stageName}): POST ${ROUTE_PATH}, POST|GET ${ITEMS_PATH}, DELETE ${ITEMS_PATH}/{item_id}`,
       createDefaultStage: false,
     });
     const accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: settings.logRetention, removalPolicy: logRemovalPolicy });
@@ -113,6 +114,15 @@ export class LinkTokenStack extends Stack {
           'OPTIONS is the CORS preflight, which browsers send without credentials.',
       });
     }
+    // Same function, same integration: the function routes by path and method itself.
+    for (const route of ITEMS_ROUTES.flatMap(({ path, methods }) => this.api.addRoutes({ path, methods: [...methods], integration }))) {
+      Validations.of(route.node.defaultChild!).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'The function authorizes every POST, GET and DELETE on /items itself, as on /link-token: it verifies the JWT against the issuer of one of several tenants, which one HTTP API JWT authorizer (a single issuer) cannot do, and serves only the caller\'s own Items. ' +
+          'OPTIONS is the CORS preflight, which browsers send without credentials.',
+      });
+    }
 
     this.alarms = new LinkTokenAlarms(this, 'Alarms', {
       namePrefix: this.stackName,
@@ -128,6 +138,10 @@ export class LinkTokenStack extends Stack {
     new CfnOutput(this, 'LinkTokenUrl', {
       description: `POST here with the user's bearer token (the API's execute-api endpoint + ${ROUTE_PATH})`,
       value: `${stage.url.replace(/\/$/, '')}${ROUTE_PATH}`,
+    });
+    new CfnOutput(this, 'ItemsUrl', {
+      description: `POST (public token), GET here, DELETE ${ITEMS_PATH}/{item_id}, each with the user's bearer token`,
+      value: `${stage.url.replace(/\/$/, '')}${ITEMS_PATH}`,
     });
     new CfnOutput(this, 'ClientUserIdKeySecret', {
       description: 'Secret (name or ARN) holding the client_user_id HMAC key, at least 32 characters',

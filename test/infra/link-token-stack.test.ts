@@ -66,7 +66,7 @@ describe('function', () => {
 });
 
 describe('API', () => {
-  test('routes POST and OPTIONS /link-token to the function, and nothing else', () => {
+  test('routes /link-token and the items paths to the one function through one integration, and nothing else', () => {
     const [integrationId] = logicalIds(dev, 'AWS::ApiGatewayV2::Integration');
     dev.template.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
     dev.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
@@ -74,20 +74,22 @@ describe('API', () => {
       PayloadFormatVersion: '2.0',
       IntegrationUri: { 'Fn::GetAtt': [functionId, 'Arn'] },
     });
-    dev.template.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
-    for (const routeKey of ['POST /link-token', 'OPTIONS /link-token']) {
+    const routeKeys = ['POST /link-token', 'OPTIONS /link-token', 'POST /items', 'GET /items', 'OPTIONS /items', 'DELETE /items/{item_id}', 'OPTIONS /items/{item_id}'];
+    assert.deepEqual(logicalIds(dev, 'AWS::ApiGatewayV2::Route').map((id) => dev.json.Resources[id]!.Properties.RouteKey).sort(), [...routeKeys].sort());
+    for (const routeKey of routeKeys) {
       dev.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         RouteKey: routeKey,
         AuthorizationType: 'NONE',
         Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
       });
     }
-    // API Gateway may invoke the function for this route only, from any stage or method of it.
-    dev.template.hasResourceProperties('AWS::Lambda::Permission', {
-      FunctionName: { 'Fn::GetAtt': [functionId, 'Arn'] },
-      Principal: 'apigateway.amazonaws.com',
-      SourceArn: { 'Fn::Join': ['', Match.arrayWith(['/*/*/link-token'])] },
+    // API Gateway may invoke the function for these routes only, from any stage or method of each.
+    const sourcePaths = logicalIds(dev, 'AWS::Lambda::Permission').map((id) => {
+      const permission = dev.json.Resources[id]!.Properties;
+      assert.deepEqual([permission.FunctionName, permission.Principal], [{ 'Fn::GetAtt': [functionId, 'Arn'] }, 'apigateway.amazonaws.com']);
+      return permission.SourceArn['Fn::Join'][1].at(-1);
     });
+    assert.deepEqual([...new Set(sourcePaths)].sort(), ['/*/*/items', '/*/*/items/{item_id}', '/*/*/link-token']);
   });
 
   test('is an HTTP API without CORS of its own: the function answers preflights', () => {
