@@ -13,6 +13,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { describeProblem, loadTenantsFile } from '../lambda/config/load-tenants.ts';
 import { ROUTE_PATH } from '../lambda/http/link-token-api.ts';
+import { ItemsAlarms } from './items-alarms.ts';
 import { ITEMS_PATH, ITEMS_ROUTES } from './items-routes.ts';
 import { ItemsVault, outputNamesOf } from './items-vault.ts';
 import { LinkTokenAlarms } from './link-token-alarms.ts';
@@ -54,6 +55,7 @@ export class LinkTokenStack extends Stack {
   readonly secrets: TenantSecrets;
   readonly vault: ItemsVault;
   readonly alarms: LinkTokenAlarms;
+  readonly itemsAlarms: ItemsAlarms;
 
   constructor(scope: Construct, id: string, props: LinkTokenStackProps) {
     super(scope, id, props);
@@ -124,6 +126,7 @@ export class LinkTokenStack extends Stack {
       });
     }
 
+    const alarmTopic = this.alarmTopic(settings.alarmTopicArn, settings.alarmEmail);
     this.alarms = new LinkTokenAlarms(this, 'Alarms', {
       namePrefix: this.stackName,
       api: this.api,
@@ -132,7 +135,14 @@ export class LinkTokenStack extends Stack {
       accessLogGroup,
       metricNamespace: `LinkToken/${stageName}`,
       slowDuration: Duration.millis(this.linkToken.settings.REQUEST_BUDGET_MS / 2),
-      topic: this.alarmTopic(settings.alarmTopicArn, settings.alarmEmail),
+      topic: alarmTopic,
+    });
+    this.itemsAlarms = new ItemsAlarms(this, 'ItemsAlarms', {
+      namePrefix: this.stackName,
+      functionLogGroup: this.linkToken.logGroup,
+      accessLogGroup,
+      metricNamespace: `LinkToken/${stageName}`,
+      topic: alarmTopic,
     });
 
     new CfnOutput(this, 'LinkTokenUrl', {
