@@ -8,6 +8,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { TenantConfigError } from '../lambda/config/load-tenants.ts';
 import { TENANT_ID_PATTERN } from '../lambda/config/tenant-schema.ts';
 
 /** pk = `<tenant_id>#<client_user_id>`: a tenant's records share the prefix `<tenant_id>#`. */
@@ -53,8 +54,9 @@ export class ItemsVault extends Construct {
       keyUsage: kms.KeyUsage.ENCRYPT_DECRYPT,
       // Yearly rotation of the backing key; old ciphertexts still decrypt, nothing to re-encrypt.
       enableKeyRotation: true,
-      // Without this key every stored token is unreadable: in prod it outlives the stack. A dev
-      // key goes with its table, after the shortest waiting period KMS allows.
+      // Without this key every stored token is unreadable: in prod it outlives the stack, and a
+      // deletion someone schedules by hand can be cancelled for the longest period KMS allows.
+      // A dev key goes with its table, after the shortest one.
       removalPolicy,
       pendingWindow: Duration.days(props.protect ? 30 : 7),
     });
@@ -63,7 +65,7 @@ export class ItemsVault extends Construct {
       partitionKey: { name: ITEMS_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
       sortKey: { name: ITEMS_SORT_KEY, type: dynamodb.AttributeType.STRING },
       // Traffic follows users linking banks: bursty and small. On demand has no capacity to
-      // plan or throttle at, and costs nothing while idle.
+      // plan or throttle at, and an idle stage pays for storage only.
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       // Restore to any second of the last 35 days (the default window) after a bad write or delete.
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -181,9 +183,10 @@ export class ItemsVault extends Construct {
 
 /**
  * Each tenant id as part of a CloudFormation output name, which allows letters and digits only:
- * `acme-budget` → `AcmeBudget`. Ids that would share a name (`a-1`, `a1`) fail synth.
+ * `acme-budget` → `AcmeBudget`. Ids that would share a name (`a-1`, `a1`) fail synth, naming
+ * the tenants file they come from.
  */
-export function outputNamesOf(tenantIds: readonly string[]): ReadonlyMap<string, string> {
+export function outputNamesOf(tenantIds: readonly string[], source: string): ReadonlyMap<string, string> {
   const names = new Map<string, string>();
   const owners = new Map<string, string>();
   for (const tenantId of tenantIds) {
@@ -192,7 +195,9 @@ export function outputNamesOf(tenantIds: readonly string[]): ReadonlyMap<string,
       .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
       .join('');
     const other = owners.get(name);
-    if (other !== undefined) throw new Error(`Tenants ${other} and ${tenantId} would share the output name ${name}: rename one of them.`);
+    if (other !== undefined) {
+      throw new TenantConfigError(source, [{ tenant: tenantId, message: `would share the reader policy output name ${name} with tenant '${other}': rename one of them` }]);
+    }
     owners.set(name, tenantId);
     names.set(tenantId, name);
   }

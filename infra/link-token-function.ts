@@ -1,7 +1,8 @@
 // The Lambda function and everything that defines how it runs: runtime, architecture, the
 // bundle (from the one definition in lambda-bundling.ts, shared with the local stack), memory
 // and timeout, its log group, and a role that may write its own logs, read its tenants'
-// secrets and use the items vault, nothing else. The defaults are set here, each with the reason it has this value.
+// secrets and use the items vault, nothing else. The defaults are set here, each with the
+// reason it has this value.
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';

@@ -1,6 +1,7 @@
 // One deployment of the service for one stage: the HTTP API in front of the function, the
 // function with its tenants file and secret grants, the items vault, the logs, the alarms and
-// the outputs an operator needs. The tenants file is validated here, at synth, with the function's own schema.
+// the outputs an operator needs. The tenants file is validated here, at synth, with the
+// function's own schema.
 import { Annotations, ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -14,7 +15,7 @@ import type { Construct } from 'constructs';
 import { describeProblem, loadTenantsFile } from '../lambda/config/load-tenants.ts';
 import { ROUTE_PATH } from '../lambda/http/link-token-api.ts';
 import { ItemsAlarms } from './items-alarms.ts';
-import { ITEMS_PATH, ITEMS_ROUTES } from './items-routes.ts';
+import { ITEM_PATH, ITEMS_PATH, ITEMS_ROUTES } from './items-routes.ts';
 import { ItemsVault, outputNamesOf } from './items-vault.ts';
 import { LinkTokenAlarms } from './link-token-alarms.ts';
 import { API_GATEWAY_INTEGRATION_TIMEOUT, LinkTokenFunction } from './link-token-function.ts';
@@ -90,7 +91,7 @@ export class LinkTokenStack extends Stack {
     // preflights means one place to get them right.
     this.api = new HttpApi(this, 'Api', {
       apiName: `link-token-${stageName}`,
-      description: `Plaid Link token service (${stageName}): POST ${ROUTE_PATH}, POST|GET ${ITEMS_PATH}, DELETE ${ITEMS_PATH}/{item_id}`,
+      description: `Plaid Link token service (${stageName}): POST ${ROUTE_PATH}, POST|GET ${ITEMS_PATH}, DELETE ${ITEM_PATH}`,
       createDefaultStage: false,
     });
     const accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: settings.logRetention, removalPolicy: logRemovalPolicy });
@@ -150,7 +151,7 @@ export class LinkTokenStack extends Stack {
       value: `${stage.url.replace(/\/$/, '')}${ROUTE_PATH}`,
     });
     new CfnOutput(this, 'ItemsUrl', {
-      description: `POST (public token), GET here, DELETE ${ITEMS_PATH}/{item_id}, each with the user's bearer token`,
+      description: `POST (public token), GET here, DELETE ${ITEM_PATH}, each with the user's bearer token`,
       value: `${stage.url.replace(/\/$/, '')}${ITEMS_PATH}`,
     });
     new CfnOutput(this, 'ClientUserIdKeySecret', {
@@ -169,7 +170,7 @@ export class LinkTokenStack extends Stack {
       description: 'KMS key of the items vault: Decrypt tokens with encryption context tenant_id, client_user_id, item_id',
       value: this.vault.key.keyArn,
     });
-    for (const [tenantId, name] of outputNamesOf(tenantIds)) {
+    for (const [tenantId, name] of outputNamesOf(tenantIds, tenantsFilePath)) {
       new CfnOutput(this, `ItemsReaderPolicy${name}`, {
         description: `Managed policy to attach to tenant ${tenantId}'s back-end role: read its own items vault records and decrypt their tokens`,
         value: this.vault.readerPolicies.get(tenantId)!.managedPolicyArn,

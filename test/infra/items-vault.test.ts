@@ -175,8 +175,11 @@ describe('reader policies', () => {
     }
   });
 
-  test('tenant ids that would share an output name fail synth', () => {
-    assert.deepEqual([...outputNamesOf(['acme-budget', 'a1'])], [['acme-budget', 'AcmeBudget'], ['a1', 'A1']]);
-    assert.throws(() => outputNamesOf(['a1', 'a-1']), /Tenants a1 and a-1 would share the output name A1/);
+  test('tenant ids that would share an output name fail synth, naming the tenants file and both tenants', () => {
+    assert.deepEqual([...outputNamesOf(['acme-budget', 'a1'], 'tenants.json')], [['acme-budget', 'AcmeBudget'], ['a1', 'A1']]);
+    assert.throws(
+      () => outputNamesOf(['a1', 'a-1'], 'tenants.json'),
+      (error: Error) => error.name === 'TenantConfigError' && /Invalid tenants file tenants\.json:\n {2}- tenant 'a-1': would share the reader policy output name A1 with tenant 'a1'/.test(error.message),
+    );
   });
 });
