@@ -7,11 +7,60 @@ import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, MetricFilter, type IFilterPattern, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
-const PERIOD = Duration.minutes(5);
+/** The period of every alarm and log metric: short enough to page within minutes. */
+export const ALARM_PERIOD = Duration.minutes(5);
+const PERIOD = ALARM_PERIOD;
+
+export interface AlarmOptions {
+  readonly threshold: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly description: string;
+}
+
+/**
+ * An alarm at or above the threshold, quiet without data (no traffic is not an outage), named
+ * `<prefix>-<id in kebab case>` so one stack's alarms sort together.
+ */
+export function serviceAlarm(scope: Construct, namePrefix: string, id: string, metric: cloudwatch.IMetric, opts: AlarmOptions): cloudwatch.Alarm {
+  return new cloudwatch.Alarm(scope, id, {
+    alarmName: `${namePrefix}-${id.replace(/[A-Z]/g, (c, i: number) => `${i ? '-' : ''}${c.toLowerCase()}`)}`,
+    metric,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    alarmDescription: opts.description,
+    threshold: opts.threshold,
+    evaluationPeriods: opts.evaluationPeriods,
+    datapointsToAlarm: opts.datapointsToAlarm,
+  });
+}
+
+/** A count per period of the log lines matching the pattern (metric filter `<name>Filter`). */
+export function logLineCount(scope: Construct, logGroup: ILogGroup, namespace: string, name: string, filterPattern: IFilterPattern): cloudwatch.Metric {
+  return new MetricFilter(scope, `${name}Filter`, {
+    logGroup,
+    filterPattern,
+    metricNamespace: namespace,
+    metricName: name,
+    metricValue: '1',
+    // A zero for every batch of logs without a match, so rates have a denominator.
+    defaultValue: 0,
+  }).metric({ statistic: cloudwatch.Stats.SUM, period: PERIOD });
+}
+
+/** Alarm and OK notifications of these alarms to the topic, if there is one. */
+export function notifyTopic(alarms: readonly cloudwatch.Alarm[], topic: ITopic | undefined): void {
+  if (!topic) return;
+  const action = new SnsAction(topic);
+  for (const a of alarms) {
+    a.addAlarmAction(action);
+    a.addOkAction(action);
+  }
+}
 
 /** Log events of the function (lambda/domain/create-link-token.ts, lambda/http/link-token-api.ts). */
 export const FUNCTION_LOG_EVENTS = {
@@ -38,16 +87,7 @@ export class LinkTokenAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: LinkTokenAlarmsProps) {
     super(scope, id);
-    const countFrom = (logGroup: ILogGroup, name: string, filterPattern: ReturnType<typeof FilterPattern.all>) =>
-      new MetricFilter(this, `${name}Filter`, {
-        logGroup,
-        filterPattern,
-        metricNamespace: props.metricNamespace,
-        metricName: name,
-        metricValue: '1',
-        // A zero for every batch of logs without a match, so rates have a denominator.
-        defaultValue: 0,
-      }).metric({ statistic: cloudwatch.Stats.SUM, period: PERIOD });
+    const countFrom = (logGroup: ILogGroup, name: string, filterPattern: IFilterPattern) => logLineCount(this, logGroup, props.metricNamespace, name, filterPattern);
 
     const plaidFailures = countFrom(props.functionLogGroup, 'PlaidLinkTokenFailures', FilterPattern.stringValue('$.event', '=', FUNCTION_LOG_EVENTS.plaidFailed));
     const plaidSuccesses = countFrom(props.functionLogGroup, 'PlaidLinkTokenSuccesses', FilterPattern.stringValue('$.event', '=', FUNCTION_LOG_EVENTS.plaidCreated));
@@ -75,17 +115,7 @@ export class LinkTokenAlarms extends Construct {
     });
 
     const sum = { statistic: cloudwatch.Stats.SUM, period: PERIOD };
-    const alarm = (name: string, metric: cloudwatch.IMetric, opts: { threshold: number; evaluationPeriods: number; datapointsToAlarm: number; description: string }) =>
-      new cloudwatch.Alarm(this, name, {
-        alarmName: `${props.namePrefix}-${name.replace(/[A-Z]/g, (c, i: number) => `${i ? '-' : ''}${c.toLowerCase()}`)}`,
-        metric,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: opts.description,
-        threshold: opts.threshold,
-        evaluationPeriods: opts.evaluationPeriods,
-        datapointsToAlarm: opts.datapointsToAlarm,
-      });
+    const alarm = (name: string, metric: cloudwatch.IMetric, opts: AlarmOptions) => serviceAlarm(this, props.namePrefix, name, metric, opts);
 
     const alarms = [
       alarm(
@@ -145,13 +175,7 @@ export class LinkTokenAlarms extends Construct {
           'Usually Plaid is slow (plaid.link_token_created duration_ms in the function log); check status.plaid.com.',
       }),
     ];
-    if (props.topic) {
-      const action = new SnsAction(props.topic);
-      for (const a of alarms) {
-        a.addAlarmAction(action);
-        a.addOkAction(action);
-      }
-    }
+    notifyTopic(alarms, props.topic);
     this.alarms = alarms;
   }
 }

@@ -1,7 +1,8 @@
 // The Lambda function and everything that defines how it runs: runtime, architecture, the
 // bundle (from the one definition in lambda-bundling.ts, shared with the local stack), memory
-// and timeout, its log group, and a role that may write its own logs and read its tenants'
-// secrets, nothing else. The defaults are set here, each with the reason it has this value.
+// and timeout, its log group, and a role that may write its own logs, read its tenants'
+// secrets and use the items vault, nothing else. The defaults are set here, each with the
+// reason it has this value.
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
@@ -11,6 +12,7 @@ import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readSettings, type Settings } from '../lambda/config/settings.ts';
+import type { ItemsVault } from './items-vault.ts';
 import { LAMBDA_BUNDLING, LAMBDA_ENTRY, PROJECT_ROOT } from './lambda-bundling.ts';
 import type { TenantSecrets } from './tenant-secrets.ts';
 
@@ -58,6 +60,8 @@ export interface LinkTokenFunctionProps {
   /** The stage's tenants file: copied into the asset as tenants.json beside index.mjs. */
   readonly tenantsFilePath: string;
   readonly secrets: TenantSecrets;
+  /** The items vault: its table and key reach the function through the environment. */
+  readonly vault: ItemsVault;
   readonly logLevel: keyof typeof APPLICATION_LOG_LEVELS;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
@@ -76,7 +80,9 @@ export class LinkTokenFunction extends Construct {
       throw new Error('lambda-bundling.ts must produce index.mjs (ESM): that is the file NodejsFunction ships.');
     }
 
-    const environment = { LOG_LEVEL: props.logLevel };
+    // The vault's table name and key ARN are deploy-time tokens here; settings that do not know
+    // them pass them through untouched.
+    const environment = { LOG_LEVEL: props.logLevel, ...props.vault.environment };
     // Validated now, exactly as the function will at cold start, so a bad value fails synth.
     this.settings = readSettings(environment, pathToFileURL(props.tenantsFilePath));
 
@@ -88,13 +94,14 @@ export class LinkTokenFunction extends Construct {
     // group of the account, this one only to the function's.
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'link-token function: write its own logs, read its tenants\' secrets',
+      description: 'link-token function: write its own logs, read its tenants\' secrets, use the items vault',
     });
     this.logGroup.grantWrite(role);
     props.secrets.grantRead(role);
+    props.vault.grantFunctionAccess(role);
 
     this.function = new NodejsFunction(this, 'Function', {
-      description: 'Mints Plaid Link tokens for authenticated users of the configured tenants',
+      description: 'Mints Plaid Link tokens and keeps the Plaid Items of authenticated users of the configured tenants',
       entry: LAMBDA_ENTRY,
       handler: 'handler',
       projectRoot: PROJECT_ROOT,

@@ -1,6 +1,7 @@
 // One deployment of the service for one stage: the HTTP API in front of the function, the
-// function with its tenants file and secret grants, the logs, the alarms and the outputs an
-// operator needs. The tenants file is validated here, at synth, with the function's own schema.
+// function with its tenants file and secret grants, the items vault, the logs, the alarms and
+// the outputs an operator needs. The tenants file is validated here, at synth, with the
+// function's own schema.
 import { Annotations, ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -13,6 +14,9 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { describeProblem, loadTenantsFile } from '../lambda/config/load-tenants.ts';
 import { ROUTE_PATH } from '../lambda/http/link-token-api.ts';
+import { ItemsAlarms } from './items-alarms.ts';
+import { ITEM_PATH, ITEMS_PATH, ITEMS_ROUTES } from './items-routes.ts';
+import { ItemsVault, outputNamesOf } from './items-vault.ts';
 import { LinkTokenAlarms } from './link-token-alarms.ts';
 import { API_GATEWAY_INTEGRATION_TIMEOUT, LinkTokenFunction } from './link-token-function.ts';
 import type { ResolvedStage } from './stages.ts';
@@ -50,7 +54,9 @@ export class LinkTokenStack extends Stack {
   readonly api: HttpApi;
   readonly linkToken: LinkTokenFunction;
   readonly secrets: TenantSecrets;
+  readonly vault: ItemsVault;
   readonly alarms: LinkTokenAlarms;
+  readonly itemsAlarms: ItemsAlarms;
 
   constructor(scope: Construct, id: string, props: LinkTokenStackProps) {
     super(scope, id, props);
@@ -68,9 +74,13 @@ export class LinkTokenStack extends Stack {
       kmsKeyArn: settings.secretsKmsKeyArn,
     });
 
+    const tenantIds = Object.keys(tenantsFile.tenants);
+    this.vault = new ItemsVault(this, 'ItemsVault', { tenantIds, protect: settings.protectItemsVault });
+
     this.linkToken = new LinkTokenFunction(this, 'LinkToken', {
       tenantsFilePath,
       secrets: this.secrets,
+      vault: this.vault,
       logLevel: settings.logLevel,
       logRetention: settings.logRetention,
       logRemovalPolicy,
@@ -81,7 +91,7 @@ export class LinkTokenStack extends Stack {
     // preflights means one place to get them right.
     this.api = new HttpApi(this, 'Api', {
       apiName: `link-token-${stageName}`,
-      description: `Plaid Link token service (${stageName}): POST ${ROUTE_PATH}`,
+      description: `Plaid Link token service (${stageName}): POST ${ROUTE_PATH}, POST|GET ${ITEMS_PATH}, DELETE ${ITEM_PATH}`,
       createDefaultStage: false,
     });
     const accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: settings.logRetention, removalPolicy: logRemovalPolicy });
@@ -107,7 +117,17 @@ export class LinkTokenStack extends Stack {
           'OPTIONS is the CORS preflight, which browsers send without credentials.',
       });
     }
+    // Same function, same integration: the function routes by path and method itself.
+    for (const route of ITEMS_ROUTES.flatMap(({ path, methods }) => this.api.addRoutes({ path, methods: [...methods], integration }))) {
+      Validations.of(route.node.defaultChild!).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'The function authorizes every POST, GET and DELETE on /items itself, as on /link-token: it verifies the JWT against the issuer of one of several tenants, which one HTTP API JWT authorizer (a single issuer) cannot do, and serves only the caller\'s own Items. ' +
+          'OPTIONS is the CORS preflight, which browsers send without credentials.',
+      });
+    }
 
+    const alarmTopic = this.alarmTopic(settings.alarmTopicArn, settings.alarmEmail);
     this.alarms = new LinkTokenAlarms(this, 'Alarms', {
       namePrefix: this.stackName,
       api: this.api,
@@ -116,12 +136,23 @@ export class LinkTokenStack extends Stack {
       accessLogGroup,
       metricNamespace: `LinkToken/${stageName}`,
       slowDuration: Duration.millis(this.linkToken.settings.REQUEST_BUDGET_MS / 2),
-      topic: this.alarmTopic(settings.alarmTopicArn, settings.alarmEmail),
+      topic: alarmTopic,
+    });
+    this.itemsAlarms = new ItemsAlarms(this, 'ItemsAlarms', {
+      namePrefix: this.stackName,
+      functionLogGroup: this.linkToken.logGroup,
+      accessLogGroup,
+      metricNamespace: `LinkToken/${stageName}`,
+      topic: alarmTopic,
     });
 
     new CfnOutput(this, 'LinkTokenUrl', {
       description: `POST here with the user's bearer token (the API's execute-api endpoint + ${ROUTE_PATH})`,
       value: `${stage.url.replace(/\/$/, '')}${ROUTE_PATH}`,
+    });
+    new CfnOutput(this, 'ItemsUrl', {
+      description: `POST (public token), GET here, DELETE ${ITEM_PATH}, each with the user's bearer token`,
+      value: `${stage.url.replace(/\/$/, '')}${ITEMS_PATH}`,
     });
     new CfnOutput(this, 'ClientUserIdKeySecret', {
       description: 'Secret (name or ARN) holding the client_user_id HMAC key, at least 32 characters',
@@ -131,6 +162,20 @@ export class LinkTokenStack extends Stack {
       description: 'Secret (name or ARN) of each tenant\'s Plaid keys, as JSON {"client_id","secret"}',
       value: JSON.stringify(Object.fromEntries(Object.entries(tenantsFile.tenants).map(([tenant, t]) => [tenant, t.plaid.secret_id]))),
     });
+    new CfnOutput(this, 'ItemsTableName', {
+      description: 'DynamoDB table of the items vault (pk <tenant_id>#<client_user_id>, sk item#<item_id> or plaid_user)',
+      value: this.vault.table.tableName,
+    });
+    new CfnOutput(this, 'VaultKeyArn', {
+      description: 'KMS key of the items vault: Decrypt tokens with encryption context tenant_id, client_user_id, item_id',
+      value: this.vault.key.keyArn,
+    });
+    for (const [tenantId, name] of outputNamesOf(tenantIds, tenantsFilePath)) {
+      new CfnOutput(this, `ItemsReaderPolicy${name}`, {
+        description: `Managed policy to attach to tenant ${tenantId}'s back-end role: read its own items vault records and decrypt their tokens`,
+        value: this.vault.readerPolicies.get(tenantId)!.managedPolicyArn,
+      });
+    }
     new CfnOutput(this, 'FunctionLogGroup', { value: this.linkToken.logGroup.logGroupName });
     new CfnOutput(this, 'AccessLogGroup', { value: accessLogGroup.logGroupName });
   }

@@ -34,6 +34,11 @@ export interface StageSettings {
   readonly createMissingSecrets: boolean;
   /** Customer managed KMS key of the stage's secrets; unset means aws/secretsmanager (no grant needed). */
   readonly secretsKmsKeyArn?: string;
+  /**
+   * The items vault (table and key) holds the only copy of each user's Plaid access tokens: on,
+   * the table has deletion protection and both outlive the stack; off, `cdk destroy` removes them.
+   */
+  readonly protectItemsVault: boolean;
   /** Alarm notifications: an existing SNS topic, or an address the stack subscribes to a new one. */
   readonly alarmTopicArn?: string;
   readonly alarmEmail?: string;
@@ -50,6 +55,8 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     logLevel: 'info',
     // The dev stack owns its secrets: one deploy creates them, put-secret-value fills them.
     createMissingSecrets: true,
+    // Sandbox Items only: a torn-down dev stack should leave no table or key (and no bill) behind.
+    protectItemsVault: false,
   },
   prod: {
     tenantsFile: 'infra/tenants/prod.json',
@@ -62,6 +69,10 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     logLevel: 'info',
     // Production Plaid keys are created and owned by whoever holds them, not by this stack.
     createMissingSecrets: false,
+    // A lost access token cannot be recovered: the user would have to link the bank again, and
+    // Plaid would keep billing the Item nobody can remove. Neither a stack delete nor a
+    // replacement may take the table or its key.
+    protectItemsVault: true,
   },
 };
 

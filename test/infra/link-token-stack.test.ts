@@ -1,20 +1,31 @@
 // The dev stage's stack, synthesized once: what runs, how it is reached, what it may touch,
 // what it logs and alarms on, and that it ships the very bundle the local stack runs.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import type { CfnKey } from 'aws-cdk-lib/aws-kms';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { readSettings } from '../../lambda/config/settings.ts';
+import { ITEMS_LOG_EVENTS } from '../../infra/items-alarms.ts';
 import { FUNCTION_LOG_EVENTS } from '../../infra/link-token-alarms.ts';
 import { API_GATEWAY_INTEGRATION_TIMEOUT } from '../../infra/link-token-function.ts';
 import { LAMBDA_BUNDLING, PROJECT_ROOT } from '../../infra/lambda-bundling.ts';
 import { STAGES } from '../../infra/stages.ts';
 import { buildLambdaBundle } from '../../local/build.ts';
 import { logicalIds, statementsOfRole, synthesize, type Synthesized } from './synth.ts';
+
+/** Every TypeScript source of the function. */
+const lambdaSources = () =>
+  readdirSync(join(PROJECT_ROOT, 'lambda'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => readFileSync(join(PROJECT_ROOT, 'lambda', f), 'utf8'));
+/** The items code is written beside this infrastructure; until it reads its table, nothing logs its events. */
+const itemsCodeAbsent = () => (lambdaSources().some((source) => source.includes('ITEMS_TABLE_NAME')) ? false : 'the items code (reading ITEMS_TABLE_NAME) is not in lambda/ yet');
 
 let dev: Synthesized;
 let functionId: string;
@@ -47,17 +58,24 @@ describe('function', () => {
     dev.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { TimeoutInMillis: API_GATEWAY_INTEGRATION_TIMEOUT.toMilliseconds() });
   });
 
-  test('logs JSON at the stage level, with no secret or config in its environment', () => {
+  test('logs JSON at the stage level, with no secret or config in its environment, only where the vault is', () => {
+    const vault = dev.stack.vault;
     dev.template.hasResourceProperties('AWS::Lambda::Function', {
       LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO', LogGroup: { Ref: Match.anyValue() } },
       // The tenants file travels in the asset; secrets are fetched by name at run time.
-      Environment: { Variables: Match.objectEquals({ LOG_LEVEL: 'info' }) },
+      Environment: {
+        Variables: Match.objectEquals({
+          LOG_LEVEL: 'info',
+          ITEMS_TABLE_NAME: { Ref: Stack.of(vault).getLogicalId(vault.table.node.defaultChild as CfnTable) },
+          VAULT_KMS_KEY_ID: { 'Fn::GetAtt': [Stack.of(vault).getLogicalId(vault.key.node.defaultChild as CfnKey), 'Arn'] },
+        }),
+      },
     });
   });
 });
 
 describe('API', () => {
-  test('routes POST and OPTIONS /link-token to the function, and nothing else', () => {
+  test('routes /link-token and the items paths to the one function through one integration, and nothing else', () => {
     const [integrationId] = logicalIds(dev, 'AWS::ApiGatewayV2::Integration');
     dev.template.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
     dev.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
@@ -65,20 +83,22 @@ describe('API', () => {
       PayloadFormatVersion: '2.0',
       IntegrationUri: { 'Fn::GetAtt': [functionId, 'Arn'] },
     });
-    dev.template.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
-    for (const routeKey of ['POST /link-token', 'OPTIONS /link-token']) {
+    const routeKeys = ['POST /link-token', 'OPTIONS /link-token', 'POST /items', 'GET /items', 'OPTIONS /items', 'DELETE /items/{item_id}', 'OPTIONS /items/{item_id}'];
+    assert.deepEqual(logicalIds(dev, 'AWS::ApiGatewayV2::Route').map((id) => dev.json.Resources[id]!.Properties.RouteKey).sort(), [...routeKeys].sort());
+    for (const routeKey of routeKeys) {
       dev.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         RouteKey: routeKey,
         AuthorizationType: 'NONE',
         Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
       });
     }
-    // API Gateway may invoke the function for this route only, from any stage or method of it.
-    dev.template.hasResourceProperties('AWS::Lambda::Permission', {
-      FunctionName: { 'Fn::GetAtt': [functionId, 'Arn'] },
-      Principal: 'apigateway.amazonaws.com',
-      SourceArn: { 'Fn::Join': ['', Match.arrayWith(['/*/*/link-token'])] },
+    // API Gateway may invoke the function for these routes only, from any stage or method of each.
+    const sourcePaths = logicalIds(dev, 'AWS::Lambda::Permission').map((id) => {
+      const permission = dev.json.Resources[id]!.Properties;
+      assert.deepEqual([permission.FunctionName, permission.Principal], [{ 'Fn::GetAtt': [functionId, 'Arn'] }, 'apigateway.amazonaws.com']);
+      return permission.SourceArn['Fn::Join'][1].at(-1);
     });
+    assert.deepEqual([...new Set(sourcePaths)].sort(), ['/*/*/items', '/*/*/items/{item_id}', '/*/*/link-token']);
   });
 
   test('is an HTTP API without CORS of its own: the function answers preflights', () => {
@@ -109,16 +129,18 @@ describe('API', () => {
 });
 
 describe('secrets and permissions', () => {
-  test("the function's role may read exactly the tenants' secrets and write its own log group", () => {
+  test("the function's role may read exactly the tenants' secrets, write its own log group and use the vault", () => {
     const statements = statementsOfRole(dev, roleId);
     const secretIds = logicalIds(dev, 'AWS::SecretsManager::Secret');
     assert.deepEqual(
-      statements.map((s) => ({ Action: s.Action, Resource: s.Resource })),
+      statements.filter((s) => !s.Sid?.startsWith('ItemsVault')).map((s) => ({ Action: s.Action, Resource: s.Resource })),
       [
         { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [dev.json.Resources[functionId]!.Properties.LoggingConfig.LogGroup.Ref, 'Arn'] } },
         { Action: 'secretsmanager:GetSecretValue', Resource: secretIds.map((id) => ({ Ref: id })) },
       ],
     );
+    // The vault's statements, exactly: test/infra/items-vault.test.ts.
+    assert.deepEqual(statements.filter((s) => s.Sid?.startsWith('ItemsVault')).map((s) => s.Sid), ['ItemsVaultRecords', 'ItemsVaultFindItemOwner', 'ItemsVaultTokens']);
     dev.template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] },
       ManagedPolicyArns: Match.absent(),
@@ -151,9 +173,12 @@ describe('operations', () => {
     assert.deepEqual(alarmNames, [
       'link-token-dev-function-throttles',
       'link-token-dev-gateway-throttles',
+      'link-token-dev-items-server-error-rate',
+      'link-token-dev-orphaned-plaid-items',
       'link-token-dev-server-error-rate',
       'link-token-dev-slow-requests',
       'link-token-dev-upstream-error-rate',
+      'link-token-dev-vault-unavailable-rate',
     ]);
     const metric = (namespace: unknown, name: string) => Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: namespace, MetricName: name }) }) });
     dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -199,8 +224,70 @@ describe('operations', () => {
     for (const event of Object.values(FUNCTION_LOG_EVENTS)) assert.ok(source.includes(`'${event}'`), `the function no longer logs ${event}`);
   });
 
-  test('outputs the endpoint and the secrets an operator has to fill', () => {
+  test('alarms on the 5xx rate of /items, the vault failure rate and any Item orphaned at Plaid', () => {
+    const metric = (name: string) => Match.objectLike({ MetricStat: Match.objectLike({ Metric: { Namespace: 'LinkToken/dev', MetricName: name } }) });
+    const rate = Match.objectLike({ Expression: 'IF(requests >= 10, 100 * failures / requests, 0)' });
+    for (const [alarmName, failures] of [
+      ['link-token-dev-items-server-error-rate', 'ItemsServerErrors'],
+      ['link-token-dev-vault-unavailable-rate', 'VaultUnavailable'],
+    ]) {
+      dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: alarmName,
+        Threshold: 5,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 2,
+        TreatMissingData: 'notBreaching',
+        Metrics: Match.arrayWith([rate, metric(failures!), metric('ItemsRequests')]),
+      });
+    }
+    // One orphan is one Item billed until a person removes it: no rate, no volume floor.
+    dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'link-token-dev-orphaned-plaid-items',
+      Namespace: 'LinkToken/dev',
+      MetricName: 'OrphanedPlaidItems',
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  test('the items metrics count /items calls (not preflights) in the access log and the vault events in the function log', () => {
+    const [accessLogs] = logicalIds(dev, 'AWS::Logs::LogGroup').filter((id) => id.startsWith('AccessLogs'));
+    const functionLogGroup = dev.json.Resources[functionId]!.Properties.LoggingConfig.LogGroup.Ref;
+    const itemsCalls = '(($.routeKey = "* /items") || ($.routeKey = "* /items/*")) && ($.method != "OPTIONS")';
+    for (const [logGroup, pattern, metricName] of [
+      [accessLogs, `{ ${itemsCalls} }`, 'ItemsRequests'],
+      [accessLogs, `{ ${itemsCalls} && ($.status = "5*") }`, 'ItemsServerErrors'],
+      [functionLogGroup, `{ $.event = "${ITEMS_LOG_EVENTS.vaultUnavailable}" }`, 'VaultUnavailable'],
+      [functionLogGroup, `{ $.event = "${ITEMS_LOG_EVENTS.orphanRemovalFailed}" }`, 'OrphanedPlaidItems'],
+    ]) {
+      dev.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: { Ref: logGroup },
+        FilterPattern: pattern,
+        MetricTransformations: [Match.objectLike({ MetricName: metricName, MetricValue: '1', DefaultValue: 0 })],
+      });
+    }
+    // The access log's routeKey is the route template: the wildcards (`*`: any characters) match
+    // every items route and no other.
+    const wildcards = [...itemsCalls.matchAll(/\$\.routeKey = "([^"]+)"/g)].map(([, glob]) => new RegExp(`^${glob!.replace(/[.+?^${}()|[\]\\/]/g, '\\$&').replaceAll('*', '.*')}$`));
+    const routeKeys = logicalIds(dev, 'AWS::ApiGatewayV2::Route').map((id) => dev.json.Resources[id]!.Properties.RouteKey as string);
+    assert.deepEqual(
+      routeKeys.filter((routeKey) => wildcards.some((glob) => glob.test(routeKey))).sort(),
+      ['DELETE /items/{item_id}', 'GET /items', 'OPTIONS /items', 'OPTIONS /items/{item_id}', 'POST /items'],
+    );
+  });
+
+  test('the items code logs the events the vault alarms count', { skip: itemsCodeAbsent() }, () => {
+    const source = lambdaSources().join('\n');
+    for (const event of Object.values(ITEMS_LOG_EVENTS)) assert.ok(source.includes(`'${event}'`), `the function no longer logs ${event}`);
+  });
+
+  test('outputs the endpoints and the secrets an operator has to fill', () => {
     dev.template.hasOutput('LinkTokenUrl', { Value: { 'Fn::Join': ['', Match.arrayWith(['https://', '/link-token'])] } });
+    dev.template.hasOutput('ItemsUrl', { Value: { 'Fn::Join': ['', Match.arrayWith(['https://', '/items'])] } });
     dev.template.hasOutput('ClientUserIdKeySecret', { Value: 'link-token/dev/client-user-id-key' });
     dev.template.hasOutput('PlaidSecrets', { Value: JSON.stringify({ 'acme-budget': 'link-token/dev/plaid/acme-budget' }) });
   });
