@@ -17,7 +17,8 @@ import {
   CreateUserPoolCommand,
   InitiateAuthCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { functionLogs, startE2eStack, type E2eStack, type SeenResponse } from '../support/e2e-harness.ts';
+import type { TenantsFileInput } from '../../lambda/config/tenant-schema.ts';
+import { functionLogs, startE2eStack, type E2eStack } from '../support/e2e-harness.ts';
 import { MOTO_ABSENT, motoOnPath, startMoto, type Moto } from '../support/moto.ts';
 
 const REGION = 'us-east-1';
@@ -25,6 +26,8 @@ const KEY_SECRET_ID = 'interop/client-user-id-key';
 const HMAC_KEY = 'interop-cognito-client-user-id-key-0123456789';
 const PLAID = { clientId: 'interop-cognito-client', secret: 'interop-cognito-sandbox-secret' };
 const USER = { name: 'pat', password: 'Correct-Horse-Battery-9', email: 'pat@example.com' };
+
+type TenantInput = TenantsFileInput['tenants'][string];
 
 interface Pool {
   id: string;
@@ -91,7 +94,7 @@ describe("moto_server's Cognito user pools", { skip: motoOnPath() ? false : MOTO
     moto = (await startMoto())!;
     cognito = new CognitoIdentityProviderClient({ endpoint: moto.url, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     // moto answers in threads: the setup calls that do not depend on each other run at once.
-    [shared, strict, unconfigured] = await Promise.all(['interop-shared', 'interop-strict', 'interop-unconfigured'].map(createPool));
+    [shared, strict, unconfigured] = await Promise.all(['interop-shared', 'interop-strict', 'interop-unconfigured'].map(createPool)) as [Pool, Pool, Pool];
     [clientA, clientB, strictClient, unconfiguredClient] = await Promise.all([
       createClient(shared, 'app-a'),
       createClient(shared, 'app-b'),
@@ -120,14 +123,15 @@ describe("moto_server's Cognito user pools", { skip: motoOnPath() ? false : MOTO
     accessFromB = asB.AuthenticationResult!.AccessToken!;
     minted.push(accessFromB);
 
-    const base = {
+    const tenant = (auth: TenantInput['auth']): TenantInput => ({
       client_name: 'Interop Cognito',
-      plaid: { environment: 'sandbox' as const, secret_id: 'interop/plaid' },
+      plaid: { environment: 'sandbox', secret_id: 'interop/plaid' },
+      auth,
       languages: { default: 'en', allowed: ['en'] },
       country_codes: ['US'],
       profiles: { default: { products: ['auth'] } },
       prefill: { email_address: true },
-    };
+    });
     stack = await startE2eStack({
       issuerCount: 0,
       plaidCredentials: { [PLAID.clientId]: PLAID.secret },
@@ -136,15 +140,21 @@ describe("moto_server's Cognito user pools", { skip: motoOnPath() ? false : MOTO
         client_user_id_key_secret_id: KEY_SECRET_ID,
         tenants: {
           // One pool, one app client, two tenants: told apart by the kind of token they take.
-          'pool-access': {
-            ...base,
-            auth: { issuer: shared.issuer, jwks_uri: shared.jwksUri, audience: [clientA], token_use: 'access', tenant_claim: { name: 'token_use', value: 'access' } },
-          },
-          'pool-id': {
-            ...base,
-            auth: { issuer: shared.issuer, jwks_uri: shared.jwksUri, audience: [clientA], token_use: 'id', tenant_claim: { name: 'token_use', value: 'id' } },
-          },
-          'strict-access': { ...base, auth: { issuer: strict.issuer, jwks_uri: strict.jwksUri, audience: [strictClient], token_use: 'access' } },
+          'pool-access': tenant({
+            issuer: shared.issuer,
+            jwks_uri: shared.jwksUri,
+            audience: [clientA],
+            token_use: 'access',
+            tenant_claim: { name: 'token_use', value: 'access' },
+          }),
+          'pool-id': tenant({
+            issuer: shared.issuer,
+            jwks_uri: shared.jwksUri,
+            audience: [clientA],
+            token_use: 'id',
+            tenant_claim: { name: 'token_use', value: 'id' },
+          }),
+          'strict-access': tenant({ issuer: strict.issuer, jwks_uri: strict.jwksUri, audience: [strictClient], token_use: 'access' }),
         },
       }),
     });
@@ -167,7 +177,7 @@ describe("moto_server's Cognito user pools", { skip: motoOnPath() ? false : MOTO
     assert.equal(stack.plaid.calls - before, 1);
     return lastPlaidUser();
   }
-  async function refused(token: string, detail: RegExp, cause: string): Promise<SeenResponse> {
+  async function refused(token: string, detail: RegExp, cause: string): Promise<void> {
     const before = stack.plaid.calls;
     const res = await post(token);
     assert.equal(res.status, 401, res.text);
@@ -176,7 +186,6 @@ describe("moto_server's Cognito user pools", { skip: motoOnPath() ? false : MOTO
     assert.equal(stack.plaid.calls, before, 'Plaid was called for a refused token');
     const logged = functionLogs(stack).findLast((l) => l.event === 'request.rejected' && l.correlation_id === res.headers.get('x-correlation-id'));
     assert.equal(logged?.cause, cause);
-    return res;
   }
 
   test("moto's tokens carry what the function requires: its issuer form, sub, exp, iat, kid", () => {
@@ -211,8 +220,9 @@ describe("moto_server's Cognito user pools", { skip: motoOnPath() ? false : MOTO
     assert.equal((await accepted(fromAAgain.id)).client_user_id, expectedClientUserId('pool-id'));
   });
 
-  test("app client B's access token is 401 for the tenant of client A (same pool, same user, same key)", () =>
-    refused(accessFromB, /not issued for this service/, 'CognitoJwtInvalidClientIdError'));
+  test("app client B's access token is 401 for the tenant of client A (same pool, same user, same key)", async () => {
+    await refused(accessFromB, /not issued for this service/, 'CognitoJwtInvalidClientIdError');
+  });
 
   test('an ID token sent where an access token is expected is 401', async () => {
     await accepted(fromStrict.access);
