@@ -200,6 +200,11 @@ function requireSubjectAndExpiry(claims: Readonly<Record<string, unknown>>): voi
   if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) {
     throw invalidToken('The token has no expiry (exp).', 'JwtWithoutExpiry');
   }
+  // RFC 9068 §2.2: a token an application got for itself (client credentials) names the client as
+  // its subject. It has no end user, and all its holders would share one Plaid client_user_id.
+  if (typeof claims.client_id === 'string' && claims.sub === claims.client_id) {
+    throw invalidToken('The token was issued to an application, not to a signed-in user.', 'JwtWithoutEndUser');
+  }
 }
 
 /** A stolen long-lived token stays useful for as long as it lives: each tenant bounds that. */

@@ -30,7 +30,8 @@ const PER_USER =
 const UPDATE_MODE =
   'update mode is offered for one Item at a time (mode "update" with an item_id of one of the caller\'s Items); multi-Item and user-level update modes are not';
 const PER_LOAN = 'it identifies one loan application, so it cannot be fixed in configuration and the service takes no per-session input';
-const PLAID_USER = 'Plaid users (/user/create) are not created by this service, and user tokens are never accepted from clients';
+const PLAID_USER =
+  "the user's Plaid user, for profiles whose products need one (Income, Multi-Item Link, Protect, Plaid Check): created once per tenant and client_user_id with /user/create, kept in the item vault (the user token KMS-encrypted), never taken from a client; user_token when Plaid returned one, user_id otherwise";
 const NOT_IN_API = (replacement: string) =>
   `it is no longer part of Plaid's API (absent from Plaid's request type); use ${replacement} instead`;
 
@@ -180,7 +181,7 @@ export const SEED_FIELDS = {
   statements: configured(),
   'statements.start_date': configured(),
   'statements.end_date': configured(),
-  user_token: refused(PLAID_USER),
+  user_token: derived(PLAID_USER),
   third_party_user_token: refused('third-party user tokens belong to one user, and user tokens are never accepted from clients'),
   investments: configured(),
   'investments.allow_unverified_crypto_wallets': configured(),
@@ -206,7 +207,7 @@ export const SEED_FIELDS = {
   'identity.parsing_configs': refused('they apply only to Identity Document Upload, which this service does not offer'),
   financekit_supported: configured(),
   enable_multi_item_link: configured(),
-  user_id: refused(PLAID_USER),
+  user_id: derived(PLAID_USER),
 } as const satisfies Record<string, FieldEntry>;
 
 export type SeedFieldPath = keyof typeof SEED_FIELDS;

@@ -4,7 +4,6 @@
 import { DEPRECATED_CONFIGURED_FIELDS } from './field-classes.ts';
 import {
   CRA_PRODUCTS,
-  PLAID_USER_PRODUCTS,
   STATEMENTS_MAX_YEARS,
   TRANSACTIONS_DAYS,
   US_ONLY_AUTH_FLAGS,
@@ -206,12 +205,13 @@ export function tenantWarnings(file: TenantsFile): RuleViolation[] {
           message: `${days} is raised to ${TRANSACTIONS_DAYS.effectiveMin}, Plaid's minimum: the service sends ${TRANSACTIONS_DAYS.effectiveMin} (write ${TRANSACTIONS_DAYS.effectiveMin} to silence this)`,
         });
       }
-      const userBound = [...PLAID_USER_PRODUCTS].find((product) => PRODUCT_ARRAYS.some((field) => profile[field]?.includes(product)));
-      const needsPlaidUser = userBound ? `"${userBound}"` : profile.enable_multi_item_link ? 'enable_multi_item_link' : undefined;
-      if (needsPlaidUser) {
+      // The service creates Plaid users (domain/plaid-users.ts), but Plaid Check also needs the
+      // user's identity data at /user/create (consumer_report_user_identity), which it does not hold.
+      const craProduct = [...CRA_PRODUCTS].find((product) => PRODUCT_ARRAYS.some((field) => profile[field]?.includes(product)));
+      if (craProduct) {
         warnings.push({
-          path: at(userBound ? 'products' : 'enable_multi_item_link'),
-          message: `${needsPlaidUser} needs a Plaid user (user_id from /user/create) in Plaid integrations started after 2025-12-10, and this service does not create Plaid users: check when your integration started`,
+          path: at('products'),
+          message: `"${craProduct}" needs a Plaid user created with the user's identity (consumer_report_user_identity at /user/create), which this service does not hold: the service creates the Plaid user without it, and Plaid may refuse the consumer report`,
         });
       }
     }

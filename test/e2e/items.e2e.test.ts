@@ -94,6 +94,8 @@ before(async () => {
           globex: base('globex', GLOBEX.secretId),
           replacer: { ...base('replacer', ACME.secretId), items: { duplicates: 'replace' as const } },
           allower: { ...base('allower', ACME.secretId), items: { duplicates: 'allow' as const } },
+          // Multi-Item Link needs a Plaid user.
+          multi: { ...base('multi', ACME.secretId), profiles: { default: { products: ['transactions' as const], enable_multi_item_link: true } } },
         },
       };
     },
@@ -390,12 +392,47 @@ describe('DynamoDB and KMS outages: a bounded 503, nothing orphaned', () => {
   });
 });
 
-test('no access token, public token, JWT or secret in any response or log line', () => {
+describe('Plaid users', () => {
+  const userCreates = () => stack.plaid.requestsTo('/user/create');
+  const lastLinkBody = () => stack.plaid.requestsTo('/link/token/create').at(-1)!.body as Record<string, any>;
+  test('created once per tenant and user, on the first link token that needs one, then reused', async () => {
+    const before = userCreates().length;
+    assert.equal((await stack.call({ token: token('multi', 'pat'), body: { platform: 'web' } })).status, 200);
+    assert.equal(userCreates().length, before + 1);
+    assert.equal((userCreates().at(-1)!.body as { client_user_id: string }).client_user_id, clientUserId('multi', 'pat'));
+    const first = lastLinkBody();
+    assert.ok(first.user_token || first.user_id, 'the link token carries the Plaid user');
+    assert.equal((await stack.call({ token: token('multi', 'pat'), body: { platform: 'ios' } })).status, 200);
+    assert.equal(userCreates().length, before + 1, 'not created again');
+    assert.equal(lastLinkBody().user_token ?? lastLinkBody().user_id, first.user_token ?? first.user_id);
+    assert.equal((await stack.call({ token: token('multi', 'sam'), body: { platform: 'web' } })).status, 200);
+    assert.equal(userCreates().length, before + 2, 'another user gets their own');
+    assert.notEqual(lastLinkBody().user_token ?? lastLinkBody().user_id, first.user_token ?? first.user_id);
+  });
+  test('profiles that need no Plaid user never create one', async () => {
+    const before = userCreates().length;
+    assert.equal((await stack.call({ token: token('acme', 'plain'), body: { platform: 'web' } })).status, 200);
+    assert.equal(userCreates().length, before);
+    assert.equal(lastLinkBody().user_token, undefined);
+  });
+  test('/user/create failing is a mapped 503 and stores nothing; the next request creates it', async () => {
+    stack.plaid.failNext(1, { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' }, '/user/create');
+    assert.equal((await stack.call({ token: token('multi', 'flaky'), body: { platform: 'web' } })).status, 503);
+    assert.equal((await stack.call({ token: token('multi', 'flaky'), body: { platform: 'web' } })).status, 200);
+  });
+});
+
+test('no access token, public token, user token, JWT or secret in any response or log line', () => {
   const logs = stack.logLines.join('\n');
   const responses = stack.transcripts.join('\n');
   const accessTokens = accessTokensSeen();
+  const userTokens = stack.plaid.requestsTo('/link/token/create').flatMap((r) => {
+    const t = (r.body as { user_token?: unknown }).user_token;
+    return typeof t === 'string' ? [t] : [];
+  });
+  assert.ok(userTokens.length > 0, 'user tokens were exercised');
   assert.ok(accessTokens.length > 10 && publicTokens.length > 10 && minted.length > 20, 'the suite exercised tokens');
-  for (const value of [...accessTokens, ...publicTokens, ...minted, ACME.secret, GLOBEX.secret, HMAC_KEY]) {
+  for (const value of [...accessTokens, ...userTokens, ...publicTokens, ...minted, ACME.secret, GLOBEX.secret, HMAC_KEY]) {
     assert.ok(!logs.includes(value), `a secret reached a log line: ${value.slice(0, 14)}…`);
     assert.ok(!responses.includes(value), `a secret reached a response: ${value.slice(0, 14)}…`);
   }

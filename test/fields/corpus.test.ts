@@ -360,11 +360,10 @@ describe('warnings: accepted, with a message naming what to do', () => {
     assert.deepEqual(parsed.tenants.corpus!.profiles.default!.transactions, { days_requested: 10 }, 'the config itself is not rewritten');
   });
 
-  test('products that need a Plaid user say so', () => {
+  test('Plaid Check products say that the Plaid user is created without identity data; Multi-Item Link gets its Plaid user silently', () => {
     const { warnings } = validateTenantsFile(generateCorpusFile(), 'corpus.json');
     assert.deepEqual(warnings.map(describeProblem).filter((line) => line.includes('Plaid user')), [
-      `${P('cra')}, field 'products': "cra_base_report" needs a Plaid user (user_id from /user/create) in Plaid integrations started after 2025-12-10, and this service does not create Plaid users: check when your integration started`,
-      `${P('default')}, field 'enable_multi_item_link': enable_multi_item_link needs a Plaid user (user_id from /user/create) in Plaid integrations started after 2025-12-10, and this service does not create Plaid users: check when your integration started`,
+      `${P('cra')}, field 'products': "cra_base_report" needs a Plaid user created with the user's identity (consumer_report_user_identity at /user/create), which this service does not hold: the service creates the Plaid user without it, and Plaid may refuse the consumer report`,
     ]);
   });
 });

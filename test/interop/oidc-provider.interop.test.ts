@@ -93,13 +93,12 @@ describe("tokens from oidc-provider's own flows", () => {
     await refused(token, /does not name its subject/, 'JwtWithoutSubject');
   });
 
-  // oidc-provider follows RFC 9068 §2.2: a client credentials token carries sub = client_id. The
-  // function accepts it, so every holder of that client's secret shares one Plaid client_user_id
-  // (the HMAC of the client id), the very thing refusing sub-less tokens was meant to prevent.
-  test.todo('a client credentials token (no user; sub is the client id) is refused — the function accepts it (200)', async () => {
+  // oidc-provider follows RFC 9068 §2.2: a client credentials token carries sub = client_id. It has
+  // no end user: accepted, every holder of that client's secret would share one client_user_id.
+  test('a client credentials token (no user; sub is the client id) is refused', async () => {
     const token = await op.clientCredentials(APP_CLIENT);
     assert.equal(claimsOf(token).sub, claimsOf(token).client_id);
-    await refused(token, /subject/, 'JwtWithoutSubject');
+    await refused(token, /application, not to a signed-in user/, 'JwtWithoutEndUser');
   });
 });
 
