@@ -1,10 +1,14 @@
-// A small, framework-free browser client for POST /link-token. It sends the one request the
-// endpoint accepts and turns every way that can fail into an error a UI can act on:
+// A small, framework-free browser client for the service: POST /link-token (new and update
+// mode) and the user's Items (POST /items, GET /items, DELETE /items/{item_id}). It sends only
+// the requests the endpoints accept and turns every way they can fail into an error a UI can act on:
 //
 //   SignInExpiredError   401, or no access token to send: sign the user in again
-//   NotAllowedError      403: this user, tenant or page origin may not get link tokens
+//   NotAllowedError      403: this user, tenant or page origin may not do this
 //   TryAgainLaterError   429 / 503 / 504: busy or unavailable; retryAfterSeconds when known
 //   NetworkError         no answer at all: offline, timed out, or blocked by the browser (CORS)
+//   ItemConflictError    409 on POST /items: the user already has a live Item at this institution
+//                        (existingItemId): offer update mode for that one instead
+//   ItemNotFoundError    404 for an item_id: not one of this user's Items (gone, or never theirs)
 //   RequestRejectedError 400 / 404 / 405 / 413 / 415: the request is wrong (a bug in the caller)
 //   ServiceError         500 / 502 and anything unexpected: quote correlationId to support
 //
@@ -13,22 +17,58 @@
 
 export type Platform = 'web' | 'ios' | 'android';
 
-export interface CreateLinkTokenOptions {
-  /** The endpoint's full URL, e.g. 'https://api.example.com/link-token'. */
-  readonly endpoint: string | URL;
+type AccessTokenSource = () => string | null | undefined | Promise<string | null | undefined>;
+
+/** How to reach the service; shared by every call. */
+export interface ServiceConnection {
   /** The signed-in user's access token (a JWT from the app's identity provider). Called once per request. */
-  readonly getAccessToken: () => string | null | undefined | Promise<string | null | undefined>;
+  readonly getAccessToken: AccessTokenSource;
+  /** Gives up (NetworkError) when no answer arrives in time. Default 15 000 ms. */
+  readonly timeoutMs?: number;
+  /** For tests and unusual runtimes; defaults to the global fetch. */
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+/** What the app may choose about a link token; everything else is the tenant's configuration. */
+export interface LinkTokenChoices {
   /** Where Link will open; a web page is 'web' (the default). */
   readonly platform?: Platform;
   /** One of the tenant's Link profiles; the service uses 'default' when omitted. */
   readonly profile?: string;
   /** A Plaid Link language the tenant offers (e.g. 'en'); the tenant's default when omitted. */
   readonly language?: string;
+  /** 'update': Link's update mode, to repair or extend one of the user's own Items (itemId). Default 'new'. */
+  readonly mode?: 'new' | 'update';
+  /** Update mode only: the Item to update, an itemId from listItems() or linkItem(). */
+  readonly itemId?: string;
+  /** Update mode only: let the user change which accounts are shared (Account Select), where the tenant allows it. */
+  readonly accountSelection?: boolean;
   readonly signal?: AbortSignal;
-  /** Gives up (NetworkError) when no answer arrives in time. Default 15 000 ms. */
-  readonly timeoutMs?: number;
-  /** For tests and unusual runtimes; defaults to the global fetch. */
-  readonly fetch?: typeof globalThis.fetch;
+}
+
+export type CreateLinkTokenOptions = ServiceConnection &
+  LinkTokenChoices & {
+    /** The endpoint's full URL, e.g. 'https://api.example.com/link-token'. */
+    readonly endpoint: string | URL;
+  };
+
+export type ItemStatus = 'healthy' | 'login_required' | 'pending_expiration' | 'pending_disconnect' | 'new_accounts_available' | 'revoked';
+
+/** One of the user's Items, as the service describes it: never a token. */
+export interface Item {
+  readonly itemId: string;
+  readonly institution: { readonly institutionId: string | null; readonly name: string | null };
+  /** Other values may be added; treat an unknown one like 'healthy'. */
+  readonly status: ItemStatus | (string & {});
+  readonly createdAt: Date;
+  /** From listItems(); linkItem() answers without it. */
+  readonly updatedAt?: Date;
+}
+
+export interface LinkedItem extends Item {
+  /** false when this very Item was already stored (the same public token sent twice). */
+  readonly created: boolean;
+  readonly correlationId?: string;
 }
 
 export interface LinkToken {
@@ -47,9 +87,19 @@ export interface Problem {
   readonly detail: string;
   readonly correlation_id: string;
   readonly errors?: readonly { readonly field: string; readonly message: string }[];
+  /** On a 409 from POST /items: the user's Item at the same institution. */
+  readonly existing_item_id?: string;
 }
 
-export type LinkTokenErrorKind = 'sign-in-expired' | 'not-allowed' | 'try-again-later' | 'network' | 'bad-request' | 'service-error';
+export type LinkTokenErrorKind =
+  | 'sign-in-expired'
+  | 'not-allowed'
+  | 'try-again-later'
+  | 'network'
+  | 'item-conflict'
+  | 'item-not-found'
+  | 'bad-request'
+  | 'service-error';
 
 interface ErrorDetails {
   readonly status?: number;
@@ -123,6 +173,25 @@ export class NetworkError extends LinkTokenError {
   }
 }
 
+export class ItemConflictError extends LinkTokenError {
+  declare readonly kind: 'item-conflict';
+  /** The user's live Item at the same institution: offer update mode for it. */
+  readonly existingItemId: string | undefined;
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('item-conflict', message, details);
+    this.name = 'ItemConflictError';
+    this.existingItemId = details.problem?.existing_item_id;
+  }
+}
+
+export class ItemNotFoundError extends LinkTokenError {
+  declare readonly kind: 'item-not-found';
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('item-not-found', message, details);
+    this.name = 'ItemNotFoundError';
+  }
+}
+
 export class RequestRejectedError extends LinkTokenError {
   declare readonly kind: 'bad-request';
   constructor(message: string, details: ErrorDetails = {}) {
@@ -144,15 +213,105 @@ export function isLinkTokenError(error: unknown): error is LinkTokenError {
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
+const ITEM_NOT_FOUND_TYPE = 'tag:link-token-service,2026:problems/item-not-found';
+const NOT_FOUND_TYPE = 'tag:link-token-service,2026:problems/not-found';
 
 /**
- * Asks the endpoint for a Plaid link token for the signed-in user. Resolves with the token or
- * rejects with a LinkTokenError subclass (an AbortError if `signal` aborted the request).
+ * Asks the endpoint for a Plaid link token for the signed-in user: a new one, or with
+ * mode 'update' one for an Item of theirs. Resolves with the token or rejects with a
+ * LinkTokenError subclass (an AbortError if `signal` aborted the request).
  */
 export async function createLinkToken(options: CreateLinkTokenOptions): Promise<LinkToken> {
+  // Only the fields the endpoint accepts; any other field would be refused with a 400.
+  const body: Record<string, string | boolean> = { platform: options.platform ?? 'web' };
+  if (options.profile !== undefined) body.profile = options.profile;
+  if (options.language !== undefined) body.language = options.language;
+  // Sent as given: the service, not this client, says which combinations are wrong (400 naming the field).
+  if (options.mode !== undefined) body.mode = options.mode;
+  if (options.itemId !== undefined) body.item_id = options.itemId;
+  if (options.accountSelection !== undefined) body.account_selection = options.accountSelection;
+  const answer = await send(options, { url: options.endpoint, method: 'POST', body, signal: options.signal });
+  const parsed = answer.json as { link_token?: unknown; expiration?: unknown; hosted_link_url?: unknown } | undefined;
+  const expiration = typeof parsed?.expiration === 'string' ? new Date(parsed.expiration) : undefined;
+  if (answer.status !== 200 || typeof parsed?.link_token !== 'string' || parsed.link_token === '' || !expiration || Number.isNaN(expiration.getTime())) {
+    throw notUnderstood(answer);
+  }
+  return {
+    linkToken: parsed.link_token,
+    expiration,
+    ...(typeof parsed.hosted_link_url === 'string' ? { hostedLinkUrl: parsed.hosted_link_url } : {}),
+    ...(answer.correlationId ? { correlationId: answer.correlationId } : {}),
+  };
+}
+
+export interface ServiceClientOptions extends ServiceConnection {
+  /** Where the service is, e.g. 'https://api.example.com' (a path prefix such as '/v1' is kept). */
+  readonly baseUrl: string | URL;
+}
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface ServiceClient {
+  /** POST /link-token. */
+  createLinkToken(choices?: LinkTokenChoices): Promise<LinkToken>;
+  /** POST /items: exchanges the public_token Link's onSuccess handed over; the service keeps the Item. */
+  linkItem(publicToken: string, options?: CallOptions): Promise<LinkedItem>;
+  /** GET /items: the signed-in user's Items. */
+  listItems(options?: CallOptions): Promise<Item[]>;
+  /** DELETE /items/{item_id}: removes the Item at Plaid and in the service. */
+  removeItem(itemId: string, options?: CallOptions): Promise<void>;
+}
+
+/** One client for all of the service's routes, sharing how to reach it and sign requests. */
+export function createServiceClient(options: ServiceClientOptions): ServiceClient {
+  const base = String(options.baseUrl).replace(/\/+$/, '');
+  const url = (path: string) => new URL(`${base}${path}`);
+  return {
+    createLinkToken: (choices = {}) => createLinkToken({ ...options, ...choices, endpoint: url('/link-token') }),
+
+    async linkItem(publicToken, call = {}) {
+      if (typeof publicToken !== 'string' || publicToken === '') {
+        throw new RequestRejectedError("linkItem needs the public_token from Link's onSuccess.");
+      }
+      const answer = await send(options, { url: url('/items'), method: 'POST', body: { public_token: publicToken }, signal: call.signal });
+      const item = answer.status === 200 || answer.status === 201 ? readItem(answer.json) : undefined;
+      if (!item) throw notUnderstood(answer);
+      return { ...item, created: answer.status === 201, ...(answer.correlationId ? { correlationId: answer.correlationId } : {}) };
+    },
+
+    async listItems(call = {}) {
+      const answer = await send(options, { url: url('/items'), method: 'GET', signal: call.signal });
+      const raw = (answer.json as { items?: unknown } | undefined)?.items;
+      const items = answer.status === 200 && Array.isArray(raw) ? raw.map(readItem) : undefined;
+      if (!items || items.some((item) => item === undefined)) throw notUnderstood(answer);
+      return items as Item[];
+    },
+
+    async removeItem(itemId, call = {}) {
+      if (typeof itemId !== 'string' || itemId === '') throw new RequestRejectedError('removeItem needs an itemId from listItems().');
+      // The service answers a malformed id with the plain 404 of an unknown path: that is no Item of this user's either.
+      const answer = await send(options, { url: url(`/items/${encodeURIComponent(itemId)}`), method: 'DELETE', signal: call.signal, itemPath: true });
+      if (answer.status !== 204) throw notUnderstood(answer);
+    },
+  };
+}
+
+interface Answer {
+  readonly status: number;
+  readonly json: unknown;
+  readonly correlationId: string | undefined;
+}
+
+/** One request to the service: a success status resolves, any other answer (or none) rejects. */
+async function send(
+  connection: ServiceConnection,
+  request: { url: string | URL; method: 'GET' | 'POST' | 'DELETE'; body?: unknown; signal: AbortSignal | undefined; itemPath?: boolean },
+): Promise<Answer> {
   let accessToken: string | null | undefined;
   try {
-    accessToken = await options.getAccessToken();
+    accessToken = await connection.getAccessToken();
   } catch (cause) {
     throw new SignInExpiredError('Could not get an access token: sign in again.', { cause });
   }
@@ -160,24 +319,23 @@ export async function createLinkToken(options: CreateLinkTokenOptions): Promise<
     throw new SignInExpiredError('Not signed in: sign in again.');
   }
 
-  // Only the fields the endpoint accepts; any other field would be refused with a 400.
-  const body: Record<string, string> = { platform: options.platform ?? 'web' };
-  if (options.profile !== undefined) body.profile = options.profile;
-  if (options.language !== undefined) body.language = options.language;
-
-  options.signal?.throwIfAborted();
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  request.signal?.throwIfAborted();
+  const timeoutMs = connection.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+  const fetchImpl = connection.fetch ?? globalThis.fetch;
+
+  // Authorization and Content-Type are what the endpoint's CORS preflight allows; add no others.
+  const headers: Record<string, string> = { authorization: `Bearer ${accessToken}` };
+  if (request.body !== undefined) headers['content-type'] = 'application/json';
+  headers.accept = 'application/json, application/problem+json';
 
   let response: Response;
   try {
-    response = await fetchImpl(options.endpoint, {
-      method: 'POST',
-      // Authorization and Content-Type are what the endpoint's CORS preflight allows; add no others.
-      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', accept: 'application/json, application/problem+json' },
-      body: JSON.stringify(body),
+    response = await fetchImpl(request.url, {
+      method: request.method,
+      headers,
+      ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
       // A bearer token, never cookies: the endpoint does not allow credentialed CORS.
       credentials: 'omit',
       mode: 'cors',
@@ -185,7 +343,7 @@ export async function createLinkToken(options: CreateLinkTokenOptions): Promise<
       signal,
     });
   } catch (cause) {
-    if (options.signal?.aborted) throw options.signal.reason ?? cause;
+    if (request.signal?.aborted) throw request.signal.reason ?? cause;
     if (timeout.aborted) throw new NetworkError(`The link-token service did not answer within ${timeoutMs} ms.`, { cause });
     // Browsers report a CORS refusal exactly like being offline: a TypeError and nothing more.
     throw new NetworkError('Could not reach the link-token service: offline, or this page is not allowed to call it (CORS).', { cause });
@@ -193,23 +351,29 @@ export async function createLinkToken(options: CreateLinkTokenOptions): Promise<
 
   const correlationId = response.headers.get('x-correlation-id') ?? undefined;
   const text = await readText(response, signal, timeoutMs);
-  if (response.ok) {
-    const parsed = parseJson(text) as { link_token?: unknown; expiration?: unknown; hosted_link_url?: unknown } | undefined;
-    const expiration = typeof parsed?.expiration === 'string' ? new Date(parsed.expiration) : undefined;
-    if (typeof parsed?.link_token !== 'string' || parsed.link_token === '' || !expiration || Number.isNaN(expiration.getTime())) {
-      throw new ServiceError('The link-token service sent an answer this client does not understand.', { status: response.status, correlationId });
-    }
-    return {
-      linkToken: parsed.link_token,
-      expiration,
-      ...(typeof parsed.hosted_link_url === 'string' ? { hostedLinkUrl: parsed.hosted_link_url } : {}),
-      ...(correlationId ? { correlationId } : {}),
-    };
-  }
-  throw errorFor(response, asProblem(parseJson(text)), correlationId);
+  if (response.ok) return { status: response.status, json: text === '' ? undefined : parseJson(text), correlationId };
+  throw errorFor(response, asProblem(parseJson(text)), correlationId, request.itemPath === true);
 }
 
-function errorFor(response: Response, problem: Problem | undefined, correlationId: string | undefined): LinkTokenError {
+function notUnderstood(answer: Answer): ServiceError {
+  return new ServiceError('The link-token service sent an answer this client does not understand.', { status: answer.status, correlationId: answer.correlationId });
+}
+
+function readItem(value: unknown): Item | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const raw = value as Record<string, unknown>;
+  const institution = raw.institution as Record<string, unknown> | null | undefined;
+  const createdAt = typeof raw.created_at === 'string' ? new Date(raw.created_at) : undefined;
+  const updatedAt = typeof raw.updated_at === 'string' ? new Date(raw.updated_at) : undefined;
+  const nullableString = (v: unknown) => (typeof v === 'string' ? v : v === null ? null : undefined);
+  const institutionId = nullableString(institution?.institution_id);
+  const name = nullableString(institution?.name);
+  if (typeof raw.item_id !== 'string' || raw.item_id === '' || typeof raw.status !== 'string' || institutionId === undefined || name === undefined) return undefined;
+  if (!createdAt || Number.isNaN(createdAt.getTime()) || (updatedAt && Number.isNaN(updatedAt.getTime()))) return undefined;
+  return { itemId: raw.item_id, institution: { institutionId, name }, status: raw.status, createdAt, ...(updatedAt ? { updatedAt } : {}) };
+}
+
+function errorFor(response: Response, problem: Problem | undefined, correlationId: string | undefined, itemPath: boolean): LinkTokenError {
   const status = response.status;
   const details: ErrorDetails = { status, problem, correlationId };
   const detail = problem?.detail;
@@ -217,7 +381,9 @@ function errorFor(response: Response, problem: Problem | undefined, correlationI
     case 401:
       return new SignInExpiredError(detail ?? 'The sign-in has expired or is not valid: sign in again.', details);
     case 403:
-      return new NotAllowedError(detail ?? 'Not allowed to request a link token.', details);
+      return new NotAllowedError(detail ?? 'Not allowed to do this.', details);
+    case 409:
+      return new ItemConflictError(detail ?? 'The user already has this Item: offer update mode for it.', details);
     case 429:
     case 503:
     case 504:
@@ -226,6 +392,9 @@ function errorFor(response: Response, problem: Problem | undefined, correlationI
         retryAfterSeconds: retryAfter(response.headers.get('retry-after')),
       });
     default:
+      if (status === 404 && (problem?.type === ITEM_NOT_FOUND_TYPE || (itemPath && problem?.type === NOT_FOUND_TYPE))) {
+        return new ItemNotFoundError(detail ?? 'No such Item for the signed-in user.', details);
+      }
       if (status >= 400 && status < 500) return new RequestRejectedError(detail ?? `The request was refused (HTTP ${status}).`, details);
       return new ServiceError(detail ?? `The link-token service failed (HTTP ${status}).`, details);
   }
@@ -258,6 +427,7 @@ function asProblem(value: unknown): Problem | undefined {
     status: p.status,
     detail: p.detail,
     correlation_id: typeof p.correlation_id === 'string' ? p.correlation_id : '',
+    ...(typeof p.existing_item_id === 'string' ? { existing_item_id: p.existing_item_id } : {}),
     ...(Array.isArray(p.errors)
       ? {
           errors: p.errors

@@ -47,6 +47,11 @@ export async function startLocalApiServer(opts: {
   staticDir?: string;
   /** Dev-only sign-in for the demo page: body in, JSON out. */
   devToken?: (body: unknown) => Promise<unknown>;
+  /**
+   * Other dev-only POST routes for the demo page (e.g. '/dev/plaid-link/success'), each body in,
+   * status and JSON out. Never part of the deployed API: only this local server has them.
+   */
+  devRoutes?: Readonly<Record<string, (body: unknown) => Promise<{ status: number; body: unknown }>>>;
   /** Files served on GET at fixed paths (e.g. '/openapi.json'), ahead of the demo folder. */
   files?: Readonly<Record<string, { file: string; headers?: Record<string, string> }>>;
 }): Promise<LocalApiServer> {
@@ -63,6 +68,17 @@ export async function startLocalApiServer(opts: {
       if (body === undefined) return sendJson(res, 413, { message: 'Request Entity Too Large' });
       if (url.pathname === '/dev/token' && opts.devToken && req.method === 'POST') {
         return sendJson(res, 200, await opts.devToken(body.length ? JSON.parse(body.toString('utf8')) : {}));
+      }
+      const devRoute = req.method === 'POST' && opts.devRoutes && Object.hasOwn(opts.devRoutes, url.pathname) ? opts.devRoutes[url.pathname] : undefined;
+      if (devRoute) {
+        let input: unknown;
+        try {
+          input = body.length ? JSON.parse(body.toString('utf8')) : {};
+        } catch {
+          return sendJson(res, 400, { message: 'The body is not valid JSON.' });
+        }
+        const answer = await devRoute(input);
+        return sendJson(res, answer.status, answer.body);
       }
       if (!handler) return sendNotReady(res);
       const event = toEvent(req, url, body);

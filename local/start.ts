@@ -11,19 +11,21 @@
 //   VAULT_KMS_KEY_ID                 its key (created when the endpoint is loopback and none is named)
 //   OIDC_PORT                        port of the local OIDC issuer that mints dev tokens (random)
 //   LOCAL_WORK_DIR                   where the bundles and the demo tenants file go (dist/local)
-// Besides POST /link-token it serves the demo page (/, /oauth-return, /demo/*), the dev sign-in
-// POST /dev/token and the endpoint's OpenAPI description at GET /openapi.json.
+// Besides the API it serves the demo page (/, /oauth-return, /demo/*), the dev sign-in
+// POST /dev/token, the offline Link stand-in's POST /dev/plaid-link/success (a real sandbox
+// public token, as Link's onSuccess hands one over) and the OpenAPI description at GET /openapi.json.
 // Every other setting of the function (REQUEST_BUDGET_MS, LOG_LEVEL, ...) passes through.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildBrowserClient } from '../client/build.ts';
 import { PROJECT_ROOT } from '../infra/lambda-bundling.ts';
 import { buildLambdaBundle } from './build.ts';
+import type { TenantsFileInput } from '../lambda/config/tenant-schema.ts';
 import { DEMO_AUDIENCE, DEMO_KEY_SECRET_ID, DEMO_PLAID_SECRET_ID, demoTenantsFile } from './demo-tenants.ts';
 import { startLocalApiServer, type LambdaHandler } from './server.ts';
 import { startOidcIssuer, type OidcIssuer } from './standins/oidc-issuer.ts';
-import { DEFAULT_PLAID_CREDENTIALS, startPlaidStandIn } from './standins/plaid.ts';
+import { DEFAULT_PLAID_CREDENTIALS, SANDBOX_INSTITUTIONS, startPlaidStandIn, type PlaidStandIn } from './standins/plaid.ts';
 import { createItemsTable, startDynamoDbStandIn } from './standins/dynamodb.ts';
 import { startKmsStandIn } from './standins/kms.ts';
 import { startSecretsManagerStandIn } from './standins/secrets-manager.ts';
@@ -36,6 +38,8 @@ export interface LocalStack {
   readonly apiUrl: string;
   readonly tenantsFile: string;
   readonly issuer: OidcIssuer;
+  /** The Plaid stand-in, when the stack runs one (no PLAID_BASE_URL or sandbox keys given). */
+  readonly plaid: PlaidStandIn | undefined;
   close(): Promise<void>;
 }
 
@@ -58,12 +62,17 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
   const issuer = await startOidcIssuer({ port: Number(env.OIDC_PORT ?? 0) });
   closers.push(() => issuer.close());
 
+  // Filled in below, once Plaid and the tenants file are known; the route answers 503 until then.
+  let linkSuccess: ((body: unknown) => Promise<{ status: number; body: unknown }>) | undefined;
   const server = await startLocalApiServer({
     port: Number(env.PORT ?? 3000),
     host: env.HOST ?? '127.0.0.1',
     functionTimeoutMs: Number(env.LOCAL_FUNCTION_TIMEOUT_MS ?? 12_000),
     staticDir: fileURLToPath(new URL('./demo/', import.meta.url)),
     devToken: async (body) => devSignIn(issuer, body),
+    devRoutes: {
+      '/dev/plaid-link/success': (body) => linkSuccess?.(body) ?? Promise.resolve({ status: 503, body: { message: 'starting' } }),
+    },
     files: {
       '/demo/link-token-client.js': { file: clientFile },
       '/demo/link-token-client.js.map': { file: `${clientFile}.map` },
@@ -75,10 +84,11 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
 
   const realPlaidKeys = env.PLAID_CLIENT_ID && env.PLAID_SECRET ? { client_id: env.PLAID_CLIENT_ID, secret: env.PLAID_SECRET } : undefined;
   let plaidBaseUrl = env.PLAID_BASE_URL ?? (realPlaidKeys ? 'https://sandbox.plaid.com' : undefined);
+  let plaid: PlaidStandIn | undefined;
   if (!plaidBaseUrl) {
-    const plaid = await startPlaidStandIn({});
-    closers.push(() => plaid.close());
-    plaidBaseUrl = plaid.url;
+    const standIn = (plaid = await startPlaidStandIn({}));
+    closers.push(() => standIn.close());
+    plaidBaseUrl = standIn.url;
   }
 
   let tenantsFile = env.TENANTS_FILE;
@@ -87,6 +97,20 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
     const origins = [`http://localhost:${server.port}`, `http://127.0.0.1:${server.port}`];
     const demo = demoTenantsFile({ issuer: issuer.issuer, origins, withOAuthRedirect: !realPlaidKeys });
     writeFileSync(tenantsFile, `${JSON.stringify(demo, null, 2)}\n`);
+  }
+
+  {
+    const [clientId, secret] = Object.entries(DEFAULT_PLAID_CREDENTIALS)[0]!;
+    const keys = realPlaidKeys ?? { client_id: clientId, secret };
+    // The demo page asks for the default profile's link token: its Items get that profile's products.
+    let products: readonly string[] = [];
+    try {
+      const tenantsJson = JSON.parse(readFileSync(tenantsFile, 'utf8')) as TenantsFileInput;
+      products = Object.values(tenantsJson.tenants)[0]?.profiles.default?.products ?? [];
+    } catch {
+      // A tenants file the demo cannot read: the route then reports Plaid's refusal, startup goes on.
+    }
+    linkSuccess = (body) => devLinkSuccess(body, { plaid, plaidBaseUrl: plaidBaseUrl!, keys, products });
   }
 
   let secretsEndpoint = env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? env.AWS_ENDPOINT_URL;
@@ -129,6 +153,7 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
     apiUrl: server.url,
     tenantsFile,
     issuer,
+    plaid,
     close: async () => {
       for (const close of closers.reverse()) await close();
     },
@@ -177,6 +202,51 @@ async function createOnLoopback(endpoint: string, knob: string, create: () => Pr
     throw new Error(`${knob} must be set when the vault's endpoint (${endpoint}) is not a local emulator.`);
   }
   return create();
+}
+
+/**
+ * POST /dev/plaid-link/success {link_token, institution_id?}: what Plaid Link does when the user
+ * finishes, for the offline Link stand-in. A new-mode session gets a real public token from
+ * Plaid's /sandbox/public_token/create (the stand-in's, or Plaid's sandbox with real keys), so the
+ * app's POST /items exchanges it exactly as it would Link's. An update-mode session marks the Item
+ * repaired at the Plaid stand-in, and also gets a public token, as Link hands one over in update
+ * mode too (the app need not exchange it). Never an access token: Plaid's answer has none.
+ */
+async function devLinkSuccess(
+  body: unknown,
+  ctx: { plaid: PlaidStandIn | undefined; plaidBaseUrl: string; keys: { client_id: string; secret: string }; products: readonly string[] },
+): Promise<{ status: number; body: unknown }> {
+  const input = (body && typeof body === 'object' ? body : {}) as { link_token?: unknown; institution_id?: unknown };
+  if (typeof input.link_token !== 'string' || !input.link_token.startsWith('link-')) {
+    return { status: 400, body: { message: 'link_token: the link token Link was opened with is required' } };
+  }
+  let institutionId = typeof input.institution_id === 'string' ? input.institution_id : SANDBOX_INSTITUTIONS[0]!.institution_id;
+  let mode: 'new' | 'update' = 'new';
+  if (ctx.plaid) {
+    // Only a live link token this Plaid issued, as Link would insist.
+    const session = ctx.plaid.linkSessions.find((s) => s.link_token === input.link_token);
+    if (!session || Date.parse(session.expiration) <= Date.now()) {
+      return { status: 400, body: { message: 'link_token: not a live link token of this Plaid stand-in' } };
+    }
+    if (session.update) {
+      mode = 'update';
+      ctx.plaid.completeUpdateMode(session.link_token);
+      institutionId = ctx.plaid.item(session.update.item_id)?.institution_id ?? institutionId;
+    }
+  }
+  const institution = SANDBOX_INSTITUTIONS.find((i) => i.institution_id === institutionId);
+  if (!institution) return { status: 400, body: { message: `institution_id: one of ${SANDBOX_INSTITUTIONS.map((i) => i.institution_id).join(', ')}` } };
+  const answer = await fetch(new URL('/sandbox/public_token/create', ctx.plaidBaseUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...ctx.keys, institution_id: institution.institution_id, initial_products: ctx.products }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const json = (await answer.json().catch(() => ({}))) as { public_token?: unknown; error_code?: unknown };
+  if (!answer.ok || typeof json.public_token !== 'string') {
+    return { status: 502, body: { message: `Plaid's /sandbox/public_token/create failed: ${String(json.error_code ?? answer.status)}` } };
+  }
+  return { status: 200, body: { public_token: json.public_token, mode, institution: { institution_id: institution.institution_id, name: institution.name } } };
 }
 
 function devSignIn(issuer: OidcIssuer, body: unknown): { access_token: string; token_type: 'Bearer'; expires_in: number } {

@@ -6,11 +6,17 @@
 //  3. Plaid Link opens with the token: Plaid.create({ token, onSuccess, onExit }).open(),
 //  4. after a bank's OAuth login Plaid sends the browser to the tenant's redirect_uri, this page at
 //     /oauth-return, which resumes Link with the same link token (kept in sessionStorage) and
-//     receivedRedirectUri, as Plaid's OAuth flow requires.
-// Query parameters: api=<origin of the endpoint> (default: this origin),
+//     receivedRedirectUri, as Plaid's OAuth flow requires,
+//  5. Link's onSuccess hands over a public token: the service exchanges it and keeps the Item
+//     (POST /items; a 409 names the user's Item at that bank, so the page offers update mode),
+//  6. the user's Items (GET /items), each with "Update" (an update-mode link token for it, then
+//     Link) and "Remove" (DELETE /items/{item_id}).
+// The page never sees an access token of Plaid's: the service keeps those.
+// Query parameters: api=<origin of the endpoint> (default: this origin), user=<dev user id>
+// (default dev-user-1),
 // plaid_link=plaid|stand-in (default plaid: Plaid's own script from cdn.plaid.com; stand-in: the
 // offline stand-in /demo/plaid-link-stand-in.js, which the browser test uses).
-import { createLinkToken, isLinkTokenError } from './link-token-client.js';
+import { createServiceClient, isLinkTokenError } from './link-token-client.js';
 
 const PLAID_LINK_SCRIPTS = {
   plaid: 'https://cdn.plaid.com/link/v2/stable/link-initialize.js',
@@ -23,11 +29,16 @@ const status = $('#status');
 const result = $('#result');
 const signIn = $('#sign-in');
 const getToken = $('#get-token');
+const refreshItems = $('#refresh-items');
+const itemsList = $('#items');
+const itemsEmpty = $('#items-empty');
+const itemsStatus = $('#items-status');
 
 const params = new URLSearchParams(location.search);
 const isOAuthReturn = location.pathname === '/oauth-return' || params.has('oauth_state_id');
 const saved = readSession();
 let accessToken;
+let conflictItemId; // the user's Item a refused duplicate named (409)
 
 function show(text, tone = '', kind = '') {
   status.textContent = text;
@@ -57,15 +68,18 @@ const clearSession = () => sessionStorage.removeItem(SESSION_KEY);
 // made before leaving is read back from the session.
 const requestedScript = isOAuthReturn ? saved?.linkScript ?? 'plaid' : params.get('plaid_link') ?? 'plaid';
 const linkScript = Object.hasOwn(PLAID_LINK_SCRIPTS, requestedScript) ? requestedScript : 'plaid';
-let endpoint;
+// On the OAuth return the query is the bank's: the API and user chosen before leaving come back from the session.
+let apiBase;
 try {
-  endpoint = new URL('/link-token', params.get('api') ?? location.origin).href;
+  apiBase = new URL(isOAuthReturn ? saved?.apiBase ?? location.origin : params.get('api') ?? location.origin).origin;
 } catch {
-  endpoint = new URL('/link-token', location.origin).href;
+  apiBase = location.origin;
 }
-
+const endpoint = new URL('/link-token', apiBase).href;
+const devUser = (isOAuthReturn ? saved?.user : params.get('user')) || 'dev-user-1';
+const service = createServiceClient({ baseUrl: apiBase, getAccessToken: () => accessToken });
 $('#page-origin').textContent = location.origin;
-$('#endpoint').textContent = isOAuthReturn ? '(not needed to resume Link)' : endpoint;
+$('#endpoint').textContent = endpoint;
 $('#link-script').textContent = PLAID_LINK_SCRIPTS[linkScript];
 
 // Plaid asks for its script on every page that opens Link, loaded up front from its CDN.
@@ -78,7 +92,7 @@ const plaidReady = new Promise((resolve, reject) => {
 });
 plaidReady.catch(() => {});
 
-async function openLink({ token, receivedRedirectUri }) {
+async function openLink({ token, receivedRedirectUri, update }) {
   let Plaid;
   try {
     Plaid = await plaidReady;
@@ -90,10 +104,14 @@ async function openLink({ token, receivedRedirectUri }) {
     token,
     ...(receivedRedirectUri ? { receivedRedirectUri } : {}),
     onSuccess: (publicToken, metadata) => {
-      // This link token is spent; the app's server now exchanges the public token.
+      // This link token is spent.
       clearSession();
-      showResult({ public_token: publicToken, institution: metadata?.institution ?? null, link_session_id: metadata?.link_session_id ?? null });
-      show(`Linked ${metadata?.institution?.name ?? 'an account'}. The app's server would now exchange the public token.`, 'ok', 'linked');
+      if (update) {
+        // Update mode repairs the Item in place: there is nothing to exchange.
+        show(`Updated ${update.name ?? update.itemId}: Link finished in update mode.`, 'ok', 'updated');
+        return loadItems();
+      }
+      return exchange(publicToken, metadata);
     },
     onExit: (error) => {
       if (error?.error_code === 'INVALID_LINK_TOKEN') {
@@ -108,6 +126,91 @@ async function openLink({ token, receivedRedirectUri }) {
   handler.open();
 }
 
+/** The app's server side of onSuccess: the service exchanges the public token and keeps the Item. */
+async function exchange(publicToken, metadata) {
+  const bank = metadata?.institution?.name ?? 'an account';
+  show(`Linking ${bank}…`);
+  conflictItemId = undefined;
+  try {
+    const item = await service.linkItem(publicToken);
+    showResult({ item_id: item.itemId, institution: item.institution, status: item.status, created: item.created, correlation_id: item.correlationId });
+    show(`Linked ${item.institution.name ?? bank} (Item ${item.itemId}).`, 'ok', 'linked');
+  } catch (error) {
+    explain(error);
+  }
+  await loadItems();
+}
+
+// The list reports its own failures beside it, so they do not hide the outcome of the last action.
+async function loadItems() {
+  if (!accessToken) return;
+  try {
+    renderItems(await service.listItems());
+    itemsStatus.textContent = '';
+    itemsStatus.dataset.kind = 'listed';
+  } catch (error) {
+    itemsStatus.textContent = `Could not list your Items: ${error?.message ?? error}`;
+    itemsStatus.dataset.kind = isLinkTokenError(error) ? error.kind : 'unexpected';
+  }
+}
+
+function renderItems(items) {
+  itemsList.replaceChildren(
+    ...items.map((item) => {
+      const li = document.createElement('li');
+      li.dataset.itemId = item.itemId;
+      li.dataset.status = item.status;
+      if (item.itemId === conflictItemId) li.classList.add('conflict');
+      const name = document.createElement('span');
+      name.className = 'name';
+      name.textContent = item.institution.name ?? item.institution.institutionId ?? 'Unknown institution';
+      const meta = document.createElement('span');
+      meta.className = 'meta';
+      meta.textContent = `${item.status} · ${item.itemId} · since ${item.createdAt.toISOString().slice(0, 10)}`;
+      const update = button('Update', 'update', () => startUpdate(item));
+      const remove = button('Remove', 'remove', () => remove_(item));
+      li.append(name, meta, update, remove);
+      return li;
+    }),
+  );
+  itemsEmpty.textContent = items.length === 0 ? 'No Items yet: get a link token and link an account.' : '';
+  itemsEmpty.hidden = items.length > 0;
+}
+
+function button(label, action, onClick) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.dataset.action = action;
+  b.textContent = label;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+async function startUpdate(item) {
+  const name = item.institution.name;
+  show(`Requesting an update-mode link token for ${name ?? item.itemId}…`);
+  try {
+    const token = await service.createLinkToken({ platform: 'web', mode: 'update', itemId: item.itemId });
+    const expiration = token.expiration.toISOString();
+    showResult({ link_token: token.linkToken, expiration, mode: 'update', item_id: item.itemId, correlation_id: token.correlationId });
+    show(`Got an update-mode link token for ${name ?? item.itemId}. Opening Plaid Link…`, 'ok', 'update-link-token');
+    await openLink({ token: token.linkToken, update: { itemId: item.itemId, name } });
+  } catch (error) {
+    explain(error);
+  }
+}
+
+async function remove_(item) {
+  show(`Removing ${item.institution.name ?? item.itemId}…`);
+  try {
+    await service.removeItem(item.itemId);
+    show(`Removed ${item.institution.name ?? item.itemId}.`, 'ok', 'removed');
+  } catch (error) {
+    explain(error);
+  }
+  await loadItems();
+}
+
 function explain(error) {
   if (!isLinkTokenError(error)) {
     show(`Unexpected error: ${error?.message ?? error}`, 'error', 'unexpected');
@@ -118,6 +221,7 @@ function explain(error) {
     case 'sign-in-expired':
       accessToken = undefined;
       getToken.disabled = true;
+      refreshItems.disabled = true;
       show(`Your sign-in has expired: sign in again. (${error.message})`, 'error', error.kind);
       break;
     case 'not-allowed':
@@ -129,6 +233,16 @@ function explain(error) {
     case 'network':
       show(error.message, 'error', error.kind);
       break;
+    case 'item-conflict': {
+      show(`You already linked this bank: use "Update" on it instead. (${error.message})`, 'error', error.kind);
+      // Marked on this and every later rendering of the list, until the next link.
+      conflictItemId = error.existingItemId;
+      for (const li of itemsList.children) li.classList.toggle('conflict', li.dataset.itemId === conflictItemId);
+      break;
+    }
+    case 'item-not-found':
+      show(`That Item is gone: ${error.message}`, 'error', error.kind);
+      break;
     case 'bad-request':
       show(`Request refused: ${error.fieldErrors.map((e) => `${e.field} ${e.message}`).join('; ') || error.message}`, 'error', error.kind);
       break;
@@ -137,26 +251,35 @@ function explain(error) {
   }
 }
 
+async function devSignIn() {
+  const res = await fetch('/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: devUser }) });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  ({ access_token: accessToken } = await res.json());
+  getToken.disabled = false;
+  refreshItems.disabled = false;
+  show(`Signed in as ${devUser}.`, 'ok', 'signed-in');
+}
+
 signIn.addEventListener('click', async () => {
   try {
-    const res = await fetch('/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    ({ access_token: accessToken } = await res.json());
-    getToken.disabled = false;
-    show('Signed in as dev-user-1.', 'ok', 'signed-in');
+    await devSignIn();
   } catch (error) {
     show(`Dev sign-in failed: ${error.message}`, 'error', 'sign-in-failed');
+    return;
   }
+  await loadItems();
 });
+
+refreshItems.addEventListener('click', () => loadItems());
 
 getToken.addEventListener('click', async () => {
   getToken.disabled = true;
   show('Requesting a link token…');
   try {
-    const token = await createLinkToken({ endpoint, getAccessToken: () => accessToken, platform: 'web' });
+    const token = await service.createLinkToken({ platform: 'web' });
     const expiration = token.expiration.toISOString();
     showResult({ link_token: token.linkToken, expiration, correlation_id: token.correlationId });
-    saveSession({ linkToken: token.linkToken, expiration, linkScript });
+    saveSession({ linkToken: token.linkToken, expiration, linkScript, apiBase, user: devUser });
     show(`Got a link token, valid until ${expiration}. Opening Plaid Link…`, 'ok', 'link-token');
     await openLink({ token: token.linkToken });
   } catch (error) {
@@ -174,8 +297,15 @@ if (isOAuthReturn) {
     clearSession();
     show('Back from the bank, but the link token has expired: start again from the demo page.', 'error', 'oauth-expired');
   } else {
-    show('Back from the bank: resuming Plaid Link with the same link token…', '', 'oauth-resume');
-    showResult({ link_token: saved.linkToken, expiration: saved.expiration, received_redirect_uri: location.href });
-    openLink({ token: saved.linkToken, receivedRedirectUri: location.href });
+    // A real app's session survives the trip to the bank; here the dev sign-in is simply repeated,
+    // so that Link's onSuccess can be exchanged.
+    devSignIn()
+      .catch((error) => show(`Dev sign-in failed: ${error.message}`, 'error', 'sign-in-failed'))
+      .then(() => loadItems())
+      .then(() => {
+        show('Back from the bank: resuming Plaid Link with the same link token…', '', 'oauth-resume');
+        showResult({ link_token: saved.linkToken, expiration: saved.expiration, received_redirect_uri: location.href });
+        return openLink({ token: saved.linkToken, receivedRedirectUri: location.href });
+      });
   }
 }

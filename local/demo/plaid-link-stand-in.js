@@ -7,8 +7,12 @@
 //   "Continue with an OAuth bank"  leaves for the "bank", which sends the browser back to the
 //                                  redirect URI with ?oauth_state_id=… (here <page origin>/oauth-return,
 //                                  the demo tenant's redirect_uri; the real Link knows it from the token)
-//   "Link an account"              onSuccess(public_token, metadata)
+//   "Link an account"              onSuccess(public_token, metadata) for First Platypus Bank
+//   "Link another bank"            the same for First Gingham Credit Union
 //   "Exit"                         onExit(null, metadata)
+// The public token is a real one: the local server's dev-only POST /dev/plaid-link/success gets
+// it from the Plaid stand-in's /sandbox/public_token/create for this link token's session (and,
+// for an update-mode token, marks the Item repaired), so the app's server can exchange it.
 // It is not Plaid's code and checks only what a caller can get wrong from the page's side.
 (() => {
   const STORE = 'plaid-link-stand-in:calls';
@@ -42,24 +46,41 @@
     };
     setTimeout(() => config.onLoad?.(), 0);
 
+    async function finish(institutionId) {
+      close();
+      let answer;
+      try {
+        const res = await fetch('/dev/plaid-link/success', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ link_token: config.token, institution_id: institutionId }),
+        });
+        answer = await res.json();
+        if (!res.ok) throw new Error(answer?.message ?? `HTTP ${res.status}`);
+      } catch (error) {
+        // As Link does when it cannot finish: onExit with an error.
+        record({ call: 'onExit', token: config.token, error: String(error?.message ?? error) });
+        config.onExit?.({ error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR', error_message: String(error?.message ?? error), display_message: null }, metadata());
+        return;
+      }
+      record({ call: 'onSuccess', token: config.token, institution_id: answer.institution.institution_id });
+      event('HANDOFF');
+      config.onSuccess(answer.public_token, {
+        institution: { name: answer.institution.name, institution_id: answer.institution.institution_id },
+        accounts: [{ id: uuid(), name: 'Plaid Checking', mask: '0000', type: 'depository', subtype: 'checking', verification_status: null }],
+        link_session_id: linkSessionId,
+        transfer_status: null,
+      });
+    }
+
     const actions = {
       oauth: () => {
         record({ call: 'oauth-redirect', token: config.token });
         event('OPEN_OAUTH');
         location.assign(`${location.origin}/oauth-return?oauth_state_id=${uuid()}`);
       },
-      success: () => {
-        close();
-        const institution = { name: 'First Platypus Bank', institution_id: 'ins_109508' };
-        record({ call: 'onSuccess', token: config.token });
-        event('HANDOFF');
-        config.onSuccess(`public-sandbox-${uuid()}`, {
-          institution,
-          accounts: [{ id: uuid(), name: 'Plaid Checking', mask: '0000', type: 'depository', subtype: 'checking', verification_status: null }],
-          link_session_id: linkSessionId,
-          transfer_status: null,
-        });
-      },
+      success: () => finish('ins_109508'),
+      'success-other': () => finish('ins_109509'),
       exit: () => {
         close();
         record({ call: 'onExit', token: config.token });
@@ -84,7 +105,7 @@
         panel.append(title, text);
         const buttons = config.receivedRedirectUri
           ? [['success', 'Finish linking'], ['exit', 'Exit']]
-          : [['oauth', 'Continue with an OAuth bank'], ['success', 'Link an account'], ['exit', 'Exit']];
+          : [['oauth', 'Continue with an OAuth bank'], ['success', 'Link an account'], ['success-other', 'Link another bank'], ['exit', 'Exit']];
         for (const [action, label] of buttons) {
           const button = document.createElement('button');
           button.type = 'button';

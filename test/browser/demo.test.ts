@@ -319,6 +319,179 @@ test('in the browser, the typed client tells the failures a UI needs apart and c
   }
 });
 
+/** Every Plaid access token the service used so far, as the Plaid stand-in received them. */
+function accessTokensSeenByPlaid(): string[] {
+  const tokens = new Set<string>();
+  for (const request of stack.plaid!.requests) {
+    const body = request.body as { access_token?: unknown } | undefined;
+    if (body && typeof body === 'object' && typeof body.access_token === 'string') tokens.add(body.access_token);
+  }
+  return [...tokens];
+}
+
+const itemRows = (page: Page) =>
+  page.$$eval('#items li', (rows) => rows.map((li) => ({ itemId: (li as HTMLElement).dataset.itemId!, name: li.querySelector('.name')?.textContent ?? '', status: (li as HTMLElement).dataset.status })));
+
+test('the whole Items loop in the browser: link → exchange → list → duplicate refused → update mode → remove, and no access token reaches the page', { timeout: 90_000 }, async () => {
+  assert.ok(stack.plaid, 'the stack runs the Plaid stand-in');
+  const user = `loop-user-${Date.now()}`;
+  const s = await openSession();
+  const { page, net } = s;
+  try {
+    await page.goto(`${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}&plaid_link=stand-in&user=${user}`);
+    await page.click('#sign-in');
+    await page.waitForSelector('#status[data-kind="signed-in"]');
+    await page.waitForSelector('#items-status[data-kind="listed"]', { state: 'attached' });
+    assert.deepEqual(await itemRows(page), [], 'a new user has no Items');
+
+    // Link: Link's onSuccess hands over a real sandbox public token, which the service exchanges.
+    const exchangesBefore = stack.plaid.callsTo('/item/public_token/exchange');
+    await page.click('#get-token');
+    await page.waitForSelector('section.plaid-stand-in[role="dialog"]');
+    await page.click('[data-stand-in="success"]');
+    await page.waitForSelector('#status[data-kind="linked"]');
+    assert.match((await page.textContent('#status')) ?? '', /^Linked First Platypus Bank \(Item [\w-]+\)\.$/);
+    assert.equal(stack.plaid.callsTo('/item/public_token/exchange'), exchangesBefore + 1, 'the service exchanged it at Plaid');
+    await page.waitForFunction(() => document.querySelectorAll('#items li').length === 1);
+    const [first] = await itemRows(page);
+    assert.deepEqual({ name: first!.name, status: first!.status }, { name: 'First Platypus Bank', status: 'healthy' });
+    assert.equal(stack.plaid.item(first!.itemId)?.removed, false, 'the listed Item is live at Plaid');
+    const created = net.exchanges.find((x) => x.method === 'POST' && x.url === `${apiOrigin}/items`)!;
+    assert.equal(created.status, 201);
+    assert.equal(created.responseHeaders.location, `/items/${first!.itemId}`);
+
+    // A second bank: the list grows.
+    await page.click('#get-token');
+    await page.click('[data-stand-in="success-other"]');
+    await page.waitForFunction(() => document.querySelectorAll('#items li').length === 2);
+    assert.deepEqual((await itemRows(page)).map((r) => r.name).sort(), ['First Gingham Credit Union', 'First Platypus Bank']);
+
+    // The same bank again: the tenant refuses duplicates; the page points at the existing Item.
+    await page.click('#get-token');
+    await page.click('[data-stand-in="success"]');
+    await page.waitForSelector('#status[data-kind="item-conflict"]');
+    await page.waitForSelector(`#items li.conflict[data-item-id="${first!.itemId}"]`);
+    assert.equal((await itemRows(page)).length, 2, 'no third Item');
+    const conflict = net.exchanges.filter((x) => x.method === 'POST' && x.url === `${apiOrigin}/items`).at(-1)!;
+    assert.equal(conflict.status, 409);
+
+    // Update mode for the first Item: a link token for that Item, then Link with it.
+    const sessionsBefore = stack.plaid.linkSessions.length;
+    await page.click(`#items li[data-item-id="${first!.itemId}"] button[data-action="update"]`);
+    await page.waitForSelector('#status[data-kind="update-link-token"]');
+    const session = stack.plaid.linkSessions.at(-1)!;
+    assert.equal(stack.plaid.linkSessions.length, sessionsBefore + 1);
+    assert.deepEqual(session.update, { item_id: first!.itemId, account_selection_enabled: false }, 'Plaid got an update-mode link token for that Item');
+    const opened = (await standInCalls(page)).filter((c) => c.call === 'create').at(-1)!;
+    assert.equal(opened.token, session.link_token, 'Link opened with the update-mode token');
+    const exchangesBeforeUpdate = stack.plaid.callsTo('/item/public_token/exchange');
+    await page.click('[data-stand-in="success"]');
+    await page.waitForSelector('#status[data-kind="updated"]');
+    assert.equal(stack.plaid.callsTo('/item/public_token/exchange'), exchangesBeforeUpdate, 'update mode exchanges nothing');
+    assert.equal((await itemRows(page)).length, 2);
+
+    // Remove it: gone from the list and at Plaid.
+    await page.click(`#items li[data-item-id="${first!.itemId}"] button[data-action="remove"]`);
+    await page.waitForSelector('#status[data-kind="removed"]');
+    await page.waitForFunction(() => document.querySelectorAll('#items li').length === 1);
+    assert.deepEqual((await itemRows(page)).map((r) => r.name), ['First Gingham Credit Union']);
+    assert.equal(stack.plaid.item(first!.itemId)?.removed, true, 'removed at Plaid');
+    const deleted = net.exchanges.find((x) => x.method === 'DELETE')!;
+    assert.equal(deleted.status, 204);
+    const deletePreflight = net.exchanges.find((x) => x.method === 'OPTIONS' && x.url === deleted.url)!;
+    assert.equal(deletePreflight.responseHeaders['access-control-allow-methods'], 'DELETE, OPTIONS');
+
+    // No access token anywhere the page could see: the DOM, responses (bodies and headers), console.
+    await net.settled();
+    const accessTokens = accessTokensSeenByPlaid();
+    assert.ok(accessTokens.length >= 3, `the service used access tokens at Plaid (${accessTokens.length})`);
+    const html = await page.content();
+    const storage = await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }));
+    const wire = net.exchanges.map((x) => `${x.url}\n${JSON.stringify(x.responseHeaders)}\n${x.body ?? ''}`).join('\n');
+    assert.ok(net.exchanges.filter((x) => x.url?.startsWith(`${apiOrigin}/items`) && x.body).length >= 5, 'the Items responses were read');
+    for (const [where, text] of [['page', html], ['storage', storage], ['network responses', wire], ['console', s.console.join('\n')]] as const) {
+      assert.doesNotMatch(text, /access-(sandbox|production|development)-/, `no access token in the ${where}`);
+      for (const token of accessTokens) assert.ok(!text.includes(token), `the ${where} holds an access token`);
+    }
+    assert.deepEqual(s.pageErrors, []);
+    assert.deepEqual(s.console.filter((line) => /Content Security Policy|Refused to/i.test(line)), [], 'the strict CSP is not violated');
+    console.log(`Items loop in Chromium as ${user}: linked 2, duplicate refused (409), update mode for ${first!.itemId}, removed it; ${net.exchanges.length} responses and the page checked for ${accessTokens.length} access tokens: none.`);
+  } finally {
+    await s.net.detach();
+    await s.context.close();
+  }
+});
+
+test('in the browser, the service client links, lists and removes Items, and tells conflicts and missing Items apart', { timeout: 60_000 }, async () => {
+  const s = await openSession();
+  try {
+    const { page } = s;
+    await page.goto(`${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}&plaid_link=stand-in`);
+    // Real sandbox public tokens, created as Link's onSuccess would hand them over.
+    const linkToken = async (sub: string) => {
+      const { access_token: jwt } = (await (await fetch(`${apiOrigin}/dev/token`, { method: 'POST', body: JSON.stringify({ sub }), headers: { 'content-type': 'application/json' } })).json()) as { access_token: string };
+      const res = await fetch(`${apiOrigin}/link-token`, { method: 'POST', headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' }, body: '{"platform":"web"}' });
+      return ((await res.json()) as { link_token: string }).link_token;
+    };
+    const publicToken = async (sub: string, institution: string) => {
+      const res = await fetch(`${apiOrigin}/dev/plaid-link/success`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ link_token: await linkToken(sub), institution_id: institution }) });
+      return ((await res.json()) as { public_token: string }).public_token;
+    };
+    const alice = `client-alice-${Date.now()}`;
+    const bob = `client-bob-${Date.now()}`;
+    const tokens = { first: await publicToken(alice, 'ins_109508'), again: await publicToken(alice, 'ins_109508') };
+    const outcomes = await page.evaluate(
+      async ({ apiBase, alice, bob, tokens }) => {
+        const client = await import('/demo/link-token-client.js' as string);
+        const signIn = async (sub: string) =>
+          (await (await fetch('/dev/token', { method: 'POST', body: JSON.stringify({ sub }), headers: { 'content-type': 'application/json' } })).json()).access_token as string;
+        const [aliceJwt, bobJwt] = [await signIn(alice), await signIn(bob)];
+        const asAlice = client.createServiceClient({ baseUrl: apiBase, getAccessToken: () => aliceJwt });
+        const asBob = client.createServiceClient({ baseUrl: apiBase, getAccessToken: () => bobJwt });
+        const settle = async (p: Promise<unknown>) => {
+          try {
+            return { ok: true, value: await p };
+          } catch (e) {
+            const error = e as { name: string; kind: string; status?: number; existingItemId?: string; fieldErrors: { field: string }[] };
+            return { ok: false, name: error.name, kind: error.kind, status: error.status, existingItemId: error.existingItemId, fields: error.fieldErrors.map((f) => f.field) };
+          }
+        };
+        const linked = (await asAlice.linkItem(tokens.first)) as { itemId: string; created: boolean; institution: { name: string }; createdAt: Date };
+        return {
+          linked: { itemId: linked.itemId, created: linked.created, name: linked.institution.name, createdAtIsDate: linked.createdAt instanceof Date },
+          spent: await settle(asAlice.linkItem(tokens.first)),
+          duplicate: await settle(asAlice.linkItem(tokens.again)),
+          aliceList: ((await asAlice.listItems()) as { itemId: string; updatedAt: Date }[]).map((i) => ({ itemId: i.itemId, updated: i.updatedAt instanceof Date })),
+          bobList: await asBob.listItems(),
+          bobRemoves: await settle(asBob.removeItem(linked.itemId)),
+          bobUpdates: await settle(asBob.createLinkToken({ mode: 'update', itemId: linked.itemId })),
+          aliceUpdates: await settle(asAlice.createLinkToken({ mode: 'update', itemId: linked.itemId }).then((t: { linkToken: string }) => t.linkToken.slice(0, 13))),
+          aliceRemoves: await settle(asAlice.removeItem(linked.itemId)),
+          removedAgain: await settle(asAlice.removeItem(linked.itemId)),
+          aliceAfter: await asAlice.listItems(),
+        };
+      },
+      { apiBase: apiOrigin, alice, bob, tokens },
+    );
+    assert.deepEqual({ ...outcomes.linked, itemId: undefined }, { itemId: undefined, created: true, name: 'First Platypus Bank', createdAtIsDate: true });
+    assert.deepEqual(outcomes.spent, { ok: false, name: 'RequestRejectedError', kind: 'bad-request', status: 400, existingItemId: undefined, fields: ['public_token'] });
+    assert.deepEqual(outcomes.duplicate, { ok: false, name: 'ItemConflictError', kind: 'item-conflict', status: 409, existingItemId: outcomes.linked.itemId, fields: [] });
+    assert.deepEqual(outcomes.aliceList, [{ itemId: outcomes.linked.itemId, updated: true }]);
+    assert.deepEqual(outcomes.bobList, [], "another user's Items are not listed");
+    for (const attempt of [outcomes.bobRemoves, outcomes.bobUpdates, outcomes.removedAgain]) {
+      assert.deepEqual(attempt, { ok: false, name: 'ItemNotFoundError', kind: 'item-not-found', status: 404, existingItemId: undefined, fields: [] });
+    }
+    assert.deepEqual(outcomes.aliceUpdates, { ok: true, value: 'link-sandbox-' });
+    assert.deepEqual(outcomes.aliceRemoves, { ok: true, value: undefined });
+    assert.deepEqual(outcomes.aliceAfter, []);
+    assert.equal(stack.plaid!.item(outcomes.linked.itemId)?.removed, true);
+    assert.deepEqual(s.pageErrors, []);
+  } finally {
+    await s.net.detach();
+    await s.context.close();
+  }
+});
+
 test("with network access the demo loads Plaid's real Link script and hands it the token", { timeout: 60_000 }, async (t) => {
   const script = 'https://cdn.plaid.com/link/v2/stable/link-initialize.js';
   const online = await fetch(script, { method: 'HEAD', signal: AbortSignal.timeout(3000) }).then((r) => r.ok, () => false);

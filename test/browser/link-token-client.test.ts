@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   createLinkToken,
+  createServiceClient,
   isLinkTokenError,
+  ItemConflictError,
+  ItemNotFoundError,
   LinkTokenError,
   NetworkError,
   NotAllowedError,
@@ -81,7 +84,14 @@ test('sends one POST with the bearer token and only the fields the endpoint acce
 });
 
 test('every body the client can send validates against the OpenAPI request schema', async () => {
-  const variants: Partial<CreateLinkTokenOptions>[] = [{}, { platform: 'web' }, { platform: 'android', profile: 'default' }, { platform: 'ios', language: 'en' }];
+  const variants: Partial<CreateLinkTokenOptions>[] = [
+    {},
+    { platform: 'web' },
+    { platform: 'android', profile: 'default' },
+    { platform: 'ios', language: 'en' },
+    { platform: 'web', mode: 'update', itemId: 'item-abc123' },
+    { platform: 'ios', mode: 'update', itemId: 'item-abc123', accountSelection: true },
+  ];
   for (const variant of variants) {
     const { fetch, sent } = answering(200, { link_token: 'link-x', expiration: '2026-01-01T00:00:00Z' });
     await createLinkToken({ endpoint: ENDPOINT, getAccessToken: () => 'jwt', fetch, ...variant });
@@ -183,4 +193,132 @@ test("the caller's own abort is passed through as is, not turned into a LinkToke
   await new Promise((resolve) => setTimeout(resolve, 10));
   later.abort();
   assert.equal(((await inFlight) as Error).name, 'AbortError');
+});
+
+// ---- the Items routes, through createServiceClient ----
+
+const BASE = 'https://api.example.com/v1';
+const ITEM = { item_id: 'item-abc123', institution: { institution_id: 'ins_109508', name: 'First Platypus Bank' }, status: 'healthy', created_at: '2026-01-01T00:00:00.000Z' };
+
+/** Answers each request in turn with the next scripted answer. */
+function scripted(...answers: Array<[number, unknown]>): { fetch: typeof fetch; sent: Sent[] } {
+  const sent: Sent[] = [];
+  const fake = (async (url: string | URL | Request, init?: RequestInit) => {
+    sent.push({ url: String(url), init: init ?? {} });
+    const [status, body] = answers[sent.length - 1] ?? assert.fail(`unexpected request ${sent.length}`);
+    const type = status >= 400 ? 'application/problem+json' : 'application/json';
+    return new Response(status === 204 ? null : JSON.stringify(body), { status, headers: { 'content-type': type, 'x-correlation-id': `corr-${sent.length}` } });
+  }) as typeof fetch;
+  return { fetch: fake, sent };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<LinkTokenError> {
+  const error = await promise.then(() => assert.fail('expected a rejection'), (e: unknown) => e);
+  assert.ok(isLinkTokenError(error), `a LinkTokenError, got ${String(error)}`);
+  return error;
+}
+
+test('update mode: the link token request names the Item and Account Select, through the service client too', async () => {
+  const { fetch, sent } = scripted([200, { link_token: 'link-sandbox-u', expiration: '2026-01-01T04:00:00Z' }]);
+  const client = createServiceClient({ baseUrl: `${BASE}/`, getAccessToken: () => 'jwt', fetch });
+  const token = await client.createLinkToken({ platform: 'web', mode: 'update', itemId: 'item-abc123', accountSelection: true });
+  assert.equal(token.linkToken, 'link-sandbox-u');
+  assert.equal(sent[0]!.url, `${BASE}/link-token`);
+  assert.deepEqual(JSON.parse(String(sent[0]!.init.body)), { platform: 'web', mode: 'update', item_id: 'item-abc123', account_selection: true });
+});
+
+test('linkItem: POST /items with only the public_token; 201 is a new Item, 200 the same one again', async () => {
+  const { fetch, sent } = scripted([201, ITEM], [200, ITEM]);
+  const client = createServiceClient({ baseUrl: BASE, getAccessToken: () => 'the-jwt', fetch });
+  const linked = await client.linkItem('public-sandbox-00000000-0000-4000-8000-000000000000');
+  assert.deepEqual(linked, {
+    itemId: 'item-abc123',
+    institution: { institutionId: 'ins_109508', name: 'First Platypus Bank' },
+    status: 'healthy',
+    createdAt: new Date('2026-01-01T00:00:00.000Z'),
+    created: true,
+    correlationId: 'corr-1',
+  });
+  const { url, init } = sent[0]!;
+  assert.equal(url, `${BASE}/items`);
+  assert.equal(init.method, 'POST');
+  assert.deepEqual(init.headers, { authorization: 'Bearer the-jwt', 'content-type': 'application/json', accept: 'application/json, application/problem+json' });
+  assert.equal(init.credentials, 'omit');
+  assert.deepEqual(JSON.parse(String(init.body)), { public_token: 'public-sandbox-00000000-0000-4000-8000-000000000000' });
+  assert.equal((await client.linkItem('public-sandbox-00000000-0000-4000-8000-000000000000')).created, false);
+});
+
+test('linkItem: 409 → ItemConflictError carrying the existing Item; a bad public token → RequestRejectedError naming it', async () => {
+  const { fetch } = scripted(
+    [409, problem(409, 'conflict', { existing_item_id: 'item-old1' })],
+    [400, problem(400, 'invalid-request', { errors: [{ field: 'public_token', message: 'is invalid, already exchanged or expired' }] })],
+  );
+  const client = createServiceClient({ baseUrl: BASE, getAccessToken: () => 'jwt', fetch });
+  const conflict = await rejection(client.linkItem('public-sandbox-x'));
+  assert.ok(conflict instanceof ItemConflictError);
+  assert.deepEqual([conflict.kind, conflict.status, conflict.existingItemId, conflict.retryable], ['item-conflict', 409, 'item-old1', false]);
+  const bad = await rejection(client.linkItem('public-sandbox-y'));
+  assert.ok(bad instanceof RequestRejectedError);
+  assert.deepEqual(bad.fieldErrors.map((e) => e.field), ['public_token']);
+  // Nothing to send: refused before any request.
+  const { fetch: unused, sent } = scripted();
+  const empty = await rejection(createServiceClient({ baseUrl: BASE, getAccessToken: () => 'jwt', fetch: unused }).linkItem(''));
+  assert.equal(empty.kind, 'bad-request');
+  assert.equal(sent.length, 0);
+});
+
+test('listItems: GET /items without a body; the Items with their dates; a garbled list → ServiceError', async () => {
+  const { fetch, sent } = scripted(
+    [200, { items: [{ ...ITEM, updated_at: '2026-01-02T00:00:00.000Z' }, { ...ITEM, item_id: 'item-2', institution: { institution_id: null, name: null }, status: 'login_required', updated_at: '2026-01-03T00:00:00.000Z' }] }],
+    [200, { items: [{ item_id: 'item-3' }] }],
+    [200, { items: [] }],
+  );
+  const client = createServiceClient({ baseUrl: BASE, getAccessToken: () => 'jwt', fetch });
+  const items = await client.listItems();
+  assert.deepEqual(items.map((i) => [i.itemId, i.institution.name, i.status, i.updatedAt?.toISOString()]), [
+    ['item-abc123', 'First Platypus Bank', 'healthy', '2026-01-02T00:00:00.000Z'],
+    ['item-2', null, 'login_required', '2026-01-03T00:00:00.000Z'],
+  ]);
+  assert.equal(sent[0]!.init.method, 'GET');
+  assert.equal(sent[0]!.init.body, undefined);
+  assert.deepEqual(sent[0]!.init.headers, { authorization: 'Bearer jwt', accept: 'application/json, application/problem+json' }, 'no content-type without a body');
+  assert.ok((await rejection(client.listItems())) instanceof ServiceError);
+  assert.deepEqual(await client.listItems(), []);
+});
+
+test("removeItem: DELETE /items/{item_id} (escaped); 204 resolves; another user's or a gone Item → ItemNotFoundError", async () => {
+  const { fetch, sent } = scripted(
+    [204, null],
+    [404, problem(404, 'item-not-found')],
+    [404, problem(404, 'not-found')],
+    [503, problem(503, 'item-store-unavailable')],
+  );
+  const client = createServiceClient({ baseUrl: BASE, getAccessToken: () => 'jwt', fetch });
+  assert.equal(await client.removeItem('item-abc123'), undefined);
+  assert.equal(sent[0]!.url, `${BASE}/items/item-abc123`);
+  assert.equal(sent[0]!.init.method, 'DELETE');
+  const missing = await rejection(client.removeItem('item-of-someone-else'));
+  assert.ok(missing instanceof ItemNotFoundError);
+  assert.deepEqual([missing.kind, missing.status, missing.correlationId], ['item-not-found', 404, 'corr-2']);
+  // A malformed id gets the service's plain 404: no Item of this user's either.
+  assert.ok((await rejection(client.removeItem('a/b'))) instanceof ItemNotFoundError);
+  assert.equal(sent[2]!.url, `${BASE}/items/a%2Fb`);
+  const busy = await rejection(client.removeItem('item-abc123'));
+  assert.equal(busy.kind, 'try-again-later');
+});
+
+test('update mode for an Item that is not the user\'s → ItemNotFoundError; an unknown path stays a RequestRejectedError', async () => {
+  const notTheirs = await failure(404, problem(404, 'item-not-found'), {}, { mode: 'update', itemId: 'item-x' });
+  assert.ok(notTheirs instanceof ItemNotFoundError);
+  const noRoute = await failure(404, problem(404, 'not-found'));
+  assert.ok(noRoute instanceof RequestRejectedError);
+});
+
+test('the Items calls share sign-in handling: no access token, nothing sent', async () => {
+  const { fetch, sent } = scripted();
+  const client = createServiceClient({ baseUrl: BASE, getAccessToken: () => null, fetch });
+  for (const call of [() => client.listItems(), () => client.linkItem('public-sandbox-x'), () => client.removeItem('item-1')]) {
+    assert.ok((await rejection(call())) instanceof SignInExpiredError);
+  }
+  assert.equal(sent.length, 0);
 });

@@ -17,12 +17,16 @@ export interface WireExchange {
   status?: number;
   responseHeaders: Record<string, string>;
   failed?: { errorText: string; corsError?: string; corsErrorParameter?: string };
+  /** The response body as the browser received it (text; base64 for binary), once loading finished. */
+  body?: string;
 }
 
 export interface NetworkRecorder {
   readonly exchanges: WireExchange[];
   /** Exchanges for a URL (exact match, query included), in the order the browser started them. */
   to(url: string, method?: string): WireExchange[];
+  /** Waits until every finished response's body has been read (see WireExchange.body). */
+  settled(): Promise<void>;
   detach(): Promise<void>;
 }
 
@@ -76,11 +80,27 @@ export async function recordNetwork(page: Page): Promise<NetworkRecorder> {
       ...(e.corsErrorStatus ? { corsError: e.corsErrorStatus.corsError, corsErrorParameter: e.corsErrorStatus.failedParameter } : {}),
     };
   });
+  const bodyReads: Promise<void>[] = [];
+  cdp.on('Network.loadingFinished', (e) => {
+    const x = get(e.requestId);
+    bodyReads.push(
+      cdp.send('Network.getResponseBody', { requestId: e.requestId }).then(
+        (r) => {
+          x.body = r.body;
+        },
+        // Preflights and redirects have no body to read.
+        () => undefined,
+      ),
+    );
+  });
   await cdp.send('Network.enable');
 
   return {
     exchanges: order,
     to: (url, method) => order.filter((x) => x.url === url && (method === undefined || x.method === method)),
+    settled: async () => {
+      await Promise.all(bodyReads);
+    },
     detach: () => cdp.detach().catch(() => undefined),
   };
 }
