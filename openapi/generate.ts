@@ -57,6 +57,8 @@ const KIND_DOCS: Record<FailureKind, string> = {
   upstream_timeout: 'Plaid did not answer within the request budget. Try again shortly.',
   secrets_unavailable: "The tenant's Plaid credentials could not be read. Try again shortly.",
   vault_unavailable: 'The item store (DynamoDB or KMS) is unavailable; nothing was half-done. Try again shortly.',
+  events_unavailable: 'Webhooks only: the event bus did not take the webhook; Plaid retries a non-200 answer.',
+  webhook_unverified: 'Webhooks only: the Plaid-Verification header did not verify (signature, algorithm, key, age or body hash).',
   item_not_found: 'The signed-in user has no Item with this id (another user\'s Item looks exactly like one that does not exist).',
   conflict: 'The user already has a live Item at this institution; `existing_item_id` names it, so the app can offer update mode instead.',
   misconfigured: "The tenant's configuration cannot serve this request. Quote `correlation_id` to support.",
