@@ -28,6 +28,11 @@ export const LAMBDA_BUNDLING = {
   // A few CommonJS dependencies call require() for Node built-ins; ESM output needs one.
   banner: "import{createRequire as __lts_cr}from'node:module';const require=__lts_cr(import.meta.url);",
   outfileName: 'index.mjs',
+  // Code only the items routes, update mode and webhooks run (the DynamoDB, KMS and EventBridge
+  // clients, jose) goes to chunks beside index.mjs, imported on first use: a cold start that
+  // mints a new link token never reads, parses or evaluates them.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   /** The tenants file travels inside the asset, beside the bundle, under this name. */
   tenantsFileName: 'tenants.json',
 } as const;

@@ -33,7 +33,15 @@ export function lambdaBuildOptions(): BuildOptions {
 export async function buildLambdaBundle(opts: { outdir: string; tenantsFile?: string }): Promise<BuiltBundle> {
   mkdirSync(opts.outdir, { recursive: true });
   const handlerFile = join(opts.outdir, LAMBDA_BUNDLING.outfileName);
-  const result = await build({ ...lambdaBuildOptions(), entryPoints: [LAMBDA_ENTRY], outfile: handlerFile, metafile: true });
+  const result = await build({
+    ...lambdaBuildOptions(),
+    entryPoints: { [LAMBDA_BUNDLING.outfileName.replace(/\.mjs$/, '')]: LAMBDA_ENTRY },
+    outdir: opts.outdir,
+    outExtension: { '.js': '.mjs' },
+    splitting: LAMBDA_BUNDLING.splitting,
+    chunkNames: LAMBDA_BUNDLING.chunkNames,
+    metafile: true,
+  });
   writeFileSync(join(opts.outdir, 'metafile.json'), JSON.stringify(result.metafile));
   if (opts.tenantsFile) copyFileSync(opts.tenantsFile, join(opts.outdir, LAMBDA_BUNDLING.tenantsFileName));
   return { dir: opts.outdir, handlerFile, metafile: result.metafile };
