@@ -58,6 +58,9 @@ interface Config {
 
 class KnobError extends Error {}
 
+/** The soak tenant's tokens live for the run plus an hour; max_token_lifetime_seconds defaults to 24 h. */
+const MAX_SOAK_SECONDS = 86_400 - 3600;
+
 export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
   const { values } = parseArgs({
     args: [...argv],
@@ -91,6 +94,8 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     return Number(raw);
   };
   const seconds = integer('seconds', 'SOAK_SECONDS', 600, 1);
+  // Tokens live for the soak plus an hour, and a tenant refuses tokens living over 24 h by default.
+  if (seconds > MAX_SOAK_SECONDS) throw new KnobError(`--seconds / SOAK_SECONDS must be at most ${MAX_SOAK_SECONDS} (23 h), got ${seconds}`);
   const concurrency = integer('concurrency', 'SOAK_CONCURRENCY', 16, 1);
   const users = integer('users', 'SOAK_USERS', 500, 1);
   const sampleSeconds = integer('sample-seconds', 'SOAK_SAMPLE_SECONDS', 10, 1);
@@ -266,15 +271,18 @@ export function memoryVerdict(points: ReadonlyArray<{ t: number; mb: number }>, 
 /**
  * RSS troughs follow full GCs: unless each third of the judged span saw one, a step up of the
  * sawtooth cannot be told from growth, and RSS that grew is inconclusive instead (run longer).
+ * RSS that rose from nearly every sample to the next is no step of a sawtooth: it stays growing.
  */
-function sawtoothUnresolved(
-  rss: ReadonlyArray<{ t: number }>,
+export function sawtoothUnresolved(
+  rss: ReadonlyArray<{ t: number; mb: number }>,
   fullGcs: ReadonlyArray<{ t: number }>,
   warmupSeconds: number,
   grew: MemoryVerdict,
 ): MemoryVerdict | undefined {
   const judged = rss.filter((p) => p.t >= warmupSeconds);
   if (judged.length < 6) return undefined;
+  const rises = judged.slice(1).filter((p, i) => p.mb - judged[i]!.mb > 0.5).length;
+  if (rises >= 0.8 * (judged.length - 1)) return undefined;
   const third = Math.floor(judged.length / 3);
   const spans = [judged.slice(0, third), judged.slice(third, judged.length - third), judged.slice(-third)];
   const without = spans.findIndex((span) => !fullGcs.some((g) => g.t > span[0]!.t - (judged[1]!.t - judged[0]!.t) && g.t <= span.at(-1)!.t));

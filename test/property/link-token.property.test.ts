@@ -793,41 +793,63 @@ describe('tokens that must be accepted', () => {
   });
 });
 
-// Properties as they should hold; each fails today on a defect named in its todo. Node's runner
-// runs them and reports them as TODO without failing the suite.
-describe('known defects (todo until fixed in lambda/)', () => {
-  test('validly signed without sub is 401', { todo: 'defect: a token validly signed without `sub` is accepted (link token issued)' }, async (t) => {
+// Signed by the issuer's real key and well-formed, yet naming no end user or living too long.
+describe('tokens without an end user or a bounded life (401, never Plaid)', () => {
+  const tokenFor = (tenant: string, claims: Record<string, unknown>) =>
+    tenant === 'acme' ? acmeIssuer.mint({ sub: 'user-123', aud: 'acme-web', ...claims }) : sharedIssuer.mint({ sub: 'user-777', aud: 'portal', tenant, ...claims });
+  const anyTenant = fc.constantFrom('acme', 'globex', 'initech');
+
+  test('without sub', async (t) => {
     await checkProperty(
       t,
-      fc.asyncProperty(fc.constantFrom('acme', 'globex', 'initech'), fc.boolean(), async (tenant, withoutIat) => {
-        const claims = { sub: undefined, ...(withoutIat ? { iat: undefined } : {}) };
-        const token = tenant === 'acme' ? acmeIssuer.mint({ ...claims, aud: 'acme-web' }) : sharedIssuer.mint({ ...claims, aud: 'portal', tenant });
-        await expectRefused(token);
+      fc.asyncProperty(anyTenant, fc.boolean(), async (tenant, withoutIat) => {
+        await expectRefused(tokenFor(tenant, { sub: undefined, ...(withoutIat ? { iat: undefined } : {}) }));
       }),
       { runsFactor: 0.2 },
     );
   });
 
-  test('validly signed without exp is 401', { todo: 'defect: a token validly signed without `exp` is accepted (link token issued)' }, async (t) => {
+  test('without exp', async (t) => {
     await checkProperty(
       t,
-      fc.asyncProperty(fc.constantFrom('acme', 'globex'), fc.boolean(), async (tenant, withoutIat) => {
-        const claims = { exp: undefined, ...(withoutIat ? { iat: undefined } : {}) };
-        const token = tenant === 'acme' ? acmeIssuer.mint({ ...claims, sub: 'user-123', aud: 'acme-web' }) : sharedIssuer.mint({ ...claims, sub: 'user-777', aud: 'portal', tenant });
-        await expectRefused(token);
+      fc.asyncProperty(anyTenant, fc.boolean(), async (tenant, withoutIat) => {
+        await expectRefused(tokenFor(tenant, { exp: undefined, ...(withoutIat ? { iat: undefined } : {}) }));
       }),
       { runsFactor: 0.2 },
     );
   });
 
-  test('validly signed with an empty or blank sub is 401', { todo: 'defect: a token whose `sub` is "" or blank is accepted (200 for hmac tenants, 502 for subject tenants)' }, async (t) => {
+  test('with a sub that is empty or blank', async (t) => {
+    const blank = fc.string({ unit: fc.constantFrom(' ', '\t', '\u00a0', '\u2003', '\ufeff'), maxLength: 6 });
     await checkProperty(
       t,
-      fc.asyncProperty(fc.constantFrom('', ' ', '   ', '\t', '\u00a0'), fc.constantFrom('acme', 'globex', 'initech'), async (sub, tenant) => {
-        const token = tenant === 'acme' ? acmeIssuer.mint({ sub, aud: 'acme-web' }) : sharedIssuer.mint({ sub, aud: 'portal', tenant });
-        await expectRefused(token);
+      fc.asyncProperty(blank, anyTenant, async (sub, tenant) => {
+        await expectRefused(tokenFor(tenant, { sub }));
       }),
-      { runsFactor: 0.2 },
+      { runsFactor: 0.5 },
+    );
+  });
+
+  test('issued to an application (client credentials: sub is the client_id)', async (t) => {
+    await checkProperty(
+      t,
+      fc.asyncProperty(fc.string({ minLength: 1, maxLength: 30 }).filter((s) => s.trim() !== ''), anyTenant, async (client, tenant) => {
+        await expectRefused(tokenFor(tenant, { sub: client, client_id: client }));
+      }),
+      { runsFactor: 0.5 },
+    );
+  });
+
+  test('living longer than the tenant allows (24 h by default), however far exp lies', async (t) => {
+    const DAY = 86_400;
+    const lifetime = fc.oneof(fc.integer({ min: DAY + GRACE_SECONDS + 60, max: 10 ** 9 }), fc.constant(1e308));
+    await checkProperty(
+      t,
+      fc.asyncProperty(lifetime, anyTenant, fc.boolean(), async (seconds, tenant, withoutIat) => {
+        const now = Math.floor(Date.now() / 1000);
+        await expectRefused(tokenFor(tenant, { exp: seconds === 1e308 ? seconds : now + seconds, ...(withoutIat ? { iat: undefined } : {}) }));
+      }),
+      { runsFactor: 0.5 },
     );
   });
 });

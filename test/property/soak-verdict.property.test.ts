@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { memoryVerdict, readConfig } from '../../bench/soak.ts';
+import { memoryVerdict, readConfig, sawtoothUnresolved } from '../../bench/soak.ts';
 import { checkProperty } from './support.ts';
 
 const TOLERANCE = 0.05;
@@ -62,6 +62,18 @@ test('a steady leak of three times the allowance beyond the sawtooth is always c
 test('too few points after warm-up are inconclusive, not flat', () => {
   const few = Array.from({ length: 5 }, (_, i) => ({ t: 100 + i, mb: 100 + i * 50 }));
   assert.equal(memoryVerdict(few, 0, TOLERANCE).verdict, 'inconclusive');
+});
+
+test('without a full GC in every third, one step up of RSS is inconclusive, a steady climb is still growing', () => {
+  const t = Array.from({ length: 12 }, (_, i) => (i + 1) * 10);
+  const step = t.map((at) => ({ t: at, mb: at < 90 ? 165 : 217 }));
+  const climb = t.map((at) => ({ t: at, mb: 180 + at * 1.5 }));
+  const gcs = [{ t: 15 }];
+  for (const [series, expected] of [[step, 'inconclusive'], [climb, 'growing']] as const) {
+    const grew = memoryVerdict(series, 0, TOLERANCE);
+    assert.equal(grew.verdict, 'growing');
+    assert.equal((sawtoothUnresolved(series, gcs, 0, grew) ?? grew).verdict, expected);
+  }
 });
 
 test('a soak knob that is not a whole number is refused, naming the knob', async (t) => {
