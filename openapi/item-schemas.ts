@@ -33,6 +33,11 @@ export const LinkedItemSchema = v.strictObject(itemEntries);
 /** One entry of GET /items. */
 export const ItemSchema = v.strictObject({
   ...itemEntries,
+  action: v.pipe(
+    v.picklist(['update', 'update_with_account_selection', 'relink', 'none']),
+    v.description("What the app should offer: 'update' (update mode), 'update_with_account_selection' (update mode with account_selection: true), 'relink' (link the institution again), or 'none'."),
+  ),
+  consent_expiration_time: v.pipe(v.nullable(v.string()), v.description('When the Item\'s consent expires (from Plaid\'s PENDING_EXPIRATION webhook), else null.')),
   updated_at: timestamp('When its status last changed (RFC 3339, UTC).'),
 });
 
@@ -46,7 +51,7 @@ type Same<A, B> = [DeepReadonly<A>] extends [DeepReadonly<B>] ? ([DeepReadonly<B
 
 export const ITEM_SCHEMAS_MATCH_THE_ADAPTER: [
   Same<v.InferOutput<typeof ItemSchema>, ItemView>,
-  Same<v.InferOutput<typeof LinkedItemSchema>, Omit<ItemView, 'updated_at'>>,
+  Same<v.InferOutput<typeof LinkedItemSchema>, Omit<ItemView, 'updated_at' | 'action' | 'consent_expiration_time'>>,
 ] = [true, true];
 
 /** POST /items's 409: a problem naming the user's Item at the same institution. */

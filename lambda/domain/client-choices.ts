@@ -53,9 +53,10 @@ export function parseClientChoices(body: unknown): ClientChoices {
   }
   // Every field the client may not set is named, not only the first one valibot meets.
   const errors: FieldError[] = Object.keys(body)
-    .filter((field) => !(field in ClientChoicesSchema.entries))
+    // Own keys only: `in` would also see Object.prototype's names (constructor, toString, ...).
+    .filter((field) => !Object.hasOwn(ClientChoicesSchema.entries, field))
     .map((field) => {
-      const why = SERVER_DECIDED[field];
+      const why = Object.hasOwn(SERVER_DECIDED, field) ? SERVER_DECIDED[field] : undefined;
       return { field, message: why ? `may not be set by the client: ${why}` : `is not a field a client may set (allowed: ${Object.keys(ClientChoicesSchema.entries).join(', ')})` };
     });
   const result = v.safeParse(ClientChoicesSchema, body);
