@@ -172,7 +172,7 @@ export interface PlaidStandIn {
   /**
    * As /sandbox/public_token/create, without a request: what Link's onSuccess would hand the client.
    * With `linkToken` (a live, new-mode link token this stand-in issued), the Item gets that link
-   * session's client_id, webhook and Plaid user, as one created through Link would.
+   * session's client_id, webhook, Plaid user and products, as one created through Link would.
    */
   createPublicToken(opts?: HelperItemOptions): string;
   /** A public token created and exchanged at once, for tests that need a live Item. */
@@ -209,7 +209,7 @@ export interface HelperItemOptions {
   products?: string[];
   webhook?: string;
   userId?: string;
-  /** A new-mode link token this stand-in issued: client_id, webhook and user come from its session. */
+  /** A new-mode link token this stand-in issued: client_id, webhook, user and (unless given) products come from its session. */
   linkToken?: string;
 }
 
@@ -381,6 +381,8 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
   const usersById = new Map<string, PlaidUser>();
   /** Update-mode link token -> the Item it updates. */
   const updateSessions = new Map<string, Item>();
+  /** New-mode link token -> the products Link initialises for the Item it creates. */
+  const linkTokenProducts = new Map<string, string[]>();
 
   // Webhook times are real Unix time, not the offset clock: the receiver checks iat and expired_at
   // against its own clock, as Plaid's receivers do.
@@ -647,6 +649,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       const answer = linkTokenCreate(fields, nowMs() / 1000);
       const linkToken = answer.link_token as string;
       if (updated) updateSessions.set(linkToken, updated);
+      else if (Array.isArray(fields.products)) linkTokenProducts.set(linkToken, [...(fields.products as string[])]);
       linkSessions.push({
         link_token: linkToken,
         client_id: clientId,
@@ -813,7 +816,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
   }
 
   function helperToken(o: HelperItemOptions) {
-    let { clientId, webhook, userId } = o;
+    let { clientId, webhook, userId, products } = o;
     if (o.linkToken !== undefined) {
       const session = linkSessions.find((s) => s.link_token === o.linkToken);
       if (!session) throw new Error('not a link token issued by this stand-in (or forgotten by reset())');
@@ -823,6 +826,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
         if (given !== undefined && given !== fromSession) throw new Error(`${name} differs from the link session's; omit it when passing linkToken`);
       }
       ({ client_id: clientId, webhook, user_id: userId } = session);
+      products ??= linkTokenProducts.get(session.link_token);
     }
     clientId ??= defaultClientId;
     return {
@@ -830,7 +834,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       token: issuePublicToken({
         clientId,
         institution: institutionFor(o.institutionId ?? SANDBOX_INSTITUTIONS[0]?.institution_id),
-        products: o.products ?? ['transactions'],
+        products: products ?? ['transactions'],
         webhook: webhook ?? null,
         userId: userId ?? null,
       }),
