@@ -1,13 +1,18 @@
 /**
  * Stand-in for Plaid's sandbox (API version 2020-09-14): POST /link/token/create (new and update
  * mode), /sandbox/public_token/create, /item/public_token/exchange, /item/get, /item/remove,
- * /user/create and /sandbox/item/reset_login, with Items, public tokens and users kept per client_id.
+ * /item/webhook/update, /user/create, /sandbox/item/reset_login, /sandbox/item/fire_webhook and
+ * /webhook_verification_key/get, with Items, public tokens and users kept per client_id.
+ *
+ * Webhooks are signed as Plaid signs them (ES256 JWS in `Plaid-Verification` over the SHA-256 of the
+ * exact body bytes, keys served by kid) and POSTed to the Item's webhook URL after the API answer.
  * The checks are our own reading of Plaid's documented contract, covering the rules our
  * service can plausibly break; they are not a copy of Plaid's schema.
  *
  * Nothing here logs: tokens appear only in answers to the caller and in `requests`, in memory.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync, randomUUID, sign as signBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, isPlainObject, listen, parseJson, randomAlnum, readBody, sendJson } from './http-util.ts';
 
@@ -22,6 +27,9 @@ export const PLAID_ENDPOINTS = [
   '/item/remove',
   '/user/create',
   '/sandbox/item/reset_login',
+  '/sandbox/item/fire_webhook',
+  '/item/webhook/update',
+  '/webhook_verification_key/get',
 ] as const;
 export type PlaidEndpoint = (typeof PLAID_ENDPOINTS)[number];
 
@@ -90,6 +98,50 @@ export interface LinkSession {
   /** Present in update mode: the Item being updated (never its access token). */
   update: { item_id: string; account_selection_enabled: boolean } | undefined;
   expiration: string;
+  /** The `webhook` the link token was created with: Items created through it send webhooks there. */
+  webhook: string | undefined;
+}
+
+/** One webhook POST the stand-in made (or is making). */
+export interface WebhookDelivery {
+  url: string;
+  /** The exact body bytes sent (UTF-8). */
+  body: string;
+  /** Request headers sent, lower-case names. */
+  headers: Record<string, string>;
+  /** The receiver's HTTP status, once it answered. */
+  status?: number;
+  /** Why no answer came (connection refused, timeout, closed). */
+  error?: string;
+}
+
+/** A public webhook verification key, as /webhook_verification_key/get serves it. */
+export interface WebhookVerificationJwk {
+  alg: 'ES256';
+  crv: 'P-256';
+  kid: string;
+  kty: 'EC';
+  use: 'sig';
+  x: string;
+  y: string;
+  created_at: number;
+  expired_at: number | null;
+}
+
+export interface SignWebhookOptions {
+  /** The kid put in the JWS header (default: the signing key's own). */
+  kid?: string;
+  /** The payload's iat in Unix seconds (default: now). */
+  iat?: number;
+  /**
+   * ES256 (default) signs properly; 'none' leaves the signature empty; 'HS256-public-key' is the
+   * algorithm-confusion forgery: an HMAC keyed with the current public key's SPKI PEM.
+   */
+  alg?: 'ES256' | 'none' | 'HS256-public-key';
+  /** current (default); the most recently expired key (after rotateWebhookKey()); or a key never served. */
+  key?: 'current' | 'expired' | 'unknown';
+  /** Hash this text instead of the body, for a request_body_sha256 that does not match. */
+  bodyHashOf?: string;
 }
 
 export interface PlaidStandInOptions {
@@ -117,16 +169,48 @@ export interface PlaidStandIn {
    * scheduled; requests to other paths pass untouched.
    */
   failNext(n: number, fault: PlaidFault, path?: PlaidEndpoint): void;
-  /** As /sandbox/public_token/create, without a request: what Link's onSuccess would hand the client. */
-  createPublicToken(opts?: { clientId?: string; institutionId?: string; products?: string[]; webhook?: string; userId?: string }): string;
+  /**
+   * As /sandbox/public_token/create, without a request: what Link's onSuccess would hand the client.
+   * With `linkToken` (a live, new-mode link token this stand-in issued), the Item gets that link
+   * session's client_id, webhook, Plaid user and products, as one created through Link would.
+   */
+  createPublicToken(opts?: HelperItemOptions): string;
   /** A public token created and exchanged at once, for tests that need a live Item. */
-  createItem(opts?: { clientId?: string; institutionId?: string; products?: string[]; webhook?: string; userId?: string }): { access_token: string; item_id: string };
+  createItem(opts?: HelperItemOptions): { access_token: string; item_id: string };
   item(itemId: string): PlaidItemSnapshot | undefined;
-  /** The user finishing Link in update mode with this link token: the Item's error is cleared. */
+  /**
+   * The user finishing Link in update mode with this link token: the Item's error is cleared.
+   * No webhook: Plaid sends LOGIN_REPAIRED only when the Item recovers *without* update mode in
+   * your app (see repairLoginElsewhere).
+   */
   completeUpdateMode(linkToken: string): void;
+  /** The Item leaves ITEM_LOGIN_REQUIRED outside this app (e.g. update mode in another app): LOGIN_REPAIRED is sent. */
+  repairLoginElsewhere(itemId: string): void;
+  /** Webhook POSTs made, in order, since the last reset(). */
+  deliveries: WebhookDelivery[];
+  /** Resolves once every webhook queued so far has been answered or has failed. */
+  awaitDeliveries(): Promise<void>;
+  /** The kid webhooks are signed with now. */
+  readonly webhookKeyId: string;
+  /** A new signing key becomes current; the old one gets expired_at = now and is still served by its kid. Returns the new kid. */
+  rotateWebhookKey(): string;
+  /** A `Plaid-Verification` header value for `body`, proper by default, forged as `opts` say. */
+  signWebhook(body: string, opts?: SignWebhookOptions): string;
+  /** POSTs `body` byte for byte to url with that `Plaid-Verification` header; not recorded in deliveries. */
+  deliverWebhook(url: string, body: string, header: string): Promise<{ status: number; body: string }>;
   /** Moves the stand-in's clock forward (public token and link token expiry). */
   advanceClock(ms: number): void;
   close(): Promise<void>;
+}
+
+export interface HelperItemOptions {
+  clientId?: string;
+  institutionId?: string;
+  products?: string[];
+  webhook?: string;
+  userId?: string;
+  /** A new-mode link token this stand-in issued: client_id, webhook, user and (unless given) products come from its session. */
+  linkToken?: string;
 }
 
 const LANGUAGES = new Set(['da', 'nl', 'en', 'et', 'fr', 'de', 'hi', 'it', 'lv', 'lt', 'no', 'pl', 'pt', 'ro', 'es', 'sv', 'vi']);
@@ -175,7 +259,25 @@ const ENDPOINT_FIELDS: Record<Exclude<PlaidEndpoint, '/link/token/create'>, Reco
   '/item/remove': { ...CREDENTIAL_FIELDS, access_token: 'string', reason_code: 'string', reason_note: 'string' },
   '/user/create': { ...CREDENTIAL_FIELDS, client_user_id: 'string', identity: 'object', end_customer: 'string', consumer_report_user_identity: 'object', with_upgraded_user: 'boolean' },
   '/sandbox/item/reset_login': { ...CREDENTIAL_FIELDS, access_token: 'string' },
+  '/sandbox/item/fire_webhook': { ...CREDENTIAL_FIELDS, access_token: 'string', webhook_type: 'string', webhook_code: 'string' },
+  '/item/webhook/update': { ...CREDENTIAL_FIELDS, access_token: 'string', webhook: 'string' },
+  '/webhook_verification_key/get': { ...CREDENTIAL_FIELDS, key_id: 'string' },
 };
+
+/** SandboxItemFireWebhookRequest's enums. */
+const FIRE_WEBHOOK_TYPES = new Set(['AUTH', 'HOLDINGS', 'INVESTMENTS_TRANSACTIONS', 'ITEM', 'LIABILITIES', 'TRANSACTIONS', 'ASSETS']);
+const FIRE_WEBHOOK_CODES = new Set([
+  'DEFAULT_UPDATE', 'NEW_ACCOUNTS_AVAILABLE', 'SMS_MICRODEPOSITS_VERIFICATION', 'AUTHORIZATION_GRANTED', 'USER_PERMISSION_REVOKED',
+  'USER_ACCOUNT_REVOKED', 'PENDING_DISCONNECT', 'RECURRING_TRANSACTIONS_UPDATE', 'LOGIN_REPAIRED', 'SYNC_UPDATES_AVAILABLE',
+  'PRODUCT_READY', 'ERROR',
+]);
+const ITEM_FIRE_CODES = new Set(['NEW_ACCOUNTS_AVAILABLE', 'USER_PERMISSION_REVOKED', 'USER_ACCOUNT_REVOKED', 'PENDING_DISCONNECT', 'LOGIN_REPAIRED']);
+const TRANSACTIONS_FIRE_CODES = new Set(['SYNC_UPDATES_AVAILABLE', 'DEFAULT_UPDATE']);
+
+/** "PENDING_DISCONNECT: Fired when an Item will stop working in the near future": we say in a week. */
+const PENDING_DISCONNECT_LEAD_MS = 7 * 24 * 3600_000;
+/** How long a receiver may take to answer a webhook POST before it counts as failed. */
+const WEBHOOK_TIMEOUT_MS = 10_000;
 
 const REMOVE_REASONS = new Set(['FRAUD_FIRST_PARTY', 'FRAUD_FALSE_IDENTITY', 'FRAUD_ABUSE', 'FRAUD_OTHER', 'CONNECTION_IS_NON_FUNCTIONAL', 'OTHER']);
 
@@ -234,6 +336,8 @@ function plaidErrorBody(err: PlaidError) {
 
 interface Item {
   itemId: string;
+  /** The one account a sandbox Item here has (named by USER_ACCOUNT_REVOKED). */
+  accountId: string;
   clientId: string;
   institution: SandboxInstitution;
   webhook: string | null;
@@ -277,6 +381,81 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
   const usersById = new Map<string, PlaidUser>();
   /** Update-mode link token -> the Item it updates. */
   const updateSessions = new Map<string, Item>();
+  /** New-mode link token -> the products Link initialises for the Item it creates. */
+  const linkTokenProducts = new Map<string, string[]>();
+
+  // Webhook times are real Unix time, not the offset clock: the receiver checks iat and expired_at
+  // against its own clock, as Plaid's receivers do.
+  const unixNow = () => Math.floor(Date.now() / 1000);
+  const webhookKeys = new Map<string, WebhookKey>();
+  let currentKey = newWebhookKey(unixNow());
+  webhookKeys.set(currentKey.jwk.kid, currentKey);
+  let lastExpiredKey: WebhookKey | undefined;
+
+  const deliveries: WebhookDelivery[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const closing = new AbortController();
+
+  /** Sends `payload` to the Item's webhook URL once the current API answer has gone out. */
+  function queueWebhook(url: string | null, payload: Record<string, unknown>): void {
+    if (url === null) return;
+    const sending = new Promise<void>((resolve) => setImmediate(resolve)).then(() => deliver(url, webhookBody(payload)));
+    inFlight.add(sending);
+    void sending.finally(() => inFlight.delete(sending));
+  }
+
+  async function deliver(url: string, body: string): Promise<void> {
+    const headers = { 'content-type': 'application/json', 'plaid-verification': sign(body, {}) };
+    const delivery: WebhookDelivery = { url, body, headers };
+    deliveries.push(delivery);
+    try {
+      const answer = await post(url, body, headers);
+      delivery.status = answer.status;
+    } catch (err) {
+      delivery.error = err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);
+    }
+  }
+
+  async function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: Buffer.from(body, 'utf8'),
+      redirect: 'manual',
+      signal: AbortSignal.any([closing.signal, AbortSignal.timeout(WEBHOOK_TIMEOUT_MS)]),
+    });
+    return { status: res.status, body: await res.text() };
+  }
+
+  function sign(body: string, o: SignWebhookOptions): string {
+    const key = o.key === 'expired' ? lastExpiredKey : o.key === 'unknown' ? newWebhookKey(unixNow()) : currentKey;
+    if (!key) throw new Error('no expired webhook key yet: call rotateWebhookKey() first');
+    const alg = o.alg ?? 'ES256';
+    const header = { alg: alg === 'HS256-public-key' ? 'HS256' : alg, kid: o.kid ?? key.jwk.kid, typ: 'JWT' };
+    const payload = { iat: o.iat ?? unixNow(), request_body_sha256: sha256Hex(o.bodyHashOf ?? body) };
+    const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
+    let signature: Buffer;
+    if (alg === 'ES256') {
+      // JWS wants the raw r||s form, not DER.
+      signature = signBytes('sha256', Buffer.from(signingInput), { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
+    } else if (alg === 'none') {
+      signature = Buffer.alloc(0);
+    } else {
+      signature = createHmac('sha256', key.publicPem).update(signingInput).digest();
+    }
+    return `${signingInput}.${signature.toString('base64url')}`;
+  }
+
+  function itemWebhook(item: Item, code: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      webhook_type: 'ITEM',
+      webhook_code: code,
+      item_id: item.itemId,
+      ...(item.userId !== null && { user_id: item.userId }),
+      ...extra,
+      environment: 'sandbox',
+    };
+  }
 
   function sendError(res: ServerResponse, err: PlaidError) {
     sendJson(res, err.status, plaidErrorBody(err));
@@ -422,6 +601,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
     const accessToken = `access-sandbox-${randomUUID()}`;
     const item: Item = {
       itemId: randomAlnum(37),
+      accountId: randomAlnum(37),
       clientId,
       institution: token.institution,
       webhook: token.webhook,
@@ -469,6 +649,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       const answer = linkTokenCreate(fields, nowMs() / 1000);
       const linkToken = answer.link_token as string;
       if (updated) updateSessions.set(linkToken, updated);
+      else if (Array.isArray(fields.products)) linkTokenProducts.set(linkToken, [...(fields.products as string[])]);
       linkSessions.push({
         link_token: linkToken,
         client_id: clientId,
@@ -476,6 +657,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
         user_id: user?.userId,
         update: updated && { item_id: updated.itemId, account_selection_enabled: update.account_selection_enabled === true },
         expiration: answer.expiration as string,
+        webhook: typeof fields.webhook === 'string' ? fields.webhook : undefined,
       });
       return answer;
     },
@@ -504,24 +686,47 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
     '/item/get': (input, clientId) => {
       const body = checkFields(input, ENDPOINT_FIELDS['/item/get']);
       const item = liveItem(body.access_token, clientId);
-      return {
-        item: {
-          item_id: item.itemId,
-          institution_id: item.institution.institution_id,
-          institution_name: item.institution.name,
-          webhook: item.webhook,
-          auth_method: null,
-          error: item.error && { ...plaidErrorBody(item.error), status: null },
-          available_products: item.institution.products.filter((p) => !item.products.includes(p)),
-          billed_products: [...item.products],
-          products: [...item.products],
-          consented_products: [...item.products],
-          consent_expiration_time: null,
-          update_type: 'background',
-          created_at: isoSeconds(item.created),
-        },
-        status: { investments: null, transactions: null, last_webhook: null },
-      };
+      return { item: itemJson(item), status: { investments: null, transactions: null, last_webhook: null } };
+    },
+
+    '/item/webhook/update': (input, clientId) => {
+      const body = checkFields(input, ENDPOINT_FIELDS['/item/webhook/update']);
+      const item = liveItem(body.access_token, clientId);
+      if (body.webhook !== undefined && !URL.canParse(body.webhook as string)) throw invalidField('webhook must be a valid URL');
+      // A null (or absent) webhook removes the Item's webhook.
+      item.webhook = (body.webhook as string | undefined) ?? null;
+      // "This request triggers a WEBHOOK_UPDATE_ACKNOWLEDGED webhook to the newly specified webhook URL."
+      queueWebhook(item.webhook, itemWebhook(item, 'WEBHOOK_UPDATE_ACKNOWLEDGED', { error: null, new_webhook_url: item.webhook }));
+      return { item: itemJson(item) };
+    },
+
+    '/webhook_verification_key/get': (input) => {
+      const body = checkFields(input, ENDPOINT_FIELDS['/webhook_verification_key/get']);
+      if (body.key_id === undefined) throw missingFields('key_id');
+      const key = webhookKeys.get(body.key_id as string);
+      if (!key) {
+        // Plaid's errors reference (Invalid Input errors), not the OpenAPI spec, names this one.
+        throw new PlaidError(400, 'INVALID_INPUT', 'INVALID_WEBHOOK_VERIFICATION_KEY_ID',
+          'invalid key_id provided. note that key_ids are specific to Plaid environments, and verification requests must be made to the same environment that the webhook was sent from');
+      }
+      return { key: { ...key.jwk } };
+    },
+
+    '/sandbox/item/fire_webhook': (input, clientId) => {
+      const body = checkFields(input, ENDPOINT_FIELDS['/sandbox/item/fire_webhook']);
+      const code = body.webhook_code;
+      if (code === undefined) throw missingFields('webhook_code');
+      if (!FIRE_WEBHOOK_CODES.has(code as string)) throw invalidField(`webhook_code must be one of: ${[...FIRE_WEBHOOK_CODES].join(', ')}`);
+      const type = body.webhook_type;
+      if (type !== undefined && !FIRE_WEBHOOK_TYPES.has(type as string)) throw invalidField(`webhook_type must be one of: ${[...FIRE_WEBHOOK_TYPES].join(', ')}`);
+      const item = liveItem(body.access_token, clientId);
+      const payload = fireWebhookPayload(item, type as string | undefined, code as string);
+      if (item.webhook === null || !URL.canParse(item.webhook)) {
+        throw new PlaidError(400, 'SANDBOX_ERROR', 'SANDBOX_WEBHOOK_INVALID',
+          "Webhook for this item is either not set up, or invalid. Please update the item's webhook and try again.");
+      }
+      queueWebhook(item.webhook, payload);
+      return { webhook_fired: true };
     },
 
     '/item/remove': (input, clientId) => {
@@ -561,20 +766,77 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       item.error = new PlaidError(400, 'ITEM_ERROR', 'ITEM_LOGIN_REQUIRED',
         "the login details of this item have changed (credentials, MFA, or required user action) and a user login is required to update this information. use Link's update mode to restore the item to a good state",
         'The login details of this item have changed. Please update your login in Link to reconnect.');
+      queueWebhook(item.webhook, itemWebhook(item, 'ERROR', { error: { ...plaidErrorBody(item.error), status: item.error.status } }));
       return { reset_login: true };
     },
   };
 
-  function helperToken(o: { clientId?: string; institutionId?: string; products?: string[]; webhook?: string; userId?: string }) {
-    const clientId = o.clientId ?? defaultClientId;
+  /** The webhook body /sandbox/item/fire_webhook sends, or the error Plaid answers for the combination. */
+  function fireWebhookPayload(item: Item, type: string | undefined, code: string): Record<string, unknown> {
+    if (ITEM_FIRE_CODES.has(code)) {
+      if (type !== undefined && type !== 'ITEM') throw invalidField(`webhook_code ${code} is an ITEM webhook; webhook_type must be ITEM or omitted`);
+      if (code === 'PENDING_DISCONNECT') {
+        return itemWebhook(item, code, { reason: 'INSTITUTION_MIGRATION', disconnect_time: new Date(Date.now() + PENDING_DISCONNECT_LEAD_MS).toISOString() });
+      }
+      if (code === 'USER_ACCOUNT_REVOKED') return itemWebhook(item, code, { account_id: item.accountId });
+      if (code === 'NEW_ACCOUNTS_AVAILABLE') return itemWebhook(item, code, { error: null });
+      return itemWebhook(item, code);
+    }
+    // DEFAULT_UPDATE is fired "for the respective product as specified with the webhook_type"; we take
+    // an omitted type as TRANSACTIONS, the product both codes here belong to.
+    if (TRANSACTIONS_FIRE_CODES.has(code) && (type === undefined || type === 'TRANSACTIONS')) {
+      if (!item.products.includes('transactions')) {
+        throw new PlaidError(400, 'SANDBOX_ERROR', 'SANDBOX_PRODUCT_NOT_ENABLED', 'The transactions product is not enabled on this item');
+      }
+      const base = { webhook_type: 'TRANSACTIONS', webhook_code: code, item_id: item.itemId };
+      return code === 'SYNC_UPDATES_AVAILABLE'
+        ? { ...base, initial_update_complete: true, historical_update_complete: true, environment: 'sandbox' }
+        : { ...base, error: null, new_transactions: 0, environment: 'sandbox' };
+    }
+    // A limit of this stand-in, not a Plaid error: say so rather than pretend the webhook went out.
+    throw invalidField(`this Plaid stand-in does not simulate ${type ?? 'the'} ${code} webhook; it fires ITEM ${[...ITEM_FIRE_CODES].join('/')} and TRANSACTIONS ${[...TRANSACTIONS_FIRE_CODES].join('/')}`);
+  }
+
+  function itemJson(item: Item): Record<string, unknown> {
+    return {
+      item_id: item.itemId,
+      institution_id: item.institution.institution_id,
+      institution_name: item.institution.name,
+      webhook: item.webhook,
+      auth_method: null,
+      error: item.error && { ...plaidErrorBody(item.error), status: null },
+      available_products: item.institution.products.filter((p) => !item.products.includes(p)),
+      billed_products: [...item.products],
+      products: [...item.products],
+      consented_products: [...item.products],
+      consent_expiration_time: null,
+      update_type: 'background',
+      created_at: isoSeconds(item.created),
+    };
+  }
+
+  function helperToken(o: HelperItemOptions) {
+    let { clientId, webhook, userId, products } = o;
+    if (o.linkToken !== undefined) {
+      const session = linkSessions.find((s) => s.link_token === o.linkToken);
+      if (!session) throw new Error('not a link token issued by this stand-in (or forgotten by reset())');
+      if (session.update) throw new Error('an update-mode link token updates an existing Item: use completeUpdateMode');
+      if (Date.parse(session.expiration) <= nowMs()) throw new Error('the link token has expired');
+      for (const [name, given, fromSession] of [['clientId', clientId, session.client_id], ['webhook', webhook, session.webhook], ['userId', userId, session.user_id]] as const) {
+        if (given !== undefined && given !== fromSession) throw new Error(`${name} differs from the link session's; omit it when passing linkToken`);
+      }
+      ({ client_id: clientId, webhook, user_id: userId } = session);
+      products ??= linkTokenProducts.get(session.link_token);
+    }
+    clientId ??= defaultClientId;
     return {
       clientId,
       token: issuePublicToken({
         clientId,
         institution: institutionFor(o.institutionId ?? SANDBOX_INSTITUTIONS[0]?.institution_id),
-        products: o.products ?? ['transactions'],
-        webhook: o.webhook ?? null,
-        userId: o.userId ?? null,
+        products: products ?? ['transactions'],
+        webhook: webhook ?? null,
+        userId: userId ?? null,
       }),
     };
   }
@@ -592,6 +854,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
     reset() {
       requests.length = 0;
       linkSessions.length = 0;
+      deliveries.length = 0;
       faults = [];
     },
     setCredentials(clientId, secret) {
@@ -626,10 +889,37 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       if (!item) throw new Error('not an update-mode link token issued by this stand-in');
       item.error = null;
     },
+    repairLoginElsewhere(itemId) {
+      const item = itemsById.get(itemId);
+      if (!item || item.removed) throw new Error('not a live Item of this stand-in');
+      item.error = null;
+      queueWebhook(item.webhook, itemWebhook(item, 'LOGIN_REPAIRED'));
+    },
+    deliveries,
+    async awaitDeliveries() {
+      // A delivery may be queued while others are awaited; wait until none is left.
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+    },
+    get webhookKeyId() {
+      return currentKey.jwk.kid;
+    },
+    rotateWebhookKey() {
+      const now = unixNow();
+      currentKey.jwk.expired_at = now;
+      lastExpiredKey = currentKey;
+      currentKey = newWebhookKey(now);
+      webhookKeys.set(currentKey.jwk.kid, currentKey);
+      return currentKey.jwk.kid;
+    },
+    signWebhook: (body, o = {}) => sign(body, o),
+    deliverWebhook: (url, body, header) => post(url, body, { 'content-type': 'application/json', 'plaid-verification': header }),
     advanceClock(ms) {
       clockOffsetMs += ms;
     },
-    close: () => server.close(),
+    close() {
+      closing.abort(new Error('Plaid stand-in closed'));
+      return server.close();
+    },
   };
 }
 
@@ -645,6 +935,43 @@ function checkFields(input: Record<string, unknown>, fields: Record<string, Json
     if (expected && jsonType(value) !== expected) throw invalidField(`${key} must be of type ${expected}`);
   }
   return body;
+}
+
+interface WebhookKey {
+  jwk: WebhookVerificationJwk;
+  privateKey: KeyObject;
+  /** The public key as SPKI PEM: what an algorithm-confusion forger would use as an HMAC secret. */
+  publicPem: string;
+}
+
+function newWebhookKey(createdAt: number): WebhookKey {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { x, y } = publicKey.export({ format: 'jwk' });
+  if (typeof x !== 'string' || typeof y !== 'string') throw new Error('P-256 public key without x/y');
+  return {
+    jwk: { alg: 'ES256', crv: 'P-256', kid: randomUUID(), kty: 'EC', use: 'sig', x, y, created_at: createdAt, expired_at: null },
+    privateKey,
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+/** Plaid's webhook bodies are pretty-printed (2 spaces) with sorted keys, so a receiver must hash the raw bytes, not a re-serialisation. */
+function webhookBody(payload: Record<string, unknown>): string {
+  return JSON.stringify(sortKeys(payload), null, 2);
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (!isPlainObject(value)) return value;
+  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]));
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function base64url(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64url');
 }
 
 function withoutNulls(input: Record<string, unknown>): Record<string, unknown> {
