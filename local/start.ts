@@ -240,12 +240,15 @@ async function devLinkSuccess(
   }
   let institutionId = typeof input.institution_id === 'string' ? input.institution_id : SANDBOX_INSTITUTIONS[0]!.institution_id;
   let mode: 'new' | 'update' = 'new';
+  // Link gives the Item the link token's webhook; the sandbox endpoint takes it as options.webhook.
+  let webhook: string | undefined;
   if (ctx.plaid) {
     // Only a live link token this Plaid issued, as Link would insist.
     const session = ctx.plaid.linkSessions.find((s) => s.link_token === input.link_token);
     if (!session || Date.parse(session.expiration) <= Date.now()) {
       return { status: 400, body: { message: 'link_token: not a live link token of this Plaid stand-in' } };
     }
+    webhook = session.webhook;
     if (session.update) {
       mode = 'update';
       ctx.plaid.completeUpdateMode(session.link_token);
@@ -257,7 +260,7 @@ async function devLinkSuccess(
   const answer = await fetch(new URL('/sandbox/public_token/create', ctx.plaidBaseUrl), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ ...ctx.keys, institution_id: institution.institution_id, initial_products: ctx.products }),
+    body: JSON.stringify({ ...ctx.keys, institution_id: institution.institution_id, initial_products: ctx.products, ...(webhook ? { options: { webhook } } : {}) }),
     signal: AbortSignal.timeout(10_000),
   });
   const json = (await answer.json().catch(() => ({}))) as { public_token?: unknown; error_code?: unknown };
