@@ -1,19 +1,21 @@
 // The Lambda function and everything that defines how it runs: runtime, architecture, the
 // bundle (from the one definition in lambda-bundling.ts, shared with the local stack), memory
 // and timeout, its log group, and a role that may write its own logs, read its tenants'
-// secrets, use the items vault and publish verified webhooks on the stage's bus, nothing else. The defaults are set here, each with the
-// reason it has this value.
+// secrets, use the items vault and publish verified webhooks on the stage's bus, nothing else.
+// The defaults are set here, each with the reason it has this value.
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { ApplicationLogLevel, Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
+import { buildSync } from 'esbuild';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readSettings, type Settings } from '../lambda/config/settings.ts';
 import type { ItemsVault } from './items-vault.ts';
-import { LAMBDA_BUNDLING, LAMBDA_ENTRY, PROJECT_ROOT } from './lambda-bundling.ts';
+import { finishBundle, functionBuildOptions, LAMBDA_BUNDLING, prepareOutdir } from './lambda-bundling.ts';
 import type { TenantSecrets } from './tenant-secrets.ts';
 import type { WebhookBus } from './webhooks.ts';
 
@@ -49,7 +51,6 @@ export function functionTimeoutFor(settings: Pick<Settings, 'JWKS_TIMEOUT_MS' | 
   return Duration.seconds(seconds);
 }
 
-const OUTPUT_FORMATS = { esm: OutputFormat.ESM, cjs: OutputFormat.CJS } as const;
 const APPLICATION_LOG_LEVELS = {
   debug: ApplicationLogLevel.DEBUG,
   info: ApplicationLogLevel.INFO,
@@ -73,16 +74,16 @@ export interface LinkTokenFunctionProps {
 }
 
 export class LinkTokenFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly logGroup: LogGroup;
   /** The settings the function will run with (its defaults plus the environment set here). */
   readonly settings: Settings;
 
   constructor(scope: Construct, id: string, props: LinkTokenFunctionProps) {
     super(scope, id);
-    // NodejsFunction names an ESM bundle index.mjs; the handler path and the local stack agree.
+    // The handler is index.mjs's `handler` (ESM); the local stack imports the same file.
     if (LAMBDA_BUNDLING.outfileName !== 'index.mjs' || LAMBDA_BUNDLING.format !== 'esm') {
-      throw new Error('lambda-bundling.ts must produce index.mjs (ESM): that is the file NodejsFunction ships.');
+      throw new Error('lambda-bundling.ts must produce index.mjs (ESM): the function runs index.handler.');
     }
 
     // The vault's table name and key ARN and the bus name are deploy-time tokens here; settings
@@ -112,12 +113,13 @@ export class LinkTokenFunction extends Construct {
     props.vault.grantFunctionAccess(role);
     props.webhooks.grantPublish(role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      description: 'Mints Plaid Link tokens, keeps the Plaid Items of authenticated users of the configured tenants and publishes their verified Plaid webhooks',
-      entry: LAMBDA_ENTRY,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+    this.function = new LambdaFunction(this, 'Function', {
+      description: 'Mints Plaid Link tokens, keeps Items and receives Plaid webhooks for the configured tenants',
+      // Bundled here, at synth, by esbuild on this machine (never Docker), with the one definition
+      // the local stack uses. Not NodejsFunction: it writes a single --outfile, and the bundle is
+      // split so that the items, webhook and event clients load only on first use.
+      code: Code.fromAsset(bundleFunction(props.tenantsFilePath)),
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       // Graviton: about 20% cheaper per GB-second than x86_64, and the bundle is plain JavaScript.
       architecture: Architecture.ARM_64,
@@ -131,32 +133,21 @@ export class LinkTokenFunction extends Construct {
       applicationLogLevelV2: APPLICATION_LOG_LEVELS[props.logLevel],
       systemLogLevelV2: SystemLogLevel.INFO,
       environment,
-      bundling: {
-        format: OUTPUT_FORMATS[LAMBDA_BUNDLING.format],
-        target: LAMBDA_BUNDLING.target,
-        minify: LAMBDA_BUNDLING.minify,
-        sourceMap: LAMBDA_BUNDLING.sourcemap,
-        mainFields: [...LAMBDA_BUNDLING.mainFields],
-        externalModules: [...LAMBDA_BUNDLING.externalModules],
-        banner: LAMBDA_BUNDLING.banner,
-        // esbuild resolves alias targets against the working directory: the project root here.
-        esbuildArgs: Object.fromEntries(Object.entries(LAMBDA_BUNDLING.alias).map(([from, to]) => [`--alias:${from}`, to])),
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          // The config travels with the code: one asset, one version, nothing fetched at run time.
-          afterBundling: (_inputDir, outputDir) => [copyCommand(props.tenantsFilePath, join(outputDir, LAMBDA_BUNDLING.tenantsFileName))],
-        },
-      },
     });
   }
 }
 
-/** A shell command (CDK runs hooks with bash, or cmd on Windows) that copies a file. */
-function copyCommand(from: string, to: string): string {
-  for (const path of [from, to]) {
-    // Characters either shell would interpret even inside double quotes.
-    if (/["$`%\n]/.test(path)) throw new Error(`Cannot copy ${path} in a bundling hook: it contains a quote, $, %, backtick or newline.`);
-  }
-  return process.platform === 'win32' ? `copy /Y "${from}" "${to}"` : `cp "${from}" "${to}"`;
+/**
+ * The asset folder: index.mjs, its chunks and source maps, and the stage's tenants file beside
+ * them as tenants.json (the config travels with the code: one asset, one version, nothing
+ * fetched at run time). Its content decides the asset hash, so an unchanged build deploys nothing.
+ */
+function bundleFunction(tenantsFilePath: string): string {
+  const outdir = mkdtempSync(join(tmpdir(), 'link-token-asset-'));
+  prepareOutdir(outdir);
+  const result = buildSync(functionBuildOptions(outdir));
+  finishBundle(outdir, result.metafile!, tenantsFilePath);
+  // The build's metafile is for the benchmark's analysis, not for Lambda.
+  rmSync(join(outdir, 'metafile.json'));
+  return outdir;
 }

@@ -9,6 +9,7 @@ import { loadTenantsFile, tenantsById } from './config/load-tenants.ts';
 import { readSettings } from './config/settings.ts';
 import { ServiceFailure } from './domain/failure.ts';
 import type { ItemVault } from './domain/item-vault.ts';
+import type { WebhookPublisher, WebhookVerifier } from './domain/receive-webhook.ts';
 import { createLinkTokenApi, type HttpResponse } from './http/link-token-api.ts';
 import { createLogger } from './log/logger.ts';
 import { createPlaidClient } from './plaid/plaid-client.ts';
@@ -61,6 +62,23 @@ const loadVault = (): Promise<ItemVault> =>
     });
   }));
 
+// Webhook verification (jose) and the EventBridge client load on the first webhook, for the same reason.
+let webhookVerifier: Promise<WebhookVerifier> | undefined;
+let publisher: Promise<WebhookPublisher> | undefined;
+const loadVerifier = (): Promise<WebhookVerifier> =>
+  (webhookVerifier ??= import('./webhooks/plaid-webhook-verifier.ts').then(({ createPlaidWebhookVerifier }) =>
+    createPlaidWebhookVerifier({ plaid: upstream.plaid, secrets, plaidBaseUrlOverride: settings.PLAID_BASE_URL, now: Date.now }),
+  ));
+const loadPublisher = (): Promise<WebhookPublisher> =>
+  (publisher ??= import('./events/eventbridge-publisher.ts').then(({ createEventBridgePublisher }) => {
+    if (!settings.WEBHOOK_BUS_NAME) {
+      throw new ServiceFailure('misconfigured', 'The webhook event bus is not configured; the operator has been alerted.', {
+        cause: { name: 'EventBusNotConfigured' },
+      });
+    }
+    return createEventBridgePublisher({ busName: settings.WEBHOOK_BUS_NAME, requestTimeoutMs: settings.EVENTS_TIMEOUT_MS, maxAttempts: 2 });
+  }));
+
 const upstream = {
   secrets,
   plaid: createPlaidClient(),
@@ -75,6 +93,14 @@ const api = createLinkTokenApi({
   authenticate,
   deps: { ...upstream, vault: loadVault },
   itemsDeps: async () => ({ ...upstream, vault: await loadVault() }),
+  webhookDeps: async () => ({
+    verifier: await loadVerifier(),
+    vault: loadVault,
+    publisher: loadPublisher,
+    budgetMs: settings.WEBHOOK_BUDGET_MS,
+    now: Date.now,
+  }),
+  publicBaseUrl: settings.PUBLIC_BASE_URL,
   logger,
 });
 logger.info('function.initialised', { tenants: tenants.size, plaid_base_url_override: settings.PLAID_BASE_URL !== undefined });

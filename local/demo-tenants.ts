@@ -24,7 +24,8 @@ export function demoTenantsFile(opts: { issuer: string; origins: string[]; withO
           default: {
             products: ['transactions'],
             optional_products: ['liabilities'],
-            webhook: 'https://webhooks.example.com/plaid',
+            // The service's own receiver: verified webhooks keep Item health and reach the event bus.
+            webhook: 'service',
             // Plaid's real sandbox accepts only redirect URIs registered in its Dashboard.
             ...(opts.withOAuthRedirect ? { redirect_uri: `${pageOrigin}/oauth-return` } : {}),
             android_package_name: 'com.example.demo',

@@ -9,6 +9,9 @@
 //   ITEMS_TABLE_NAME                 its table (created when the endpoint is loopback and none is named)
 //   AWS_ENDPOINT_URL_KMS             the vault's KMS (default: the KMS stand-in) and
 //   VAULT_KMS_KEY_ID                 its key (created when the endpoint is loopback and none is named)
+//   AWS_ENDPOINT_URL_EVENTBRIDGE     where verified webhooks are published (default: the EventBridge
+//   WEBHOOK_BUS_NAME                 stand-in, bus link-token-local-webhooks; GET /dev/events lists them)
+//   PUBLIC_BASE_URL                  the base of the webhook URL given to Plaid (default: this server)
 //   OIDC_PORT                        port of the local OIDC issuer that mints dev tokens (random)
 //   LOCAL_WORK_DIR                   where the bundles and the demo tenants file go (dist/local)
 // Besides the API it serves the demo page (/, /oauth-return, /demo/*), the dev sign-in
@@ -28,6 +31,7 @@ import { startOidcIssuer, type OidcIssuer } from './standins/oidc-issuer.ts';
 import { DEFAULT_PLAID_CREDENTIALS, SANDBOX_INSTITUTIONS, startPlaidStandIn, type PlaidStandIn } from './standins/plaid.ts';
 import { createItemsTable, startDynamoDbStandIn } from './standins/dynamodb.ts';
 import { startKmsStandIn } from './standins/kms.ts';
+import { startEventBridgeStandIn, type EventBridgeStandIn } from './standins/eventbridge.ts';
 import { startSecretsManagerStandIn } from './standins/secrets-manager.ts';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 
@@ -64,6 +68,7 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
 
   // Filled in below, once Plaid and the tenants file are known; the route answers 503 until then.
   let linkSuccess: ((body: unknown) => Promise<{ status: number; body: unknown }>) | undefined;
+  let events: EventBridgeStandIn | undefined;
   const server = await startLocalApiServer({
     port: Number(env.PORT ?? 3000),
     host: env.HOST ?? '127.0.0.1',
@@ -72,6 +77,11 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
     devToken: async (body) => devSignIn(issuer, body),
     devRoutes: {
       '/dev/plaid-link/success': (body) => linkSuccess?.(body) ?? Promise.resolve({ status: 503, body: { message: 'starting' } }),
+      // The events the function published to the local bus (the tenant's backend would subscribe).
+      '/dev/events': async () =>
+        events
+          ? { status: 200, body: { events: events.events.map(({ DetailType, Source, Detail, Time }) => ({ detail_type: DetailType, source: Source, time: Time, detail: Detail })) } }
+          : { status: 404, body: { message: 'the event bus is not the local stand-in' } },
     },
     files: {
       '/demo/link-token-client.js': { file: clientFile },
@@ -132,6 +142,14 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
   }
 
   Object.assign(childEnv, await startVault(env, region, closers));
+  const busName = env.WEBHOOK_BUS_NAME ?? 'link-token-local-webhooks';
+  childEnv.WEBHOOK_BUS_NAME = busName;
+  childEnv.PUBLIC_BASE_URL = env.PUBLIC_BASE_URL ?? server.url;
+  if (!(env.AWS_ENDPOINT_URL_EVENTBRIDGE ?? env.AWS_ENDPOINT_URL)) {
+    const bus = (events = await startEventBridgeStandIn({ region, eventBuses: [busName] }));
+    closers.push(() => bus.close());
+    childEnv.AWS_ENDPOINT_URL_EVENTBRIDGE = bus.url;
+  }
 
   // The bundled handler reads its settings at import (cold start), as in Lambda.
   Object.assign(process.env, childEnv, {

@@ -1,7 +1,10 @@
-// Generates the OpenAPI 3.1 description of POST /link-token from the code that decides the
-// wire format, so the two cannot drift apart:
-//   request body        lambda/domain/client-choices.ts   ClientChoicesSchema (valibot → JSON Schema)
+// Generates the OpenAPI 3.1 description of the function's routes (POST /link-token, GET and POST
+// /items, DELETE /items/{item_id}, each path's CORS preflight) from the code that decides the wire
+// format, so the two cannot drift apart:
+//   request bodies      lambda/domain/client-choices.ts   ClientChoicesSchema (valibot → JSON Schema)
+//                       lambda/domain/items.ts            LinkItemBodySchema
 //   200 body, problems  lambda/http/response-schemas.ts   valibot schemas type-checked against the adapter
+//   Item views, 409     openapi/item-schemas.ts           valibot schemas type-checked against ItemView
 //   statuses and types  lambda/http/problem.ts            PROBLEM_TYPES, the one failure → status table
 // `node openapi/generate.ts` rewrites openapi/link-token.openapi.json; `--check` only compares.
 // test/openapi/ fails when the committed file differs from what this generates.
@@ -9,11 +12,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { toJsonSchema } from '@valibot/to-json-schema';
 import type { GenericSchema } from 'valibot';
-import { ClientChoicesSchema } from '../lambda/domain/client-choices.ts';
+import { ClientChoicesSchema, ITEM_ID_PATTERN } from '../lambda/domain/client-choices.ts';
 import type { FailureKind } from '../lambda/domain/failure.ts';
-import { MAX_BODY_BYTES, ROUTE_PATH } from '../lambda/http/link-token-api.ts';
+import { LinkItemBodySchema } from '../lambda/domain/items.ts';
+import { ITEMS_PATH, MAX_BODY_BYTES, ROUTE_PATH } from '../lambda/http/link-token-api.ts';
 import { PROBLEM_TYPE_BASE, PROBLEM_TYPES } from '../lambda/http/problem.ts';
 import { FieldErrorSchema, LinkTokenResponseSchema, ProblemSchema } from '../lambda/http/response-schemas.ts';
+import { ConflictProblemSchema, ItemListSchema, ItemSchema, LinkedItemSchema } from './item-schemas.ts';
 
 export const OPENAPI_FILE = fileURLToPath(new URL('./link-token.openapi.json', import.meta.url));
 /** The contract's version: bump it when the request or a response changes shape. */
@@ -22,10 +27,43 @@ export const API_VERSION = '1.0.0';
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-/** Failures the adapter raises only for requests that are not POST/OPTIONS /link-token. */
+/** Failures the adapter raises only for requests that match no described operation. */
 export const ROUTING_ONLY_KINDS: readonly FailureKind[] = ['not_found', 'method_not_allowed'];
 /** What the function answers a CORS preflight with, besides 204. */
 export const PREFLIGHT_KINDS: readonly FailureKind[] = ['origin_not_allowed', 'internal'];
+
+/**
+ * Each path's methods besides OPTIONS, as the adapter's ROUTE_METHODS has them (its `Allow` and
+ * preflight answers; test/openapi/responses.test.ts checks the real headers against these).
+ */
+export const PATH_METHODS = {
+  [ROUTE_PATH]: ['POST'],
+  [ITEMS_PATH]: ['GET', 'POST'],
+  [`${ITEMS_PATH}/{item_id}`]: ['DELETE'],
+} as const satisfies Record<string, readonly string[]>;
+export const allowOf = (path: keyof typeof PATH_METHODS): string => [...PATH_METHODS[path], 'OPTIONS'].join(', ');
+
+// What can fail where, by what each operation does:
+// every authenticated call verifies a token (the identity provider's keys may be unreachable),
+// reads the tenant's secrets and runs in the request budget (504 when it runs out).
+const AUTHENTICATED: readonly FailureKind[] = [
+  'missing_token', 'invalid_token', 'unknown_tenant', 'origin_not_allowed', 'upstream_unavailable', 'upstream_timeout', 'secrets_unavailable', 'misconfigured', 'internal',
+];
+const READS_BODY: readonly FailureKind[] = ['invalid_request', 'unsupported_media_type', 'payload_too_large'];
+const CALLS_PLAID: readonly FailureKind[] = ['upstream_rejected', 'upstream_rate_limited', 'upstream_unavailable', 'upstream_timeout'];
+const USES_STORE: readonly FailureKind[] = ['vault_unavailable'];
+const kindsOf = (...groups: Array<readonly FailureKind[]>): readonly FailureKind[] => {
+  const wanted = new Set(groups.flat());
+  return (Object.keys(PROBLEM_TYPES) as FailureKind[]).filter((kind) => wanted.has(kind));
+};
+/** The failures each operation can answer, by operationId. */
+export const OPERATION_KINDS = {
+  // Update mode reads the user's Item from the store (404 when it is not theirs).
+  createLinkToken: kindsOf(AUTHENTICATED, READS_BODY, CALLS_PLAID, USES_STORE, ['item_not_found']),
+  linkItem: kindsOf(AUTHENTICATED, READS_BODY, CALLS_PLAID, USES_STORE, ['conflict']),
+  listItems: kindsOf(AUTHENTICATED, USES_STORE),
+  removeItem: kindsOf(AUTHENTICATED, CALLS_PLAID, USES_STORE, ['item_not_found']),
+} as const satisfies Record<string, readonly FailureKind[]>;
 
 // What each request field means; typed by the schema's own keys, so a new field fails tsc here.
 const REQUEST_FIELD_DOCS: Record<keyof typeof ClientChoicesSchema.entries, string> = {
@@ -49,14 +87,18 @@ const KIND_DOCS: Record<FailureKind, string> = {
   invalid_request: 'The body is not a JSON object, has a field a client may not set, or a value the tenant does not offer. `errors` names every field.',
   unsupported_media_type: 'The body was not sent as `application/json`.',
   payload_too_large: `The body is over ${MAX_BODY_BYTES} bytes.`,
-  method_not_allowed: `Only POST (and the OPTIONS preflight) exist on ${ROUTE_PATH}.`,
-  not_found: `The path is not ${ROUTE_PATH}.`,
+  method_not_allowed: `The path has no such method. Each path's methods (and the OPTIONS preflight): ${Object.entries(PATH_METHODS)
+    .map(([path, methods]) => `${methods.join(' and ')} on ${path}`)
+    .join(', ')}; \`Allow\` lists them.`,
+  not_found: `The path is none of ${Object.keys(PATH_METHODS).join(', ')} (an item id of other characters than letters, digits, '_' and '-' is no path either).`,
   upstream_rejected: "Plaid refused the request because of how the tenant is set up; retrying will not help. The operator is alerted.",
-  upstream_rate_limited: 'Too many link tokens were requested from Plaid. Wait `Retry-After` seconds.',
+  upstream_rate_limited: 'Plaid is rate limiting this service. Wait `Retry-After` seconds.',
   upstream_unavailable: "Plaid or the identity provider's signing keys are unreachable. Try again shortly.",
   upstream_timeout: 'Plaid did not answer within the request budget. Try again shortly.',
   secrets_unavailable: "The tenant's Plaid credentials could not be read. Try again shortly.",
   vault_unavailable: 'The item store (DynamoDB or KMS) is unavailable; nothing was half-done. Try again shortly.',
+  events_unavailable: 'Webhooks only: the event bus did not take the webhook; Plaid retries a non-200 answer.',
+  webhook_unverified: 'Webhooks only: the Plaid-Verification header did not verify (signature, algorithm, key, age or body hash).',
   item_not_found: 'The signed-in user has no Item with this id (another user\'s Item looks exactly like one that does not exist).',
   conflict: 'The user already has a live Item at this institution; `existing_item_id` names it, so the app can offer update mode instead.',
   misconfigured: "The tenant's configuration cannot serve this request. Quote `correlation_id` to support.",
@@ -94,17 +136,41 @@ function requestSchema(): JsonObject {
   return {
     title: 'LinkTokenRequest',
     description:
-      'The only choices a client makes. Everything else about the link token (products, webhook, redirect_uri, android_package_name, country codes, the user) comes from the tenant\'s configuration and the verified token; any other field is refused with 400 naming it.',
+      'The only choices a client makes. Everything else about the link token (products, webhook, redirect_uri, android_package_name, country codes, the user) comes from the tenant\'s configuration and the verified token; any other field is refused with 400 naming it. `item_id` is required in update mode and, like `account_selection`, refused outside it.',
     ...schema,
+    // parseClientChoices's rules across fields; the test holds the schema to what the function accepts.
+    anyOf: [
+      { title: 'Update mode', required: ['mode', 'item_id'], properties: { mode: { const: 'update' } } },
+      { title: 'New Item', properties: { mode: { const: 'new' } }, not: { anyOf: [{ required: ['item_id'] }, { required: ['account_selection'] }] } },
+    ],
   };
 }
 
-function problemSchema(): JsonObject {
-  const schema = jsonSchemaOf(ProblemSchema);
+function linkItemRequestSchema(): JsonObject {
+  const schema = jsonSchemaOf(LinkItemBodySchema);
+  const publicToken = (schema.properties as Record<string, JsonObject>).public_token;
+  if (!publicToken) throw new Error("openapi: LinkItemBodySchema has no 'public_token'");
+  (schema.properties as Record<string, JsonObject>).public_token = {
+    description: "What Plaid Link's onSuccess handed over: single-use, valid 30 minutes, from a Link session of this tenant's Plaid environment (another environment's is a 400).",
+    ...publicToken,
+  };
+  return { title: 'LinkItemRequest', description: 'Exactly `public_token`; any other field is refused with 400 naming it.', ...schema };
+}
+
+function itemListSchema(): JsonObject {
+  const schema = jsonSchemaOf(ItemListSchema);
+  const items = (schema.properties as Record<string, JsonObject>).items;
+  if (!items) throw new Error("openapi: ItemListSchema has no 'items'");
+  items.items = ref('schemas', 'Item');
+  return { title: 'ItemList', description: "GET /items's answer.", ...schema };
+}
+
+function problemSchema(valibot: GenericSchema, title: string, description: string): JsonObject {
+  const schema = jsonSchemaOf(valibot);
   const errors = (schema.properties as Record<string, JsonObject>).errors;
-  if (!errors) throw new Error("openapi: ProblemSchema has no 'errors'");
+  if (!errors) throw new Error(`openapi: ${title} has no 'errors'`);
   errors.items = ref('schemas', 'FieldError');
-  return { title: 'Problem', description: 'RFC 9457 problem details, with the request id and, on 400, the fields at fault.', ...schema };
+  return { title, description, ...schema };
 }
 
 const ref = (kind: 'schemas' | 'responses' | 'headers', name: string): JsonObject => ({ $ref: `#/components/${kind}/${name}` });
@@ -143,7 +209,8 @@ function problemResponse(status: number, kinds: readonly FailureKind[]): JsonObj
       'application/problem+json': {
         schema: {
           allOf: [
-            ref('schemas', 'Problem'),
+            // Only the 409 carries an extension member; Problem allows no others.
+            ref('schemas', kinds.includes('conflict') ? 'ConflictProblem' : 'Problem'),
             {
               properties: {
                 type: { enum: kinds.map((k) => `${PROBLEM_TYPE_BASE}${PROBLEM_TYPES[k].slug}`) },
@@ -158,28 +225,90 @@ function problemResponse(status: number, kinds: readonly FailureKind[]): JsonObj
   };
 }
 
-const responseRefs = (kinds: readonly FailureKind[]): JsonObject =>
-  Object.fromEntries([...problemStatuses(kinds)].map(([status]) => [String(status), ref('responses', statusName(status))]));
+/**
+ * An operation's problem responses: the shared one of a status when the operation can answer every
+ * kind behind it, else one listing only the kinds this operation can (a DELETE's 404 is never the
+ * routing `not-found`, a preflight's 403 never `unknown-tenant`).
+ */
+const problemResponses = (kinds: readonly FailureKind[]): JsonObject => {
+  const shared = problemStatuses();
+  return Object.fromEntries(
+    [...problemStatuses(kinds)].map(([status, own]) => [
+      String(status),
+      own.length === shared.get(status)!.length ? ref('responses', statusName(status)) : problemResponse(status, own),
+    ]),
+  );
+};
 
 export function buildOpenApiDocument(): JsonObject {
-  const allKinds = Object.keys(PROBLEM_TYPES) as FailureKind[];
-  // A conflict is only POST /items's answer (a duplicate Item), never a link token's.
-  const postKinds = allKinds.filter((k) => !ROUTING_ONLY_KINDS.includes(k) && k !== 'conflict');
-  const responses = Object.fromEntries([...problemStatuses(allKinds)].map(([status, kinds]) => [statusName(status), problemResponse(status, kinds)]));
+  const responses = Object.fromEntries([...problemStatuses()].map(([status, kinds]) => [statusName(status), problemResponse(status, kinds)]));
   const header = (description: string, schema: JsonObject, required = false): JsonObject => ({ description, required, schema });
+  const successHeaders = (extra: JsonObject = {}): JsonObject => ({
+    'X-Correlation-Id': ref('headers', 'X-Correlation-Id'),
+    'Cache-Control': ref('headers', 'Cache-Control'),
+    'Access-Control-Allow-Origin': ref('headers', 'Access-Control-Allow-Origin'),
+    'Access-Control-Expose-Headers': ref('headers', 'Access-Control-Expose-Headers'),
+    ...extra,
+  });
+  const originParameter = {
+    name: 'Origin',
+    in: 'header',
+    required: false,
+    description: "Sent by browsers on cross-origin requests; must be one of the tenant's allowed origins. Native apps send none.",
+    schema: { type: 'string', format: 'uri' },
+  };
+  const jsonBody = (schemaName: string, examples: JsonObject): JsonObject => ({
+    required: true,
+    description: `A JSON object of at most ${MAX_BODY_BYTES} bytes.`,
+    content: { 'application/json': { schema: ref('schemas', schemaName), examples } },
+  });
+  const preflight = (path: keyof typeof PATH_METHODS, tag: string, operationId: string): JsonObject => {
+    const methods = PATH_METHODS[path];
+    return {
+      tags: [tag],
+      operationId,
+      summary: 'CORS preflight',
+      description: `Browsers send it before a cross-origin ${methods.join(' or ')}. Allowed when \`Origin\` is one of any tenant's allowed origins (the tenant is unknown until the token is verified; the ${methods.join(' or ')} enforces the tenant's own list) and the requested method is ${methods.join(' or ')}. Without \`Origin\` and \`Access-Control-Request-Method\` it is a plain OPTIONS: 204 with \`Allow\`.`,
+      security: [],
+      parameters: [
+        { name: 'Origin', in: 'header', required: false, schema: { type: 'string', format: 'uri' } },
+        { name: 'Access-Control-Request-Method', in: 'header', required: false, schema: { type: 'string', enum: [...methods] } },
+        { name: 'Access-Control-Request-Headers', in: 'header', required: false, description: 'authorization, content-type', schema: { type: 'string' } },
+      ],
+      responses: {
+        '204': {
+          description: 'The preflight is allowed (or a plain OPTIONS is answered).',
+          headers: {
+            'Access-Control-Allow-Origin': ref('headers', 'Access-Control-Allow-Origin'),
+            'Access-Control-Allow-Methods': header(`\`${allowOf(path)}\` on an allowed preflight.`, { type: 'string', const: allowOf(path) }),
+            'Access-Control-Allow-Headers': header('`Authorization, Content-Type` on an allowed preflight.', { type: 'string', const: 'Authorization, Content-Type' }),
+            'Access-Control-Max-Age': header('Seconds the browser may cache the preflight.', { type: 'string', pattern: '^[0-9]+$' }),
+            Allow: header('The methods this path supports, on a plain OPTIONS.', { type: 'string', const: allowOf(path) }),
+            'X-Correlation-Id': ref('headers', 'X-Correlation-Id'),
+          },
+        },
+        ...problemResponses(PREFLIGHT_KINDS),
+      },
+    };
+  };
+  const exampleItemId = 'eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6';
+  const exampleItem = { item_id: exampleItemId, institution: { institution_id: 'ins_109508', name: 'First Platypus Bank' }, status: 'healthy', created_at: '2026-01-01T03:00:00.000Z' };
+  const itemPath = `${ITEMS_PATH}/{item_id}` as const;
 
   return {
     openapi: '3.1.0',
     info: {
       title: 'Link token service',
       version: API_VERSION,
-      summary: 'Mints Plaid Link tokens for signed-in app users.',
+      summary: "Mints Plaid Link tokens for signed-in app users and keeps the Items they link.",
       description: [
-        'A backend-for-frontend for Plaid Link. A web page or mobile app sends its signed-in user\'s access token and gets a Plaid `link_token` to open Link with. The tenant is resolved from the verified token, and the tenant\'s configuration decides everything Plaid receives: the client chooses only `platform`, `profile` and `language`.',
+        'A backend-for-frontend for Plaid Link. A web page or mobile app sends its signed-in user\'s access token and gets a Plaid `link_token` to open Link with. The tenant is resolved from the verified token, and the tenant\'s configuration decides everything Plaid receives: the client chooses only `platform`, `profile` and `language` (and, in update mode, which of its own Items to repair).',
         '',
-        'Every failure is RFC 9457 problem details (`application/problem+json`) with a `correlation_id` to quote to support. Browsers may call it cross-origin from the tenant\'s allowed origins: the function answers the CORS preflight itself (`OPTIONS`).',
+        'When Link succeeds the app sends its `public_token` to `POST /items`: the service exchanges it and keeps the Item\'s access token encrypted; the app only ever sees Item views (`GET /items`) and removes an Item with `DELETE /items/{item_id}`. An Item of another user or tenant is a 404, exactly like one that does not exist.',
         '',
-        `Routing: requests to other paths get 404 and other methods on ${ROUTE_PATH} get 405 (components.responses NotFound and MethodNotAllowed) when the gateway routes them to the function.`,
+        'Every failure is RFC 9457 problem details (`application/problem+json`) with a `correlation_id` to quote to support. Browsers may call it cross-origin from the tenant\'s allowed origins: the function answers the CORS preflight of each path itself (`OPTIONS`).',
+        '',
+        `Routing: requests to other paths get 404 and other methods on a path get 405 with \`Allow\` (components.responses NotFound and MethodNotAllowed) when the gateway routes them to the function.`,
       ].join('\n'),
     },
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
@@ -188,48 +317,37 @@ export function buildOpenApiDocument(): JsonObject {
       { url: 'http://127.0.0.1:3000', description: 'The local stack (`npm start`)' },
     ],
     security: [{ bearerAuth: [] }],
-    tags: [{ name: 'link-token', description: 'Plaid Link tokens for the signed-in user' }],
+    tags: [
+      { name: 'link-token', description: 'Plaid Link tokens for the signed-in user' },
+      { name: 'items', description: "The signed-in user's linked Items (never a token)" },
+    ],
     paths: {
       [ROUTE_PATH]: {
         post: {
           tags: ['link-token'],
           operationId: 'createLinkToken',
           summary: 'Create a Plaid link token for the signed-in user',
-          description:
+          description: [
             'Verifies the bearer token, resolves the tenant from it, checks the browser\'s `Origin` against the tenant\'s allowed origins, then asks Plaid for a link token configured by the tenant\'s profile. Open Plaid Link with the returned `link_token` before `expiration`.',
+            '',
+            'Update mode: `mode: "update"` with the `item_id` of one of the user\'s Items (as `GET /items` lists it) gets a link token that repairs that Item, e.g. after `login_required`; add `account_selection: true` to let the user share new accounts, where the tenant\'s `items.update_account_selection` allows it (400 otherwise). An `item_id` that is not the user\'s is a 404 `item-not-found`, as for one that does not exist. `item_id` and `account_selection` without `mode: "update"` are refused with 400. The public token Link hands over after update mode need not be exchanged: the Item is the same.',
+          ].join('\n'),
           security: [{ bearerAuth: [] }],
-          parameters: [
-            {
-              name: 'Origin',
-              in: 'header',
-              required: false,
-              description: "Sent by browsers on cross-origin requests; must be one of the tenant's allowed origins. Native apps send none.",
-              schema: { type: 'string', format: 'uri' },
+          parameters: [originParameter],
+          requestBody: jsonBody('LinkTokenRequest', {
+            web: { summary: 'A web page', value: { platform: 'web' } },
+            ios: { summary: 'An iOS app, French', value: { platform: 'ios', language: 'fr' } },
+            android: { summary: 'An Android app, another profile', value: { platform: 'android', profile: 'payments' } },
+            update: { summary: 'Update mode: repair one of the user\'s Items', value: { platform: 'web', mode: 'update', item_id: exampleItemId } },
+            updateAccountSelection: {
+              summary: 'Update mode with Account Select (new accounts to share)',
+              value: { platform: 'ios', mode: 'update', item_id: exampleItemId, account_selection: true },
             },
-          ],
-          requestBody: {
-            required: true,
-            description: `A JSON object of at most ${MAX_BODY_BYTES} bytes.`,
-            content: {
-              'application/json': {
-                schema: ref('schemas', 'LinkTokenRequest'),
-                examples: {
-                  web: { summary: 'A web page', value: { platform: 'web' } },
-                  ios: { summary: 'An iOS app, French', value: { platform: 'ios', language: 'fr' } },
-                  android: { summary: 'An Android app, another profile', value: { platform: 'android', profile: 'payments' } },
-                },
-              },
-            },
-          },
+          }),
           responses: {
             '200': {
               description: 'A link token for this user and tenant.',
-              headers: {
-                'X-Correlation-Id': ref('headers', 'X-Correlation-Id'),
-                'Cache-Control': ref('headers', 'Cache-Control'),
-                'Access-Control-Allow-Origin': ref('headers', 'Access-Control-Allow-Origin'),
-                'Access-Control-Expose-Headers': ref('headers', 'Access-Control-Expose-Headers'),
-              },
+              headers: successHeaders(),
               content: {
                 'application/json': {
                   schema: ref('schemas', 'LinkTokenResponse'),
@@ -237,36 +355,83 @@ export function buildOpenApiDocument(): JsonObject {
                 },
               },
             },
-            ...responseRefs(postKinds),
+            ...problemResponses(OPERATION_KINDS.createLinkToken),
           },
         },
-        options: {
-          tags: ['link-token'],
-          operationId: 'preflightLinkToken',
-          summary: 'CORS preflight',
-          description:
-            "Browsers send it before the cross-origin POST. Allowed when `Origin` is one of any tenant's allowed origins (the tenant is unknown until the token is verified; the POST enforces the tenant's own list) and the requested method is POST. Without `Origin` and `Access-Control-Request-Method` it is a plain OPTIONS: 204 with `Allow`.",
-          security: [],
-          parameters: [
-            { name: 'Origin', in: 'header', required: false, schema: { type: 'string', format: 'uri' } },
-            { name: 'Access-Control-Request-Method', in: 'header', required: false, schema: { type: 'string', const: 'POST' } },
-            { name: 'Access-Control-Request-Headers', in: 'header', required: false, description: 'authorization, content-type', schema: { type: 'string' } },
-          ],
+        options: preflight(ROUTE_PATH, 'link-token', 'preflightLinkToken'),
+      },
+      [ITEMS_PATH]: {
+        get: {
+          tags: ['items'],
+          operationId: 'listItems',
+          summary: "The signed-in user's Items",
+          description: "Every Item the user linked at this tenant, with its institution and health. Never a token: the access tokens stay encrypted in the service's store.",
+          security: [{ bearerAuth: [] }],
+          parameters: [originParameter],
           responses: {
-            '204': {
-              description: 'The preflight is allowed (or a plain OPTIONS is answered).',
-              headers: {
-                'Access-Control-Allow-Origin': ref('headers', 'Access-Control-Allow-Origin'),
-                'Access-Control-Allow-Methods': header('`POST, OPTIONS` on an allowed preflight.', { type: 'string', const: 'POST, OPTIONS' }),
-                'Access-Control-Allow-Headers': header('`Authorization, Content-Type` on an allowed preflight.', { type: 'string', const: 'Authorization, Content-Type' }),
-                'Access-Control-Max-Age': header('Seconds the browser may cache the preflight.', { type: 'string', pattern: '^[0-9]+$' }),
-                Allow: ref('headers', 'Allow'),
-                'X-Correlation-Id': ref('headers', 'X-Correlation-Id'),
+            '200': {
+              description: "The user's Items (an empty list when there are none).",
+              headers: successHeaders(),
+              content: {
+                'application/json': {
+                  schema: ref('schemas', 'ItemList'),
+                  example: { items: [{ ...exampleItem, updated_at: '2026-01-02T09:30:00.000Z' }] },
+                },
               },
             },
-            ...responseRefs(PREFLIGHT_KINDS),
+            ...problemResponses(OPERATION_KINDS.listItems),
           },
         },
+        post: {
+          tags: ['items'],
+          operationId: 'linkItem',
+          summary: "Keep the Item Link just created: exchange Link's public_token",
+          description:
+            "Send the `public_token` Plaid Link's onSuccess handed over (single-use, valid 30 minutes). The service exchanges it at Plaid and stores the Item's access token encrypted for this user; the answer is the Item's view, never a token. By the tenant's `items.duplicates` policy a second live Item at the same institution is refused with 409 naming the existing one (`existing_item_id`: offer update mode for it), replaces the old one, or is allowed. An Item Plaid created that cannot be stored is removed at Plaid again, so a failure leaves nothing behind.",
+          security: [{ bearerAuth: [] }],
+          parameters: [originParameter],
+          requestBody: jsonBody('LinkItemRequest', {
+            publicToken: { summary: "Link's onSuccess public_token", value: { public_token: 'public-sandbox-b0e2c4ee-a763-4df5-bfe9-46a46bce993d' } },
+          }),
+          responses: {
+            '201': {
+              description: 'The Item is linked and stored; `Location` is its path.',
+              headers: successHeaders({ Location: ref('headers', 'Location') }),
+              content: { 'application/json': { schema: ref('schemas', 'LinkedItem'), example: exampleItem } },
+            },
+            '200': {
+              description: 'The Item was already stored for this user (the same Item exchanged again): nothing changed; `Location` is its path.',
+              headers: successHeaders({ Location: ref('headers', 'Location') }),
+              content: { 'application/json': { schema: ref('schemas', 'LinkedItem'), example: exampleItem } },
+            },
+            ...problemResponses(OPERATION_KINDS.linkItem),
+          },
+        },
+        options: preflight(ITEMS_PATH, 'items', 'preflightItems'),
+      },
+      [itemPath]: {
+        parameters: [
+          {
+            name: 'item_id',
+            in: 'path',
+            required: true,
+            description: 'An `item_id` from `GET /items`. Another user\'s Item is a 404 `item-not-found`, as is one that does not exist; an id of other characters is no path (404 `not-found`).',
+            schema: { type: 'string', pattern: ITEM_ID_PATTERN.source },
+          },
+        ],
+        delete: {
+          tags: ['items'],
+          operationId: 'removeItem',
+          summary: 'Remove one of the user\'s Items, at Plaid and in the store',
+          description: 'Removes the Item at Plaid (/item/remove: Plaid stops billing it and revokes its access token) and then deletes it from the store. An Item Plaid had already forgotten is removed from the store all the same. A failure at Plaid leaves the Item stored, so the call can be repeated.',
+          security: [{ bearerAuth: [] }],
+          parameters: [originParameter],
+          responses: {
+            '204': { description: 'The Item is removed.', headers: successHeaders() },
+            ...problemResponses(OPERATION_KINDS.removeItem),
+          },
+        },
+        options: preflight(itemPath, 'items', 'preflightItem'),
       },
     },
     components: {
@@ -282,18 +447,32 @@ export function buildOpenApiDocument(): JsonObject {
       schemas: {
         LinkTokenRequest: requestSchema(),
         LinkTokenResponse: { title: 'LinkTokenResponse', ...jsonSchemaOf(LinkTokenResponseSchema) },
-        Problem: problemSchema(),
+        LinkItemRequest: linkItemRequestSchema(),
+        LinkedItem: {
+          title: 'LinkedItem',
+          description: "The Item just linked, as POST /items answers it (GET /items adds `updated_at`). Never a token.",
+          ...jsonSchemaOf(LinkedItemSchema),
+        },
+        Item: { title: 'Item', description: 'An Item as GET /items lists it. Never a token.', ...jsonSchemaOf(ItemSchema) },
+        ItemList: itemListSchema(),
+        Problem: problemSchema(ProblemSchema, 'Problem', 'RFC 9457 problem details, with the request id and, on 400, the fields at fault.'),
+        ConflictProblem: problemSchema(
+          ConflictProblemSchema,
+          'ConflictProblem',
+          "POST /items's 409: the problem details of a duplicate Item, naming the user's existing Item at that institution.",
+        ),
         FieldError: { title: 'FieldError', ...jsonSchemaOf(FieldErrorSchema) },
       },
       responses,
       headers: {
         'X-Correlation-Id': header('The request id, also in problem bodies as `correlation_id`.', { type: 'string' }, true),
-        'Cache-Control': header('Link tokens and problems are never cached.', { type: 'string', const: 'no-store' }, true),
+        'Cache-Control': header('Link tokens, Items and problems are never cached.', { type: 'string', const: 'no-store' }, true),
         'Access-Control-Allow-Origin': header("The caller's `Origin`, echoed when it is allowed; absent otherwise (and the browser then blocks the response).", { type: 'string' }),
         'Access-Control-Expose-Headers': header('Response headers a browser page may read.', { type: 'string', const: 'X-Correlation-Id, Retry-After, WWW-Authenticate' }),
         'WWW-Authenticate': header('The Bearer challenge (RFC 6750); `error="invalid_token"` when a token was sent but refused.', { type: 'string', pattern: '^Bearer realm="link-token"' }, true),
         'Retry-After': header('Seconds to wait before asking again.', { type: 'string', pattern: '^[0-9]+$' }, true),
-        Allow: header('The methods this path supports.', { type: 'string', const: 'POST, OPTIONS' }),
+        Allow: header('The methods the requested path supports.', { type: 'string', enum: Object.keys(PATH_METHODS).map((path) => allowOf(path as keyof typeof PATH_METHODS)) }),
+        Location: header("The Item's path, for DELETE.", { type: 'string', pattern: `^${ITEMS_PATH}/${ITEM_ID_PATTERN.source.slice(1)}` }, true),
       },
     },
   };

@@ -13,7 +13,7 @@ export const FIELD_RULES: Partial<Record<SeedFieldPath, string>> = {
   required_if_supported_products: 'Plaid product names, no repeats, no overlap with the other product arrays',
   optional_products: 'Plaid product names, no repeats, no overlap with the other product arrays',
   additional_consented_products: 'Plaid product names, no repeats, not `balance`, no overlap with the other product arrays',
-  webhook: 'absolute https URL (http only for loopback hosts in sandbox), no credentials',
+  webhook: '"service" (the service\'s own verified receiver, POST /webhooks/plaid/{tenant_id}, which keeps Item health and publishes to EventBridge) or an absolute https URL (http only for loopback hosts in sandbox), no credentials',
   link_customization_name: 'non-empty, at most 100 characters',
   appearance_mode: '`LIGHT`, `DARK` or `SYSTEM`',
   redirect_uri: 'absolute URL, https (http only for loopback hosts in sandbox), no query string, no fragment, `*` only as a whole leftmost subdomain label before a registrable domain (`https://*.example.com/oauth.html`); sent for web and iOS only',

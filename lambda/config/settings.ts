@@ -38,6 +38,18 @@ const SettingsSchema = v.object({
   VAULT_KMS_KEY_ID: v.optional(v.pipe(v.string(), v.nonEmpty(), v.maxLength(2048))),
   VAULT_TIMEOUT_MS: intFrom(100, 10_000, 1500),
   VAULT_MAX_ATTEMPTS: intFrom(1, 5, 2),
+  // Plaid's webhooks: the bus they are handed on to (set by the stack), the service's public base
+  // URL when it has a custom domain (else the API's own domain, per request), and the answer's
+  // budget: Plaid counts no answer within 10 s as a failed delivery.
+  WEBHOOK_BUS_NAME: v.optional(v.pipe(v.string(), v.nonEmpty(), v.maxLength(1600))),
+  PUBLIC_BASE_URL: v.optional(
+    v.pipe(
+      v.string(),
+      v.check((value) => urlProblem(value, { allowLoopbackHttp: true }) === undefined && !value.endsWith('/'), 'must be https (http only for loopback hosts), without a trailing slash'),
+    ),
+  ),
+  WEBHOOK_BUDGET_MS: intFrom(1000, 9000, 5000),
+  EVENTS_TIMEOUT_MS: intFrom(100, 5000, 1500),
 });
 
 export type Settings = v.InferOutput<typeof SettingsSchema> & { TENANTS_FILE: string };

@@ -158,7 +158,7 @@ function profileRuleViolations(profile: LinkProfile, tenant: TenantConfig): Rule
     const problem = redirectUriProblem(profile.redirect_uri, allowLoopbackHttp);
     if (problem) add(['redirect_uri'], problem);
   }
-  if (profile.webhook !== undefined) {
+  if (profile.webhook !== undefined && profile.webhook !== 'service') {
     const problem = urlProblem(profile.webhook, { allowLoopbackHttp });
     if (problem) add(['webhook'], problem);
   }

@@ -159,7 +159,8 @@ export const LinkProfileSchema = v.strictObject({
   required_if_supported_products: v.optional(ProductList),
   optional_products: v.optional(ProductList),
   additional_consented_products: v.optional(ProductList),
-  webhook: v.optional(HttpUrl),
+  /** Where Plaid sends this profile's webhooks: a URL, or "service" for the service's own verified receiver. */
+  webhook: v.optional(v.union([v.literal('service'), HttpUrl], 'must be "service" or an absolute URL')),
   redirect_uri: v.optional(HttpUrl),
   android_package_name: v.optional(
     v.pipe(

@@ -37,7 +37,7 @@ export interface CreateLinkTokenDeps {
 }
 
 export async function createLinkToken(
-  input: { tenant: Tenant; identity: VerifiedIdentity; choices: ClientChoices },
+  input: { tenant: Tenant; identity: VerifiedIdentity; choices: ClientChoices; serviceWebhookUrl?: string },
   deps: CreateLinkTokenDeps,
 ): Promise<LinkTokenResult> {
   const { tenant, identity, choices } = input;
@@ -57,7 +57,7 @@ export async function createLinkToken(
     if (accessToken === undefined) throw itemNotFound();
     body = buildUpdateModeRequest({ tenant, choices, clientUserId, accessToken });
   } else {
-    body = buildLinkTokenRequest({ tenant, choices, identity, clientUserId });
+    body = buildLinkTokenRequest({ tenant, choices, identity, clientUserId, serviceWebhookUrl: input.serviceWebhookUrl });
   }
   const baseUrl = plaidBaseUrl(tenant, deps.plaidBaseUrlOverride);
   if (choices.mode !== 'update' && needsPlaidUser(selectProfile(tenant, choices.profile))) {

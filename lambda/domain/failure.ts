@@ -19,6 +19,8 @@ export type FailureKind =
   | 'upstream_timeout'
   | 'secrets_unavailable'
   | 'vault_unavailable'
+  | 'events_unavailable'
+  | 'webhook_unverified'
   | 'misconfigured'
   | 'internal';
 

@@ -19,6 +19,18 @@ export interface StoredItem {
   /** ISO 8601. */
   readonly createdAt: string;
   readonly updatedAt: string;
+  /** When Plaid said the Item's consent expires (PENDING_EXPIRATION), ISO 8601. */
+  readonly consentExpirationTime?: string | null;
+}
+
+/** A change of an Item's health that a verified webhook reported. */
+export interface ItemStatusChange {
+  readonly status: ItemStatus;
+  /** ISO 8601 time the change was received. */
+  readonly at: string;
+  /** The webhook JWT's iat: the last writer (by Plaid's clock) wins. */
+  readonly iat: number;
+  readonly consentExpirationTime?: string | null;
 }
 
 /** The user's Plaid user (/user/create): integrations since 2025-12 get a user_id only, older ones also a user_token. */
@@ -44,4 +56,11 @@ export interface ItemVault {
   plaidUser(owner: ItemOwner): Promise<PlaidUser | undefined>;
   /** 'exists' when another request stored the owner's Plaid user first. */
   putPlaidUser(owner: ItemOwner, user: PlaidUser): Promise<'created' | 'exists'>;
+  /** Whose Item this is, within one tenant only; undefined for an item_id the tenant does not have. */
+  findItemOwner(tenantId: string, itemId: string): Promise<ItemOwner | undefined>;
+  /** 'stale' when a change with a later (or equal) iat was applied already; 'missing' when the Item is gone. */
+  applyItemStatus(owner: ItemOwner, itemId: string, change: ItemStatusChange): Promise<'applied' | 'stale' | 'missing'>;
+  /** Whether a webhook with this body hash was processed for this tenant (replays). */
+  webhookProcessed(tenantId: string, bodySha256: string): Promise<boolean>;
+  markWebhookProcessed(tenantId: string, bodySha256: string, keepUntilEpochSeconds: number): Promise<void>;
 }

@@ -13,6 +13,7 @@ import type { SecretCache } from '../secrets/secret-cache.ts';
 import { ServiceFailure } from './failure.ts';
 import type { VerifiedIdentity } from './identity.ts';
 import type { ItemOwner, ItemVault, StoredItem } from './item-vault.ts';
+import { actionFor, type ItemAction } from './receive-webhook.ts';
 import { credentialsAndOwner, plaidBaseUrl, plaidFailure, plaidFailureFields, withinBudget } from './upstream.ts';
 
 export interface ItemsDeps {
@@ -33,9 +34,16 @@ export interface ItemView {
   readonly item_id: string;
   readonly institution: { readonly institution_id: string | null; readonly name: string | null };
   readonly status: StoredItem['status'];
+  /** What the app should offer: update mode, update mode with Account Select, linking again, or nothing. */
+  readonly action: ItemAction;
+  /** When the Item's consent expires, once Plaid has said so (PENDING_EXPIRATION). */
+  readonly consent_expiration_time: string | null;
   readonly created_at: string;
   readonly updated_at: string;
 }
+
+/** Login-required Items checked with Plaid per list, at most: update mode fixes an Item without a webhook. */
+const MAX_REFRESHES_PER_LIST = 5;
 
 /**
  * Of the budget, this much is kept for undoing an exchange (one /item/remove) when a later step
@@ -72,6 +80,8 @@ export function itemView(item: StoredItem): ItemView {
     item_id: item.itemId,
     institution: { institution_id: item.institutionId, name: item.institutionName },
     status: item.status,
+    action: actionFor(item.status),
+    consent_expiration_time: item.consentExpirationTime ?? null,
     created_at: item.createdAt,
     updated_at: item.updatedAt,
   };
@@ -201,9 +211,52 @@ async function storeExchanged(
 }
 
 export async function listItems(input: { tenant: Tenant; identity: VerifiedIdentity }, deps: ItemsDeps): Promise<ItemView[]> {
-  const { owner } = await withinBudget(credentialsAndOwner(input, deps), deps.budgetMs);
-  const items = await withinBudget(deps.vault.listItems(owner), deps.budgetMs);
-  return items.map(itemView);
+  const deadline = deps.now() + deps.budgetMs;
+  const { owner, credentials } = await withinBudget(credentialsAndOwner(input, deps), deadline - deps.now());
+  const items = await withinBudget(deps.vault.listItems(owner), deadline - deps.now());
+  // Plaid sends no webhook when update mode repairs a login (LOGIN_REPAIRED is only for Items
+  // that recover without it): the Items still marked login_required are asked about, so the
+  // list heals itself (Plaid: "ensure your application can self-heal by requesting Item state").
+  const stale = items.filter((item) => item.status === 'login_required').slice(0, MAX_REFRESHES_PER_LIST);
+  const healed = new Set<string>();
+  await Promise.all(
+    stale.map(async (item) => {
+      try {
+        if (await repaired(owner, item.itemId, { baseUrl: plaidBaseUrl(input.tenant, deps.plaidBaseUrlOverride), credentials, deadline }, deps)) {
+          healed.add(item.itemId);
+        }
+      } catch (error) {
+        // The list still answers with what is stored.
+        deps.logger.warn('items.refresh_failed', { tenant: owner.tenantId, item_id: item.itemId, error_name: (error as Error)?.name });
+      }
+    }),
+  );
+  const at = new Date(deps.now()).toISOString();
+  return items.map((item) => itemView(healed.has(item.itemId) ? { ...item, status: 'healthy', updatedAt: at } : item));
+}
+
+/** Whether Plaid says the Item has no error any more; if so it is stored as healthy. */
+async function repaired(
+  owner: ItemOwner,
+  itemId: string,
+  req: { baseUrl: string; credentials: PlaidCredentials; deadline: number },
+  deps: ItemsDeps,
+): Promise<boolean> {
+  const accessToken = await deps.vault.accessToken(owner, itemId);
+  if (accessToken === undefined) return false;
+  const outcome = await deps.plaid.call<{ healthy: boolean }>('/item/get', {
+    ...req,
+    body: { access_token: accessToken },
+    repeatable: true,
+    read: (json) => {
+      const item = json.item as Record<string, unknown> | undefined;
+      return item && typeof item === 'object' ? { healthy: item.error === null || item.error === undefined } : undefined;
+    },
+  });
+  if (!outcome.ok || !outcome.value.healthy) return false;
+  const applied = await deps.vault.applyItemStatus(owner, itemId, { status: 'healthy', at: new Date(deps.now()).toISOString(), iat: Math.floor(deps.now() / 1000) });
+  deps.logger.info('items.status_changed', { tenant: owner.tenantId, item_id: itemId, status: 'healthy', applied, source: 'item_get' });
+  return applied === 'applied';
 }
 
 export async function unlinkItem(input: { tenant: Tenant; identity: VerifiedIdentity; itemId: string }, deps: ItemsDeps): Promise<void> {

@@ -143,6 +143,8 @@ export function buildLinkTokenRequest(input: {
   choices: ClientChoices;
   identity: VerifiedIdentity;
   clientUserId: string;
+  /** This tenant's URL of the service's own webhook receiver, for profiles with `webhook: "service"`. */
+  serviceWebhookUrl?: string;
 }): LinkTokenCreateBody {
   const { tenant, choices, identity } = input;
   const profile = selectProfile(tenant, choices.profile);
@@ -162,6 +164,10 @@ export function buildLinkTokenRequest(input: {
     user,
     ...rest,
   };
+  if (body.webhook === 'service') {
+    if (!input.serviceWebhookUrl) throw new ServiceFailure('misconfigured', "The service's webhook receiver URL is unknown.");
+    body.webhook = input.serviceWebhookUrl;
+  }
   // The seed: under 30 days Plaid requests 30 anyway; send what Plaid will do (warned at validation).
   if (body.transactions && body.transactions.days_requested < TRANSACTIONS_DAYS.effectiveMin) {
     body.transactions = { ...body.transactions, days_requested: TRANSACTIONS_DAYS.effectiveMin };

@@ -5,6 +5,8 @@
 //   POST /items                    exchange Link's public_token; the Item is kept in the vault
 //   GET /items                     the user's Items
 //   DELETE /items/{item_id}        remove one of them, at Plaid and in the vault
+//   POST /webhooks/plaid/{tenant}  Plaid's webhooks: no bearer token and no CORS (Plaid calls it);
+//                                  verified by Plaid's signature, then Item health and EventBridge
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Tenant } from '../config/tenant-schema.ts';
 import type { Authenticator } from '../auth/authenticate.ts';
@@ -13,18 +15,27 @@ import { causeName, ServiceFailure } from '../domain/failure.ts';
 import type { CreateLinkTokenDeps, LinkTokenResult } from '../domain/create-link-token.ts';
 import { createLinkToken } from '../domain/create-link-token.ts';
 import { linkItem, listItems, parseLinkItemBody, unlinkItem, type ItemsDeps } from '../domain/items.ts';
+import { receiveWebhook, type ReceiveWebhookDeps } from '../domain/receive-webhook.ts';
 import { ITEM_ID_PATTERN } from '../domain/client-choices.ts';
 import type { Logger } from '../log/logger.ts';
 import { PROBLEM_TYPES, problemBody } from './problem.ts';
 
 export const ROUTE_PATH = '/link-token';
 export const ITEMS_PATH = '/items';
+export const WEBHOOKS_PATH = '/webhooks/plaid';
+/** Plaid's webhook bodies are small; anything larger is not Plaid's. */
+export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 /** The methods of each route, for 405's Allow and the CORS preflight. */
-type Route = { readonly kind: 'link-token' } | { readonly kind: 'items' } | { readonly kind: 'item'; readonly itemId: string };
+type Route =
+  | { readonly kind: 'link-token' }
+  | { readonly kind: 'items' }
+  | { readonly kind: 'item'; readonly itemId: string }
+  | { readonly kind: 'webhook'; readonly tenantId: string };
 const ROUTE_METHODS: Readonly<Record<Route['kind'], readonly string[]>> = {
   'link-token': ['POST'],
   items: ['GET', 'POST'],
   item: ['DELETE'],
+  webhook: ['POST'],
 };
 export const MAX_BODY_BYTES = 16 * 1024;
 const CORS_MAX_AGE_SECONDS = 600;
@@ -45,9 +56,13 @@ export function createLinkTokenApi(opts: {
   deps: Omit<CreateLinkTokenDeps, 'logger'>;
   /** The items routes' dependencies, built on their first use (the vault's SDK clients load then). */
   itemsDeps: () => Promise<Omit<ItemsDeps, 'logger'>>;
+  webhookDeps: () => Promise<Omit<ReceiveWebhookDeps, 'logger'>>;
+  /** The service's public base URL (a custom domain); otherwise taken from the request's API domain. */
+  publicBaseUrl?: string;
   logger: Logger;
 }): LinkTokenApi {
   const tenants = [...opts.tenants];
+  const tenantsById = new Map(tenants.map((t) => [t.id, t]));
   // Before the token is verified the tenant is unknown: CORS preflight and early errors are
   // answered for the union of all tenants' origins, and the tenant's own list is enforced after.
   const anyTenantOrigins = new Set(tenants.flatMap((t) => t.allowed_origins));
@@ -106,10 +121,15 @@ export function createLinkTokenApi(opts: {
     const path = routePath(event);
     const route = routeOf(path);
     // The item id is the user's own data: the path logged is the route's, not the id.
-    const logger = opts.logger.child({ correlation_id: requestId, method, path: route?.kind === 'item' ? `${ITEMS_PATH}/{item_id}` : path });
+    const logger = opts.logger.child({
+      correlation_id: requestId,
+      method,
+      path: route?.kind === 'item' ? `${ITEMS_PATH}/{item_id}` : route?.kind === 'webhook' ? `${WEBHOOKS_PATH}/{tenant_id}` : path,
+    });
     let allowed: ReadonlySet<string> = anyTenantOrigins;
     try {
       if (!route) throw new ServiceFailure('not_found', `No route ${path}; the endpoints are ${ROUTE_PATH} and ${ITEMS_PATH}.`);
+      if (route.kind === 'webhook') return await webhook(event, requestId, route.tenantId, logger);
       if (method === 'OPTIONS') return preflight(event, requestId, anyTenantOrigins, logger, route);
       if (!ROUTE_METHODS[route.kind].includes(method)) {
         throw new ServiceFailure('method_not_allowed', `Use ${ROUTE_METHODS[route.kind].join(' or ')} on this path.`);
@@ -128,7 +148,8 @@ export function createLinkTokenApi(opts: {
         const choices = parseClientChoices(readJsonBody(event));
         // A success logs one line, the use case's plaid.link_token_created: it already carries the
         // correlation id, tenant, profile, platform and duration.
-        const token: LinkTokenResult = await createLinkToken({ tenant, identity, choices }, { ...opts.deps, logger: tenantLogger });
+        const serviceWebhookUrl = `${opts.publicBaseUrl ?? apiBaseUrl(event)}${WEBHOOKS_PATH}/${tenant.id}`;
+        const token: LinkTokenResult = await createLinkToken({ tenant, identity, choices, serviceWebhookUrl }, { ...opts.deps, logger: tenantLogger });
         result = { status: 200, body: token };
       } else {
         const deps = { ...(await opts.itemsDeps()), logger };
@@ -140,7 +161,7 @@ export function createLinkTokenApi(opts: {
         } else {
           const { publicToken } = parseLinkItemBody(readJsonBody(event));
           const { item, created } = await linkItem({ tenant, identity, publicToken }, deps);
-          const { updated_at: _, ...view } = item;
+          const { updated_at: _u, action: _a, consent_expiration_time: _c, ...view } = item;
           result = { status: created ? 201 : 200, body: view, headers: { location: `${ITEMS_PATH}/${item.item_id}` } };
         }
       }
@@ -148,6 +169,42 @@ export function createLinkTokenApi(opts: {
     } catch (error) {
       logFailure(logger, error);
       return respond(event, requestId, allowed, { error }, route);
+    }
+  };
+
+  // Plaid's webhooks: the tenant comes from the path, and only Plaid's signature admits the
+  // request. No CORS headers: no browser is ever meant to call this.
+  const webhook = async (event: APIGatewayProxyEventV2, requestId: string, tenantId: string, logger: Logger): Promise<HttpResponse> => {
+    const headers: Record<string, string> = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'x-correlation-id': requestId };
+    const fail = (error: unknown): HttpResponse => {
+      if (error instanceof ServiceFailure && error.kind === 'webhook_unverified') {
+        // One line with the reason; nothing else of the request.
+        logger.warn('webhook.rejected', { tenant: tenantId, reason: causeName(error.cause) });
+      } else {
+        logFailure(logger, error);
+      }
+      const failure = error instanceof ServiceFailure ? error : new ServiceFailure('internal', 'An unexpected error occurred.');
+      const problem = problemBody(failure.kind, failure.detail, requestId, failure.errors);
+      const extra: Record<string, string> = failure.kind === 'method_not_allowed' ? { allow: 'POST' } : {};
+      return { statusCode: problem.status, headers: { ...headers, ...extra, 'content-type': 'application/problem+json' }, body: JSON.stringify(problem) };
+    };
+    try {
+      if (event.requestContext.http.method.toUpperCase() !== 'POST') throw new ServiceFailure('method_not_allowed', 'Plaid POSTs webhooks.');
+      const tenant = tenantsById.get(tenantId);
+      // An unknown tenant looks like any other unverified webhook: nothing tells a prober which ids exist.
+      if (!tenant) throw new ServiceFailure('webhook_unverified', 'The webhook could not be verified.', { cause: { name: 'UnknownTenant' } });
+      const raw = event.body ?? '';
+      const rawBody = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+      if (rawBody.length > MAX_WEBHOOK_BODY_BYTES) {
+        throw new ServiceFailure('payload_too_large', `A webhook body must be at most ${MAX_WEBHOOK_BODY_BYTES} bytes.`);
+      }
+      const outcome = await receiveWebhook(
+        { tenant, verificationHeader: header(event, 'plaid-verification'), rawBody },
+        { ...(await opts.webhookDeps()), logger },
+      );
+      return { statusCode: 200, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ status: outcome }) };
+    } catch (error) {
+      return fail(error);
     }
   };
 
@@ -191,8 +248,18 @@ function header(event: APIGatewayProxyEventV2, name: string): string | undefined
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** The API's own base URL, from API Gateway's request context (never from a client's Host header). */
+function apiBaseUrl(event: APIGatewayProxyEventV2): string {
+  const { domainName, stage } = event.requestContext;
+  return `https://${domainName}${stage && stage !== '$default' ? `/${stage}` : ''}`;
+}
+
 function routeOf(path: string): Route | undefined {
   if (path === ROUTE_PATH) return { kind: 'link-token' };
+  if (path.startsWith(`${WEBHOOKS_PATH}/`)) {
+    const tenantId = path.slice(WEBHOOKS_PATH.length + 1);
+    return /^[a-z0-9-]{1,64}$/.test(tenantId) ? { kind: 'webhook', tenantId } : undefined;
+  }
   if (path === ITEMS_PATH) return { kind: 'items' };
   if (path.startsWith(`${ITEMS_PATH}/`)) {
     const itemId = path.slice(ITEMS_PATH.length + 1);

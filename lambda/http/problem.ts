@@ -26,6 +26,8 @@ export const PROBLEM_TYPES: Readonly<Record<FailureKind, ProblemType>> = {
   upstream_timeout: { status: 504, title: 'Upstream timeout', slug: 'upstream-timeout' },
   secrets_unavailable: { status: 503, title: 'Credentials unavailable', slug: 'credentials-unavailable' },
   vault_unavailable: { status: 503, title: 'Item store unavailable', slug: 'item-store-unavailable' },
+  events_unavailable: { status: 503, title: 'Event bus unavailable', slug: 'event-bus-unavailable' },
+  webhook_unverified: { status: 401, title: 'Webhook not verified', slug: 'webhook-not-verified' },
   misconfigured: { status: 500, title: 'Service misconfigured', slug: 'service-misconfigured' },
   internal: { status: 500, title: 'Internal error', slug: 'internal-error' },
 };

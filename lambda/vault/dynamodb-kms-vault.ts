@@ -15,6 +15,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { DecryptCommand, EncryptCommand, InvalidCiphertextException, KMSClient } from '@aws-sdk/client-kms';
@@ -31,9 +32,17 @@ export interface VaultOptions {
   readonly logger: Logger;
 }
 
+/**
+ * Webhook replay records live in a partition no user's can be: tenant ids and the table's user
+ * partitions start with [a-z0-9], this one with '~'. Not under `<tenant_id>#`, so a tenant's
+ * reader policy (LeadingKeys `<tenant_id>#*`) does not reach it.
+ */
+const webhookPartition = (tenantId: string) => `~webhook#${tenantId}`;
+
 /** The sort key of the user's Plaid user record, and its item_id in the encryption context. */
 const PLAID_USER_SK = 'plaid_user';
 const ITEM_SK_PREFIX = 'item#';
+const ITEM_INDEX = 'by-item';
 
 export const partitionKey = (owner: ItemOwner) => `${owner.tenantId}#${owner.clientUserId}`;
 export const itemIndexKey = (tenantId: string, itemId: string) => `${tenantId}#${itemId}`;
@@ -183,6 +192,75 @@ export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
       return userToken === undefined ? undefined : { userId, userToken, createdAt: record.created_at?.S ?? '' };
     },
 
+    async findItemOwner(tenantId, itemId) {
+      const out = await guarded('dynamodb.query_index', () =>
+        dynamodb.send(
+          new QueryCommand({
+            TableName: table,
+            IndexName: ITEM_INDEX,
+            KeyConditionExpression: 'item_key = :key',
+            ExpressionAttributeValues: { ':key': { S: itemIndexKey(tenantId, itemId) } },
+            Limit: 1,
+          }),
+        ),
+      );
+      const pk = out.Items?.[0]?.pk?.S;
+      // The index key names the tenant, and the owner's partition must be that tenant's too.
+      if (!pk || !pk.startsWith(`${tenantId}#`)) return undefined;
+      return { tenantId, clientUserId: pk.slice(tenantId.length + 1) };
+    },
+
+    async applyItemStatus(owner, itemId, change) {
+      try {
+        await dynamodb.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: { pk: { S: partitionKey(owner) }, sk: { S: `${ITEM_SK_PREFIX}${itemId}` } },
+            UpdateExpression:
+              change.consentExpirationTime === undefined
+                ? 'SET #status = :status, updated_at = :at, status_iat = :iat'
+                : 'SET #status = :status, updated_at = :at, status_iat = :iat, consent_expiration_time = :consent',
+            // Last writer by Plaid's clock wins: an older webhook arriving late changes nothing.
+            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(status_iat) OR status_iat < :iat)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':status': { S: change.status },
+              ':at': { S: change.at },
+              ':iat': { N: String(change.iat) },
+              ...(change.consentExpirationTime === undefined
+                ? {}
+                : { ':consent': change.consentExpirationTime === null ? { NULL: true } : { S: change.consentExpirationTime } }),
+            },
+          }),
+        );
+        return 'applied';
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw toFailure('dynamodb.update', error);
+        const still = await getRecord(owner, `${ITEM_SK_PREFIX}${itemId}`);
+        return still ? 'stale' : 'missing';
+      }
+    },
+
+    async webhookProcessed(tenantId, bodySha256) {
+      const out = await guarded('dynamodb.get', () =>
+        dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: webhookPartition(tenantId) }, sk: { S: bodySha256 } }, ConsistentRead: true })),
+      );
+      const keepUntil = Number(out.Item?.expires_at?.N ?? 0);
+      return out.Item !== undefined && keepUntil * 1000 > Date.now();
+    },
+
+    async markWebhookProcessed(tenantId, bodySha256, keepUntilEpochSeconds) {
+      await guarded('dynamodb.put', () =>
+        dynamodb.send(
+          new PutItemCommand({
+            TableName: table,
+            // expires_at is the table's TTL attribute: DynamoDB deletes the record after it.
+            Item: { pk: { S: webhookPartition(tenantId) }, sk: { S: bodySha256 }, expires_at: { N: String(keepUntilEpochSeconds) } },
+          }),
+        ),
+      );
+    },
+
     async putPlaidUser(owner, user: PlaidUser) {
       const ciphertext = user.userToken === undefined ? undefined : await encrypt(owner, PLAID_USER_SK, user.userToken);
       try {
@@ -221,5 +299,6 @@ function itemOf(record: Record<string, AttributeValue>): StoredItem {
     status: status && (ITEM_STATUSES as readonly string[]).includes(status) ? status : 'healthy',
     createdAt: record.created_at?.S ?? '',
     updatedAt: record.updated_at?.S ?? record.created_at?.S ?? '',
+    consentExpirationTime: record.consent_expiration_time?.S ?? null,
   };
 }

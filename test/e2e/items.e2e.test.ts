@@ -121,7 +121,7 @@ describe('the whole loop', () => {
       assert.equal(created.headers.get('location'), `/items/${item.item_id}`);
 
       const items = await list('acme', sub);
-      assert.deepEqual(items, [{ ...item, updated_at: item.created_at }]);
+      assert.deepEqual(items, [{ ...item, action: 'none', consent_expiration_time: null, updated_at: item.created_at }]);
 
       const res = await stack.call({ token: token('acme', sub), body: { platform, mode: 'update', item_id: item.item_id } });
       assert.equal(res.status, 200, res.text);

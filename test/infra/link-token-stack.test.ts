@@ -1,7 +1,7 @@
 // The dev stage's stack, synthesized once: what runs, how it is reached, what it may touch,
 // what it logs and alarms on, and that it ships the very bundle the local stack runs.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -307,13 +307,18 @@ describe('bundle', () => {
     const manifest = JSON.parse(readFileSync(join(dev.outdir, `${dev.stack.artifactId}.assets.json`), 'utf8'));
     const assetDir = join(dev.outdir, manifest.files[assetHash].source.path);
     const local = await buildLambdaBundle({ outdir: mkdtempSync(join(tmpdir(), 'link-token-local-bundle-')) });
-    assert.ok(readFileSync(join(assetDir, LAMBDA_BUNDLING.outfileName)).equals(readFileSync(local.handlerFile)), 'index.mjs differs');
+    const files = (dir: string) =>
+      (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.mjs')).sort();
+    assert.deepEqual(files(assetDir), files(local.dir), 'the same index.mjs and chunks');
+    assert.ok(files(assetDir).some((f) => f.startsWith('chunks/')), 'split into chunks');
+    for (const file of files(assetDir)) assert.ok(readFileSync(join(assetDir, file)).equals(readFileSync(join(local.dir, file))), `${file} differs`);
+    assert.ok(!existsSync(join(assetDir, 'metafile.json')), 'no build metafile in the asset');
 
     // The source maps differ in one way only: `sources` are relative to the folder each bundle
-    // was written to (cdk.out/asset.<hash>/ vs the local outdir). Resolved, they are the same.
+    // was built in (a temporary folder at synth vs the local outdir). Within the project they are the same.
     const mapOf = (dir: string) => {
       const map = JSON.parse(readFileSync(join(dir, `${LAMBDA_BUNDLING.outfileName}.map`), 'utf8'));
-      return { ...map, sources: map.sources.map((source: string) => resolve(dir, source)) };
+      return { ...map, sources: map.sources.map((source: string) => source.replace(/^(\.\.\/)+/, '').replace(/^.*?(node_modules|lambda)\//, '$1/')) };
     };
     assert.deepEqual(mapOf(assetDir), mapOf(local.dir));
 

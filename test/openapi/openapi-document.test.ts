@@ -9,7 +9,8 @@ import type { FailureKind } from '../../lambda/domain/failure.ts';
 import { parseClientChoices } from '../../lambda/domain/client-choices.ts';
 import { ServiceFailure } from '../../lambda/domain/failure.ts';
 import { PROBLEM_TYPE_BASE, PROBLEM_TYPES } from '../../lambda/http/problem.ts';
-import { OPENAPI_FILE, PREFLIGHT_KINDS, ROUTING_ONLY_KINDS, renderOpenApiDocument } from '../../openapi/generate.ts';
+import { parseLinkItemBody } from '../../lambda/domain/items.ts';
+import { allowOf, OPENAPI_FILE, OPERATION_KINDS, PATH_METHODS, PREFLIGHT_KINDS, ROUTING_ONLY_KINDS, renderOpenApiDocument } from '../../openapi/generate.ts';
 import { resolvePointer, SUPPORTED_KEYWORDS, validate, type Json } from './json-schema.ts';
 
 type Obj = { [key: string]: Json };
@@ -149,13 +150,27 @@ test('it is a structurally valid OpenAPI 3.1 document', () => {
     for (const keyword of Object.keys(node as Obj)) assert.ok(SUPPORTED_KEYWORDS.has(keyword), `schema keyword ${keyword}`);
   }
 
-  // Every example validates against its schema.
-  const request = ((operation('/link-token', 'post').requestBody as Obj).content as Obj)['application/json'] as Obj;
-  for (const [name, example] of Object.entries(request.examples as Obj)) {
-    assert.deepEqual(validate(request.schema!, (example as Obj).value, doc), [], `request example ${name}`);
+  // Every example validates against its schema, and the function accepts every request example.
+  const parsers: Record<string, (body: unknown) => unknown> = { '/link-token': parseClientChoices, '/items': parseLinkItemBody };
+  let examples = 0;
+  for (const [path, method] of [['/link-token', 'post'], ['/items', 'post'], ['/items', 'get']] as const) {
+    const op = operation(path, method);
+    if (op.requestBody) {
+      const request = ((op.requestBody as Obj).content as Obj)['application/json'] as Obj;
+      for (const [name, example] of Object.entries(request.examples as Obj)) {
+        assert.deepEqual(validate(request.schema!, (example as Obj).value, doc), [], `${method} ${path} request example ${name}`);
+        assert.doesNotThrow(() => parsers[path]!((example as Obj).value), `${method} ${path} request example ${name}: the function accepts it`);
+        examples++;
+      }
+    }
+    for (const [status, response] of Object.entries(op.responses as Obj)) {
+      const media = ((deref(response).content ?? {}) as Obj)['application/json'] as Obj | undefined;
+      if (media?.example === undefined) continue;
+      assert.deepEqual(validate(media.schema!, media.example, doc), [], `${method} ${path} ${status} example`);
+      examples++;
+    }
   }
-  const ok = (((operation('/link-token', 'post').responses as Obj)['200'] as Obj).content as Obj)['application/json'] as Obj;
-  assert.deepEqual(validate(ok.schema!, ok.example, doc), []);
+  assert.ok(examples >= 10, `${examples} examples checked`);
 });
 
 test('every status the function can answer is described, with the problem types and headers behind it', () => {
@@ -180,16 +195,75 @@ test('every status the function can answer is described, with the problem types 
   assert.ok(headersOf(405).includes('Allow'));
   for (const status of described.keys()) assert.ok(headersOf(status).includes('X-Correlation-Id'), `${status}: X-Correlation-Id`);
 
-  const post = operation('/link-token', 'post');
-  // 409 is POST /items's (a duplicate Item), never a link token's.
-  const postKinds = allKinds.filter((k) => !ROUTING_ONLY_KINDS.includes(k) && k !== 'conflict');
-  assert.deepEqual(Object.keys(post.responses as Obj).sort(), ['200', ...statusesOf(postKinds).map(String)].sort());
-  assert.deepEqual(post.security, [{ bearerAuth: [] }]);
-  const options = operation('/link-token', 'options');
-  assert.deepEqual(Object.keys(options.responses as Obj).sort(), ['204', ...statusesOf(PREFLIGHT_KINDS).map(String)].sort());
-  assert.deepEqual(options.security, [], 'a preflight carries no credentials');
+  // Each operation declares its successes and the statuses of exactly the failures it can answer;
+  // each problem response lists exactly those failures' types (a DELETE's 404 is never `not-found`).
+  const successes: Record<keyof typeof OPERATION_KINDS, [string, string, string[]]> = {
+    createLinkToken: ['/link-token', 'post', ['200']],
+    linkItem: ['/items', 'post', ['200', '201']],
+    listItems: ['/items', 'get', ['200']],
+    removeItem: ['/items/{item_id}', 'delete', ['204']],
+  };
+  // 409 is POST /items's (a duplicate Item) alone.
+  assert.deepEqual(allKinds.filter((k) => Object.values(OPERATION_KINDS).some((kinds) => (kinds as readonly FailureKind[]).includes(k)) === false).sort(), [...ROUTING_ONLY_KINDS].sort());
+  assert.ok(!OPERATION_KINDS.createLinkToken.includes('conflict' as never) && !OPERATION_KINDS.removeItem.includes('conflict' as never));
+  const typesOf = (response: Json) =>
+    (((((deref(response).content as Obj)['application/problem+json'] as Obj).schema as Obj).allOf as Obj[])[1]!.properties as Obj).type as Obj;
+  const checkOperation = (op: Obj, kinds: readonly FailureKind[], ok: string[], where: string) => {
+    assert.deepEqual(Object.keys(op.responses as Obj).sort(), [...ok, ...statusesOf(kinds).map(String)].sort(), `${where}: statuses`);
+    for (const status of statusesOf(kinds)) {
+      const expected = kinds.filter((k) => PROBLEM_TYPES[k].status === status).map((k) => `${PROBLEM_TYPE_BASE}${PROBLEM_TYPES[k].slug}`);
+      assert.deepEqual(typesOf((op.responses as Obj)[String(status)]!).enum, expected, `${where} ${status}: problem types`);
+    }
+  };
+  for (const [operationId, [path, method, ok]] of Object.entries(successes)) {
+    const op = operation(path, method);
+    assert.equal(op.operationId, operationId);
+    assert.deepEqual(op.security, [{ bearerAuth: [] }]);
+    checkOperation(op, OPERATION_KINDS[operationId as keyof typeof OPERATION_KINDS], ok, `${method} ${path}`);
+  }
+  const conflict = deref((operation('/items', 'post').responses as Obj)['409']);
+  const conflictSchema = deref(((((conflict.content as Obj)['application/problem+json'] as Obj).schema as Obj).allOf as Obj[])[0]!);
+  assert.ok((conflictSchema.required as string[]).includes('existing_item_id'), '409 names the existing Item');
+  for (const status of ['200', '201']) {
+    assert.equal(deref(((deref((operation('/items', 'post').responses as Obj)[status]).headers as Obj).Location)).required, true, `POST /items ${status}: Location`);
+  }
+  for (const path of Object.keys(PATH_METHODS) as Array<keyof typeof PATH_METHODS>) {
+    assert.deepEqual(Object.keys(paths[path] as Obj).filter((k) => k !== 'parameters').sort(), [...PATH_METHODS[path].map((m) => m.toLowerCase()), 'options'].sort(), `${path}: methods`);
+    const options = operation(path, 'options');
+    checkOperation(options, PREFLIGHT_KINDS, ['204'], `OPTIONS ${path}`);
+    assert.deepEqual(options.security, [], 'a preflight carries no credentials');
+    const allow = deref(((deref((options.responses as Obj)['204']).headers as Obj).Allow));
+    assert.equal((allow.schema as Obj).const, allowOf(path), `OPTIONS ${path}: Allow`);
+  }
+  assert.deepEqual(Object.keys(paths).sort(), Object.keys(PATH_METHODS).sort(), 'the described paths are the routes');
   // The routing-only statuses are described too (components), as the info says.
   for (const kind of ROUTING_ONLY_KINDS) assert.ok(described.has(PROBLEM_TYPES[kind].status));
+});
+
+test('the POST /items request schema accepts and refuses exactly what the function does', () => {
+  const requestSchema = deref((((operation('/items', 'post').requestBody as Obj).content as Obj)['application/json'] as Obj).schema);
+  const bodies: unknown[] = [
+    { public_token: 'public-sandbox-b0e2c4ee-a763-4df5-bfe9-46a46bce993d' },
+    { public_token: 'public-production-b0e2c4ee-a763-4df5-bfe9-46a46bce993d' },
+    { public_token: 'public-development-b0e2c4ee-a763-4df5-bfe9-46a46bce993d' },
+    { public_token: 'access-sandbox-b0e2c4ee-a763-4df5-bfe9-46a46bce993d' },
+    { public_token: 'public-sandbox-B0E2C4EE-a763-4df5-bfe9-46a46bce993d' },
+    { public_token: 'public-sandbox-b0e2c4ee-a763-4df5-bfe9-46a46bce993d', client_user_id: 'x' },
+    { public_token: 1 },
+    {},
+    [],
+    null,
+  ];
+  for (const body of bodies) {
+    let functionAccepts = true;
+    try {
+      parseLinkItemBody(body);
+    } catch (error) {
+      assert.ok(error instanceof ServiceFailure && error.kind === 'invalid_request');
+      functionAccepts = false;
+    }
+    assert.equal(validate(requestSchema, body, doc).length === 0, functionAccepts, JSON.stringify(body));
+  }
 });
 
 test('the generated request schema accepts and refuses exactly what the function does', () => {
@@ -212,6 +286,18 @@ test('the generated request schema accepts and refuses exactly what the function
     { platform: 'web', profile: 'a'.repeat(41) },
     { platform: 'web', language: 'xx' },
     { platform: 'web', language: null },
+    { platform: 'web', mode: 'update', item_id: 'eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6' },
+    { platform: 'ios', mode: 'update', item_id: 'item_1', account_selection: true },
+    { platform: 'web', mode: 'update', item_id: 'item_1', account_selection: false },
+    { platform: 'web', mode: 'new' },
+    { platform: 'web', mode: 'update' },
+    { platform: 'web', mode: 'update', account_selection: true },
+    { platform: 'web', item_id: 'item_1' },
+    { platform: 'web', mode: 'new', item_id: 'item_1' },
+    { platform: 'web', account_selection: true },
+    { platform: 'web', mode: 'update', item_id: 'not/an id' },
+    { platform: 'web', mode: 'update', item_id: 'i', account_selection: 'yes' },
+    { platform: 'web', mode: 'repair', item_id: 'item_1' },
     [],
     null,
     'web',

@@ -14,8 +14,10 @@ import { startPlaidStandIn, type PlaidStandIn } from '../../local/standins/plaid
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../local/standins/secrets-manager.ts';
 import { createItemsTable, startDynamoDbStandIn, type DynamoDbStandIn } from '../../local/standins/dynamodb.ts';
 import { startKmsStandIn, type KmsStandIn } from '../../local/standins/kms.ts';
+import { startEventBridgeStandIn, type EventBridgeStandIn } from '../../local/standins/eventbridge.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const E2E_BUS = 'e2e-webhooks';
 
 export interface SeenResponse {
   readonly status: number;
@@ -33,6 +35,8 @@ export interface E2eStack {
   readonly dynamodb: DynamoDbStandIn;
   readonly kms: KmsStandIn;
   readonly itemsTable: string;
+  /** The bus verified webhooks are published to (bus E2E_BUS). */
+  readonly events: EventBridgeStandIn;
   readonly tenantsFile: TenantsFileInput;
   /** Every line the local stack printed (stdout and stderr). */
   readonly logLines: string[];
@@ -56,6 +60,7 @@ export async function startE2eStack(opts: {
   const secrets = await startSecretsManagerStandIn({ secrets: opts.secrets });
   const [dynamodb, kms] = await Promise.all([startDynamoDbStandIn(), startKmsStandIn({ description: 'e2e item vault key' })]);
   const itemsTable = await createItemsTable(dynamodb.url, { tableName: 'e2e-items' });
+  const events = await startEventBridgeStandIn({ eventBuses: [E2E_BUS] });
   const tenantsFile = opts.tenants(issuers);
   opts.beforeStart?.({ issuers, plaid, secrets });
   const dir = mkdtempSync(join(tmpdir(), 'link-token-e2e-'));
@@ -77,6 +82,8 @@ export async function startE2eStack(opts: {
       AWS_ENDPOINT_URL_KMS: kms.url,
       ITEMS_TABLE_NAME: itemsTable,
       VAULT_KMS_KEY_ID: kms.keyArn,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: events.url,
+      WEBHOOK_BUS_NAME: E2E_BUS,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
@@ -95,6 +102,7 @@ export async function startE2eStack(opts: {
     dynamodb,
     kms,
     itemsTable,
+    events,
     tenantsFile,
     logLines,
     transcripts,
@@ -115,7 +123,7 @@ export async function startE2eStack(opts: {
     async close() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
-      await Promise.all([...issuers.map((i) => i.close()), plaid.close(), secrets.close(), dynamodb.close(), kms.close()]);
+      await Promise.all([...issuers.map((i) => i.close()), plaid.close(), secrets.close(), dynamodb.close(), kms.close(), events.close()]);
     },
   };
 }
