@@ -164,7 +164,8 @@ export class LinkTokenAlarms extends Construct {
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
         description:
-          'API Gateway answered 429 at the stage throttling limit at least 10 times in 5 minutes. Either abuse (check sourceIp in the access log) or real traffic above the limit: raise throttle rate/burst in infra/stages.ts.',
+          'API Gateway answered 429 at the stage throttling limit (or the webhook route\'s own limit) at least 10 times in 5 minutes. Either abuse (check sourceIp and routeKey in the access log) or real traffic above the limit: ' +
+          'raise throttle (or, for POST /webhooks/plaid/{tenant_id}, webhookThrottle) rate/burst in infra/stages.ts. Plaid retries the webhooks refused here.',
       }),
       alarm('SlowRequests', props.function.metricDuration({ statistic: cloudwatch.Stats.p(99), period: PERIOD }), {
         threshold: props.slowDuration.toMilliseconds(),

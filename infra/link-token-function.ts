@@ -1,8 +1,8 @@
 // The Lambda function and everything that defines how it runs: runtime, architecture, the
 // bundle (from the one definition in lambda-bundling.ts, shared with the local stack), memory
 // and timeout, its log group, and a role that may write its own logs, read its tenants'
-// secrets and use the items vault, nothing else. The defaults are set here, each with the
-// reason it has this value.
+// secrets, use the items vault and publish verified webhooks on the stage's bus, nothing else.
+// The defaults are set here, each with the reason it has this value.
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
@@ -17,6 +17,7 @@ import { readSettings, type Settings } from '../lambda/config/settings.ts';
 import type { ItemsVault } from './items-vault.ts';
 import { finishBundle, functionBuildOptions, LAMBDA_BUNDLING, prepareOutdir } from './lambda-bundling.ts';
 import type { TenantSecrets } from './tenant-secrets.ts';
+import type { WebhookBus } from './webhooks.ts';
 
 /**
  * Memory, from measurement (`node infra/measure-function.ts`, numbers in README.md, "Deploy"): the
@@ -63,6 +64,10 @@ export interface LinkTokenFunctionProps {
   readonly secrets: TenantSecrets;
   /** The items vault: its table and key reach the function through the environment. */
   readonly vault: ItemsVault;
+  /** The bus verified webhooks are published on: its name reaches the function through the environment. */
+  readonly webhooks: WebhookBus;
+  /** The stage's publicBaseUrl (already checked to be https), the function's PUBLIC_BASE_URL. */
+  readonly publicBaseUrl?: string;
   readonly logLevel: keyof typeof APPLICATION_LOG_LEVELS;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
@@ -81,9 +86,15 @@ export class LinkTokenFunction extends Construct {
       throw new Error('lambda-bundling.ts must produce index.mjs (ESM): the function runs index.handler.');
     }
 
-    // The vault's table name and key ARN are deploy-time tokens here; settings that do not know
-    // them pass them through untouched.
-    const environment = { LOG_LEVEL: props.logLevel, ...props.vault.environment };
+    // The vault's table name and key ARN and the bus name are deploy-time tokens here; settings
+    // that do not know them pass them through untouched.
+    const environment: Record<string, string> = {
+      LOG_LEVEL: props.logLevel,
+      ...props.vault.environment,
+      ...props.webhooks.environment,
+      // Unset, the function derives the webhook base URL from each request's domain and stage.
+      ...(props.publicBaseUrl === undefined ? {} : { PUBLIC_BASE_URL: props.publicBaseUrl }),
+    };
     // Validated now, exactly as the function will at cold start, so a bad value fails synth.
     this.settings = readSettings(environment, pathToFileURL(props.tenantsFilePath));
 
@@ -95,11 +106,12 @@ export class LinkTokenFunction extends Construct {
     // group of the account, this one only to the function's.
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'link-token function: write its own logs, read its tenants\' secrets, use the items vault',
+      description: 'link-token function: write its own logs, read its tenants\' secrets, use the items vault, publish verified webhooks',
     });
     this.logGroup.grantWrite(role);
     props.secrets.grantRead(role);
     props.vault.grantFunctionAccess(role);
+    props.webhooks.grantPublish(role);
 
     this.function = new LambdaFunction(this, 'Function', {
       description: 'Mints Plaid Link tokens, keeps Items and receives Plaid webhooks for the configured tenants',

@@ -1,10 +1,11 @@
 // One deployment of the service for one stage: the HTTP API in front of the function, the
-// function with its tenants file and secret grants, the items vault, the logs, the alarms and
+// function with its tenants file and secret grants, the items vault, the webhook route and bus,
+// the logs, the alarms and
 // the outputs an operator needs. The tenants file is validated here, at synth, with the
 // function's own schema.
 import { Annotations, ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnStage, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -21,6 +22,8 @@ import { LinkTokenAlarms } from './link-token-alarms.ts';
 import { API_GATEWAY_INTEGRATION_TIMEOUT, LinkTokenFunction } from './link-token-function.ts';
 import type { ResolvedStage } from './stages.ts';
 import { TenantSecrets } from './tenant-secrets.ts';
+import { WebhookAlarms } from './webhook-alarms.ts';
+import { WEBHOOK_EVENT_SOURCE, WEBHOOK_METHOD, WEBHOOK_PATH, WEBHOOK_ROUTE_KEY, WebhookBus } from './webhooks.ts';
 
 export interface LinkTokenStackProps extends StackProps {
   readonly stage: ResolvedStage;
@@ -55,8 +58,10 @@ export class LinkTokenStack extends Stack {
   readonly linkToken: LinkTokenFunction;
   readonly secrets: TenantSecrets;
   readonly vault: ItemsVault;
+  readonly webhooks: WebhookBus;
   readonly alarms: LinkTokenAlarms;
   readonly itemsAlarms: ItemsAlarms;
+  readonly webhookAlarms: WebhookAlarms;
 
   constructor(scope: Construct, id: string, props: LinkTokenStackProps) {
     super(scope, id, props);
@@ -76,11 +81,14 @@ export class LinkTokenStack extends Stack {
 
     const tenantIds = Object.keys(tenantsFile.tenants);
     this.vault = new ItemsVault(this, 'ItemsVault', { tenantIds, protect: settings.protectItemsVault });
+    this.webhooks = new WebhookBus(this, 'Webhooks');
 
     this.linkToken = new LinkTokenFunction(this, 'LinkToken', {
       tenantsFilePath,
       secrets: this.secrets,
       vault: this.vault,
+      webhooks: this.webhooks,
+      publicBaseUrl: settings.publicBaseUrl,
       logLevel: settings.logLevel,
       logRetention: settings.logRetention,
       logRemovalPolicy,
@@ -91,7 +99,7 @@ export class LinkTokenStack extends Stack {
     // preflights means one place to get them right.
     this.api = new HttpApi(this, 'Api', {
       apiName: `link-token-${stageName}`,
-      description: `Plaid Link token service (${stageName}): POST ${ROUTE_PATH}, POST|GET ${ITEMS_PATH}, DELETE ${ITEM_PATH}`,
+      description: `Plaid Link token service (${stageName}): POST ${ROUTE_PATH}, POST|GET ${ITEMS_PATH}, DELETE ${ITEM_PATH}, ${WEBHOOK_ROUTE_KEY}`,
       createDefaultStage: false,
     });
     const accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: settings.logRetention, removalPolicy: logRemovalPolicy });
@@ -126,6 +134,22 @@ export class LinkTokenStack extends Stack {
           'OPTIONS is the CORS preflight, which browsers send without credentials.',
       });
     }
+    // Plaid calls this one: no bearer token, no CORS. The function verifies Plaid's signature
+    // (a JWT over the body's SHA-256, keyed per tenant) before anything is stored or published.
+    const [webhookRoute] = this.api.addRoutes({ path: WEBHOOK_PATH, methods: [WEBHOOK_METHOD], integration });
+    Validations.of(webhookRoute!.node.defaultChild!).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Plaid posts webhooks without credentials an API Gateway authorizer could check: the function verifies each one itself, per Plaid\'s webhook verification ' +
+        '(ES256 JWT in the Plaid-Verification header, key fetched from Plaid with the tenant\'s keys, iat at most 5 minutes old, SHA-256 of the body), and answers 401 to anything unverified. Route throttling caps forged floods.',
+    });
+    // Route-level throttling in place of the stage default on this route. API Gateway resolves
+    // route settings by route key when the stage is updated: the route must exist first.
+    const cfnStage = stage.node.defaultChild as CfnStage;
+    cfnStage.routeSettings = {
+      [WEBHOOK_ROUTE_KEY]: { ThrottlingRateLimit: settings.webhookThrottle.rateLimit, ThrottlingBurstLimit: settings.webhookThrottle.burstLimit },
+    };
+    cfnStage.node.addDependency(webhookRoute!);
 
     const alarmTopic = this.alarmTopic(settings.alarmTopicArn, settings.alarmEmail);
     this.alarms = new LinkTokenAlarms(this, 'Alarms', {
@@ -145,6 +169,13 @@ export class LinkTokenStack extends Stack {
       metricNamespace: `LinkToken/${stageName}`,
       topic: alarmTopic,
     });
+    this.webhookAlarms = new WebhookAlarms(this, 'WebhookAlarms', {
+      namePrefix: this.stackName,
+      functionLogGroup: this.linkToken.logGroup,
+      accessLogGroup,
+      metricNamespace: `LinkToken/${stageName}`,
+      topic: alarmTopic,
+    });
 
     new CfnOutput(this, 'LinkTokenUrl', {
       description: `POST here with the user's bearer token (the API's execute-api endpoint + ${ROUTE_PATH})`,
@@ -154,6 +185,18 @@ export class LinkTokenStack extends Stack {
       description: `POST (public token), GET here, DELETE ${ITEM_PATH}, each with the user's bearer token`,
       value: `${stage.url.replace(/\/$/, '')}${ITEMS_PATH}`,
     });
+    new CfnOutput(this, 'WebhookUrlPattern', {
+      description:
+        settings.publicBaseUrl === undefined
+          ? 'Where Plaid posts each tenant\'s webhooks (the execute-api endpoint; replace <tenant_id>): link tokens of profiles with "webhook": "service" carry it'
+          : 'Where Plaid posts each tenant\'s webhooks (the stage\'s publicBaseUrl; replace <tenant_id>): link tokens of profiles with "webhook": "service" carry it',
+      value: `${settings.publicBaseUrl ?? stage.url.replace(/\/$/, '')}${WEBHOOK_PATH.replace('{tenant_id}', '<tenant_id>')}`,
+    });
+    new CfnOutput(this, 'WebhookBusName', {
+      description: `EventBridge bus of the verified webhooks (source ${WEBHOOK_EVENT_SOURCE}, detail-type <webhook_type>.<webhook_code>, detail.tenant_id): add your rules to it`,
+      value: this.webhooks.bus.eventBusName,
+    });
+    new CfnOutput(this, 'WebhookBusArn', { value: this.webhooks.bus.eventBusArn });
     new CfnOutput(this, 'ClientUserIdKeySecret', {
       description: 'Secret (name or ARN) holding the client_user_id HMAC key, at least 32 characters',
       value: tenantsFile.client_user_id_key_secret_id,

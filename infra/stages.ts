@@ -18,7 +18,22 @@ export interface StageSettings {
   readonly account?: string;
   readonly region?: string;
   /** API Gateway stage throttling: steady requests per second and burst bucket size. */
-  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly throttle: Throttle;
+  /**
+   * Throttling of POST /webhooks/plaid/{tenant_id} alone, in place of `throttle` on that route.
+   * Anyone who learns the URL can post to it, and every post costs an invocation (and, for an
+   * unknown key id, a bounded call to Plaid) before its signature is found forged: the gateway
+   * cuts a flood at this rate without the function seeing it. Plaid retries every non-200
+   * answer (429 included) with backoff for up to 24 hours, so a genuine webhook refused here in
+   * a burst arrives again later; set the limit well above the stage's real webhook traffic.
+   */
+  readonly webhookThrottle: Throttle;
+  /**
+   * The public base URL of the API (a custom domain such as https://api.example.com, without a
+   * trailing slash): the function's PUBLIC_BASE_URL, the base of the webhook URL it gives Plaid
+   * in link tokens. Unset: the function derives it per request from the execute-api domain and stage.
+   */
+  readonly publicBaseUrl?: string;
   readonly logRetention: RetentionDays;
   /** Keep the log groups when the stack is deleted (audit trail) or delete them with it. */
   readonly retainLogs: boolean;
@@ -44,12 +59,21 @@ export interface StageSettings {
   readonly alarmEmail?: string;
 }
 
+/** API Gateway throttling: steady requests per second and the burst bucket size. */
+export interface Throttle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
 export const STAGES: Readonly<Record<StageName, StageSettings>> = {
   dev: {
     tenantsFile: 'infra/tenants/dev.json',
     // Enough for a team testing by hand and for a load test of a few seconds; low enough that a
     // leaked dev URL cannot run up a bill or burn the sandbox's Plaid quota.
     throttle: { rateLimit: 10, burstLimit: 20 },
+    // Sandbox webhooks come from a team's test Items and /sandbox/item/fire_webhook: a handful a
+    // minute. 5/s with a burst of 10 leaves room for a test that fires a batch.
+    webhookThrottle: { rateLimit: 5, burstLimit: 10 },
     logRetention: RetentionDays.ONE_MONTH,
     retainLogs: false,
     logLevel: 'info',
@@ -63,6 +87,10 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     // One link token starts one Plaid Link session: 50/s sustained is 180,000 sessions an hour,
     // far above what the tenants' sign-up flows produce, and it bounds what abuse can cost.
     throttle: { rateLimit: 50, burstLimit: 100 },
+    // Plaid sends a few webhooks per Item per day, in bursts when it updates many Items at once
+    // (transactions updates, consent expirations). 25/s is 90,000 an hour, far above that; what
+    // Plaid does send beyond it in a burst is refused with 429 and retried by Plaid.
+    webhookThrottle: { rateLimit: 25, burstLimit: 50 },
     // The access and function logs are the record of who asked for a link token and when.
     logRetention: RetentionDays.ONE_YEAR,
     retainLogs: true,
@@ -96,6 +124,9 @@ const ContextOverridesSchema = v.object({
   tenantsFile: v.optional(nonEmpty),
   throttleRateLimit: v.optional(positiveInt(10_000)),
   throttleBurstLimit: v.optional(positiveInt(5_000)),
+  webhookThrottleRateLimit: v.optional(positiveInt(10_000)),
+  webhookThrottleBurstLimit: v.optional(positiveInt(5_000)),
+  publicBaseUrl: v.optional(nonEmpty),
   logLevel: v.optional(v.picklist(['debug', 'info'], 'must be debug or info (the alarms count info lines)')),
   createMissingSecrets: v.optional(flag),
   secretsKmsKeyArn: v.optional(v.pipe(nonEmpty, v.regex(/^arn:[\w-]+:kms:[\w-]+:\d{12}:key\/[\w-]+$/, 'must be a KMS key ARN'))),
@@ -144,16 +175,44 @@ export function resolveStage(context: (key: string) => unknown): ResolvedStage {
       rateLimit: overrides.throttleRateLimit ?? base.throttle.rateLimit,
       burstLimit: overrides.throttleBurstLimit ?? base.throttle.burstLimit,
     },
+    webhookThrottle: {
+      rateLimit: overrides.webhookThrottleRateLimit ?? base.webhookThrottle.rateLimit,
+      burstLimit: overrides.webhookThrottleBurstLimit ?? base.webhookThrottle.burstLimit,
+    },
+    publicBaseUrl: checkPublicBaseUrl(stage, overrides.publicBaseUrl ?? base.publicBaseUrl),
     logLevel: overrides.logLevel ?? base.logLevel,
     createMissingSecrets: overrides.createMissingSecrets ?? base.createMissingSecrets,
     secretsKmsKeyArn: overrides.secretsKmsKeyArn ?? base.secretsKmsKeyArn,
     alarmTopicArn: overrides.alarmTopicArn ?? base.alarmTopicArn,
     alarmEmail: overrides.alarmEmail ?? base.alarmEmail,
   };
-  if (settings.throttle.burstLimit < settings.throttle.rateLimit) {
-    throw new StageSettingsError(
-      `Stage ${stage}: the throttling burst (${settings.throttle.burstLimit}) must be at least the rate (${settings.throttle.rateLimit}).`,
-    );
+  for (const [label, throttle] of [
+    ['throttling', settings.throttle],
+    ['webhook throttling', settings.webhookThrottle],
+  ] as const) {
+    if (throttle.burstLimit < throttle.rateLimit) {
+      throw new StageSettingsError(`Stage ${stage}: the ${label} burst (${throttle.burstLimit}) must be at least the rate (${throttle.rateLimit}).`);
+    }
   }
   return { name: stage, settings, tenantsFilePath: resolve(PROJECT_ROOT, settings.tenantsFile) };
+}
+
+/**
+ * The public base URL as the function will use it, or why not: https (Plaid posts to it from
+ * the internet, so not even loopback http), no credentials, query or fragment (the function
+ * appends /webhooks/plaid/<tenant_id>); a trailing slash is dropped.
+ */
+function checkPublicBaseUrl(stage: StageName, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const fail = (problem: string) => new StageSettingsError(`Stage ${stage}: publicBaseUrl ${JSON.stringify(value)} ${problem} (e.g. https://api.example.com).`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw fail('must be an absolute URL');
+  }
+  if (url.protocol !== 'https:') throw fail('must be https: Plaid posts webhooks to it from the internet');
+  if (url.username || url.password) throw fail('must not carry credentials');
+  if (url.search || url.hash || value.includes('?') || value.includes('#')) throw fail('must not have a query or fragment');
+  return value.replace(/\/+$/, '');
 }

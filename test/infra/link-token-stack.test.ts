@@ -8,6 +8,7 @@ import { before, describe, test } from 'node:test';
 import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import type { CfnEventBus } from 'aws-cdk-lib/aws-events';
 import type { CfnKey } from 'aws-cdk-lib/aws-kms';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { readSettings } from '../../lambda/config/settings.ts';
@@ -58,8 +59,8 @@ describe('function', () => {
     dev.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { TimeoutInMillis: API_GATEWAY_INTEGRATION_TIMEOUT.toMilliseconds() });
   });
 
-  test('logs JSON at the stage level, with no secret or config in its environment, only where the vault is', () => {
-    const vault = dev.stack.vault;
+  test('logs JSON at the stage level, with no secret or config in its environment, only where the vault and the webhook bus are', () => {
+    const { vault, webhooks } = dev.stack;
     dev.template.hasResourceProperties('AWS::Lambda::Function', {
       LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO', LogGroup: { Ref: Match.anyValue() } },
       // The tenants file travels in the asset; secrets are fetched by name at run time.
@@ -68,6 +69,8 @@ describe('function', () => {
           LOG_LEVEL: 'info',
           ITEMS_TABLE_NAME: { Ref: Stack.of(vault).getLogicalId(vault.table.node.defaultChild as CfnTable) },
           VAULT_KMS_KEY_ID: { 'Fn::GetAtt': [Stack.of(vault).getLogicalId(vault.key.node.defaultChild as CfnKey), 'Arn'] },
+          // No PUBLIC_BASE_URL: dev has no publicBaseUrl (test/infra/webhooks.test.ts sets one).
+          WEBHOOK_BUS_NAME: { Ref: Stack.of(webhooks).getLogicalId(webhooks.bus.node.defaultChild as CfnEventBus) },
         }),
       },
     });
@@ -75,7 +78,7 @@ describe('function', () => {
 });
 
 describe('API', () => {
-  test('routes /link-token and the items paths to the one function through one integration, and nothing else', () => {
+  test('routes /link-token, the items paths and the webhook path to the one function through one integration, and nothing else', () => {
     const [integrationId] = logicalIds(dev, 'AWS::ApiGatewayV2::Integration');
     dev.template.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
     dev.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
@@ -83,7 +86,7 @@ describe('API', () => {
       PayloadFormatVersion: '2.0',
       IntegrationUri: { 'Fn::GetAtt': [functionId, 'Arn'] },
     });
-    const routeKeys = ['POST /link-token', 'OPTIONS /link-token', 'POST /items', 'GET /items', 'OPTIONS /items', 'DELETE /items/{item_id}', 'OPTIONS /items/{item_id}'];
+    const routeKeys = ['POST /link-token', 'OPTIONS /link-token', 'POST /items', 'GET /items', 'OPTIONS /items', 'DELETE /items/{item_id}', 'OPTIONS /items/{item_id}', 'POST /webhooks/plaid/{tenant_id}'];
     assert.deepEqual(logicalIds(dev, 'AWS::ApiGatewayV2::Route').map((id) => dev.json.Resources[id]!.Properties.RouteKey).sort(), [...routeKeys].sort());
     for (const routeKey of routeKeys) {
       dev.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
@@ -98,7 +101,7 @@ describe('API', () => {
       assert.deepEqual([permission.FunctionName, permission.Principal], [{ 'Fn::GetAtt': [functionId, 'Arn'] }, 'apigateway.amazonaws.com']);
       return permission.SourceArn['Fn::Join'][1].at(-1);
     });
-    assert.deepEqual([...new Set(sourcePaths)].sort(), ['/*/*/items', '/*/*/items/{item_id}', '/*/*/link-token']);
+    assert.deepEqual([...new Set(sourcePaths)].sort(), ['/*/*/items', '/*/*/items/{item_id}', '/*/*/link-token', '/*/*/webhooks/plaid/{tenant_id}']);
   });
 
   test('is an HTTP API without CORS of its own: the function answers preflights', () => {
@@ -129,11 +132,11 @@ describe('API', () => {
 });
 
 describe('secrets and permissions', () => {
-  test("the function's role may read exactly the tenants' secrets, write its own log group and use the vault", () => {
+  test("the function's role may read exactly the tenants' secrets, write its own log group, use the vault and publish on the webhook bus", () => {
     const statements = statementsOfRole(dev, roleId);
     const secretIds = logicalIds(dev, 'AWS::SecretsManager::Secret');
     assert.deepEqual(
-      statements.filter((s) => !s.Sid?.startsWith('ItemsVault')).map((s) => ({ Action: s.Action, Resource: s.Resource })),
+      statements.filter((s) => !s.Sid?.startsWith('ItemsVault') && !s.Sid?.startsWith('WebhookBus')).map((s) => ({ Action: s.Action, Resource: s.Resource })),
       [
         { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [dev.json.Resources[functionId]!.Properties.LoggingConfig.LogGroup.Ref, 'Arn'] } },
         { Action: 'secretsmanager:GetSecretValue', Resource: secretIds.map((id) => ({ Ref: id })) },
@@ -141,6 +144,8 @@ describe('secrets and permissions', () => {
     );
     // The vault's statements, exactly: test/infra/items-vault.test.ts.
     assert.deepEqual(statements.filter((s) => s.Sid?.startsWith('ItemsVault')).map((s) => s.Sid), ['ItemsVaultRecords', 'ItemsVaultFindItemOwner', 'ItemsVaultTokens']);
+    // The webhook bus's statement, exactly: test/infra/webhooks.test.ts.
+    assert.deepEqual(statements.filter((s) => s.Sid?.startsWith('WebhookBus')).map((s) => s.Sid), ['WebhookBusPublish']);
     dev.template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] },
       ManagedPolicyArns: Match.absent(),
@@ -179,6 +184,8 @@ describe('operations', () => {
       'link-token-dev-slow-requests',
       'link-token-dev-upstream-error-rate',
       'link-token-dev-vault-unavailable-rate',
+      'link-token-dev-webhook-publish-failures',
+      'link-token-dev-webhook-rejected-rate',
     ]);
     const metric = (namespace: unknown, name: string) => Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: namespace, MetricName: name }) }) });
     dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {

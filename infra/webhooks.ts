@@ -1,0 +1,54 @@
+// Verified Plaid webhooks (issue 12), the infrastructure side: the route Plaid posts to (on the
+// one function, whose webhook code verifies Plaid's signature and is loaded on first use) and
+// the EventBridge bus every verified webhook is published on. Subscribers (a tenant's queue, a
+// Step Functions workflow...) attach their own rules to the bus; this stack deploys none.
+import { Stack } from 'aws-cdk-lib';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+
+/** Plaid posts each tenant's webhooks here; the tenant comes from the path, the proof from the signature. */
+export const WEBHOOK_PATH = '/webhooks/plaid/{tenant_id}';
+export const WEBHOOK_METHOD = HttpMethod.POST;
+/** The route key, as API Gateway names the route in stage route settings and the access log. */
+export const WEBHOOK_ROUTE_KEY = `${WEBHOOK_METHOD} ${WEBHOOK_PATH}`;
+/** The Source of every event the function publishes (the webhooks design); the only one its role may use. */
+export const WEBHOOK_EVENT_SOURCE = 'link-token-service.plaid';
+
+/** The function's environment entries that point it at the bus (read by the webhook code). */
+export interface WebhookBusEnvironment {
+  readonly WEBHOOK_BUS_NAME: string;
+}
+
+export class WebhookBus extends Construct {
+  readonly bus: events.EventBus;
+  readonly environment: WebhookBusEnvironment;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const stackName = Stack.of(this).stackName;
+    this.bus = new events.EventBus(this, 'Bus', {
+      // Named after the stack (link-token-<stage>-webhooks) so rules written by hand or in
+      // another stack can find it; one bus per stage, so dev events never reach prod subscribers.
+      eventBusName: `${stackName}-webhooks`,
+      description: `Verified Plaid webhooks of ${stackName}: source ${WEBHOOK_EVENT_SOURCE}, detail-type <webhook_type>.<webhook_code>`,
+    });
+    this.environment = { WEBHOOK_BUS_NAME: this.bus.eventBusName };
+  }
+
+  /**
+   * PutEvents on this bus only, and only as the service's own source: subscribers that match
+   * `source` can trust that the function (after verifying Plaid's signature) sent the event.
+   */
+  grantPublish(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'WebhookBusPublish',
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: { StringEquals: { 'events:source': WEBHOOK_EVENT_SOURCE } },
+      }),
+    );
+  }
+}
