@@ -220,8 +220,9 @@ export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
               change.consentExpirationTime === undefined
                 ? 'SET #status = :status, updated_at = :at, status_iat = :iat'
                 : 'SET #status = :status, updated_at = :at, status_iat = :iat, consent_expiration_time = :consent',
-            // Last writer by Plaid's clock wins: an older webhook arriving late changes nothing.
-            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(status_iat) OR status_iat < :iat)',
+            // Last writer by Plaid's clock wins: an older webhook arriving late changes nothing
+            // (iat has one-second resolution: of two in the same second, the later arrival wins).
+            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(status_iat) OR status_iat <= :iat)',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':status': { S: change.status },

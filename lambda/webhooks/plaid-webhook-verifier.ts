@@ -5,8 +5,10 @@
 // request bytes, compared in constant time.
 //
 // Forged headers cannot make the function hammer Plaid: an unknown kid costs at most one fetch
-// (concurrent ones share it, a kid Plaid does not know is remembered as unknown), and all
-// unknown-kid fetches together are capped per minute.
+// (concurrent ones share it, a kid Plaid does not know is remembered as unknown), and the
+// unknown-kid fetches of each tenant are capped per minute. While a flood of forged kids holds a
+// tenant's cap, a genuinely new key of Plaid's waits for the next minute: the webhook is refused
+// and Plaid retries it (30 s later, then at growing intervals), so it is delayed, not lost.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { decodeProtectedHeader, importJWK, jwtVerify, errors as joseErrors, type CryptoKey, type JWK } from 'jose';
 import type { Tenant } from '../config/tenant-schema.ts';
@@ -22,7 +24,7 @@ export const MAX_WEBHOOK_AGE_SECONDS = 5 * 60;
 const KEY_TTL_MS = 60 * 60_000;
 /** A kid Plaid answered "unknown" for is not asked about again for this long. */
 const UNKNOWN_KID_TTL_MS = 10 * 60_000;
-/** At most this many fetches for kids not in the cache, per minute, for the whole environment. */
+/** At most this many fetches for kids not in the cache, per tenant and minute. */
 const NEW_KID_FETCHES_PER_MINUTE = 10;
 const KEY_FETCH_TIMEOUT_MS = 2000;
 
@@ -45,20 +47,17 @@ export function createPlaidWebhookVerifier(deps: PlaidWebhookVerifierDeps): Webh
   const keys = new Map<string, CachedKey>();
   const unknownKids = new Map<string, number>();
   const inFlight = new Map<string, Promise<CachedKey | undefined>>();
-  let fetchWindowStart = 0;
-  let fetchesInWindow = 0;
+  const fetchWindows = new Map<string, { start: number; fetches: number }>();
 
   const refused = (reason: string, detail = 'The webhook could not be verified.') =>
     new ServiceFailure('webhook_unverified', detail, { cause: { name: reason } });
 
-  function takeFetchBudget(): boolean {
+  function takeFetchBudget(tenantId: string): boolean {
     const now = deps.now();
-    if (now - fetchWindowStart >= 60_000) {
-      fetchWindowStart = now;
-      fetchesInWindow = 0;
-    }
-    if (fetchesInWindow >= NEW_KID_FETCHES_PER_MINUTE) return false;
-    fetchesInWindow += 1;
+    let window = fetchWindows.get(tenantId);
+    if (!window || now - window.start >= 60_000) fetchWindows.set(tenantId, (window = { start: now, fetches: 0 }));
+    if (window.fetches >= NEW_KID_FETCHES_PER_MINUTE) return false;
+    window.fetches += 1;
     return true;
   }
 
@@ -100,13 +99,25 @@ export function createPlaidWebhookVerifier(deps: PlaidWebhookVerifierDeps): Webh
     if (cached && deps.now() - cached.fetchedAt < KEY_TTL_MS) return cached;
     if ((unknownKids.get(id) ?? 0) > deps.now()) return undefined;
     // A kid not in the cache spends the shared budget; refreshing a known one does not.
-    if (!cached && !takeFetchBudget()) throw refused('KeyFetchBudgetExhausted');
+    if (!cached && !takeFetchBudget(tenant.id)) throw refused('KeyFetchBudgetExhausted');
     let pending = inFlight.get(id);
     if (!pending) {
-      pending = fetchKey(tenant, kid).finally(() => inFlight.delete(id));
+      pending = fetchKey(tenant, kid)
+        .then(async (fetched) => {
+          // A new key means Plaid rotated: the keys cached before it may carry an expired_at now.
+          if (fetched && !cached) await refreshOthers(tenant, kid);
+          return fetched;
+        })
+        .finally(() => inFlight.delete(id));
       inFlight.set(id, pending);
     }
     return pending;
+  }
+
+  async function refreshOthers(tenant: Tenant, newKid: string): Promise<void> {
+    const prefix = `${tenant.id}:`;
+    const others = [...keys.entries()].filter(([id, key]) => id.startsWith(prefix) && id !== `${prefix}${newKid}` && key.expiredAt === null);
+    await Promise.allSettled(others.map(([id]) => fetchKey(tenant, id.slice(prefix.length))));
   }
 
   return {

@@ -71,7 +71,10 @@ before(async () => {
         country_codes: ['US' as const],
         profiles: { default: { products: ['transactions' as const], webhook: 'service' } },
       });
-      return { client_user_id_key_secret_id: KEY_SECRET_ID, tenants: { acme: base('acme', ACME.secretId), globex: base('globex', GLOBEX.secretId) } };
+      return {
+        client_user_id_key_secret_id: KEY_SECRET_ID,
+        tenants: { acme: base('acme', ACME.secretId), globex: base('globex', GLOBEX.secretId), initech: base('initech', GLOBEX.secretId) },
+      };
     },
   });
   issuer = stack.issuers[0]!;
@@ -209,13 +212,17 @@ describe('anything unverified: 401, nothing stored or published, one log line wi
     for (let i = 0; i < 5; i++) await expectRefused(header, 'UnknownKid');
     assert.equal(stack.plaid.callsTo('/webhook_verification_key/get') - lookups, 1);
   });
-  test('random kids cannot make the function hammer Plaid: a global cap per minute', async () => {
+  test("random kids cannot make the function hammer Plaid: a cap per tenant and minute, other tenants unaffected", async () => {
     const lookups = stack.plaid.callsTo('/webhook_verification_key/get');
     for (let i = 0; i < 30; i++) {
-      const res = await stack.plaid.deliverWebhook(hookUrl('acme'), body, stack.plaid.signWebhook(body, { key: 'unknown', kid: `forged-${i}` }));
+      const res = await stack.plaid.deliverWebhook(hookUrl('initech'), body, stack.plaid.signWebhook(body, { key: 'unknown', kid: `forged-${i}` }));
       assert.equal(res.status, 401);
     }
-    assert.ok(stack.plaid.callsTo('/webhook_verification_key/get') - lookups <= 10, 'at most 10 new-kid lookups a minute');
+    assert.equal(stack.plaid.callsTo('/webhook_verification_key/get') - lookups, 10, 'at most 10 new-kid lookups a minute');
+    assert.ok(rejectedReasons().includes('KeyFetchBudgetExhausted'));
+    // acme's webhooks still verify.
+    const fine = JSON.stringify({ webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', item_id: itemId, environment: 'sandbox' });
+    assert.equal((await stack.plaid.deliverWebhook(hookUrl('acme'), fine, stack.plaid.signWebhook(fine))).status, 200);
   });
   test('a stale iat (older than 5 minutes)', () =>
     expectRefused(stack.plaid.signWebhook(body, { iat: Math.floor(Date.now() / 1000) - 6 * 60 }), 'JwtTooOld'));
