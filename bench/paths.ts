@@ -79,7 +79,7 @@ async function startStandIns() {
     mint: (subs: string[]) =>
       call<string[]>({ op: 'mint', claims: subs.map((sub) => ({ sub, aud: DEMO_AUDIENCE, email: `${sub}@example.com`, email_verified: true })), expiresInSeconds: 24 * 3600 }),
     signWebhooks: (bodies: string[]) => call<string[]>({ op: 'signWebhooks', bodies }),
-    counters: () => call<Record<string, number>>({ op: 'counters' }),
+    counters: () => call<{ plaid: number; secrets: number; jwks: number; webhookKeyFetches: number; events: number }>({ op: 'counters' }),
     reset: () => call<null>({ op: 'reset' }),
     close: () =>
       new Promise<void>((resolve) => {
