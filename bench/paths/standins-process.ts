@@ -1,0 +1,101 @@
+// The loopback upstreams of `npm run bench:paths`, in a process of their own (as
+// bench/lib/standins-process.ts does for `npm run bench`) so that their CPU never counts against
+// the function: the Plaid stand-in (link tokens, public tokens, signed webhooks and their keys),
+// Secrets Manager, the OIDC issuer, and the item vault's DynamoDB (dynalite) and KMS, and the
+// EventBridge bus verified webhooks are published to. Driven by bench/paths.ts over IPC.
+import { DEMO_KEY_SECRET_ID, DEMO_PLAID_SECRET_ID } from '../../local/demo-tenants.ts';
+import { createItemsTable, startDynamoDbStandIn } from '../../local/standins/dynamodb.ts';
+import { startEventBridgeStandIn } from '../../local/standins/eventbridge.ts';
+import { startKmsStandIn } from '../../local/standins/kms.ts';
+import { startOidcIssuer } from '../../local/standins/oidc-issuer.ts';
+import { DEFAULT_PLAID_CREDENTIALS, startPlaidStandIn } from '../../local/standins/plaid.ts';
+import { startSecretsManagerStandIn } from '../../local/standins/secrets-manager.ts';
+
+export const PATHS_BUS = 'bench-paths-webhooks';
+const BENCH_CLIENT_USER_ID_KEY = 'bench-only-client-user-id-key-0123456789abcdef';
+
+export type PathsStandInsRequest =
+  | { op: 'mint'; claims: Array<Record<string, unknown>>; expiresInSeconds: number }
+  | { op: 'signWebhooks'; bodies: string[] }
+  | { op: 'counters' }
+  | { op: 'reset' };
+
+export interface PathsStandInsReady {
+  plaidUrl: string;
+  secretsUrl: string;
+  issuer: string;
+  dynamodbUrl: string;
+  kmsUrl: string;
+  kmsKeyArn: string;
+  itemsTable: string;
+  eventsUrl: string;
+  busName: string;
+  plaidCredentials: { client_id: string; secret: string };
+}
+
+const [clientId, secret] = Object.entries(DEFAULT_PLAID_CREDENTIALS)[0]!;
+const plaid = await startPlaidStandIn({});
+const secrets = await startSecretsManagerStandIn({
+  secrets: {
+    [DEMO_PLAID_SECRET_ID]: JSON.stringify({ client_id: clientId, secret }),
+    [DEMO_KEY_SECRET_ID]: BENCH_CLIENT_USER_ID_KEY,
+  },
+});
+const issuer = await startOidcIssuer({});
+const [dynamodb, kms, events] = await Promise.all([
+  startDynamoDbStandIn(),
+  startKmsStandIn({ description: 'bench paths item vault key' }),
+  startEventBridgeStandIn({ eventBuses: [PATHS_BUS] }),
+]);
+const itemsTable = await createItemsTable(dynamodb.url, { tableName: 'bench-paths-items' });
+
+function answer(request: PathsStandInsRequest): unknown {
+  switch (request.op) {
+    case 'mint':
+      return request.claims.map((claims) => issuer.mint(claims, { expiresInSeconds: request.expiresInSeconds }));
+    case 'signWebhooks':
+      return request.bodies.map((body) => plaid.signWebhook(body));
+    case 'counters':
+      return {
+        plaid: plaid.calls,
+        secrets: secrets.calls.GetSecretValue,
+        jwks: issuer.jwksFetches,
+        webhookKeyFetches: plaid.callsTo('/webhook_verification_key/get'),
+        events: events.events.length,
+      };
+    case 'reset':
+      // Bounds the stand-ins' memory: they record every request they see.
+      plaid.reset();
+      secrets.resetCalls();
+      issuer.resetCounters();
+      events.events.length = 0;
+      return null;
+  }
+}
+
+process.on('message', (message: { id: number; request: PathsStandInsRequest }) => {
+  let reply: { id: number; result?: unknown; error?: string };
+  try {
+    reply = { id: message.id, result: answer(message.request) };
+  } catch (error) {
+    reply = { id: message.id, error: String(error) };
+  }
+  process.send!(reply);
+});
+process.on('disconnect', () => {
+  void Promise.all([plaid.close(), secrets.close(), issuer.close(), dynamodb.close(), kms.close(), events.close()]).then(() => process.exit(0));
+});
+
+const ready: PathsStandInsReady = {
+  plaidUrl: plaid.url,
+  secretsUrl: secrets.url,
+  issuer: issuer.issuer,
+  dynamodbUrl: dynamodb.url,
+  kmsUrl: kms.url,
+  kmsKeyArn: kms.keyArn,
+  itemsTable,
+  eventsUrl: events.url,
+  busName: PATHS_BUS,
+  plaidCredentials: { client_id: clientId, secret },
+};
+process.send!({ ready });
