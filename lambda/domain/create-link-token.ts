@@ -3,8 +3,7 @@
 // stand-ins without touching this code.
 import type { Tenant } from '../config/tenant-schema.ts';
 import type { Logger } from '../log/logger.ts';
-import type { PlaidClient, PlaidCredentials, PlaidOutcome } from '../plaid/plaid-client.ts';
-import type { SecretCache } from '../secrets/secret-cache.ts';
+import type { PlaidOutcome } from '../plaid/plaid-client.ts';
 import type { ClientChoices } from './client-choices.ts';
 import { ServiceFailure } from './failure.ts';
 import type { VerifiedIdentity } from './identity.ts';
@@ -12,7 +11,7 @@ import type { ItemVault } from './item-vault.ts';
 import { itemNotFound } from './items.ts';
 import { buildLinkTokenRequest, buildUpdateModeRequest, selectProfile } from './link-token-request.ts';
 import { ensurePlaidUser, needsPlaidUser } from './plaid-users.ts';
-import { credentialsAndOwner, plaidBaseUrl, readCredentials, sameCredentials, withinBudget } from './upstream.ts';
+import { credentialsAndOwner, plaidBaseUrl, readCredentials, sameCredentials, withinBudget, type UpstreamDeps } from './upstream.ts';
 
 export interface LinkTokenResult {
   readonly link_token: string;
@@ -20,19 +19,8 @@ export interface LinkTokenResult {
   readonly hosted_link_url?: string;
 }
 
-export interface CreateLinkTokenDeps {
-  readonly secrets: SecretCache;
-  readonly plaid: PlaidClient;
-  readonly clientUserIdKeySecretId: string;
-  /** Replaces the tenant environment's Plaid URL (local runs); validated at cold start. */
-  readonly plaidBaseUrlOverride?: string;
-  /** Total time for secrets and Plaid together, well inside API Gateway's 30 s. */
-  readonly budgetMs: number;
-  /** Seconds a client is told to wait after Plaid's rate limit, when Plaid gives no hint. */
-  readonly rateLimitRetryAfterSeconds: number;
-  readonly now: () => number;
-  readonly logger: Logger;
-  /** The item vault, loaded on first use: only update mode needs it, never a new link token. */
+export interface CreateLinkTokenDeps extends UpstreamDeps {
+  /** The item vault, loaded on first use: only update mode and Plaid users need it, never a plain new link token. */
   readonly vault: () => Promise<ItemVault>;
 }
 

@@ -8,25 +8,15 @@
 import * as v from 'valibot';
 import type { Tenant } from '../config/tenant-schema.ts';
 import type { Logger } from '../log/logger.ts';
-import type { PlaidClient, PlaidCredentials, PlaidFailure, PlaidResult } from '../plaid/plaid-client.ts';
-import type { SecretCache } from '../secrets/secret-cache.ts';
+import type { PlaidCredentials, PlaidFailure, PlaidResult } from '../plaid/plaid-client.ts';
 import { ServiceFailure } from './failure.ts';
 import type { VerifiedIdentity } from './identity.ts';
 import type { ItemOwner, ItemVault, StoredItem } from './item-vault.ts';
 import { actionFor, type ItemAction } from './receive-webhook.ts';
-import { credentialsAndOwner, plaidBaseUrl, plaidFailure, plaidFailureFields, withinBudget } from './upstream.ts';
+import { credentialsAndOwner, plaidBaseUrl, plaidFailure, plaidFailureFields, withinBudget, type UpstreamDeps } from './upstream.ts';
 
-export interface ItemsDeps {
-  readonly secrets: SecretCache;
-  readonly plaid: PlaidClient;
+export interface ItemsDeps extends UpstreamDeps {
   readonly vault: ItemVault;
-  readonly clientUserIdKeySecretId: string;
-  readonly plaidBaseUrlOverride?: string;
-  /** Total time for secrets, Plaid and the store, as for link tokens. */
-  readonly budgetMs: number;
-  readonly rateLimitRetryAfterSeconds: number;
-  readonly now: () => number;
-  readonly logger: Logger;
 }
 
 /** What the app sees of an Item: never a token. */

@@ -4,12 +4,28 @@
 import { PLAID_ENVIRONMENTS } from '../config/plaid-vocabulary.ts';
 import type { Tenant } from '../config/tenant-schema.ts';
 import { parsePlaidCredentials } from '../plaid/credentials.ts';
-import type { PlaidCredentials, PlaidFailure } from '../plaid/plaid-client.ts';
+import type { Logger } from '../log/logger.ts';
+import type { PlaidClient, PlaidCredentials, PlaidFailure } from '../plaid/plaid-client.ts';
 import type { SecretCache } from '../secrets/secret-cache.ts';
 import { deriveClientUserId } from './client-user-id.ts';
 import { ServiceFailure } from './failure.ts';
 import type { VerifiedIdentity } from './identity.ts';
 import type { ItemOwner } from './item-vault.ts';
+
+/** What every use case that calls Plaid for a user is given. */
+export interface UpstreamDeps {
+  readonly secrets: SecretCache;
+  readonly plaid: PlaidClient;
+  readonly clientUserIdKeySecretId: string;
+  /** Replaces the tenant environment's Plaid URL (local runs); validated at cold start. */
+  readonly plaidBaseUrlOverride?: string;
+  /** Total time for secrets, Plaid and the store together, well inside API Gateway's 30 s. */
+  readonly budgetMs: number;
+  /** Seconds a client is told to wait after Plaid's rate limit, when Plaid gives no hint. */
+  readonly rateLimitRetryAfterSeconds: number;
+  readonly now: () => number;
+  readonly logger: Logger;
+}
 
 export async function readCredentials(secrets: SecretCache, secretId: string): Promise<PlaidCredentials> {
   return parsePlaidCredentials(await secrets.get(secretId));

@@ -107,6 +107,17 @@ export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
     return unavailable(cause.name);
   }
 
+  /** Writes a record that must not exist yet: whatever a client retries, one record per key. */
+  async function putOnce(record: Record<string, AttributeValue>): Promise<'created' | 'exists'> {
+    try {
+      await dynamodb.send(new PutItemCommand({ TableName: table, Item: record, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return 'created';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'exists';
+      throw toFailure('dynamodb.put', error);
+    }
+  }
+
   async function getRecord(owner: ItemOwner, sk: string): Promise<Record<string, AttributeValue> | undefined> {
     const out = await guarded('dynamodb.get', () =>
       dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: partitionKey(owner) }, sk: { S: sk } }, ConsistentRead: true })),
@@ -149,31 +160,18 @@ export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
 
     async putItem(owner, item, accessToken) {
       const ciphertext = await encrypt(owner, item.itemId, accessToken);
-      try {
-        await dynamodb.send(
-          new PutItemCommand({
-            TableName: table,
-            Item: {
-              pk: { S: partitionKey(owner) },
-              sk: { S: `${ITEM_SK_PREFIX}${item.itemId}` },
-              item_key: { S: itemIndexKey(owner.tenantId, item.itemId) },
-              item_id: { S: item.itemId },
-              ...(item.institutionId === null ? {} : { institution_id: { S: item.institutionId } }),
-              ...(item.institutionName === null ? {} : { institution_name: { S: item.institutionName } }),
-              status: { S: item.status },
-              created_at: { S: item.createdAt },
-              updated_at: { S: item.updatedAt },
-              access_token_ct: { B: ciphertext },
-            },
-            // One record per Item, whatever a client retries.
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
-        return 'created';
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return 'exists';
-        throw toFailure('dynamodb.put', error);
-      }
+      return putOnce({
+        pk: { S: partitionKey(owner) },
+        sk: { S: `${ITEM_SK_PREFIX}${item.itemId}` },
+        item_key: { S: itemIndexKey(owner.tenantId, item.itemId) },
+        item_id: { S: item.itemId },
+        ...(item.institutionId === null ? {} : { institution_id: { S: item.institutionId } }),
+        ...(item.institutionName === null ? {} : { institution_name: { S: item.institutionName } }),
+        status: { S: item.status },
+        created_at: { S: item.createdAt },
+        updated_at: { S: item.updatedAt },
+        access_token_ct: { B: ciphertext },
+      });
     },
 
     async deleteItem(owner, itemId) {
@@ -264,25 +262,13 @@ export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
 
     async putPlaidUser(owner, user: PlaidUser) {
       const ciphertext = user.userToken === undefined ? undefined : await encrypt(owner, PLAID_USER_SK, user.userToken);
-      try {
-        await dynamodb.send(
-          new PutItemCommand({
-            TableName: table,
-            Item: {
-              pk: { S: partitionKey(owner) },
-              sk: { S: PLAID_USER_SK },
-              user_id: { S: user.userId },
-              created_at: { S: user.createdAt },
-              ...(ciphertext ? { user_token_ct: { B: ciphertext } } : {}),
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
-        return 'created';
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return 'exists';
-        throw toFailure('dynamodb.put', error);
-      }
+      return putOnce({
+        pk: { S: partitionKey(owner) },
+        sk: { S: PLAID_USER_SK },
+        user_id: { S: user.userId },
+        created_at: { S: user.createdAt },
+        ...(ciphertext ? { user_token_ct: { B: ciphertext } } : {}),
+      });
     },
   };
 }
