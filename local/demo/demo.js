@@ -287,7 +287,9 @@ function loadEvents() {
           const type = document.createElement('span');
           type.className = 'detail-type';
           type.textContent = event.detail_type;
-          li.append(type, ` · item ${event.detail?.item_id ?? '(none)'} · event ${event.detail?.event_id ?? '(none)'} · ${event.time ?? ''}`);
+          // The bus's Time: Unix seconds, as PutEvents takes it.
+          const time = typeof event.time === 'number' ? new Date(event.time * 1000).toISOString() : String(event.time ?? '');
+          li.append(type, ` · item ${event.detail?.item_id ?? '(none)'} · event ${event.detail?.event_id ?? '(none)'} · ${time}`);
           return li;
         }),
       );

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { TenantsFile } from '../../lambda/config/tenant-schema.ts';
 import { startLocalStack, type LocalStack } from '../../local/start.ts';
+import { startPlaidStandIn } from '../../local/standins/plaid.ts';
 import { formatHeaders, recordNetwork, type NetworkRecorder, type WireExchange } from './network-recorder.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -476,6 +477,8 @@ test('webhooks in the browser: link → simulate login required → login_requir
     // The list shows it, and the Update button asks to be pressed.
     await page.waitForSelector(`#items li[data-item-id="${itemId}"][data-status="login_required"]`);
     assert.deepEqual(await itemRow(page, itemId), { status: 'login_required', action: 'update', shown: 'login_required · action: update', updateHighlighted: true });
+    await page.waitForSelector(`#events li[data-item-id="${itemId}"]`);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-webhooks.png'), fullPage: true });
 
     // The events panel has the event the service published, with the event_id of that very body.
     const eventId = createHash('sha256').update(delivery.body, 'utf8').digest('hex');
@@ -483,6 +486,7 @@ test('webhooks in the browser: link → simulate login required → login_requir
     const shownError = (await eventRows(page)).find((e) => e.itemId === itemId && e.detailType === 'ITEM.ERROR')!;
     assert.equal(shownError.eventId, eventId);
     assert.ok(shownError.text.includes(`item ${itemId}`) && shownError.text.includes(`event ${eventId}`), `the row shows them: ${shownError.text}`);
+    assert.match(shownError.text, / · \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/, 'and when it was published');
     const eventsAnswer = net.exchanges.filter((x) => x.method === 'POST' && x.url === `${pageOrigin}/dev/events`);
     assert.ok(eventsAnswer.length >= 3, 'the panel asked for the events on load, after linking and after the simulation');
 
@@ -524,7 +528,6 @@ test('webhooks in the browser: link → simulate login required → login_requir
     }
     assert.deepEqual(s.pageErrors, []);
     assert.deepEqual(s.console.filter((line) => /Content Security Policy|Refused to/i.test(line)), [], 'the strict CSP is not violated');
-    await page.screenshot({ path: join(ARTIFACTS, 'demo-webhooks.png'), fullPage: true });
     console.log(`Webhooks in Chromium as ${user}: ${itemId} healthy → login_required (ITEM.ERROR event ${eventId.slice(0, 12)}…) → update mode → healthy; ${net.exchanges.length} exchanges checked for ${accessTokens.length} access tokens and ${verificationJwts.length} Plaid-Verification values: none.`);
   } finally {
     await s.net.detach();
@@ -549,6 +552,25 @@ test('POST /dev/simulate/login-required names what is wrong with its input and o
   assert.equal(answer.status, 409);
   assert.match(answer.body.message ?? '', /no webhook URL/);
   assert.equal(stack.plaid!.item(quiet.item_id)?.error_code, null, 'nothing was changed');
+});
+
+test('POST /dev/simulate/login-required is 404 when the stack talks to another Plaid (it cannot reset a real Item)', { timeout: 60_000 }, async () => {
+  const other = await startPlaidStandIn({});
+  const dir = mkdtempSync(join(tmpdir(), 'link-token-browser-other-plaid-'));
+  const elsewhere = await startLocalStack({ PORT: '0', HOST: '127.0.0.1', LOCAL_WORK_DIR: dir, PLAID_BASE_URL: other.url });
+  try {
+    assert.equal(elsewhere.plaid, undefined);
+    const { item_id } = other.createItem({ webhook: `${elsewhere.apiUrl}/webhooks/plaid/demo` });
+    const res = await fetch(`${elsewhere.apiUrl}/dev/simulate/login-required`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ item_id }) });
+    assert.equal(res.status, 404);
+    assert.match(((await res.json()) as { message: string }).message, /not the local stand-in/);
+    assert.equal(other.item(item_id)?.error_code, null, 'the other Plaid was not touched');
+    assert.equal(other.callsTo('/sandbox/item/reset_login'), 0);
+  } finally {
+    await elsewhere.close();
+    await other.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('in the browser, the service client links, lists and removes Items, and tells conflicts and missing Items apart', { timeout: 60_000 }, async () => {
