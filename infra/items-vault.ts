@@ -69,6 +69,9 @@ export class ItemsVault extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       // Restore to any second of the last 35 days (the default window) after a bad write or delete.
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Webhook replay records (pk ~webhook#<tenant>) carry expires_at: DynamoDB deletes them
+      // after it, so they do not pile up. Items and Plaid users have no expires_at and stay.
+      timeToLiveAttribute: 'expires_at',
       deletionProtection: props.protect,
       removalPolicy,
       // The same key as the tokens: one key to audit, rotate and protect. Every principal that

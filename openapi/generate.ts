@@ -29,6 +29,11 @@ type JsonObject = { [key: string]: Json };
 
 /** Failures the adapter raises only for requests that match no described operation. */
 export const ROUTING_ONLY_KINDS: readonly FailureKind[] = ['not_found', 'method_not_allowed'];
+/**
+ * Failures of POST /webhooks/plaid/{tenant_id} only. That route is Plaid's, not an app's (Plaid
+ * signs what it posts; see docs/webhooks.md), so no operation here answers them.
+ */
+export const WEBHOOK_ONLY_KINDS: readonly FailureKind[] = ['webhook_unverified', 'events_unavailable'];
 /** What the function answers a CORS preflight with, besides 204. */
 export const PREFLIGHT_KINDS: readonly FailureKind[] = ['origin_not_allowed', 'internal'];
 
@@ -375,7 +380,19 @@ export function buildOpenApiDocument(): JsonObject {
               content: {
                 'application/json': {
                   schema: ref('schemas', 'ItemList'),
-                  example: { items: [{ ...exampleItem, updated_at: '2026-01-02T09:30:00.000Z' }] },
+                  example: {
+                    items: [
+                      { ...exampleItem, action: 'none', consent_expiration_time: null, updated_at: '2026-01-02T09:30:00.000Z' },
+                      {
+                        ...exampleItem,
+                        item_id: 'Pz3nVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrA1',
+                        status: 'login_required',
+                        action: 'update',
+                        consent_expiration_time: null,
+                        updated_at: '2026-01-03T08:00:00.000Z',
+                      },
+                    ],
+                  },
                 },
               },
             },

@@ -57,6 +57,8 @@ describe('table', () => {
         BillingMode: 'PAY_PER_REQUEST',
         ProvisionedThroughput: Match.absent(),
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        // The function's webhook replay records expire; nothing else carries the attribute.
+        TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
         SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn(s) },
         // Nothing to stream: no other reader of changes exists.
         StreamSpecification: Match.absent(),

@@ -10,7 +10,7 @@ import { parseClientChoices } from '../../lambda/domain/client-choices.ts';
 import { ServiceFailure } from '../../lambda/domain/failure.ts';
 import { PROBLEM_TYPE_BASE, PROBLEM_TYPES } from '../../lambda/http/problem.ts';
 import { parseLinkItemBody } from '../../lambda/domain/items.ts';
-import { allowOf, OPENAPI_FILE, OPERATION_KINDS, PATH_METHODS, PREFLIGHT_KINDS, ROUTING_ONLY_KINDS, renderOpenApiDocument } from '../../openapi/generate.ts';
+import { allowOf, OPENAPI_FILE, OPERATION_KINDS, PATH_METHODS, PREFLIGHT_KINDS, ROUTING_ONLY_KINDS, renderOpenApiDocument, WEBHOOK_ONLY_KINDS } from '../../openapi/generate.ts';
 import { resolvePointer, SUPPORTED_KEYWORDS, validate, type Json } from './json-schema.ts';
 
 type Obj = { [key: string]: Json };
@@ -204,7 +204,10 @@ test('every status the function can answer is described, with the problem types 
     removeItem: ['/items/{item_id}', 'delete', ['204']],
   };
   // 409 is POST /items's (a duplicate Item) alone.
-  assert.deepEqual(allKinds.filter((k) => Object.values(OPERATION_KINDS).some((kinds) => (kinds as readonly FailureKind[]).includes(k)) === false).sort(), [...ROUTING_ONLY_KINDS].sort());
+  assert.deepEqual(
+    allKinds.filter((k) => Object.values(OPERATION_KINDS).some((kinds) => (kinds as readonly FailureKind[]).includes(k)) === false).sort(),
+    [...ROUTING_ONLY_KINDS, ...WEBHOOK_ONLY_KINDS].sort(),
+  );
   assert.ok(!OPERATION_KINDS.createLinkToken.includes('conflict' as never) && !OPERATION_KINDS.removeItem.includes('conflict' as never));
   const typesOf = (response: Json) =>
     (((((deref(response).content as Obj)['application/problem+json'] as Obj).schema as Obj).allOf as Obj[])[1]!.properties as Obj).type as Obj;

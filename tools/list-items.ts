@@ -1,0 +1,102 @@
+// Support look-up: lists one user's Items as the service stores them (id, institution, status,
+// the action the app offers, times), or finds the owner of an item_id, so a support engineer can
+// answer "what does the service know of this user's banks" without ever seeing a token: the
+// ciphertexts are not read, let alone decrypted.
+//
+//   npm run items -- --tenants-file infra/tenants/prod.json --tenant acme-budget --subject 3f9c… --table <ItemsTableName>
+//   npm run items -- --tenants-file … --tenant acme-budget --item-id <item_id> --table <ItemsTableName>
+//
+// AWS credentials, region and endpoint come from the standard variables (AWS_ENDPOINT_URL_DYNAMODB
+// for an emulator); the client_user_id key as for `npm run client-user-id`.
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { parseArgs } from 'node:util';
+import { readTenantsFile, tenantsById } from '../lambda/config/load-tenants.ts';
+import { deriveClientUserId } from '../lambda/domain/client-user-id.ts';
+import { actionFor } from '../lambda/domain/receive-webhook.ts';
+import { ITEM_STATUSES, type ItemStatus } from '../lambda/domain/item-vault.ts';
+import { createSecretsManagerReader } from '../lambda/secrets/secrets-manager.ts';
+
+export const USAGE =
+  'usage: npm run items -- --tenants-file <file> --tenant <id> (--subject <sub> | --client-user-id <id> | --item-id <item_id>) --table <name> [--key-from-env]';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'tenants-file': { type: 'string' },
+      tenant: { type: 'string' },
+      subject: { type: 'string' },
+      'client-user-id': { type: 'string' },
+      'item-id': { type: 'string' },
+      table: { type: 'string' },
+      'key-from-env': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const file = values['tenants-file'];
+  const lookups = [values.subject, values['client-user-id'], values['item-id']].filter((v) => v !== undefined);
+  if (!file || !values.tenant || !values.table || lookups.length !== 1) throw new Error(USAGE);
+  const tenantsFile = readTenantsFile(file);
+  const tenant = tenantsById(tenantsFile).get(values.tenant);
+  if (!tenant) throw new Error(`No tenant '${values.tenant}' in ${file} (tenants: ${[...tenantsById(tenantsFile).keys()].join(', ')})`);
+  const db = new DynamoDBClient({});
+  try {
+    let clientUserId = values['client-user-id'];
+    if (values['item-id']) {
+      const out = await db.send(
+        new QueryCommand({
+          TableName: values.table,
+          IndexName: 'by-item',
+          KeyConditionExpression: 'item_key = :key',
+          ExpressionAttributeValues: { ':key': { S: `${tenant.id}#${values['item-id']}` } },
+        }),
+      );
+      const pk = out.Items?.[0]?.pk?.S;
+      if (!pk) throw new Error(`No Item ${values['item-id']} of tenant '${tenant.id}'`);
+      clientUserId = pk.slice(tenant.id.length + 1);
+    } else if (values.subject !== undefined) {
+      let key = '';
+      if (tenant.client_user_id.strategy === 'hmac-sha256') {
+        key = values['key-from-env']
+          ? (process.env.CLIENT_USER_ID_KEY ?? '')
+          : await createSecretsManagerReader({ requestTimeoutMs: 5000, connectionTimeoutMs: 5000, maxAttempts: 3 })(tenantsFile.client_user_id_key_secret_id);
+        if (!key) throw new Error('CLIENT_USER_ID_KEY is not set');
+      }
+      clientUserId = deriveClientUserId({ strategy: tenant.client_user_id.strategy, tenantId: tenant.id, subject: values.subject, key });
+    }
+    const out = await db.send(
+      new QueryCommand({
+        TableName: values.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `${tenant.id}#${clientUserId}` } },
+        // Never the ciphertexts: only what support may see.
+        ProjectionExpression: 'sk, item_id, institution_id, institution_name, #status, created_at, updated_at, user_id',
+        ExpressionAttributeNames: { '#status': 'status' },
+      }),
+    );
+    const records = out.Items ?? [];
+    const items = records.filter((r) => r.sk?.S?.startsWith('item#')).map((r) => {
+      const status = (ITEM_STATUSES as readonly string[]).includes(r.status?.S ?? '') ? (r.status!.S as ItemStatus) : 'healthy';
+      return {
+        item_id: r.item_id?.S,
+        institution: `${r.institution_name?.S ?? '?'} (${r.institution_id?.S ?? '-'})`,
+        status,
+        action: actionFor(status),
+        created_at: r.created_at?.S,
+        updated_at: r.updated_at?.S,
+      };
+    });
+    const plaidUser = records.find((r) => r.sk?.S === 'plaid_user')?.user_id?.S;
+    process.stdout.write(`${JSON.stringify({ tenant: tenant.id, client_user_id: clientUserId, plaid_user_id: plaidUser ?? null, items }, null, 2)}\n`);
+  } finally {
+    db.destroy();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(1);
+});
