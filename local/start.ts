@@ -10,13 +10,15 @@
 //   AWS_ENDPOINT_URL_KMS             the vault's KMS (default: the KMS stand-in) and
 //   VAULT_KMS_KEY_ID                 its key (created when the endpoint is loopback and none is named)
 //   AWS_ENDPOINT_URL_EVENTBRIDGE     where verified webhooks are published (default: the EventBridge
-//   WEBHOOK_BUS_NAME                 stand-in, bus link-token-local-webhooks; GET /dev/events lists them)
+//   WEBHOOK_BUS_NAME                 stand-in, bus link-token-local-webhooks; POST /dev/events lists them)
 //   PUBLIC_BASE_URL                  the base of the webhook URL given to Plaid (default: this server)
 //   OIDC_PORT                        port of the local OIDC issuer that mints dev tokens (random)
 //   LOCAL_WORK_DIR                   where the bundles and the demo tenants file go (dist/local)
 // Besides the API it serves the demo page (/, /oauth-return, /demo/*), the dev sign-in
 // POST /dev/token, the offline Link stand-in's POST /dev/plaid-link/success (a real sandbox
-// public token, as Link's onSuccess hands one over) and the OpenAPI description at GET /openapi.json.
+// public token, as Link's onSuccess hands one over), with the Plaid stand-in
+// POST /dev/simulate/login-required {item_id} (what /sandbox/item/reset_login does, for a page
+// that never holds the access token) and the OpenAPI description at GET /openapi.json.
 // Every other setting of the function (REQUEST_BUDGET_MS, LOG_LEVEL, ...) passes through.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -69,6 +71,7 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
   // Filled in below, once Plaid and the tenants file are known; the route answers 503 until then.
   let linkSuccess: ((body: unknown) => Promise<{ status: number; body: unknown }>) | undefined;
   let events: EventBridgeStandIn | undefined;
+  let plaid: PlaidStandIn | undefined;
   const server = await startLocalApiServer({
     port: Number(env.PORT ?? 3000),
     host: env.HOST ?? '127.0.0.1',
@@ -77,6 +80,8 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
     devToken: async (body) => devSignIn(issuer, body),
     devRoutes: {
       '/dev/plaid-link/success': (body) => linkSuccess?.(body) ?? Promise.resolve({ status: 503, body: { message: 'starting' } }),
+      '/dev/simulate/login-required': async (body) =>
+        plaid ? simulateLoginRequired(plaid, body) : { status: 404, body: { message: 'Plaid is not the local stand-in: use its own tools' } },
       // The events the function published to the local bus (the tenant's backend would subscribe).
       '/dev/events': async () =>
         events
@@ -94,7 +99,6 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
 
   const realPlaidKeys = env.PLAID_CLIENT_ID && env.PLAID_SECRET ? { client_id: env.PLAID_CLIENT_ID, secret: env.PLAID_SECRET } : undefined;
   let plaidBaseUrl = env.PLAID_BASE_URL ?? (realPlaidKeys ? 'https://sandbox.plaid.com' : undefined);
-  let plaid: PlaidStandIn | undefined;
   if (!plaidBaseUrl) {
     const standIn = (plaid = await startPlaidStandIn({}));
     closers.push(() => standIn.close());
@@ -268,6 +272,36 @@ async function devLinkSuccess(
     return { status: 502, body: { message: `Plaid's /sandbox/public_token/create failed: ${String(json.error_code ?? answer.status)}` } };
   }
   return { status: 200, body: { public_token: json.public_token, mode, institution: { institution_id: institution.institution_id, name: institution.name } } };
+}
+
+// Plaid's item_id: letters, digits, '-' and '_' (the stand-in's are 37 characters).
+const ITEM_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+/**
+ * POST /dev/simulate/login-required {item_id}: the Item's login stops working at the bank, as
+ * Plaid's /sandbox/item/reset_login does it (ITEM_LOGIN_REQUIRED, then the signed ITEM ERROR
+ * webhook to the Item's URL). Answers once the webhook's delivery has been answered, with that
+ * answer's status, so the page's next look at its Items and the bus sees the outcome.
+ */
+async function simulateLoginRequired(plaid: PlaidStandIn, body: unknown): Promise<{ status: number; body: unknown }> {
+  const itemId = (body && typeof body === 'object' ? body : {}) as { item_id?: unknown };
+  if (typeof itemId.item_id !== 'string' || !ITEM_ID.test(itemId.item_id)) {
+    return { status: 400, body: { message: 'item_id: the item_id of an Item (from GET /items) is required' } };
+  }
+  const item = plaid.item(itemId.item_id);
+  if (!item || item.removed) return { status: 404, body: { message: 'item_id: no live Item of this Plaid stand-in has that id' } };
+  if (item.webhook === null) {
+    return { status: 409, body: { message: "item_id: the Item has no webhook URL (its link token's profile has no \"webhook\"), so no webhook would be sent" } };
+  }
+  const sentBefore = plaid.deliveries.length;
+  plaid.resetLogin(item.item_id);
+  await plaid.awaitDeliveries();
+  const delivery = plaid.deliveries.slice(sentBefore).find((d) => d.url === item.webhook);
+  if (!delivery) return { status: 502, body: { message: 'the Plaid stand-in sent no webhook' } };
+  // What was sent and how the receiver answered; never the delivery's headers (the Plaid-Verification JWT).
+  const sent = JSON.parse(delivery.body) as { webhook_type?: string; webhook_code?: string; error?: { error_code?: string } };
+  const webhook = { webhook_type: sent.webhook_type, webhook_code: sent.webhook_code, error_code: sent.error?.error_code, status: delivery.status ?? null, ...(delivery.error ? { error: delivery.error } : {}) };
+  return { status: delivery.status === 200 ? 200 : 502, body: { item_id: item.item_id, item_error: plaid.item(item.item_id)?.error_code ?? null, webhook } };
 }
 
 function devSignIn(issuer: OidcIssuer, body: unknown): { access_token: string; token_type: 'Bearer'; expires_in: number } {

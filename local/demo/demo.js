@@ -9,8 +9,12 @@
 //     receivedRedirectUri, as Plaid's OAuth flow requires,
 //  5. Link's onSuccess hands over a public token: the service exchanges it and keeps the Item
 //     (POST /items; a 409 names the user's Item at that bank, so the page offers update mode),
-//  6. the user's Items (GET /items), each with "Update" (an update-mode link token for it, then
-//     Link) and "Remove" (DELETE /items/{item_id}).
+//  6. the user's Items (GET /items) with their status and the action the service suggests, each
+//     with "Update" (an update-mode link token for it, then Link; highlighted when the action asks
+//     for update mode) and "Remove" (DELETE /items/{item_id}),
+//  7. local stack only: "Simulate login required" per Item (POST /dev/simulate/login-required, the
+//     Plaid stand-in's /sandbox/item/reset_login by item_id) and the events the service published
+//     for verified webhooks (POST /dev/events), refreshed after every action.
 // The page never sees an access token of Plaid's: the service keeps those.
 // Query parameters: api=<origin of the endpoint> (default: this origin), user=<dev user id>
 // (default dev-user-1),
@@ -33,6 +37,9 @@ const refreshItems = $('#refresh-items');
 const itemsList = $('#items');
 const itemsEmpty = $('#items-empty');
 const itemsStatus = $('#items-status');
+const refreshEvents = $('#refresh-events');
+const eventsList = $('#events');
+const eventsStatus = $('#events-status');
 
 const params = new URLSearchParams(location.search);
 const isOAuthReturn = location.pathname === '/oauth-return' || params.has('oauth_state_id');
@@ -77,7 +84,21 @@ try {
 }
 const endpoint = new URL('/link-token', apiBase).href;
 const devUser = (isOAuthReturn ? saved?.user : params.get('user')) || 'dev-user-1';
-const service = createServiceClient({ baseUrl: apiBase, getAccessToken: () => accessToken });
+// The typed client's Item has no `action` (yet): the page reads it from the very GET /items answer
+// the client gets, through the client's fetch option, rather than asking twice.
+const itemActions = new Map(); // item_id -> action, from the latest GET /items answer
+async function fetchKeepingItemActions(input, init) {
+  const response = await fetch(input, init);
+  if ((init?.method ?? 'GET') === 'GET' && new URL(String(input)).pathname === '/items' && response.ok) {
+    const items = await response.clone().json().then((json) => json?.items, () => undefined);
+    if (Array.isArray(items)) {
+      itemActions.clear();
+      for (const item of items) if (typeof item?.item_id === 'string' && typeof item.action === 'string') itemActions.set(item.item_id, item.action);
+    }
+  }
+  return response;
+}
+const service = createServiceClient({ baseUrl: apiBase, getAccessToken: () => accessToken, fetch: fetchKeepingItemActions });
 $('#page-origin').textContent = location.origin;
 $('#endpoint').textContent = endpoint;
 $('#link-script').textContent = PLAID_LINK_SCRIPTS[linkScript];
@@ -142,8 +163,10 @@ async function exchange(publicToken, metadata) {
 }
 
 // The list reports its own failures beside it, so they do not hide the outcome of the last action.
+// The events panel follows every change of the list: a webhook may have come in meanwhile.
 async function loadItems() {
   if (!accessToken) return;
+  void loadEvents();
   try {
     renderItems(await service.listItems());
     itemsStatus.textContent = '';
@@ -160,16 +183,27 @@ function renderItems(items) {
       const li = document.createElement('li');
       li.dataset.itemId = item.itemId;
       li.dataset.status = item.status;
+      const action = itemActions.get(item.itemId) ?? 'none';
+      li.dataset.action = action;
       if (item.itemId === conflictItemId) li.classList.add('conflict');
       const name = document.createElement('span');
       name.className = 'name';
       name.textContent = item.institution.name ?? item.institution.institutionId ?? 'Unknown institution';
       const meta = document.createElement('span');
       meta.className = 'meta';
-      meta.textContent = `${item.status} · ${item.itemId} · since ${item.createdAt.toISOString().slice(0, 10)}`;
+      meta.textContent = `${item.itemId} · since ${item.createdAt.toISOString().slice(0, 10)}`;
+      const state = document.createElement('span');
+      state.className = 'state';
+      state.textContent = `${item.status} · action: ${action}`;
       const update = button('Update', 'update', () => startUpdate(item));
+      // update mode repairs it (login_required, pending_*); with Account Select it adds new accounts.
+      if (action === 'update' || action === 'update_with_account_selection') {
+        update.classList.add('attention');
+        update.title = action === 'update' ? 'Plaid needs the user in Link: update mode repairs this Item' : 'New accounts: update mode with Account Select';
+      }
+      const simulate = button('Simulate login required', 'simulate-login-required', () => simulateLoginRequired(item));
       const remove = button('Remove', 'remove', () => remove_(item));
-      li.append(name, meta, update, remove);
+      li.append(name, state, meta, update, simulate, remove);
       return li;
     }),
   );
@@ -209,6 +243,65 @@ async function remove_(item) {
     explain(error);
   }
   await loadItems();
+}
+
+/** Local stack only: the bank stops accepting the Item's login, and Plaid says so by webhook. */
+async function simulateLoginRequired(item) {
+  const name = item.institution.name ?? item.itemId;
+  show(`Simulating a login change at ${name}: Plaid sends the ITEM ERROR webhook…`);
+  try {
+    const res = await fetch('/dev/simulate/login-required', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ item_id: item.itemId }) });
+    const answer = await res.json().catch(() => ({}));
+    if (!res.ok) {
+      show(`Could not simulate it: ${answer.message ?? `HTTP ${res.status}`}`, 'error', 'simulate-failed');
+    } else {
+      showResult(answer);
+      show(`${name} now needs the user's login: Plaid sent ${answer.webhook.webhook_type} ${answer.webhook.webhook_code} (${answer.webhook.error_code}), the service answered ${answer.webhook.status}. Use "Update".`, 'ok', 'login-required-simulated');
+    }
+  } catch (error) {
+    show(`Could not simulate it: ${error.message}`, 'error', 'simulate-failed');
+  }
+  await loadItems();
+}
+
+// The local bus's events, as a subscriber would get them: type, Item and event_id only (the
+// detail also holds Plaid's body, which carries no token, but the panel has no use for it).
+let eventsLoading = Promise.resolve();
+function loadEvents() {
+  eventsLoading = eventsLoading.then(async () => {
+    try {
+      const res = await fetch('/dev/events', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const answer = await res.json().catch(() => ({}));
+      if (!res.ok) {
+        eventsStatus.textContent = `No events to show: ${answer.message ?? `HTTP ${res.status}`}`;
+        eventsStatus.dataset.kind = 'unavailable';
+        return;
+      }
+      const events = Array.isArray(answer.events) ? answer.events : [];
+      eventsList.replaceChildren(
+        ...events.map((event) => {
+          const li = document.createElement('li');
+          li.dataset.detailType = event.detail_type;
+          li.dataset.itemId = event.detail?.item_id ?? '';
+          li.dataset.eventId = event.detail?.event_id ?? '';
+          const type = document.createElement('span');
+          type.className = 'detail-type';
+          type.textContent = event.detail_type;
+          // The bus's Time: Unix seconds, as PutEvents takes it.
+          const time = typeof event.time === 'number' ? new Date(event.time * 1000).toISOString() : String(event.time ?? '');
+          li.append(type, ` · item ${event.detail?.item_id ?? '(none)'} · event ${event.detail?.event_id ?? '(none)'} · ${time}`);
+          return li;
+        }),
+      );
+      eventsStatus.textContent = events.length === 0 ? 'No events published yet.' : `${events.length} event${events.length === 1 ? '' : 's'} published.`;
+      eventsStatus.dataset.kind = 'listed';
+      eventsStatus.dataset.count = String(events.length);
+    } catch (error) {
+      eventsStatus.textContent = `Could not list the events: ${error.message}`;
+      eventsStatus.dataset.kind = 'unexpected';
+    }
+  });
+  return eventsLoading;
 }
 
 function explain(error) {
@@ -271,6 +364,8 @@ signIn.addEventListener('click', async () => {
 });
 
 refreshItems.addEventListener('click', () => loadItems());
+refreshEvents.addEventListener('click', () => loadEvents());
+void loadEvents();
 
 getToken.addEventListener('click', async () => {
   getToken.disabled = true;

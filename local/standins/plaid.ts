@@ -184,6 +184,11 @@ export interface PlaidStandIn {
    * your app (see repairLoginElsewhere).
    */
   completeUpdateMode(linkToken: string): void;
+  /**
+   * As /sandbox/item/reset_login, by item_id (for a caller that, like the app's browser, never holds
+   * the access token): ITEM_LOGIN_REQUIRED and the signed ITEM ERROR webhook to the Item's URL.
+   */
+  resetLogin(itemId: string): void;
   /** The Item leaves ITEM_LOGIN_REQUIRED outside this app (e.g. update mode in another app): LOGIN_REPAIRED is sent. */
   repairLoginElsewhere(itemId: string): void;
   /** Webhook POSTs made, in order, since the last reset(). */
@@ -762,14 +767,18 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
 
     '/sandbox/item/reset_login': (input, clientId) => {
       const body = checkFields(input, ENDPOINT_FIELDS['/sandbox/item/reset_login']);
-      const item = liveItem(body.access_token, clientId);
-      item.error = new PlaidError(400, 'ITEM_ERROR', 'ITEM_LOGIN_REQUIRED',
-        "the login details of this item have changed (credentials, MFA, or required user action) and a user login is required to update this information. use Link's update mode to restore the item to a good state",
-        'The login details of this item have changed. Please update your login in Link to reconnect.');
-      queueWebhook(item.webhook, itemWebhook(item, 'ERROR', { error: { ...plaidErrorBody(item.error), status: item.error.status } }));
+      requireLogin(liveItem(body.access_token, clientId));
       return { reset_login: true };
     },
   };
+
+  /** What /sandbox/item/reset_login does to an Item: ITEM_LOGIN_REQUIRED, and the ITEM ERROR webhook. */
+  function requireLogin(item: Item): void {
+    item.error = new PlaidError(400, 'ITEM_ERROR', 'ITEM_LOGIN_REQUIRED',
+      "the login details of this item have changed (credentials, MFA, or required user action) and a user login is required to update this information. use Link's update mode to restore the item to a good state",
+      'The login details of this item have changed. Please update your login in Link to reconnect.');
+    queueWebhook(item.webhook, itemWebhook(item, 'ERROR', { error: { ...plaidErrorBody(item.error), status: item.error.status } }));
+  }
 
   /** The webhook body /sandbox/item/fire_webhook sends, or the error Plaid answers for the combination. */
   function fireWebhookPayload(item: Item, type: string | undefined, code: string): Record<string, unknown> {
@@ -888,6 +897,11 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       const item = updateSessions.get(linkToken);
       if (!item) throw new Error('not an update-mode link token issued by this stand-in');
       item.error = null;
+    },
+    resetLogin(itemId) {
+      const item = itemsById.get(itemId);
+      if (!item || item.removed) throw new Error('not a live Item of this stand-in');
+      requireLogin(item);
     },
     repairLoginElsewhere(itemId) {
       const item = itemsById.get(itemId);

@@ -8,6 +8,7 @@
 // refreshes docs/demo.png for the README.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { TenantsFile } from '../../lambda/config/tenant-schema.ts';
 import { startLocalStack, type LocalStack } from '../../local/start.ts';
+import { startPlaidStandIn } from '../../local/standins/plaid.ts';
 import { formatHeaders, recordNetwork, type NetworkRecorder, type WireExchange } from './network-recorder.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -419,6 +421,155 @@ test('the whole Items loop in the browser: link → exchange → list → duplic
   } finally {
     await s.net.detach();
     await s.context.close();
+  }
+});
+
+interface ShownEvent {
+  detailType: string;
+  itemId: string;
+  eventId: string;
+  text: string;
+}
+const eventRows = (page: Page) =>
+  page.$$eval('#events li', (rows) => rows.map((li) => ({ detailType: (li as HTMLElement).dataset.detailType!, itemId: (li as HTMLElement).dataset.itemId!, eventId: (li as HTMLElement).dataset.eventId!, text: li.textContent ?? '' })));
+const itemRow = (page: Page, itemId: string) =>
+  page.$eval(`#items li[data-item-id="${itemId}"]`, (li) => ({
+    status: (li as HTMLElement).dataset.status,
+    action: (li as HTMLElement).dataset.action,
+    shown: li.querySelector('.state')?.textContent ?? '',
+    updateHighlighted: li.querySelector('button[data-action="update"]')!.classList.contains('attention'),
+  }));
+
+test('webhooks in the browser: link → simulate login required → login_required and the ITEM.ERROR event → update mode → healthy, and no access token or Plaid-Verification value reaches the page', { timeout: 90_000 }, async () => {
+  assert.ok(stack.plaid, 'the stack runs the Plaid stand-in');
+  const plaid = stack.plaid;
+  const user = `hooks-user-${Date.now()}`;
+  const s = await openSession();
+  const { page, net } = s;
+  try {
+    await page.goto(`${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}&plaid_link=stand-in&user=${user}`);
+    await page.click('#sign-in');
+    await page.waitForSelector('#items-status[data-kind="listed"]', { state: 'attached' });
+    await page.waitForSelector('#events-status[data-kind="listed"]', { state: 'attached' });
+
+    // Link through the demo's default profile: the Item gets the service's receiver URL.
+    await page.click('#get-token');
+    await page.click('[data-stand-in="success"]');
+    await page.waitForSelector('#status[data-kind="linked"]');
+    await page.waitForFunction(() => document.querySelectorAll('#items li').length === 1);
+    const itemId = (await itemRows(page))[0]!.itemId;
+    assert.equal(plaid.item(itemId)?.webhook, `${apiOrigin}/webhooks/plaid/demo`, "the Item's webhook is the service's receiver for the demo tenant");
+    assert.deepEqual(await itemRow(page, itemId), { status: 'healthy', action: 'none', shown: 'healthy · action: none', updateHighlighted: false });
+
+    // The bank stops accepting the login: Plaid puts the Item in ITEM_LOGIN_REQUIRED and says so by webhook.
+    const deliveriesBefore = plaid.deliveries.length;
+    await page.click(`#items li[data-item-id="${itemId}"] button[data-action="simulate-login-required"]`);
+    await page.waitForSelector('#status[data-kind="login-required-simulated"]');
+    const sent = plaid.deliveries.slice(deliveriesBefore);
+    assert.equal(sent.length, 1, 'one webhook was sent');
+    const delivery = sent[0]!;
+    assert.equal(delivery.status, 200, 'the service verified and accepted it before the route answered');
+    const webhookBody = JSON.parse(delivery.body) as { webhook_type: string; webhook_code: string; item_id: string; error: { error_code: string } };
+    assert.deepEqual([webhookBody.webhook_type, webhookBody.webhook_code, webhookBody.item_id, webhookBody.error.error_code], ['ITEM', 'ERROR', itemId, 'ITEM_LOGIN_REQUIRED']);
+    assert.equal(plaid.item(itemId)?.error_code, 'ITEM_LOGIN_REQUIRED');
+    assert.match((await page.textContent('#status')) ?? '', /Plaid sent ITEM ERROR \(ITEM_LOGIN_REQUIRED\), the service answered 200/);
+
+    // The list shows it, and the Update button asks to be pressed.
+    await page.waitForSelector(`#items li[data-item-id="${itemId}"][data-status="login_required"]`);
+    assert.deepEqual(await itemRow(page, itemId), { status: 'login_required', action: 'update', shown: 'login_required · action: update', updateHighlighted: true });
+    await page.waitForSelector(`#events li[data-item-id="${itemId}"]`);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-webhooks.png'), fullPage: true });
+
+    // The events panel has the event the service published, with the event_id of that very body.
+    const eventId = createHash('sha256').update(delivery.body, 'utf8').digest('hex');
+    await page.waitForSelector(`#events li[data-detail-type="ITEM.ERROR"][data-item-id="${itemId}"]`);
+    const shownError = (await eventRows(page)).find((e) => e.itemId === itemId && e.detailType === 'ITEM.ERROR')!;
+    assert.equal(shownError.eventId, eventId);
+    assert.ok(shownError.text.includes(`item ${itemId}`) && shownError.text.includes(`event ${eventId}`), `the row shows them: ${shownError.text}`);
+    assert.match(shownError.text, / · \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/, 'and when it was published');
+    const eventsAnswer = net.exchanges.filter((x) => x.method === 'POST' && x.url === `${pageOrigin}/dev/events`);
+    assert.ok(eventsAnswer.length >= 3, 'the panel asked for the events on load, after linking and after the simulation');
+
+    // Update mode, as before: Link in update mode repairs the Item at Plaid, and Plaid sends no
+    // webhook for that; the service learns it from Plaid on the next list.
+    await page.click(`#items li[data-item-id="${itemId}"] button[data-action="update"]`);
+    await page.waitForSelector('#status[data-kind="update-link-token"]');
+    assert.deepEqual(plaid.linkSessions.at(-1)!.update, { item_id: itemId, account_selection_enabled: false });
+    const deliveriesBeforeUpdate = plaid.deliveries.length;
+    await page.click('[data-stand-in="success"]');
+    await page.waitForSelector('#status[data-kind="updated"]');
+    await page.click('#refresh-items');
+    await page.waitForSelector(`#items li[data-item-id="${itemId}"][data-status="healthy"]`);
+    assert.deepEqual(await itemRow(page, itemId), { status: 'healthy', action: 'none', shown: 'healthy · action: none', updateHighlighted: false });
+    await plaid.awaitDeliveries();
+    assert.equal(plaid.deliveries.length, deliveriesBeforeUpdate, 'no webhook after in-app update mode');
+    await page.click('#refresh-events');
+    await page.waitForFunction((id) => document.querySelectorAll(`#events li[data-item-id="${id}"]`).length > 0, itemId);
+    assert.deepEqual((await eventRows(page)).filter((e) => e.itemId === itemId).map((e) => e.detailType), ['ITEM.ERROR'], 'one event for the Item, published once');
+
+    // Nothing secret anywhere the page could see: the DOM, storage, request and response bodies and
+    // headers, the console. The secrets are the access tokens the service used at Plaid and every
+    // Plaid-Verification value sent so far.
+    await net.settled();
+    const accessTokens = accessTokensSeenByPlaid();
+    const verificationJwts = plaid.deliveries.map((d) => d.headers['plaid-verification']!).filter(Boolean);
+    assert.ok(accessTokens.length >= 1 && verificationJwts.length >= 1, `secrets to look for: ${accessTokens.length} access tokens, ${verificationJwts.length} Plaid-Verification values`);
+    const html = await page.content();
+    const storage = await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }));
+    const wire = net.exchanges.map((x) => [x.url, JSON.stringify(x.requestHeaders), x.requestBody ?? '', JSON.stringify(x.responseHeaders), x.body ?? ''].join('\n')).join('\n');
+    assert.ok(net.exchanges.some((x) => x.url === `${apiOrigin}/items` && x.method === 'POST' && x.requestBody?.includes('"public_token"')), 'request bodies were recorded');
+    assert.ok(net.exchanges.some((x) => x.url === `${pageOrigin}/dev/simulate/login-required` && x.body?.includes(itemId)), "the simulation's answer was read");
+    assert.ok(net.exchanges.some((x) => x.url === `${pageOrigin}/dev/events` && x.body?.includes(eventId)), "the events' answer was read");
+    for (const [where, text] of [['page', html], ['storage', storage], ['network', wire], ['console', s.console.join('\n')]] as const) {
+      assert.doesNotMatch(text, /access-(sandbox|production|development)-/, `no access token in the ${where}`);
+      assert.doesNotMatch(text, /plaid-verification/i, `no Plaid-Verification header in the ${where}`);
+      for (const token of accessTokens) assert.ok(!text.includes(token), `the ${where} holds an access token`);
+      for (const jwt of verificationJwts) assert.ok(!text.includes(jwt), `the ${where} holds a Plaid-Verification value`);
+    }
+    assert.deepEqual(s.pageErrors, []);
+    assert.deepEqual(s.console.filter((line) => /Content Security Policy|Refused to/i.test(line)), [], 'the strict CSP is not violated');
+    console.log(`Webhooks in Chromium as ${user}: ${itemId} healthy → login_required (ITEM.ERROR event ${eventId.slice(0, 12)}…) → update mode → healthy; ${net.exchanges.length} exchanges checked for ${accessTokens.length} access tokens and ${verificationJwts.length} Plaid-Verification values: none.`);
+  } finally {
+    await s.net.detach();
+    await s.context.close();
+  }
+});
+
+test('POST /dev/simulate/login-required names what is wrong with its input and only touches live Items of the stand-in', { timeout: 30_000 }, async () => {
+  const simulate = async (body: unknown) => {
+    const res = await fetch(`${apiOrigin}/dev/simulate/login-required`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as { message?: string } };
+  };
+  for (const body of [{}, { item_id: 42 }, { item_id: '' }, { item_id: '../items' }]) {
+    const answer = await simulate(body);
+    assert.equal(answer.status, 400, JSON.stringify(body));
+    assert.match(answer.body.message ?? '', /^item_id: /);
+  }
+  assert.equal((await simulate({ item_id: 'no-such-item' })).status, 404);
+  // An Item without a webhook URL (created without Link's link token): Plaid would send nothing.
+  const quiet = stack.plaid!.createItem();
+  const answer = await simulate({ item_id: quiet.item_id });
+  assert.equal(answer.status, 409);
+  assert.match(answer.body.message ?? '', /no webhook URL/);
+  assert.equal(stack.plaid!.item(quiet.item_id)?.error_code, null, 'nothing was changed');
+});
+
+test('POST /dev/simulate/login-required is 404 when the stack talks to another Plaid (it cannot reset a real Item)', { timeout: 60_000 }, async () => {
+  const other = await startPlaidStandIn({});
+  const dir = mkdtempSync(join(tmpdir(), 'link-token-browser-other-plaid-'));
+  const elsewhere = await startLocalStack({ PORT: '0', HOST: '127.0.0.1', LOCAL_WORK_DIR: dir, PLAID_BASE_URL: other.url });
+  try {
+    assert.equal(elsewhere.plaid, undefined);
+    const { item_id } = other.createItem({ webhook: `${elsewhere.apiUrl}/webhooks/plaid/demo` });
+    const res = await fetch(`${elsewhere.apiUrl}/dev/simulate/login-required`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ item_id }) });
+    assert.equal(res.status, 404);
+    assert.match(((await res.json()) as { message: string }).message, /not the local stand-in/);
+    assert.equal(other.item(item_id)?.error_code, null, 'the other Plaid was not touched');
+    assert.equal(other.callsTo('/sandbox/item/reset_login'), 0);
+  } finally {
+    await elsewhere.close();
+    await other.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

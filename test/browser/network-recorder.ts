@@ -17,6 +17,8 @@ export interface WireExchange {
   status?: number;
   responseHeaders: Record<string, string>;
   failed?: { errorText: string; corsError?: string; corsErrorParameter?: string };
+  /** The request body the page sent (fetch/XHR), when it had one. */
+  requestBody?: string;
   /** The response body as the browser received it (text; base64 for binary), once loading finished. */
   body?: string;
 }
@@ -52,6 +54,7 @@ export async function recordNetwork(page: Page): Promise<NetworkRecorder> {
     x.method = e.request.method;
     x.url = e.request.url;
     x.type = e.type;
+    if (e.request.postData !== undefined) x.requestBody = e.request.postData;
     // The page's view of the headers; the ExtraInfo event, when it comes, has the ones sent.
     if (!x.onWire) x.requestHeaders = lower(e.request.headers);
   });

@@ -227,6 +227,28 @@ test('fire_webhook refuses what Plaid refuses: no webhook, product not enabled, 
   assert.equal(received.length, 0);
 });
 
+test('resetLogin(item_id) does what /sandbox/item/reset_login does: the same error and the same signed ITEM ERROR webhook', async () => {
+  const viaEndpoint = await itemViaLink();
+  await call('/sandbox/item/reset_login', { access_token: viaEndpoint.access_token });
+  const { body: fromEndpoint } = await onlyDelivery();
+  received.length = 0;
+
+  const viaHelper = await itemViaLink();
+  plaid.resetLogin(viaHelper.item_id);
+  const { body: fromHelper, received: got } = await onlyDelivery();
+  assert.equal(got.path, '/webhooks/plaid/tenant-a');
+  assert.equal(plaid.item(viaHelper.item_id)?.error_code, 'ITEM_LOGIN_REQUIRED');
+  const item = await call('/item/get', { access_token: viaHelper.access_token });
+  assert.equal((item.body.item as { error: { error_code: string } }).error.error_code, 'ITEM_LOGIN_REQUIRED');
+  const withoutIds = (b: Record<string, unknown>) => ({ ...b, item_id: undefined, error: { ...(b.error as object), request_id: undefined } });
+  assert.equal(fromHelper.item_id, viaHelper.item_id);
+  assert.deepEqual(withoutIds(fromHelper), withoutIds(fromEndpoint));
+
+  await call('/item/remove', { access_token: viaHelper.access_token });
+  assert.throws(() => plaid.resetLogin(viaHelper.item_id), /not a live Item/);
+  assert.throws(() => plaid.resetLogin('no-such-item'), /not a live Item/);
+});
+
 test('update mode in this app repairs the Item silently; a repair elsewhere sends LOGIN_REPAIRED', async () => {
   const { access_token, item_id } = await itemViaLink();
   await call('/sandbox/item/reset_login', { access_token });
