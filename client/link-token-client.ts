@@ -63,7 +63,17 @@ export interface Item {
   readonly createdAt: Date;
   /** From listItems(); linkItem() answers without it. */
   readonly updatedAt?: Date;
+  /**
+   * From listItems(): what to offer the user. 'update' and 'update_with_account_selection': open
+   * Link in update mode for this Item (the latter with accountSelection: true); 'relink': link
+   * the institution again; 'none'. Other values may be added; treat an unknown one like 'none'.
+   */
+  readonly action?: ItemAction | (string & {});
+  /** From listItems(): when the Item's consent expires, once Plaid has said so. */
+  readonly consentExpirationTime?: Date | null;
 }
+
+export type ItemAction = 'update' | 'update_with_account_selection' | 'relink' | 'none';
 
 export interface LinkedItem extends Item {
   /** false when this very Item was already stored (the same public token sent twice). */
@@ -370,7 +380,18 @@ function readItem(value: unknown): Item | undefined {
   const name = nullableString(institution?.name);
   if (typeof raw.item_id !== 'string' || raw.item_id === '' || typeof raw.status !== 'string' || institutionId === undefined || name === undefined) return undefined;
   if (!createdAt || Number.isNaN(createdAt.getTime()) || (updatedAt && Number.isNaN(updatedAt.getTime()))) return undefined;
-  return { itemId: raw.item_id, institution: { institutionId, name }, status: raw.status, createdAt, ...(updatedAt ? { updatedAt } : {}) };
+  const consent = raw.consent_expiration_time;
+  const consentExpirationTime = typeof consent === 'string' ? new Date(consent) : consent === null ? null : undefined;
+  if (consentExpirationTime && Number.isNaN(consentExpirationTime.getTime())) return undefined;
+  return {
+    itemId: raw.item_id,
+    institution: { institutionId, name },
+    status: raw.status,
+    createdAt,
+    ...(updatedAt ? { updatedAt } : {}),
+    ...(typeof raw.action === 'string' ? { action: raw.action } : {}),
+    ...(consentExpirationTime !== undefined ? { consentExpirationTime } : {}),
+  };
 }
 
 function errorFor(response: Response, problem: Problem | undefined, correlationId: string | undefined, itemPath: boolean): LinkTokenError {

@@ -84,21 +84,7 @@ try {
 }
 const endpoint = new URL('/link-token', apiBase).href;
 const devUser = (isOAuthReturn ? saved?.user : params.get('user')) || 'dev-user-1';
-// The typed client's Item has no `action` (yet): the page reads it from the very GET /items answer
-// the client gets, through the client's fetch option, rather than asking twice.
-const itemActions = new Map(); // item_id -> action, from the latest GET /items answer
-async function fetchKeepingItemActions(input, init) {
-  const response = await fetch(input, init);
-  if ((init?.method ?? 'GET') === 'GET' && new URL(String(input)).pathname === '/items' && response.ok) {
-    const items = await response.clone().json().then((json) => json?.items, () => undefined);
-    if (Array.isArray(items)) {
-      itemActions.clear();
-      for (const item of items) if (typeof item?.item_id === 'string' && typeof item.action === 'string') itemActions.set(item.item_id, item.action);
-    }
-  }
-  return response;
-}
-const service = createServiceClient({ baseUrl: apiBase, getAccessToken: () => accessToken, fetch: fetchKeepingItemActions });
+const service = createServiceClient({ baseUrl: apiBase, getAccessToken: () => accessToken });
 $('#page-origin').textContent = location.origin;
 $('#endpoint').textContent = endpoint;
 $('#link-script').textContent = PLAID_LINK_SCRIPTS[linkScript];
@@ -183,7 +169,7 @@ function renderItems(items) {
       const li = document.createElement('li');
       li.dataset.itemId = item.itemId;
       li.dataset.status = item.status;
-      const action = itemActions.get(item.itemId) ?? 'none';
+      const action = item.action ?? 'none';
       li.dataset.action = action;
       if (item.itemId === conflictItemId) li.classList.add('conflict');
       const name = document.createElement('span');

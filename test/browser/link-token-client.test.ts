@@ -269,15 +269,18 @@ test('linkItem: 409 → ItemConflictError carrying the existing Item; a bad publ
 
 test('listItems: GET /items without a body; the Items with their dates; a garbled list → ServiceError', async () => {
   const { fetch, sent } = scripted(
-    [200, { items: [{ ...ITEM, updated_at: '2026-01-02T00:00:00.000Z' }, { ...ITEM, item_id: 'item-2', institution: { institution_id: null, name: null }, status: 'login_required', updated_at: '2026-01-03T00:00:00.000Z' }] }],
+    [200, { items: [
+      { ...ITEM, action: 'none', consent_expiration_time: null, updated_at: '2026-01-02T00:00:00.000Z' },
+      { ...ITEM, item_id: 'item-2', institution: { institution_id: null, name: null }, status: 'pending_expiration', action: 'update', consent_expiration_time: '2026-02-01T00:00:00Z', updated_at: '2026-01-03T00:00:00.000Z' },
+    ] }],
     [200, { items: [{ item_id: 'item-3' }] }],
     [200, { items: [] }],
   );
   const client = createServiceClient({ baseUrl: BASE, getAccessToken: () => 'jwt', fetch });
   const items = await client.listItems();
-  assert.deepEqual(items.map((i) => [i.itemId, i.institution.name, i.status, i.updatedAt?.toISOString()]), [
-    ['item-abc123', 'First Platypus Bank', 'healthy', '2026-01-02T00:00:00.000Z'],
-    ['item-2', null, 'login_required', '2026-01-03T00:00:00.000Z'],
+  assert.deepEqual(items.map((i) => [i.itemId, i.institution.name, i.status, i.updatedAt?.toISOString(), i.action, i.consentExpirationTime?.toISOString() ?? null]), [
+    ['item-abc123', 'First Platypus Bank', 'healthy', '2026-01-02T00:00:00.000Z', 'none', null],
+    ['item-2', null, 'pending_expiration', '2026-01-03T00:00:00.000Z', 'update', '2026-02-01T00:00:00.000Z'],
   ]);
   assert.equal(sent[0]!.init.method, 'GET');
   assert.equal(sent[0]!.init.body, undefined);
