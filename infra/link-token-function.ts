@@ -6,7 +6,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
-import { buildSync } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -15,7 +15,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readSettings, type Settings } from '../lambda/config/settings.ts';
 import type { ItemsVault } from './items-vault.ts';
-import { finishBundle, functionBuildOptions, LAMBDA_BUNDLING, prepareOutdir } from './lambda-bundling.ts';
+import { fileURLToPath } from 'node:url';
+import { LAMBDA_BUNDLING } from './lambda-bundling.ts';
+
+const LAMBDA_BUNDLING_SCRIPT = fileURLToPath(new URL('./lambda-bundling.ts', import.meta.url));
 import type { TenantSecrets } from './tenant-secrets.ts';
 import type { WebhookBus } from './webhooks.ts';
 
@@ -144,9 +147,7 @@ export class LinkTokenFunction extends Construct {
  */
 function bundleFunction(tenantsFilePath: string): string {
   const outdir = mkdtempSync(join(tmpdir(), 'link-token-asset-'));
-  prepareOutdir(outdir);
-  const result = buildSync(functionBuildOptions(outdir));
-  finishBundle(outdir, result.metafile!, tenantsFilePath);
+  execFileSync(process.execPath, [LAMBDA_BUNDLING_SCRIPT, outdir, tenantsFilePath], { stdio: ['ignore', 'ignore', 'inherit'] });
   // The build's metafile is for the benchmark's analysis, not for Lambda.
   rmSync(join(outdir, 'metafile.json'));
   return outdir;

@@ -2,15 +2,12 @@
 // that also holds the tenants file, like the Lambda asset. Used by the local stack, the tests
 // and the benchmark.
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { finishBundle, functionBuildOptions, PROJECT_ROOT, prepareOutdir, type BuiltBundle } from '../infra/lambda-bundling.ts';
+import { buildFunctionBundle, PROJECT_ROOT, type BuiltBundle } from '../infra/lambda-bundling.ts';
 
 export { lambdaBuildOptions, type BuiltBundle } from '../infra/lambda-bundling.ts';
 
-export async function buildLambdaBundle(opts: { outdir: string; tenantsFile?: string }): Promise<BuiltBundle> {
-  prepareOutdir(opts.outdir);
-  const result = await build(functionBuildOptions(opts.outdir));
-  return finishBundle(opts.outdir, result.metafile!, opts.tenantsFile);
+export function buildLambdaBundle(opts: { outdir: string; tenantsFile?: string }): Promise<BuiltBundle> {
+  return buildFunctionBundle(opts.outdir, opts.tenantsFile);
 }
 
 if (import.meta.main) {

@@ -29,7 +29,18 @@ export interface FieldError {
   readonly message: string;
 }
 
+/** Shared by every copy of this module: the lazily loaded builds (lazy/*.mjs) carry their own. */
+const SERVICE_FAILURE = Symbol.for('link-token-service.ServiceFailure');
+
 export class ServiceFailure extends Error {
+  /**
+   * instanceof holds for a ServiceFailure of any copy of this class: the vault, the webhook
+   * verifier and the event publisher are built apart from index.mjs (infra/lambda-bundling.ts).
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[SERVICE_FAILURE] === true;
+  }
+  readonly [SERVICE_FAILURE] = true;
   readonly kind: FailureKind;
   /** Safe to show the caller: never carries a secret, a token or an upstream body. */
   readonly detail: string;
