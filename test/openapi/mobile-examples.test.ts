@@ -162,8 +162,8 @@ test('iOS (Swift): the Encodable requests, the Decodable answers, the calls and 
   // The 409 answer is a Problem plus existing_item_id, decoded on its own.
   assert.deepEqual(codingKeys('Conflict'), [{ property: 'existingItemId', json: 'existing_item_id', optional: false }]);
   assert.ok(requiredOf('ConflictProblem').includes('existing_item_id'));
-  for (const [swift, answers] of [['LinkToken', 'POST /link-token'], ['LinkedItem', 'POST /items'], ['ItemList', 'GET /items']]) {
-    assert.match(code, new RegExp(`send\\("${answers.split(' ')[0]}", "${answers.split(' ')[1]!.replace('/', '\\/')}"[^\\n]*\\n[^\\n]*decode\\(${swift}\\.self`), `Swift decodes ${answers}'s answer as ${swift}`);
+  for (const [swift, method, path] of [['LinkToken', 'POST', '/link-token'], ['LinkedItem', 'POST', '/items'], ['ItemList', 'GET', '/items']] as const) {
+    assert.match(code, new RegExp(`send\\("${method}", "${path}"[^\\n]*\\n[^\\n]*decode\\(${swift}\\.self`), `Swift decodes ${method} ${path}'s answer as ${swift}`);
   }
   assert.match(code, /request\.httpMethod = method/);
   assert.match(code, /"Bearer \\\(accessToken\)", forHTTPHeaderField: "Authorization"/);
