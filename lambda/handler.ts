@@ -42,9 +42,9 @@ const authenticate = createAuthenticator({
   graceSeconds: settings.TOKEN_GRACE_SECONDS,
 });
 
-// The vault (DynamoDB and KMS clients) is imported on first use, by the items routes or update
-// mode: esbuild keeps a dynamically imported module unevaluated until then, so a new link token's
-// cold start never pays for it.
+// The vault (DynamoDB and KMS clients) is imported on first use, by the items routes, update mode
+// or a Plaid user: it is built apart, into lazy/ beside index.mjs (infra/lambda-bundling.ts), so a
+// new link token's cold start never reads, parses or evaluates it.
 let vault: Promise<ItemVault> | undefined;
 const loadVault = (): Promise<ItemVault> =>
   (vault ??= import('./vault/dynamodb-kms-vault.ts').then(({ createDynamoDbKmsVault }) => {

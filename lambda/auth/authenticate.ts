@@ -207,8 +207,15 @@ function requireSubjectAndExpiry(claims: Readonly<Record<string, unknown>>): voi
   }
 }
 
+/** Clock skew allowed between the identity provider and the function for iat. */
+const FUTURE_IAT_TOLERANCE_SECONDS = 300;
+
 /** A stolen long-lived token stays useful for as long as it lives: each tenant bounds that. */
 function refuseOverlongLifetime(claims: { exp: number; iat?: number }, maxSeconds: number, nowSeconds: number): void {
+  // An iat in the future would shorten the lifetime counted from it (exp − iat) at will.
+  if (typeof claims.iat === 'number' && claims.iat > nowSeconds + FUTURE_IAT_TOLERANCE_SECONDS) {
+    throw invalidToken('The token claims to be issued in the future.', 'JwtIssuedInFuture');
+  }
   const issuedAt = typeof claims.iat === 'number' ? claims.iat : nowSeconds;
   if (claims.exp - issuedAt > maxSeconds) {
     throw invalidToken(`The token lives longer than this tenant allows (${maxSeconds} s).`, 'JwtLifetimeTooLong');

@@ -140,6 +140,11 @@ describe('tokens without exp, or living too long', () => {
   });
   test("without iat the lifetime counts from now: exp a year away is 401", () =>
     expectRefused(acmeToken({ iat: undefined, exp: Math.floor(Date.now() / 1000) + 365 * 86_400 }), /lives longer/, 'JwtLifetimeTooLong'));
+  test('an iat in the future (which would shorten the counted lifetime) is 401; a few seconds of skew are fine', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expectRefused(acmeToken({ iat: now + 30 * 86_400, exp: now + 31 * 86_400 }), /issued in the future/, 'JwtIssuedInFuture');
+    assert.equal((await post(acmeToken({ iat: now + 20, exp: now + 3600 }))).status, 200);
+  });
   test('a tenant with a shorter maximum (900 s) refuses a one-hour token and accepts a ten-minute one', async () => {
     await expectRefused(remember(brief.mint({ sub: 'u', aud: 'brief-web' }, { expiresInSeconds: 3600 })), /900 s/, 'JwtLifetimeTooLong');
     assert.equal((await post(remember(brief.mint({ sub: 'u', aud: 'brief-web' }, { expiresInSeconds: 600 })))).status, 200);
