@@ -23,7 +23,7 @@ import type { TenantSecrets } from './tenant-secrets.ts';
 import type { WebhookBus } from './webhooks.ts';
 
 /**
- * Memory, from measurement (`node infra/measure-function.ts`, numbers in README.md, "Deploy"): the
+ * Memory, from measurement (`npm run measure`, numbers in README.md, "Deploy"): the
  * process holds ~100 MB after init and stays under ~108 MB over hundreds of warm requests, so
  * 128 MB would leave too little room for a burst of concurrent Plaid calls or a slow GC. CPU
  * comes with memory (1,769 MB = 1 vCPU): 256 MB gives ~0.14 vCPU, enough for the ~100 ms of

@@ -1,5 +1,5 @@
 // Measures the bundled handler the way Lambda runs it, to size the function (memory, timeout)
-// and to work out its cost: `node infra/measure-function.ts [cold runs] [warm requests]`.
+// and to work out its cost: `npm run measure -- [cold runs] [warm requests]`.
 // Each run is a fresh Node process (a cold start): it imports the bundle built by the deploy's
 // own settings (local/build.ts), serves one cold request (JWKS, both secrets and Plaid fetched)
 // and then warm requests (everything cached, Plaid called each time). Plaid, Secrets Manager and
