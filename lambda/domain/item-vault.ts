@@ -44,7 +44,6 @@ export interface PlaidUser {
 export interface ItemVault {
   /** The owner's Items, oldest first. */
   listItems(owner: ItemOwner): Promise<StoredItem[]>;
-  getItem(owner: ItemOwner, itemId: string): Promise<StoredItem | undefined>;
   /**
    * The Item's access token, decrypted under this owner and item id; undefined when the owner has
    * no such Item or its ciphertext was not encrypted for them (a record moved between users).

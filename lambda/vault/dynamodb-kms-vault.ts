@@ -147,11 +147,6 @@ export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
       return items.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     },
 
-    async getItem(owner, itemId) {
-      const record = await getRecord(owner, `${ITEM_SK_PREFIX}${itemId}`);
-      return record ? itemOf(record) : undefined;
-    },
-
     async accessToken(owner, itemId) {
       const record = await getRecord(owner, `${ITEM_SK_PREFIX}${itemId}`);
       const blob = record?.access_token_ct?.B;

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AwsError, checkSignature, missingMember } from './aws-json.ts';
 import { BodyTooLargeError, isPlainObject, listen, parseJson, randomAlnum, readBody, sendJson } from './http-util.ts';
 
 export const SECRETS_MANAGER_OPERATIONS = ['GetSecretValue', 'CreateSecret', 'PutSecretValue', 'DescribeSecret'] as const;
@@ -67,16 +68,6 @@ interface Secret {
   versions: Version[];
 }
 
-class AwsError extends Error {
-  type: string;
-  status: number;
-  constructor(type: string, message: string, status = 400) {
-    super(message);
-    this.type = type;
-    this.status = status;
-  }
-}
-
 const notFound = (message = "Secrets Manager can't find the specified secret.") =>
   new AwsError('ResourceNotFoundException', message);
 
@@ -90,7 +81,7 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
   const calls = Object.fromEntries(SECRETS_MANAGER_OPERATIONS.map((op) => [op, 0])) as Record<SecretsManagerOperation, number>;
 
   function lookup(id: unknown): Secret {
-    if (typeof id !== 'string' || id === '') throw validation('secretId');
+    if (typeof id !== 'string' || id === '') throw missingMember('secretId');
     const byName = secrets.get(id);
     if (byName) return byName;
     for (const s of secrets.values()) {
@@ -172,7 +163,7 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
     },
 
     CreateSecret(input) {
-      if (typeof input.Name !== 'string') throw validation('name');
+      if (typeof input.Name !== 'string') throw missingMember('name');
       const description = typeof input.Description === 'string' ? input.Description : undefined;
       const value = valueOf(input);
       const secret = create(input.Name, description);
@@ -231,7 +222,7 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
       res.setHeader('connection', 'close');
       return respondError(res, new AwsError('SerializationException', 'Request body too large', 413));
     }
-    const authError = checkSignature(req);
+    const authError = checkSignature(req, SERVICE);
     if (authError) return respondError(res, authError);
 
     const target = req.headers['x-amz-target'];
@@ -313,35 +304,4 @@ function sameValue(a: SecretValue, b: SecretValue): boolean {
 
 function isOperation(op: string): op is SecretsManagerOperation {
   return (SECRETS_MANAGER_OPERATIONS as readonly string[]).includes(op);
-}
-
-function validation(member: string): AwsError {
-  return new AwsError(
-    'ValidationException',
-    `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
-  );
-}
-
-/** Mirrors the errors AWS gives for missing or malformed SigV4 (the signature itself is not verified). */
-function checkSignature(req: IncomingMessage): AwsError | undefined {
-  const auth = req.headers.authorization;
-  if (auth === undefined) return new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token');
-  const m = /^AWS4-HMAC-SHA256 Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$/.exec(auth);
-  if (!m || m[1] === undefined || m[2] === undefined) {
-    return new AwsError(
-      'IncompleteSignatureException',
-      `Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters. Authorization=${auth.split(' ')[0]}`,
-    );
-  }
-  const scope = m[1].split('/');
-  if (scope.length !== 5 || scope[4] !== 'aws4_request') {
-    return new AwsError('IncompleteSignatureException', `Credential should be scoped to a valid region.`);
-  }
-  if (scope[3] !== SERVICE) {
-    return new AwsError('InvalidSignatureException', `Credential should be scoped to correct service: '${SERVICE}'.`);
-  }
-  if (req.headers['x-amz-date'] === undefined && req.headers.date === undefined) {
-    return new AwsError('IncompleteSignatureException', 'Authorization header requires existence of either a \'X-Amz-Date\' or a \'Date\' header.');
-  }
-  return undefined;
 }
