@@ -1,18 +1,24 @@
-// `npm run bench`: the product against the usual alternative (a Plaid quickstart-style Express
-// server with the official `plaid` SDK, bench/peer/) and against the bare Plaid stand-in (the
-// floor), in one run, on loopback only:
-//   1. bundle: size, gzipped size, contributors (esbuild metafile) and how much of each runs
-//   2. cold path: fresh processes, spawn to first complete link-token response (median)
-//   3. warm path: req/s, p50/p99 latency and CPU per request at concurrency 1 and 32
-//   4. memory: peak RSS of each process
-//   5. the choices behind them: the same Plaid call through each candidate HTTP client, and
-//      GetSecretValue through the AWS SDK (bare client, aggregated client, CommonJS build)
-// Prints one table and writes bench/results/latest.json and latest.md. A benchmark, not a test:
-// it fails only if something does not work (a non-2xx answer, a server that does not start).
-// Knobs: BENCH_COLD_RUNS (15), BENCH_UPSTREAM_RTT_MS (20: JWKS and Secrets Manager round trip of
-// the prefetch comparison; 0 skips it), BENCH_WARM_SECONDS (5), BENCH_WARMUP_SECONDS (1),
-// BENCH_CONCURRENCY ("1,32"), BENCH_ROUNDS (3: targets interleaved, the median round kept), BENCH_STAGES ("cold,warm,clients,alternatives"),
-// BENCH_OUT (bench/results).
+// `npm run bench`: in one run, on loopback only:
+//   1. the tenant-count sweep (bench/tenants.ts): 1, 10, 100, 1,000 generated tenants, each with
+//      its own issuer and secret; cold time, first request, JWKS fetches, Secrets Manager reads
+//      and peak RSS per count, prefetch on and off
+//   2. product against the serverless peer (bench/serverless/peer-handler.ts, CDK's default build
+//      and a tuned one) and the stack floor (bench/serverless/floor-handler.ts): cold path with
+//      round trips, and warm CPU per invocation with the handler invoked in process (bench/serverless.ts)
+//   3. the earlier comparison, kept as information without targets: bundle size and contributors,
+//      cold path and warm path (c=1 and 32, through the local API Gateway emulator) against a Plaid
+//      quickstart-style Express server (bench/peer/) and the bare Plaid stand-in (the floor there)
+//   4. the choices behind the figures: HTTP clients, and GetSecretValue through the AWS SDK variants
+// Prints one table and writes bench/results/latest.json and latest.md with the machine and the
+// targets of issue 13 (met / not met, with the figures). A benchmark, not a test: it fails only if
+// something does not work (a broken answer, a server that does not start), never on a time.
+// Knobs: BENCH_STAGES ("tenants,serverless,cold,warm,clients,alternatives"; "serverless" is
+// serverless-cold + serverless-warm), BENCH_COLD_RUNS (15), BENCH_UPSTREAM_RTT_MS (20: JWKS and
+// Secrets Manager round trip of the cold comparisons), BENCH_SWEEP_RUNS (9), BENCH_SWEEP_COUNTS
+// (1,10,100,1000), BENCH_SWEEP_PREFETCH (on,off), BENCH_WARM_ROUNDS (7) and BENCH_WARM_BATCH (300)
+// of the function-only warm path, BENCH_PRODUCT_ROOT (another worktree's product for stages 1-2),
+// BENCH_WARM_SECONDS (5), BENCH_WARMUP_SECONDS (1), BENCH_CONCURRENCY ("1,32"), BENCH_ROUNDS (3)
+// of the Express comparison, BENCH_OUT (bench/results).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -33,6 +39,9 @@ import { statusKb } from './lib/proc.ts';
 import { renderReport, type DurationStats, type Results, type WarmRun } from './lib/report.ts';
 import { median, summary } from './lib/stats.ts';
 import { startStandIns, type StandIns } from './lib/standins-client.ts';
+import { startFleetStandIns } from './lib/fleet-standins-client.ts';
+import { prepareContenders, runServerlessCold, runServerlessWarm, serverlessConfig } from './serverless.ts';
+import { runTenantSweep, sweepConfig } from './tenants.ts';
 
 const env = process.env;
 const int = (value: string | undefined, fallback: number) => (value && Number.isFinite(Number(value)) ? Number(value) : fallback);
@@ -43,7 +52,7 @@ const config = {
   warmupSeconds: Math.max(0, int(env.BENCH_WARMUP_SECONDS, 1)),
   concurrency: (env.BENCH_CONCURRENCY ?? '1,32').split(',').map(Number).filter((n) => n > 0),
   rounds: Math.max(1, int(env.BENCH_ROUNDS, 3)),
-  stages: new Set((env.BENCH_STAGES ?? 'cold,warm,clients,alternatives').split(',')),
+  stages: new Set((env.BENCH_STAGES ?? 'tenants,serverless,cold,warm,clients,alternatives').split(',').flatMap((s) => (s === 'serverless' ? ['serverless-cold', 'serverless-warm'] : [s]))),
 };
 const OUT_DIR = env.BENCH_OUT ?? fileURLToPath(new URL('./results/', import.meta.url));
 const WORK_DIR = join(PROJECT_ROOT, 'dist', 'bench');
@@ -117,6 +126,30 @@ async function main(): Promise<void> {
       peerCode,
     };
 
+    // Issue 13's comparisons first: the tenant-count sweep, then product, serverless peer and
+    // stack floor, cold and warm (function only), against their own stand-ins process.
+    if (config.stages.has('tenants') || config.stages.has('serverless-cold') || config.stages.has('serverless-warm')) {
+      log('starting the stand-ins of the sweep and the serverless comparison (own process; many issuers)');
+      const fleet = await startFleetStandIns();
+      try {
+        if (config.stages.has('tenants')) {
+          results.tenants = await runTenantSweep({ standIns: fleet, workDir: join(WORK_DIR, 'tenants'), config: sweepConfig() });
+        }
+        if (config.stages.has('serverless-cold') || config.stages.has('serverless-warm')) {
+          const sc = serverlessConfig();
+          const contenders = await prepareContenders(fleet, join(WORK_DIR, 'serverless'), sc.productRoot);
+          results.serverless = {
+            productRoot: sc.productRoot,
+            productTree: contenders.productTree,
+            bytes: contenders.bytes,
+            ...(config.stages.has('serverless-cold') ? { cold: await runServerlessCold(fleet, contenders, sc) } : {}),
+            ...(config.stages.has('serverless-warm') ? { warm: await runServerlessWarm(fleet, contenders, sc) } : {}),
+          };
+        }
+      } finally {
+        await fleet.close();
+      }
+    }
     if (config.stages.has('cold')) {
       const sdkAloneFile = await buildSdkAlone();
       results.cold = await coldStage({ standIns, tokens, productEnv, peerEnv, handlerFile: bundle.handlerFile, sdkAloneFile });

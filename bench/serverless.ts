@@ -65,6 +65,7 @@ export interface Contenders {
 
 /** Builds the four handlers, and the environment each runs with, against one generated tenant (tenant 0). */
 export async function prepareContenders(standIns: FleetStandIns, workDir: string, root: string): Promise<Contenders> {
+  mkdirSync(workDir, { recursive: true });
   await standIns.seed(sweepSecretIds(1));
   const tenantsFile = join(workDir, 'tenants-1.json');
   writeFileSync(tenantsFile, JSON.stringify(generateTenantsFile(1, standIns.issuersUrl)));

@@ -74,6 +74,7 @@ const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** di
 
 export async function runTenantSweep(opts: { standIns: FleetStandIns; workDir: string; config: SweepConfig }): Promise<SweepResult> {
   const { standIns, workDir, config } = opts;
+  mkdirSync(workDir, { recursive: true });
   const maxCount = Math.max(...config.counts);
   await standIns.seed(sweepSecretIds(maxCount));
   const bundles = new Map<number, string>();

@@ -3,7 +3,7 @@
 // answered after a configurable round trip (as a real identity provider's, over the network),
 // and every JWKS fetch counted per issuer.
 //
-// Each issuer publishes its own key id. The RSA key behind it comes from a pool (default 32 keys,
+// Each issuer publishes its own key id. The RSA key behind it comes from a pool (default 16 keys,
 // issuer i uses key i mod pool): generating a 2048-bit RSA key takes ~200 ms here, 1,000 of them
 // over 3 minutes per run. A verifier cannot tell: it caches keys by JWKS URI and kid, and turns
 // every issuer's JWK into its own key object, so its work per issuer is that of distinct keys.
@@ -34,7 +34,7 @@ function rsaKey(): Promise<KeyObject> {
 }
 
 export async function startMultiIssuer(opts: { keyPool?: number } = {}): Promise<MultiIssuer> {
-  const pool = await Promise.all(Array.from({ length: Math.max(1, opts.keyPool ?? 32) }, rsaKey));
+  const pool = await Promise.all(Array.from({ length: Math.max(1, opts.keyPool ?? 16) }, rsaKey));
   const publicJwks = pool.map((key) => createPublicKey(key).export({ format: 'jwk' }));
   const keyOf = (index: number) => index % pool.length;
   const kidOf = (index: number) => `bench-issuer-${index}-key-1`;

@@ -2,6 +2,10 @@
 // product/peer and product/floor, and the issue's targets checked against them.
 import type { BundleReport } from './bundle.ts';
 import type { LoadResult } from './load.ts';
+import { issueTargets, targetsMarkdown, type TargetCheck } from './targets.ts';
+import type { SweepResult } from '../tenants.ts';
+import { serverlessMarkdown, type ColdFigures, type Contenders, type WarmFigures } from '../serverless.ts';
+import { sweepMarkdown } from '../tenants.ts';
 
 type Summary = { median: number; min: number; max: number; p90: number };
 export type DurationStats = { count: number; p50: number; p90: number; p99: number; mean: number };
@@ -45,36 +49,31 @@ export interface Results {
   };
   clients?: Record<string, Record<'c1' | 'c32', { cpuMsPerCall: number; msPerCall: number; callsPerSecond: number }>>;
   alternatives?: Array<{ name: string; transport: 'https' | 'http'; bytes: number; gzipBytes: number; importMs: number; firstReadMs: number }>;
+  /** The tenant-count sweep (bench/tenants.ts). */
+  tenants?: SweepResult;
+  /** Product, serverless peer (two builds) and stack floor (bench/serverless.ts). */
+  serverless?: { productRoot: string; productTree: string; bytes: Contenders['bytes']; cold?: ColdFigures; warm?: WarmFigures };
 }
 
-export interface TargetCheck {
-  target: string;
-  value: number | null;
-  limit: number;
-  unit: string;
-  met: boolean | null;
-}
-
-const BUNDLE_LIMIT_BYTES = 400 * 1000;
-
+/** Issue 13's targets, from the stages of this run that measured them. */
 export function targets(r: Results): TargetCheck[] {
-  const checks: TargetCheck[] = [];
-  const check = (target: string, value: number | undefined, limit: number, unit: string) =>
-    checks.push({ target, value: value === undefined || Number.isNaN(value) ? null : round(value, 4), limit, unit, met: value === undefined || Number.isNaN(value) ? null : value <= limit });
-  check('cold path, product/peer (median)', r.cold ? r.cold.product.totalMs.median / r.cold.peer.totalMs.median : undefined, 0.25, 'ratio');
-  for (const [key, run] of Object.entries(r.warm?.runs ?? {})) {
-    check(`CPU per warm request at ${label(key)}, product/peer (whole process, emulator included)`, run.product.cpuMsPerRequest / run.peer.cpuMsPerRequest, 0.25, 'ratio');
-  }
-  const c1 = r.warm?.runs.c1;
-  check('p50 latency added over the floor at c=1 (through the local API Gateway emulator)', c1 ? c1.product.latencyMs.p50 - c1.floor.latencyMs.p50 : undefined, 0.3, 'ms');
-  check('  the same, function only (handler duration p50 − floor p50)', c1?.product.handlerDurationMs ? c1.product.handlerDurationMs.p50 - c1.floor.latencyMs.p50 : undefined, 0.3, 'ms');
-  check('bundle, minified', r.bundle.bytes, BUNDLE_LIMIT_BYTES, 'bytes');
-  if (r.warm) {
-    const warmProduct = Object.values(r.warm.runs).map((run) => run.product);
-    check('Secrets Manager calls during warm product runs', sum(warmProduct.map((p) => (p.upstreamCallsAllRounds ?? p.upstreamCalls).secrets)), 0, 'calls');
-    check('JWKS fetches during warm product runs', sum(warmProduct.map((p) => (p.upstreamCallsAllRounds ?? p.upstreamCalls).jwks)), 0, 'calls');
-  }
-  return checks;
+  const warmProduct = Object.values(r.warm?.runs ?? {}).map((run) => run.product);
+  return issueTargets({
+    ...(r.tenants ? { sweep: r.tenants } : {}),
+    ...(r.serverless?.cold ? { serverlessCold: r.serverless.cold } : {}),
+    ...(r.serverless?.warm ? { serverlessWarm: r.serverless.warm } : {}),
+    // The product tree's own index.mjs when the comparison built one (BENCH_PRODUCT_ROOT), else this checkout's.
+    bundleBytes: r.serverless?.bytes.product ?? r.bundle.bytes,
+    ...(warmProduct.length
+      ? {
+          otherWarmProductCalls: {
+            secrets: sum(warmProduct.map((p) => (p.upstreamCallsAllRounds ?? p.upstreamCalls).secrets)),
+            jwks: sum(warmProduct.map((p) => (p.upstreamCallsAllRounds ?? p.upstreamCalls).jwks)),
+            requests: sum(warmProduct.map((p) => p.requestsAllRounds ?? p.requests)),
+          },
+        }
+      : {}),
+  });
 }
 
 export interface StackFloor {
@@ -196,14 +195,14 @@ export function renderReport(r: Results): { text: string; markdown: string; json
   const header = ['', 'product', 'peer (Express + plaid SDK)', 'floor (Plaid stand-in)', 'emulator only', 'product/peer', 'product/floor'];
 
   const checks = targets(r);
+  const checkLines = checks.map((c) =>
+    `${c.met === null ? '[ ]' : c.met ? '[x]' : '[!]'} ${c.target}: ${c.value === null ? 'not measured' : fmt(c.value, c.unit === 'ratio' ? 3 : c.unit === 'MB' ? 1 : 0)} ${c.unit} (target ≤ ${c.limit})${c.met === false ? '  NOT MET' : ''}${c.value === null ? '' : ` — ${c.detail}`}`,
+  );
+  // The Express comparison's floors, kept as information: its targets were superseded by issue 13's.
   const floors = stackFloors(r);
-  const checkLines = checks.flatMap((c) => {
-    const line = `${c.met === null ? '[ ]' : c.met ? '[x]' : '[!]'} ${c.target}: ${c.value === null ? 'not measured' : fmt(c.value, c.unit === 'bytes' || c.unit === 'calls' ? 0 : 3)} ${c.unit} (target ≤ ${c.limit})${c.met === false ? '  NOT MET' : ''}`;
-    const floor = floors.find((f) => f.target === c.target);
-    if (!floor) return [line];
-    const verdict = floor.value > c.limit ? 'above the target: out of reach with this stack' : 'below the target';
-    return [line, `      floor of the stack: ${fmt(floor.value, 3)} ${floor.unit}, ${verdict} (${floor.made_of})`];
-  });
+  const floorLines = floors.map((f) => `${f.target.trim()}: floor of the stack ${fmt(f.value, 3)} ${f.unit} (${f.made_of})`);
+  const sweepSection = r.tenants ? sweepMarkdown(r.tenants) : '';
+  const serverlessSection = r.serverless ? serverlessMarkdown(r.serverless, r.serverless.cold, r.serverless.warm) : '';
 
   const notes: string[] = [];
   if (r.cold) {
@@ -253,9 +252,13 @@ export function renderReport(r: Results): { text: string; markdown: string; json
     '',
     `Benchmark — ${machineLine}`,
     '',
-    plainTable(header, rows),
-    '',
+    ...(serverlessSection ? ['Serverless: product, serverless peer (CDK default build, tuned build), stack floor', serverlessSection] : []),
+    ...(sweepSection ? ['Tenant-count sweep', sweepSection] : []),
+    'Targets (issue 13)',
     ...checkLines,
+    '',
+    'Express peer, emulator and Plaid stand-in (information, no targets)',
+    plainTable(header, rows),
     '',
     ...notes.map((n) => `* ${n}`),
     '',
@@ -272,12 +275,31 @@ export function renderReport(r: Results): { text: string; markdown: string; json
     '',
     `Rerun: \`npm run bench\` (writes bench/results/latest.json and this file; see bench/README.md).`,
     '',
+    '## Targets (issue 13)',
+    '',
+    'Ratios within this run; the machine is shared, so each figure is a median of interleaved runs.',
+    '',
+    targetsMarkdown(checks),
+    '',
+    ...(serverlessSection
+      ? [
+          '## Product, serverless peer and stack floor',
+          '',
+          'Cold: a fresh process imports the handler and invokes it once with an API Gateway v2 event (spawn → response), the JWKS and each Secrets Manager read answering after the round trip; interleaved. Warm: the handler invoked in process one request at a time, as Lambda runs it, 256 users\' tokens; CPU per invocation from process.cpuUsage around each batch; batches interleaved. Peer: bench/serverless/peer-handler.ts (aws-jwt-verify, @aws-sdk/client-secrets-manager cached in module scope, the plaid SDK); CDK default build = CommonJS, not minified, @aws-sdk/* and @smithy/* left to node_modules as to the runtime; tuned = one minified ES module with everything. Floor: bench/serverless/floor-handler.ts with the product\'s bundling (one secret read with the SDK, one keep-alive node:http POST of a fixed body, its JSON read).',
+          '',
+          `Product tree: ${r.serverless!.productRoot} (${r.serverless!.productTree}).`,
+          '',
+          serverlessSection,
+        ]
+      : []),
+    ...(sweepSection ? ['## Tenant-count sweep', '', sweepSection] : []),
+    '## Express peer, emulator and Plaid stand-in (information, no targets)',
+    '',
+    'The earlier comparison, kept as information: the product behind the local API Gateway emulator against a Plaid quickstart-style Express server, at concurrency 1 and 32. Not a Lambda scenario (an execution environment serves one request at a time), so it carries no target.',
+    '',
     mdTable(header, rows),
     '',
-    '## Targets',
-    '',
-    ...checkLines.map((l) => `- ${l}`),
-    '',
+    ...(floorLines.length ? ['Floors of that comparison (same run):', '', ...floorLines.map((l) => `- ${l}`), ''] : []),
     '## Notes',
     '',
     ...notes.map((n) => `- ${n}`),

@@ -73,12 +73,13 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResul
 export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   const token = /^Bearer (.+)$/.exec(event.headers?.authorization ?? '')?.[1];
   if (!token) return json(401, { message: 'Unauthorized' });
-  let sub: string;
+  let sub: string | undefined;
   try {
     sub = (await verifier.verify(token)).sub;
   } catch {
     return json(401, { message: 'Unauthorized' });
   }
+  if (!sub) return json(401, { message: 'Unauthorized' });
   try {
     const response = await (await plaid()).linkTokenCreate({
       user: { client_user_id: sub },
