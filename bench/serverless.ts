@@ -260,7 +260,7 @@ export function serverlessMarkdown(c: Pick<Contenders, 'bytes'>, cold?: ColdFigu
     const r = (a: number, b: number) => (ratios ? f(a / b, 3) : '');
     return `| ${label} | ${cols.map((k) => f(v(k), d)).join(' | ')} | ${r(v('product'), v('peerDefault'))} | ${r(v('product'), v('peerTuned'))} | ${r(v('product'), v('floor'))} |`;
   };
-  const lines = [head, sep, row('Handler file (kB; the CDK default build loads the AWS SDK from node_modules besides)', (k) => c.bytes[k] / 1024, 1)];
+  const lines = [head, sep, row('Handler file (kB; the CDK default build also loads the AWS SDK from node_modules)', (k) => c.bytes[k] / 1000, 1)];
   if (cold) {
     const p = cold.perContender;
     lines.push(

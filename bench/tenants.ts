@@ -161,7 +161,7 @@ export function sweepMarkdown(r: SweepResult): string {
     '| tenants | prefetch | spawn → first token (ms) | p90 (ms) | first request, invoke → response (ms) | JWKS fetches per cold start (max) | Secrets Manager reads (max) | peak RSS (MB) | index.mjs (kB) |',
     '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...r.cells.map((c) =>
-      `| ${c.tenants.toLocaleString('en-US')} | ${c.prefetch} | ${f(c.coldMs)} | ${f(c.coldP90Ms)} | ${f(c.firstRequestMs)} | ${c.jwksFetches} (${c.jwksFetchesMax}) | ${c.secretsReads} (${c.secretsReadsMax}) | ${f(c.peakRssMb)} | ${f((r.bundleBytes[String(c.tenants)] ?? Number.NaN) / 1024)} |`,
+      `| ${c.tenants.toLocaleString('en-US')} | ${c.prefetch} | ${f(c.coldMs)} | ${f(c.coldP90Ms)} | ${f(c.firstRequestMs)} | ${c.jwksFetches} (${c.jwksFetchesMax}) | ${c.secretsReads} (${c.secretsReadsMax}) | ${f(c.peakRssMb)} | ${f((r.bundleBytes[String(c.tenants)] ?? Number.NaN) / 1000)} |`,
     ),
   ];
   return `${lines.join('\n')}\n`;

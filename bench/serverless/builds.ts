@@ -1,6 +1,6 @@
 // The builds the serverless comparison runs: the peer as CDK's NodejsFunction bundles it by
 // default and tuned, and the stack's floor with the product's own bundling settings.
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
@@ -80,6 +80,15 @@ async function productBuildOptions(productRoot: string): Promise<BuildOptions> {
 export async function buildFloor(productRoot: string, outdir: string): Promise<Built> {
   rmSync(outdir, { recursive: true, force: true });
   const handlerFile = join(outdir, 'index.mjs');
-  await build({ ...(await productBuildOptions(productRoot)), entryPoints: [FLOOR_ENTRY], outfile: handlerFile, sourcemap: false, metafile: false, logLevel: 'warning' });
+  // Its imports resolve from the product tree (stdin's resolveDir), as the product's own do: with
+  // another worktree's settings, resolving the SDK from this checkout would bundle two copies of it.
+  await build({
+    ...(await productBuildOptions(productRoot)),
+    stdin: { contents: readFileSync(FLOOR_ENTRY, 'utf8'), resolveDir: productRoot, sourcefile: 'floor-handler.ts', loader: 'ts' },
+    outfile: handlerFile,
+    sourcemap: false,
+    metafile: false,
+    logLevel: 'warning',
+  });
   return { handlerFile, bytes: statSync(handlerFile).size };
 }
