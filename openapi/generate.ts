@@ -15,7 +15,8 @@ import type { GenericSchema } from 'valibot';
 import { ClientChoicesSchema, ITEM_ID_PATTERN } from '../lambda/domain/client-choices.ts';
 import type { FailureKind } from '../lambda/domain/failure.ts';
 import { LinkItemBodySchema } from '../lambda/domain/items.ts';
-import { ITEMS_PATH, MAX_BODY_BYTES, ROUTE_PATH } from '../lambda/http/link-token-api.ts';
+import { ITEMS_PATH, LINK_TOKEN_PATH } from '../lambda/config/routes.ts';
+import { MAX_BODY_BYTES } from '../lambda/http/link-token-api.ts';
 import { PROBLEM_TYPE_BASE, PROBLEM_TYPES } from '../lambda/http/problem.ts';
 import { FieldErrorSchema, LinkTokenResponseSchema, ProblemSchema } from '../lambda/http/response-schemas.ts';
 import { ConflictProblemSchema, ItemListSchema, ItemSchema, LinkedItemSchema } from './item-schemas.ts';
@@ -42,7 +43,7 @@ export const PREFLIGHT_KINDS: readonly FailureKind[] = ['origin_not_allowed', 'i
  * preflight answers; test/openapi/responses.test.ts checks the real headers against these).
  */
 export const PATH_METHODS = {
-  [ROUTE_PATH]: ['POST'],
+  [LINK_TOKEN_PATH]: ['POST'],
   [ITEMS_PATH]: ['GET', 'POST'],
   [`${ITEMS_PATH}/{item_id}`]: ['DELETE'],
 } as const satisfies Record<string, readonly string[]>;
@@ -327,7 +328,7 @@ export function buildOpenApiDocument(): JsonObject {
       { name: 'items', description: "The signed-in user's linked Items (never a token)" },
     ],
     paths: {
-      [ROUTE_PATH]: {
+      [LINK_TOKEN_PATH]: {
         post: {
           tags: ['link-token'],
           operationId: 'createLinkToken',
@@ -363,7 +364,7 @@ export function buildOpenApiDocument(): JsonObject {
             ...problemResponses(OPERATION_KINDS.createLinkToken),
           },
         },
-        options: preflight(ROUTE_PATH, 'link-token', 'preflightLinkToken'),
+        options: preflight(LINK_TOKEN_PATH, 'link-token', 'preflightLinkToken'),
       },
       [ITEMS_PATH]: {
         get: {

@@ -8,6 +8,7 @@
 //   POST /webhooks/plaid/{tenant}  Plaid's webhooks: no bearer token and no CORS (Plaid calls it);
 //                                  verified by Plaid's signature, then Item health and EventBridge
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ITEMS_PATH, LINK_TOKEN_PATH, WEBHOOKS_PATH } from '../config/routes.ts';
 import type { Tenant } from '../config/tenant-schema.ts';
 import type { Authenticator } from '../auth/authenticate.ts';
 import { parseClientChoices } from '../domain/client-choices.ts';
@@ -20,9 +21,6 @@ import { ITEM_ID_PATTERN } from '../domain/client-choices.ts';
 import type { Logger } from '../log/logger.ts';
 import { PROBLEM_TYPES, problemBody } from './problem.ts';
 
-export const ROUTE_PATH = '/link-token';
-export const ITEMS_PATH = '/items';
-export const WEBHOOKS_PATH = '/webhooks/plaid';
 /** Plaid's webhook bodies are small; anything larger is not Plaid's. */
 export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 /** The methods of each route, for 405's Allow and the CORS preflight. */
@@ -128,7 +126,7 @@ export function createLinkTokenApi(opts: {
     });
     let allowed: ReadonlySet<string> = anyTenantOrigins;
     try {
-      if (!route) throw new ServiceFailure('not_found', `No route ${path}; the endpoints are ${ROUTE_PATH} and ${ITEMS_PATH}.`);
+      if (!route) throw new ServiceFailure('not_found', `No route ${path}; the endpoints are ${LINK_TOKEN_PATH} and ${ITEMS_PATH}.`);
       if (route.kind === 'webhook') return await webhook(event, requestId, route.tenantId, logger);
       if (method === 'OPTIONS') return preflight(event, requestId, anyTenantOrigins, logger, route);
       if (!ROUTE_METHODS[route.kind].includes(method)) {
@@ -255,7 +253,7 @@ function apiBaseUrl(event: APIGatewayProxyEventV2): string {
 }
 
 function routeOf(path: string): Route | undefined {
-  if (path === ROUTE_PATH) return { kind: 'link-token' };
+  if (path === LINK_TOKEN_PATH) return { kind: 'link-token' };
   if (path.startsWith(`${WEBHOOKS_PATH}/`)) {
     const tenantId = path.slice(WEBHOOKS_PATH.length + 1);
     return /^[a-z0-9-]{1,64}$/.test(tenantId) ? { kind: 'webhook', tenantId } : undefined;
