@@ -18,7 +18,7 @@ import { createLinkToken } from '../domain/create-link-token.ts';
 import { linkItem, listItems, parseLinkItemBody, unlinkItem, type ItemsDeps } from '../domain/items.ts';
 import { receiveWebhook, type ReceiveWebhookDeps } from '../domain/receive-webhook.ts';
 import { ITEM_ID_PATTERN } from '../domain/client-choices.ts';
-import type { Logger } from '../log/logger.ts';
+import type { Logger } from '../domain/ports.ts';
 import { PROBLEM_TYPES, problemBody } from './problem.ts';
 
 /** Plaid's webhook bodies are small; anything larger is not Plaid's. */
