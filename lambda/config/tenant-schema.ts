@@ -51,7 +51,7 @@ const positiveDays = v.pipe(
   v.integer('must be a whole number of days'),
   v.minValue(1, 'must be at least 1'),
 );
-// The seed: "Currently you can only specify one of these options."
+// Plaid's API reference: "Currently you can only specify one of these options."
 const singleSourceType = v.pipe(
   v.array(oneOf(SOURCE_TYPES), 'must be a list'),
   v.length(1, `must list exactly one source type ("bank" or "payroll"): Plaid accepts only one`),
