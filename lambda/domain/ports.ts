@@ -1,9 +1,22 @@
 // The ports of the use cases: what the domain needs of the world outside it, in its own words.
-// The adapters implement them (plaid/plaid-client.ts the Plaid API, secrets/secret-cache.ts the
-// secret source, log/logger.ts the logger) and import these types from here; the domain imports
+// The adapters implement them (auth/authenticate.ts the authenticator the HTTP adapter calls,
+// plaid/plaid-client.ts the Plaid API, secrets/secret-cache.ts the secret source,
+// log/logger.ts the logger) and import these types from here; the domain imports
 // no adapter. handler.ts, the composition root, hands the adapters in. The other ports sit with
 // the use case they serve: the item vault in item-vault.ts, the webhook verifier and publisher
 // in receive-webhook.ts.
+
+import type { Tenant } from '../config/tenant-schema.ts';
+import type { VerifiedIdentity } from './identity.ts';
+
+/** A verified bearer token: the caller's tenant and identity. */
+export interface Authenticated {
+  readonly tenant: Tenant;
+  readonly identity: VerifiedIdentity;
+}
+
+/** Verifies the Authorization header; throws ServiceFailure missing_token / invalid_token / unknown_tenant. */
+export type Authenticator = (authorizationHeader: string | undefined) => Promise<Authenticated>;
 
 /** Milliseconds since the epoch, as Date.now (tests hand in a fixed or stepping clock). */
 export type Clock = () => number;

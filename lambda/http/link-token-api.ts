@@ -10,7 +10,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ITEMS_PATH, LINK_TOKEN_PATH, WEBHOOKS_PATH } from '../config/routes.ts';
 import type { Tenant } from '../config/tenant-schema.ts';
-import type { Authenticator } from '../auth/authenticate.ts';
 import { parseClientChoices } from '../domain/client-choices.ts';
 import { causeName, ServiceFailure } from '../domain/failure.ts';
 import type { CreateLinkTokenDeps, LinkTokenResult } from '../domain/create-link-token.ts';
@@ -18,7 +17,7 @@ import { createLinkToken } from '../domain/create-link-token.ts';
 import { linkItem, listItems, parseLinkItemBody, unlinkItem, type ItemsDeps } from '../domain/items.ts';
 import { receiveWebhook, type ReceiveWebhookDeps } from '../domain/receive-webhook.ts';
 import { ITEM_ID_PATTERN } from '../domain/client-choices.ts';
-import type { Logger } from '../domain/ports.ts';
+import type { Authenticator, Logger } from '../domain/ports.ts';
 import { HttpFailure, refusalOf } from './http-failure.ts';
 import { PROBLEM_TYPES, problemBody } from './problem.ts';
 
