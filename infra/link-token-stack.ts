@@ -110,6 +110,7 @@ export class LinkTokenStack extends Stack {
       webhooks: this.webhooks,
       publicBaseUrl: settings.publicBaseUrl,
       logLevel: settings.logLevel,
+      xrayTracing: settings.xrayTracing,
       logRetention: settings.logRetention,
       logRemovalPolicy,
     });
