@@ -3,9 +3,9 @@
 // and timeout, its log group, and a role that may write its own logs, read its tenants'
 // secrets, use the items vault and publish verified webhooks on the stage's bus, nothing else.
 // The defaults are set here, each with the reason it has this value.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { ApplicationLogLevel, Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,6 +72,8 @@ export interface LinkTokenFunctionProps {
   /** The stage's publicBaseUrl (already checked to be https), the function's PUBLIC_BASE_URL. */
   readonly publicBaseUrl?: string;
   readonly logLevel: keyof typeof APPLICATION_LOG_LEVELS;
+  /** The stage's xrayTracing (infra/stages.ts): Lambda's active tracing, and the role's right to send traces. */
+  readonly xrayTracing: boolean;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
 }
@@ -135,8 +137,19 @@ export class LinkTokenFunction extends Construct {
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: APPLICATION_LOG_LEVELS[props.logLevel],
       systemLogLevelV2: SystemLogLevel.INFO,
+      // Off: the property is left out (Lambda's default, PassThrough: no trace recorded, the
+      // trace header passed on). On: CDK also grants the role xray:PutTraceSegments and
+      // xray:PutTelemetryRecords, on "*" because X-Ray has no resource-level permissions.
+      ...(props.xrayTracing ? { tracing: Tracing.ACTIVE } : {}),
       environment,
     });
+    if (props.xrayTracing) {
+      Validations.of(role.node.findChild('DefaultPolicy').node.defaultChild!).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray active tracing (stage option xrayTracing): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so "*" is the only resource they can be granted on; they write traces and nothing else.',
+      });
+    }
   }
 }
 

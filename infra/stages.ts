@@ -43,6 +43,17 @@ export interface StageSettings {
    */
   readonly logLevel: 'debug' | 'info';
   /**
+   * X-Ray active tracing of the function (Lambda's Tracing: Active): Lambda samples invocations
+   * (by default the first each second and 5% of the rest) and records a trace of each, with the
+   * init and invoke phases; the function's log lines then carry its xray_trace_id. Only the
+   * function: API Gateway HTTP APIs have no X-Ray tracing (REST APIs do), so a trace starts at
+   * Lambda. Off by default, because it costs (at the time of writing: the first 100,000 traces
+   * recorded each month are free, then $5.00 per million recorded; the first 1,000,000 retrieved
+   * or scanned free, then $0.50 per million) and because the access and function logs already
+   * give every request's latency, status and correlation id.
+   */
+  readonly xrayTracing: boolean;
+  /**
    * Create, empty, every secret the tenants file references by name (not by ARN), and a random
    * client_user_id key. Off: the secrets must exist before the first deploy.
    */
@@ -77,6 +88,7 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     logRetention: RetentionDays.ONE_MONTH,
     retainLogs: false,
     logLevel: 'info',
+    xrayTracing: false,
     // The dev stack owns its secrets: one deploy creates them, put-secret-value fills them.
     createMissingSecrets: true,
     // Sandbox Items only: a torn-down dev stack should leave no table or key (and no bill) behind.
@@ -95,6 +107,7 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     logRetention: RetentionDays.ONE_YEAR,
     retainLogs: true,
     logLevel: 'info',
+    xrayTracing: false,
     // Production Plaid keys are created and owned by whoever holds them, not by this stack.
     createMissingSecrets: false,
     // A lost access token cannot be recovered: the user would have to link the bank again, and
@@ -129,6 +142,7 @@ const ContextOverridesSchema = v.object({
   publicBaseUrl: v.optional(nonEmpty),
   logLevel: v.optional(v.picklist(['debug', 'info'], 'must be debug or info (the alarms count info lines)')),
   createMissingSecrets: v.optional(flag),
+  xrayTracing: v.optional(flag),
   secretsKmsKeyArn: v.optional(v.pipe(nonEmpty, v.regex(/^arn:[\w-]+:kms:[\w-]+:\d{12}:key\/[\w-]+$/, 'must be a KMS key ARN'))),
   alarmTopicArn: v.optional(v.pipe(nonEmpty, v.regex(/^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w.-]+$/, 'must be an SNS topic ARN'))),
   alarmEmail: v.optional(v.pipe(nonEmpty, v.email('must be an email address'))),
@@ -182,6 +196,7 @@ export function resolveStage(context: (key: string) => unknown): ResolvedStage {
     publicBaseUrl: checkPublicBaseUrl(stage, overrides.publicBaseUrl ?? base.publicBaseUrl),
     logLevel: overrides.logLevel ?? base.logLevel,
     createMissingSecrets: overrides.createMissingSecrets ?? base.createMissingSecrets,
+    xrayTracing: overrides.xrayTracing ?? base.xrayTracing,
     secretsKmsKeyArn: overrides.secretsKmsKeyArn ?? base.secretsKmsKeyArn,
     alarmTopicArn: overrides.alarmTopicArn ?? base.alarmTopicArn,
     alarmEmail: overrides.alarmEmail ?? base.alarmEmail,

@@ -3,12 +3,12 @@
 // schema that accepts exactly the configured fields.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SEED_FIELDS, type FieldClass, type FieldEntry } from '../../lambda/config/field-classes.ts';
+import { LINK_TOKEN_CREATE_FIELDS, type FieldClass, type FieldEntry } from '../../lambda/config/field-classes.ts';
 import { FIELD_RULES } from '../../lambda/config/field-rules.ts';
 import { readmeFieldsSection, renderFieldsMarkdown } from '../../lambda/config/render-fields-md.ts';
 import { LinkProfileSchema, TenantSchema } from '../../lambda/config/tenant-schema.ts';
 
-const table = SEED_FIELDS as Record<string, FieldEntry>;
+const table = LINK_TOKEN_CREATE_FIELDS as Record<string, FieldEntry>;
 const rules = FIELD_RULES as Record<string, string | undefined>;
 
 /** `| \`path\` | class | … |` rows of the Markdown table. */
