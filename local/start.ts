@@ -414,14 +414,20 @@ function devSignIn(issuer: OidcIssuer, tenants: ReadonlyMap<string, Tenant>, bod
 export function humanReadyLine(stack: LocalStack): string {
   const shown = stack.tenants.slice(0, 5).join(', ') + (stack.tenants.length > 5 ? ` and ${stack.tenants.length - 5} more` : '');
   const first = stack.tenants[0]!;
-  const file = relative(process.cwd(), stack.tenantsFile) || stack.tenantsFile;
+  const file = shortPath(stack.tenantsFile);
   return (
     `Ready: ${stack.apiUrl} serves ${stack.tenants.length === 1 ? 'tenant' : `${stack.tenants.length} tenants:`} ${shown} (${file}). ` +
     `Token: curl -s -X POST ${stack.apiUrl}/dev/token -d '{"tenant":"${first}","sub":"dev-user-1"}' or npm run -s dev-token -- --tenant ${first}. ` +
-    `Local only: tokens are signed by the local issuer ${stack.issuer.url}, which stands in for every tenant's issuer (jwks_uri rewritten in ${relative(process.cwd(), stack.functionTenantsFile) || stack.functionTenantsFile}), ` +
+    `Local only: tokens are signed by the local issuer ${stack.issuer.url}, which stands in for every tenant's issuer (jwks_uri rewritten in ${shortPath(stack.functionTenantsFile)}), ` +
     `Plaid runs as sandbox${stack.plaid ? ' (the Plaid stand-in)' : ''}` +
     `${stack.secrets.generated.length ? `, ${stack.secrets.generated.length} secret(s) generated` : ''}${stack.secrets.fromFile.length ? `, ${stack.secrets.fromFile.length} from LOCAL_SECRETS_FILE` : ''}.`
   );
+}
+
+/** A path inside the working directory relative to it, any other as it is. */
+function shortPath(path: string): string {
+  const inside = relative(process.cwd(), path);
+  return inside && !inside.startsWith('..') ? inside : path;
 }
 
 /** How long SIGTERM/SIGINT wait for the servers to close before giving up (exit code 1). */
@@ -444,8 +450,8 @@ if (import.meta.main) {
     timer.unref();
     void resources.close().then(() => process.exit(0));
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  // `npm start` execs node (package.json), so the signal npm forwards reaches this process.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
   try {
     const stack = await startLocalStack(process.env, resources);
     if (!stopping) {
