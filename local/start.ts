@@ -33,6 +33,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildBrowserClient } from '../client/build.ts';
 import { PROJECT_ROOT } from '../infra/lambda-bundling.ts';
 import { loadTenantsFile } from '../lambda/config/load-tenants.ts';
+import { isLoopbackHost } from '../lambda/config/url-rules.ts';
 import type { Tenant } from '../lambda/config/tenant-schema.ts';
 import { buildLambdaBundle } from './build.ts';
 import { demoTenantsFile } from './demo-tenants.ts';
@@ -131,6 +132,9 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
   const starting: DevAnswer = { status: 503, body: { message: 'starting' } };
   const port = knobs.PORT ?? 3000;
   const host = knobs.HOST ?? '127.0.0.1';
+  if (!isLoopbackHost(host)) {
+    process.stderr.write(`HOST=${host}: the dev sign-in (POST /dev/token mints a token for any tenant) is reachable from the network, not only from this machine.\n`);
+  }
   const server = await startLocalApiServer({
     port,
     host,
@@ -465,6 +469,8 @@ if (import.meta.main) {
           function_tenants_file: stack.functionTenantsFile,
           tenants: stack.tenants,
           dev_token: `${stack.apiUrl}/dev/token`,
+          // Secret ids only, never values.
+          secrets: { generated: stack.secrets.generated, from_local_secrets_file: stack.secrets.fromFile },
           local_only: 'every tenant\'s issuer is stood in for by the local issuer; secrets are seeded in the Secrets Manager stand-in',
         })}\n`,
       );
