@@ -8,13 +8,17 @@
 //                         issuer strings stay as written: tokens carry the tenant's own `iss`.
 //                         Cognito issuers too: the function sends a Cognito pool's JWKS fetches
 //                         to a configured jwks_uri (lambda/auth/authenticate.ts).
-//   plaid.environment     "sandbox" for every tenant: locally Plaid is the stand-in or Plaid's
-//                         sandbox, whose public tokens say "sandbox", and the tenants rules accept
-//                         the loopback http JWKS only for sandbox tenants.
+//   plaid.environment     "sandbox": locally Plaid is the stand-in or Plaid's sandbox, whose
+//                         public tokens say "sandbox", and the tenants rules accept the loopback
+//                         http JWKS only for sandbox tenants.
+// A tenant whose issuer (or jwks_uri) is already on a loopback host keeps both as written: its
+// keys are local already (a test's own issuer, one the user runs), and the dev sign-in refuses
+// it, since only that issuer can sign its tokens. The demo tenant's issuer is the local issuer.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadTenantsFile, type ConfigProblem } from '../lambda/config/load-tenants.ts';
 import type { Tenant, TenantsFile } from '../lambda/config/tenant-schema.ts';
+import { isLoopbackHost } from '../lambda/config/url-rules.ts';
 import { MIN_KEY_LENGTH } from '../lambda/domain/client-user-id.ts';
 import { cognitoUserPoolId } from '../lambda/domain/resolve-tenant.ts';
 import { LocalStartError } from './local-settings.ts';
@@ -25,20 +29,26 @@ export interface LocalTenants {
   readonly tenants: ReadonlyMap<string, Tenant>;
   /** The derived tenants file the function loads, in the deploy's format. */
   readonly derived: Record<string, unknown>;
+  /** Tenants whose issuer the local issuer stands in for: the dev sign-in mints for these. */
+  readonly stoodIn: ReadonlySet<string>;
   readonly warnings: readonly ConfigProblem[];
 }
 
 /** Validates the tenants file as written and derives the copy the local function runs with. */
-export function localTenants(path: string, local: { jwksUri: string }): LocalTenants {
+export function localTenants(path: string, local: { issuer: string; jwksUri: string }): LocalTenants {
   const { file, warnings } = loadTenantsFile(path);
   // The file as written (not the parsed output): the derived copy keeps the user's own form.
   const derived = JSON.parse(readFileSync(path, 'utf8')) as { tenants: Record<string, { auth: Record<string, unknown>; plaid: Record<string, unknown> }> };
-  for (const tenant of Object.values(derived.tenants)) {
-    tenant.auth.jwks_uri = local.jwksUri;
-    tenant.plaid.environment = 'sandbox';
+  const stoodIn = new Set<string>();
+  for (const [id, tenant] of Object.entries(file.tenants)) {
+    const ownLocalKeys = tenant.auth.issuer !== local.issuer && [tenant.auth.issuer, tenant.auth.jwks_uri].some((url) => url !== undefined && isLoopbackHost(new URL(url).hostname));
+    if (ownLocalKeys) continue;
+    stoodIn.add(id);
+    derived.tenants[id]!.auth.jwks_uri = local.jwksUri;
+    derived.tenants[id]!.plaid.environment = 'sandbox';
   }
   const tenants = new Map(Object.entries(file.tenants).map(([id, config]) => [id, { ...config, id }]));
-  return { file, tenants, derived, warnings };
+  return { file, tenants, derived, stoodIn, warnings };
 }
 
 /** The secret ids the function will read: each tenant's Plaid secret, and the client_user_id key when a tenant uses hmac-sha256. */
@@ -119,7 +129,7 @@ const DEV_TOKEN_FIELDS = new Set(['tenant', 'sub', 'email']);
  * file has one. What the token says about the tenant (issuer, audience, claims) is the tenant's,
  * never the caller's: any other field is refused.
  */
-export function parseDevTokenRequest(body: unknown, tenants: ReadonlyMap<string, Tenant>): DevTokenRequest | DevTokenInputProblem {
+export function parseDevTokenRequest(body: unknown, tenants: ReadonlyMap<string, Tenant>, stoodIn: ReadonlySet<string>): DevTokenRequest | DevTokenInputProblem {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return { field: '', message: 'the body must be a JSON object such as {"tenant":"<id>","sub":"<subject>"}' };
   const input = body as Record<string, unknown>;
   const unknown = Object.keys(input).find((key) => !DEV_TOKEN_FIELDS.has(key));
@@ -132,6 +142,9 @@ export function parseDevTokenRequest(body: unknown, tenants: ReadonlyMap<string,
   } else {
     tenant = typeof input.tenant === 'string' ? tenants.get(input.tenant) : undefined;
     if (!tenant) return { field: 'tenant', message: `must be a tenant of the tenants file: one of ${ids.join(', ')}` };
+  }
+  if (!stoodIn.has(tenant!.id)) {
+    return { field: 'tenant', message: `has its own issuer on this machine (${tenant!.auth.issuer}): only that issuer can sign its tokens` };
   }
   if (input.sub !== undefined && (typeof input.sub !== 'string' || input.sub.trim() === '' || input.sub.length > 255)) {
     return { field: 'sub', message: 'must be a non-empty string of at most 255 characters (the signed-in user)' };

@@ -67,6 +67,8 @@ export interface LocalStack {
   /** The derived copy the function runs with: every tenant's jwks_uri at the local issuer. */
   readonly functionTenantsFile: string;
   readonly tenants: readonly string[];
+  /** The tenants whose issuer the local issuer stands in for (all but those with an issuer of their own on this machine). */
+  readonly stoodIn: readonly string[];
   readonly issuer: OidcIssuer;
   /** The Plaid stand-in, when the stack runs one (no PLAID_BASE_URL or sandbox keys given). */
   readonly plaid: PlaidStandIn | undefined;
@@ -140,7 +142,7 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
     host,
     functionTimeoutMs: knobs.LOCAL_FUNCTION_TIMEOUT_MS ?? 12_000,
     staticDir: fileURLToPath(new URL('./demo/', import.meta.url)),
-    devToken: async (body) => (local ? devSignIn(issuer, local.tenants, body) : starting),
+    devToken: async (body) => (local ? devSignIn(issuer, local, body) : starting),
     devRoutes: {
       '/dev/plaid-link/success': (body) => linkSuccess?.(body) ?? Promise.resolve(starting),
       '/dev/simulate/login-required': async (body) =>
@@ -170,7 +172,7 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
     const demo = demoTenantsFile({ issuer: issuer.issuer, origins, withOAuthRedirect: !realPlaidKeys });
     writeFileSync(tenantsFile, `${JSON.stringify(demo, null, 2)}\n`);
   }
-  const tenants = localTenants(tenantsFile, { jwksUri: issuer.jwksUri });
+  const tenants = localTenants(tenantsFile, { issuer: issuer.issuer, jwksUri: issuer.jwksUri });
   const functionTenantsFile = join(workDir, 'tenants.local.json');
   writeFileSync(functionTenantsFile, `${JSON.stringify(tenants.derived, null, 2)}\n`);
 
@@ -259,6 +261,7 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
     tenantsFile,
     functionTenantsFile,
     tenants: [...tenants.tenants.keys()],
+    stoodIn: [...tenants.stoodIn],
     issuer,
     plaid,
     secrets: secretsEndpointGiven ? { generated: [], fromFile: [] } : { generated, fromFile: [...fromFile.keys()] },
@@ -399,8 +402,8 @@ async function simulateLoginRequired(plaid: PlaidStandIn, body: unknown): Promis
  * issuer whose JWKS the local function reads for every tenant. Local only: the deployed API has no
  * such route, and nothing but this stack trusts these keys.
  */
-function devSignIn(issuer: OidcIssuer, tenants: ReadonlyMap<string, Tenant>, body: unknown): DevAnswer {
-  const request = parseDevTokenRequest(body, tenants);
+function devSignIn(issuer: OidcIssuer, local: LocalTenants, body: unknown): DevAnswer {
+  const request = parseDevTokenRequest(body, local.tenants, local.stoodIn);
   if ('field' in request) {
     const detail = request.field ? `${request.field}: ${request.message}` : request.message;
     return {
@@ -417,12 +420,13 @@ function devSignIn(issuer: OidcIssuer, tenants: ReadonlyMap<string, Tenant>, bod
 /** The one line a person reads: where it listens, which tenants, how to get a token, what is local only. */
 export function humanReadyLine(stack: LocalStack): string {
   const shown = stack.tenants.slice(0, 5).join(', ') + (stack.tenants.length > 5 ? ` and ${stack.tenants.length - 5} more` : '');
-  const first = stack.tenants[0]!;
+  const first = stack.stoodIn[0] ?? stack.tenants[0]!;
+  const own = stack.tenants.length - stack.stoodIn.length;
   const file = shortPath(stack.tenantsFile);
   return (
     `Ready: ${stack.apiUrl} serves ${stack.tenants.length === 1 ? 'tenant' : `${stack.tenants.length} tenants:`} ${shown} (${file}). ` +
     `Token: curl -s -X POST ${stack.apiUrl}/dev/token -d '{"tenant":"${first}","sub":"dev-user-1"}' or npm run -s dev-token -- --tenant ${first}. ` +
-    `Local only: tokens are signed by the local issuer ${stack.issuer.url}, which stands in for every tenant's issuer (jwks_uri rewritten in ${shortPath(stack.functionTenantsFile)}), ` +
+    `Local only: tokens are signed by the local issuer ${stack.issuer.url}, which stands in for ${own === 0 ? "every tenant's issuer" : `the issuer of ${stack.stoodIn.length} tenant(s) (${own} with an issuer of their own on this machine)`} (jwks_uri rewritten in ${shortPath(stack.functionTenantsFile)}), ` +
     `Plaid runs as sandbox${stack.plaid ? ' (the Plaid stand-in)' : ''}` +
     `${stack.secrets.generated.length ? `, ${stack.secrets.generated.length} secret(s) generated` : ''}${stack.secrets.fromFile.length ? `, ${stack.secrets.fromFile.length} from LOCAL_SECRETS_FILE` : ''}.`
   );
@@ -468,10 +472,11 @@ if (import.meta.main) {
           tenants_file: stack.tenantsFile,
           function_tenants_file: stack.functionTenantsFile,
           tenants: stack.tenants,
+          issuer_stood_in_for: stack.stoodIn,
           dev_token: `${stack.apiUrl}/dev/token`,
           // Secret ids only, never values.
           secrets: { generated: stack.secrets.generated, from_local_secrets_file: stack.secrets.fromFile },
-          local_only: 'every tenant\'s issuer is stood in for by the local issuer; secrets are seeded in the Secrets Manager stand-in',
+          local_only: 'the local issuer stands in for the issuers of issuer_stood_in_for; secrets are seeded in the Secrets Manager stand-in',
         })}\n`,
       );
       process.stdout.write(`${humanReadyLine(stack)}\n`);

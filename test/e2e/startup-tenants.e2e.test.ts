@@ -19,6 +19,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 interface Ready {
   api: string;
+  issuer_stood_in_for: string[];
   issuer: string;
   tenants: string[];
   tenants_file: string;
@@ -221,6 +222,11 @@ test('npm start with a multi-tenant file (Cognito id and access tokens, a shared
       auth: { issuer: shared, audience: ['portal'], tenant_claim: { name: 'org', value: 'b' }, max_token_lifetime_seconds: 600 },
       client_user_id: { strategy: 'subject' },
     }),
+    // An issuer of its own on this machine is kept: the local issuer does not stand in for it.
+    'own-issuer': minimalTenantConfig({
+      plaid: { environment: 'sandbox', secret_id: 'plaid/own' },
+      auth: { issuer: 'http://127.0.0.1:9/realm', audience: ['own'] },
+    }),
   };
   const tenantsFile = join(dir, 'tenants.json');
   writeFileSync(tenantsFile, JSON.stringify(tenantsFileOf(tenants, 'link-token/key')));
@@ -232,7 +238,11 @@ test('npm start with a multi-tenant file (Cognito id and access tokens, a shared
   const stack = await startStack({ PORT: '0', TENANTS_FILE: tenantsFile, LOCAL_SECRETS_FILE: localSecrets, LOCAL_WORK_DIR: dir });
   try {
     assert.deepEqual(new Set(stack.ready.secrets.from_local_secrets_file), new Set(['plaid/shared-account', 'link-token/key']));
-    assert.deepEqual(new Set(stack.ready.secrets.generated), new Set(['plaid/pool-access', tenants['pool-id'].plaid.secret_id]));
+    assert.deepEqual(new Set(stack.ready.secrets.generated), new Set(['plaid/pool-access', tenants['pool-id'].plaid.secret_id, 'plaid/own']));
+    assert.deepEqual(stack.ready.issuer_stood_in_for, ['pool-access', 'pool-id', 'org-a', 'org-b']);
+    const derived = JSON.parse(readFileSync(stack.ready.function_tenants_file, 'utf8'));
+    assert.deepEqual(derived.tenants['own-issuer'], tenants['own-issuer'], 'a tenant with its own local issuer is changed');
+    assert.match(stack.humanLine, /stands in for the issuer of 4 tenant\(s\) \(1 keep their own on this machine\)/);
 
     const expected: Record<string, (claims: Record<string, unknown>) => void> = {
       'pool-access': (c) => assert.deepEqual([c.token_use, c.client_id, c.aud], ['access', '4b1a2c3d4e5f6g7h8i9j0k1l2m', undefined]),
@@ -264,6 +274,7 @@ test('npm start with a multi-tenant file (Cognito id and access tokens, a shared
       [{ tenant: 'org-a', aud: 'someone-else' }, 'aud'],
       [{ tenant: 'org-a', org: 'b' }, 'org'],
       [{ tenant: 'org-a', sub: '' }, 'sub'],
+      [{ tenant: 'own-issuer' }, 'tenant'],
     ] as const) {
       const refused = await devToken(stack.ready.api, body);
       assert.equal(refused.status, 400, JSON.stringify(body));
@@ -271,7 +282,7 @@ test('npm start with a multi-tenant file (Cognito id and access tokens, a shared
       assert.equal(refused.json.errors[0].field, field, JSON.stringify(refused.json));
       assert.match(refused.json.detail, new RegExp(`^${field}: `));
     }
-    assert.match((await devToken(stack.ready.api, { tenant: 'org-c' })).json.detail, /one of pool-access, pool-id, org-a, org-b/);
+    assert.match((await devToken(stack.ready.api, { tenant: 'org-c' })).json.detail, /one of pool-access, pool-id, org-a, org-b, own-issuer/);
     // The function itself, unchanged, still refuses a tenant's token from an origin only another tenant allows.
     const orgA = (await devToken(stack.ready.api, { tenant: 'org-a' })).json.access_token as string;
     assert.equal((await linkToken(stack.ready.api, orgA, 'https://app.pool-id.example.com')).status, 403, 'an origin of another tenant');
