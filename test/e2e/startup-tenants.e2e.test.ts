@@ -242,7 +242,7 @@ test('npm start with a multi-tenant file (Cognito id and access tokens, a shared
     assert.deepEqual(stack.ready.issuer_stood_in_for, ['pool-access', 'pool-id', 'org-a', 'org-b']);
     const derived = JSON.parse(readFileSync(stack.ready.function_tenants_file, 'utf8'));
     assert.deepEqual(derived.tenants['own-issuer'], tenants['own-issuer'], 'a tenant with its own local issuer is changed');
-    assert.match(stack.humanLine, /stands in for the issuer of 4 tenant\(s\) \(1 keep their own on this machine\)/);
+    assert.match(stack.humanLine, /stands in for the issuer of 4 tenant\(s\) \(1 with an issuer of their own on this machine\)/);
 
     const expected: Record<string, (claims: Record<string, unknown>) => void> = {
       'pool-access': (c) => assert.deepEqual([c.token_use, c.client_id, c.aud], ['access', '4b1a2c3d4e5f6g7h8i9j0k1l2m', undefined]),
