@@ -1,7 +1,7 @@
-// The rules enforced on each configured or client-chosen field, as the README's field table
-// states them (lambda/config/render-fields-md.ts). Documentation only: kept apart from
-// field-classes.ts so none of this text reaches the Lambda bundle.
-import type { SeedFieldPath } from './field-classes.ts';
+// The rules enforced on each configured or client-chosen field, as the field table of docs/tenants.md
+// states them (tools/render-fields-md.ts). Documentation only: kept apart from
+// lambda/config/field-classes.ts so none of this text reaches the Lambda bundle.
+import type { SeedFieldPath } from '../lambda/config/field-classes.ts';
 
 const BOOL = 'true or false';
 const daysBetween = (min: number, max: number) => `whole number of days, ${min}–${max}`;
