@@ -4,8 +4,8 @@
 // valid body (test/docs/check-docs.ts). Every test folder has its fast loop, `npm run test:<folder>`.
 // The last tests feed the checker broken pages, so a check that could never fail would show here.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { checkPage, headingIds, type DocContext } from './check-docs.ts';
@@ -87,4 +87,23 @@ test('heading ids are GitHub\'s', () => {
     [...headingIds('# Soak (`npm run soak`)\n## 8. Sizing and cost\n## Checked against real implementations (`test/interop/`)\n## Notes\n## Notes\n```sh\n# not a heading\n```\n')],
     ['soak-npm-run-soak', '8-sizing-and-cost', 'checked-against-real-implementations-testinterop', 'notes', 'notes-1'],
   );
+});
+
+test('every repository file a source comment cites exists', () => {
+  const cited = /(?<![\w./-])((?:\.ci|bench|client|docs|infra|lambda|local|openapi|test|tools)\/[\w.@/-]*\.(?:ts|md|json|js|mjs|sh|png|html|css))/g;
+  const missing: string[] = [];
+  for (const top of ['lambda', 'infra', 'local', 'tools', 'bench', 'test', 'openapi', 'client']) {
+    for (const entry of readdirSync(join(ROOT, top), { recursive: true })) {
+      const file = join(top, String(entry));
+      if (!file.endsWith('.ts')) continue;
+      readFileSync(join(ROOT, file), 'utf8').split('\n').forEach((line, index) => {
+        if (!/^\s*(\/\/|\/?\*)/.test(line)) return;
+        for (const match of line.matchAll(cited)) {
+          const path = match[1]!.replace(/\.$/, '');
+          if (!existsSync(join(ROOT, path)) && !existsSync(join(ROOT, dirname(file), path))) missing.push(`${file}:${index + 1}: ${path}`);
+        }
+      });
+    }
+  }
+  assert.deepEqual(missing, []);
 });
