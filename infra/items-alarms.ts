@@ -6,7 +6,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { FilterPattern, type IFilterPattern, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { ITEM_PATH, ITEMS_PATH } from './items-routes.ts';
+import { ITEM_PATH, ITEMS_PATH } from '../lambda/config/routes.ts';
 import { ALARM_PERIOD, logLineCount, notifyTopic, serviceAlarm } from './link-token-alarms.ts';
 
 /** Log events of the items code (one JSON line each, key `event`). */

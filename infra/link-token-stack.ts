@@ -5,7 +5,7 @@
 // function's own schema.
 import { Annotations, ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { CfnStage, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnStage, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -14,16 +14,15 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { describeProblem, loadTenantsFile } from '../lambda/config/load-tenants.ts';
-import { ROUTE_PATH } from '../lambda/http/link-token-api.ts';
+import { ITEM_PATH, ITEMS_PATH, LINK_TOKEN_PATH, ROUTES, WEBHOOK_PATH } from '../lambda/config/routes.ts';
 import { ItemsAlarms } from './items-alarms.ts';
-import { ITEM_PATH, ITEMS_PATH, ITEMS_ROUTES } from './items-routes.ts';
 import { ItemsVault, outputNamesOf } from './items-vault.ts';
 import { LinkTokenAlarms } from './link-token-alarms.ts';
 import { API_GATEWAY_INTEGRATION_TIMEOUT, LinkTokenFunction } from './link-token-function.ts';
 import type { ResolvedStage } from './stages.ts';
 import { TenantSecrets } from './tenant-secrets.ts';
 import { WebhookAlarms } from './webhook-alarms.ts';
-import { WEBHOOK_EVENT_SOURCE, WEBHOOK_METHOD, WEBHOOK_PATH, WEBHOOK_ROUTE_KEY, WebhookBus } from './webhooks.ts';
+import { WEBHOOK_EVENT_SOURCE, WEBHOOK_ROUTE_KEY, WebhookBus } from './webhooks.ts';
 
 export interface LinkTokenStackProps extends StackProps {
   readonly stage: ResolvedStage;
@@ -52,6 +51,27 @@ export const ACCESS_LOG_FIELDS = {
   errorType: '$context.error.responseType',
   errorMessage: '$context.error.message',
 } as const;
+
+const ITEMS_ROUTES_REASON =
+  'The function authorizes every POST, GET and DELETE on /items itself, as on /link-token: it verifies the JWT against the issuer of one of several tenants, which one HTTP API JWT authorizer (a single issuer) cannot do, and serves only the caller\'s own Items. ' +
+  'OPTIONS is the CORS preflight, which browsers send without credentials.';
+
+/**
+ * Why each route has no API Gateway authorizer (cdk-nag AwsSolutions-APIG4), by path: the
+ * function authorizes every call itself. Listed word for word in the deploy guide.
+ */
+const UNAUTHORIZED_ROUTE_REASONS: Readonly<Record<string, string>> = {
+  [LINK_TOKEN_PATH]:
+    'The function authorizes every POST itself: it verifies the JWT against the issuer of one of several tenants, which one HTTP API JWT authorizer (a single issuer) cannot do. ' +
+    'OPTIONS is the CORS preflight, which browsers send without credentials.',
+  [ITEMS_PATH]: ITEMS_ROUTES_REASON,
+  [ITEM_PATH]: ITEMS_ROUTES_REASON,
+  // Plaid calls this one: no bearer token, no CORS. The function verifies Plaid's signature
+  // (a JWT over the body's SHA-256, keyed per tenant) before anything is stored or published.
+  [WEBHOOK_PATH]:
+    'Plaid posts webhooks without credentials an API Gateway authorizer could check: the function verifies each one itself, per Plaid\'s webhook verification ' +
+    '(ES256 JWT in the Plaid-Verification header, key fetched from Plaid with the tenant\'s keys, iat at most 5 minutes old, SHA-256 of the body), and answers 401 to anything unverified. Route throttling caps forged floods.',
+};
 
 export class LinkTokenStack extends Stack {
   readonly api: HttpApi;
@@ -99,7 +119,7 @@ export class LinkTokenStack extends Stack {
     // preflights means one place to get them right.
     this.api = new HttpApi(this, 'Api', {
       apiName: `link-token-${stageName}`,
-      description: `Plaid Link token service (${stageName}): POST ${ROUTE_PATH}, POST|GET ${ITEMS_PATH}, DELETE ${ITEM_PATH}, ${WEBHOOK_ROUTE_KEY}`,
+      description: `Plaid Link token service (${stageName}): POST ${LINK_TOKEN_PATH}, POST|GET ${ITEMS_PATH}, DELETE ${ITEM_PATH}, ${WEBHOOK_ROUTE_KEY}`,
       createDefaultStage: false,
     });
     const accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: settings.logRetention, removalPolicy: logRemovalPolicy });
@@ -116,33 +136,17 @@ export class LinkTokenStack extends Stack {
     const integration = new HttpLambdaIntegration('LinkTokenIntegration', this.linkToken.function, {
       timeout: API_GATEWAY_INTEGRATION_TIMEOUT,
     });
-    const routes = this.api.addRoutes({ path: ROUTE_PATH, methods: [HttpMethod.POST, HttpMethod.OPTIONS], integration });
-    for (const route of routes) {
-      Validations.of(route.node.defaultChild!).acknowledge({
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'The function authorizes every POST itself: it verifies the JWT against the issuer of one of several tenants, which one HTTP API JWT authorizer (a single issuer) cannot do. ' +
-          'OPTIONS is the CORS preflight, which browsers send without credentials.',
-      });
+    // One route per path and method of the service's route table, all to the same function
+    // through the same integration: the function routes by path and method itself.
+    const routesByKey = new Map<string, HttpRoute>();
+    for (const { path, methods } of ROUTES) {
+      for (const method of methods) {
+        const [route] = this.api.addRoutes({ path, methods: [HttpMethod[method]], integration });
+        Validations.of(route!.node.defaultChild!).acknowledge({ id: 'AwsSolutions-APIG4', reason: UNAUTHORIZED_ROUTE_REASONS[path]! });
+        routesByKey.set(`${method} ${path}`, route!);
+      }
     }
-    // Same function, same integration: the function routes by path and method itself.
-    for (const route of ITEMS_ROUTES.flatMap(({ path, methods }) => this.api.addRoutes({ path, methods: [...methods], integration }))) {
-      Validations.of(route.node.defaultChild!).acknowledge({
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'The function authorizes every POST, GET and DELETE on /items itself, as on /link-token: it verifies the JWT against the issuer of one of several tenants, which one HTTP API JWT authorizer (a single issuer) cannot do, and serves only the caller\'s own Items. ' +
-          'OPTIONS is the CORS preflight, which browsers send without credentials.',
-      });
-    }
-    // Plaid calls this one: no bearer token, no CORS. The function verifies Plaid's signature
-    // (a JWT over the body's SHA-256, keyed per tenant) before anything is stored or published.
-    const [webhookRoute] = this.api.addRoutes({ path: WEBHOOK_PATH, methods: [WEBHOOK_METHOD], integration });
-    Validations.of(webhookRoute!.node.defaultChild!).acknowledge({
-      id: 'AwsSolutions-APIG4',
-      reason:
-        'Plaid posts webhooks without credentials an API Gateway authorizer could check: the function verifies each one itself, per Plaid\'s webhook verification ' +
-        '(ES256 JWT in the Plaid-Verification header, key fetched from Plaid with the tenant\'s keys, iat at most 5 minutes old, SHA-256 of the body), and answers 401 to anything unverified. Route throttling caps forged floods.',
-    });
+    const webhookRoute = routesByKey.get(WEBHOOK_ROUTE_KEY);
     // Route-level throttling in place of the stage default on this route. API Gateway resolves
     // route settings by route key when the stage is updated: the route must exist first.
     const cfnStage = stage.node.defaultChild as CfnStage;
@@ -178,8 +182,8 @@ export class LinkTokenStack extends Stack {
     });
 
     new CfnOutput(this, 'LinkTokenUrl', {
-      description: `POST here with the user's bearer token (the API's execute-api endpoint + ${ROUTE_PATH})`,
-      value: `${stage.url.replace(/\/$/, '')}${ROUTE_PATH}`,
+      description: `POST here with the user's bearer token (the API's execute-api endpoint + ${LINK_TOKEN_PATH})`,
+      value: `${stage.url.replace(/\/$/, '')}${LINK_TOKEN_PATH}`,
     });
     new CfnOutput(this, 'ItemsUrl', {
       description: `POST (public token), GET here, DELETE ${ITEM_PATH}, each with the user's bearer token`,

@@ -8,8 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { CfnSecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { TenantConfigError, type ConfigProblem } from '../lambda/config/load-tenants.ts';
-import type { TenantsFile } from '../lambda/config/tenant-schema.ts';
-import { MIN_KEY_LENGTH } from '../lambda/domain/client-user-id.ts';
+import { CLIENT_USER_ID_KEY_MIN_LENGTH, type TenantsFile } from '../lambda/config/tenant-schema.ts';
 
 // Secrets Manager's own rule for secret names.
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -131,7 +130,7 @@ export class TenantSecrets extends Construct {
     const secret = new CfnSecret(this, reference.secretId.replaceAll('/', '%2F'), {
       name: reference.secretId,
       description: isKey
-        ? `HMAC key of Plaid client_user_ids (link-token service); generated, at least ${MIN_KEY_LENGTH} characters. Never rotate: every user's client_user_id would change.`
+        ? `HMAC key of Plaid client_user_ids (link-token service); generated, at least ${CLIENT_USER_ID_KEY_MIN_LENGTH} characters. Never rotate: every user's client_user_id would change.`
         : `Plaid API keys of tenant(s) ${reference.tenants.join(', ')} as {"client_id":"...","secret":"..."} (link-token service).`,
       kmsKeyId: this.kmsKeyArn,
       // Plaid keys start empty (no value in the template); an operator puts them. The HMAC key

@@ -6,7 +6,8 @@ import { FilterPattern, type IFilterPattern, type ILogGroup } from 'aws-cdk-lib/
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ALARM_PERIOD, logLineCount, notifyTopic, serviceAlarm } from './link-token-alarms.ts';
-import { WEBHOOK_METHOD, WEBHOOK_PATH } from './webhooks.ts';
+import { WEBHOOK_PATH } from '../lambda/config/routes.ts';
+import { WEBHOOK_METHOD } from './webhooks.ts';
 
 /** Log events of the webhook code (one JSON line each, key `event`). */
 export const WEBHOOK_LOG_EVENTS = {

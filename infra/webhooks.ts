@@ -7,9 +7,9 @@ import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { WEBHOOK_PATH } from '../lambda/config/routes.ts';
 
-/** Plaid posts each tenant's webhooks here; the tenant comes from the path, the proof from the signature. */
-export const WEBHOOK_PATH = '/webhooks/plaid/{tenant_id}';
+/** Plaid POSTs each tenant's webhooks to WEBHOOK_PATH (lambda/config/routes.ts). */
 export const WEBHOOK_METHOD = HttpMethod.POST;
 /** The route key, as API Gateway names the route in stage route settings and the access log. */
 export const WEBHOOK_ROUTE_KEY = `${WEBHOOK_METHOD} ${WEBHOOK_PATH}`;

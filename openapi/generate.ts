@@ -13,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { toJsonSchema } from '@valibot/to-json-schema';
 import type { GenericSchema } from 'valibot';
 import { ClientChoicesSchema, ITEM_ID_PATTERN } from '../lambda/domain/client-choices.ts';
-import type { FailureKind } from '../lambda/domain/failure.ts';
+import type { ProblemKind } from '../lambda/http/http-failure.ts';
 import { LinkItemBodySchema } from '../lambda/domain/items.ts';
-import { ITEMS_PATH, MAX_BODY_BYTES, ROUTE_PATH } from '../lambda/http/link-token-api.ts';
+import { ITEMS_PATH, LINK_TOKEN_PATH } from '../lambda/config/routes.ts';
+import { MAX_BODY_BYTES } from '../lambda/http/link-token-api.ts';
 import { PROBLEM_TYPE_BASE, PROBLEM_TYPES } from '../lambda/http/problem.ts';
 import { FieldErrorSchema, LinkTokenResponseSchema, ProblemSchema } from '../lambda/http/response-schemas.ts';
 import { ConflictProblemSchema, ItemListSchema, ItemSchema, LinkedItemSchema } from './item-schemas.ts';
@@ -28,21 +29,21 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
 /** Failures the adapter raises only for requests that match no described operation. */
-export const ROUTING_ONLY_KINDS: readonly FailureKind[] = ['not_found', 'method_not_allowed'];
+export const ROUTING_ONLY_KINDS: readonly ProblemKind[] = ['not_found', 'method_not_allowed'];
 /**
  * Failures of POST /webhooks/plaid/{tenant_id} only. That route is Plaid's, not an app's (Plaid
  * signs what it posts; see docs/webhooks.md), so no operation here answers them.
  */
-export const WEBHOOK_ONLY_KINDS: readonly FailureKind[] = ['webhook_unverified', 'events_unavailable'];
+export const WEBHOOK_ONLY_KINDS: readonly ProblemKind[] = ['webhook_unverified', 'events_unavailable'];
 /** What the function answers a CORS preflight with, besides 204. */
-export const PREFLIGHT_KINDS: readonly FailureKind[] = ['origin_not_allowed', 'internal'];
+export const PREFLIGHT_KINDS: readonly ProblemKind[] = ['origin_not_allowed', 'internal'];
 
 /**
  * Each path's methods besides OPTIONS, as the adapter's ROUTE_METHODS has them (its `Allow` and
  * preflight answers; test/openapi/responses.test.ts checks the real headers against these).
  */
 export const PATH_METHODS = {
-  [ROUTE_PATH]: ['POST'],
+  [LINK_TOKEN_PATH]: ['POST'],
   [ITEMS_PATH]: ['GET', 'POST'],
   [`${ITEMS_PATH}/{item_id}`]: ['DELETE'],
 } as const satisfies Record<string, readonly string[]>;
@@ -51,15 +52,15 @@ export const allowOf = (path: keyof typeof PATH_METHODS): string => [...PATH_MET
 // What can fail where, by what each operation does:
 // every authenticated call verifies a token (the identity provider's keys may be unreachable),
 // reads the tenant's secrets and runs in the request budget (504 when it runs out).
-const AUTHENTICATED: readonly FailureKind[] = [
+const AUTHENTICATED: readonly ProblemKind[] = [
   'missing_token', 'invalid_token', 'unknown_tenant', 'origin_not_allowed', 'upstream_unavailable', 'upstream_timeout', 'secrets_unavailable', 'misconfigured', 'internal',
 ];
-const READS_BODY: readonly FailureKind[] = ['invalid_request', 'unsupported_media_type', 'payload_too_large'];
-const CALLS_PLAID: readonly FailureKind[] = ['upstream_rejected', 'upstream_rate_limited', 'upstream_unavailable', 'upstream_timeout'];
-const USES_STORE: readonly FailureKind[] = ['vault_unavailable'];
-const kindsOf = (...groups: Array<readonly FailureKind[]>): readonly FailureKind[] => {
+const READS_BODY: readonly ProblemKind[] = ['invalid_request', 'unsupported_media_type', 'payload_too_large'];
+const CALLS_PLAID: readonly ProblemKind[] = ['upstream_rejected', 'upstream_rate_limited', 'upstream_unavailable', 'upstream_timeout'];
+const USES_STORE: readonly ProblemKind[] = ['vault_unavailable'];
+const kindsOf = (...groups: Array<readonly ProblemKind[]>): readonly ProblemKind[] => {
   const wanted = new Set(groups.flat());
-  return (Object.keys(PROBLEM_TYPES) as FailureKind[]).filter((kind) => wanted.has(kind));
+  return (Object.keys(PROBLEM_TYPES) as ProblemKind[]).filter((kind) => wanted.has(kind));
 };
 /** The failures each operation can answer, by operationId. */
 export const OPERATION_KINDS = {
@@ -68,7 +69,7 @@ export const OPERATION_KINDS = {
   linkItem: kindsOf(AUTHENTICATED, READS_BODY, CALLS_PLAID, USES_STORE, ['conflict']),
   listItems: kindsOf(AUTHENTICATED, USES_STORE),
   removeItem: kindsOf(AUTHENTICATED, CALLS_PLAID, USES_STORE, ['item_not_found']),
-} as const satisfies Record<string, readonly FailureKind[]>;
+} as const satisfies Record<string, readonly ProblemKind[]>;
 
 // What each request field means; typed by the schema's own keys, so a new field fails tsc here.
 const REQUEST_FIELD_DOCS: Record<keyof typeof ClientChoicesSchema.entries, string> = {
@@ -82,7 +83,7 @@ const REQUEST_FIELD_DOCS: Record<keyof typeof ClientChoicesSchema.entries, strin
 };
 
 // When each failure happens and what a client should do, for the problem responses' descriptions.
-const KIND_DOCS: Record<FailureKind, string> = {
+const KIND_DOCS: Record<ProblemKind, string> = {
   missing_token: 'No `Authorization: Bearer` header. Sign the user in and send their access token.',
   invalid_token:
     'The token is expired, not yet valid, wrongly signed, or not issued for this service. Refresh it or sign in again; `WWW-Authenticate` carries `error="invalid_token"`.',
@@ -181,8 +182,8 @@ function problemSchema(valibot: GenericSchema, title: string, description: strin
 const ref = (kind: 'schemas' | 'responses' | 'headers', name: string): JsonObject => ({ $ref: `#/components/${kind}/${name}` });
 
 /** The statuses the adapter can answer, each with the failure kinds behind it, from PROBLEM_TYPES. */
-export function problemStatuses(kinds: readonly FailureKind[] = Object.keys(PROBLEM_TYPES) as FailureKind[]): Map<number, FailureKind[]> {
-  const byStatus = new Map<number, FailureKind[]>();
+export function problemStatuses(kinds: readonly ProblemKind[] = Object.keys(PROBLEM_TYPES) as ProblemKind[]): Map<number, ProblemKind[]> {
+  const byStatus = new Map<number, ProblemKind[]>();
   for (const kind of kinds) {
     const { status } = PROBLEM_TYPES[kind];
     byStatus.set(status, [...(byStatus.get(status) ?? []), kind]);
@@ -196,7 +197,7 @@ function statusName(status: number): string {
   return name;
 }
 
-function problemResponse(status: number, kinds: readonly FailureKind[]): JsonObject {
+function problemResponse(status: number, kinds: readonly ProblemKind[]): JsonObject {
   const headers: JsonObject = {
     'X-Correlation-Id': ref('headers', 'X-Correlation-Id'),
     'Cache-Control': ref('headers', 'Cache-Control'),
@@ -235,7 +236,7 @@ function problemResponse(status: number, kinds: readonly FailureKind[]): JsonObj
  * kind behind it, else one listing only the kinds this operation can (a DELETE's 404 is never the
  * routing `not-found`, a preflight's 403 never `unknown-tenant`).
  */
-const problemResponses = (kinds: readonly FailureKind[]): JsonObject => {
+const problemResponses = (kinds: readonly ProblemKind[]): JsonObject => {
   const shared = problemStatuses();
   return Object.fromEntries(
     [...problemStatuses(kinds)].map(([status, own]) => [
@@ -327,7 +328,7 @@ export function buildOpenApiDocument(): JsonObject {
       { name: 'items', description: "The signed-in user's linked Items (never a token)" },
     ],
     paths: {
-      [ROUTE_PATH]: {
+      [LINK_TOKEN_PATH]: {
         post: {
           tags: ['link-token'],
           operationId: 'createLinkToken',
@@ -363,7 +364,7 @@ export function buildOpenApiDocument(): JsonObject {
             ...problemResponses(OPERATION_KINDS.createLinkToken),
           },
         },
-        options: preflight(ROUTE_PATH, 'link-token', 'preflightLinkToken'),
+        options: preflight(LINK_TOKEN_PATH, 'link-token', 'preflightLinkToken'),
       },
       [ITEMS_PATH]: {
         get: {

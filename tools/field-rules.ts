@@ -1,12 +1,12 @@
 // The rules enforced on each configured or client-chosen field, as the field table of docs/tenants.md
 // states them (tools/render-fields-md.ts). Documentation only: kept apart from
 // lambda/config/field-classes.ts so none of this text reaches the Lambda bundle.
-import type { SeedFieldPath } from '../lambda/config/field-classes.ts';
+import type { LinkTokenCreateFieldPath } from '../lambda/config/field-classes.ts';
 
 const BOOL = 'true or false';
 const daysBetween = (min: number, max: number) => `whole number of days, ${min}–${max}`;
 
-export const FIELD_RULES: Partial<Record<SeedFieldPath, string>> = {
+export const FIELD_RULES: Partial<Record<LinkTokenCreateFieldPath, string>> = {
   client_name: 'non-empty, at most 30 characters (Plaid shows "This Application" past 30)',
   country_codes: "non-empty, no repeats, from the seed's list; a profile may override the tenant's list; must be `[\"US\"]` when an Auth flow that the seed limits to the US is enabled (`auth.instant_match_enabled`, `instant_microdeposits_enabled`, `same_day_microdeposits_enabled`, `automated_microdeposits_enabled`, `database_match_enabled`, `database_insights_enabled` set to true); exactly one country (where the company is based) with `identity_verification`",
   products: 'non-empty; Plaid product names; no repeats; not `balance`; with any Plaid Check product (`cra_*`) it must include `cra_base_report`; never `payment_initiation` (see `payment_initiation`); `statements`, `employment`, `income_verification`, `identity_verification` and the CRA products need their options object',

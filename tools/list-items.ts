@@ -3,45 +3,49 @@
 // answer "what does the service know of this user's banks" without ever seeing a token: the
 // ciphertexts are not read, let alone decrypted.
 //
-//   npm run items -- --tenants-file infra/tenants/prod.json --tenant acme-budget --subject 3f9c… --table <ItemsTableName>
-//   npm run items -- --tenants-file … --tenant acme-budget --item-id <item_id> --table <ItemsTableName>
+//   npm run items -- --tenant acme-budget --subject 3f9c… --table <ItemsTableName>      (the prod stage's tenants file)
+//   npm run items -- --stage dev --tenant acme-budget --item-id <item_id> --table <ItemsTableName>
 //
 // AWS credentials, region and endpoint come from the standard variables (AWS_ENDPOINT_URL_DYNAMODB
 // for an emulator); the client_user_id key as for `npm run client-user-id`.
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { parseArgs } from 'node:util';
-import { readTenantsFile, tenantsById } from '../lambda/config/load-tenants.ts';
 import { deriveClientUserId } from '../lambda/domain/client-user-id.ts';
 import { actionFor } from '../lambda/domain/receive-webhook.ts';
 import { ITEM_STATUSES, type ItemStatus } from '../lambda/domain/item-vault.ts';
 import { createSecretsManagerReader } from '../lambda/secrets/secrets-manager.ts';
+import { HELP_OPTION, parseCli, runCli, TENANTS_HELP, TENANTS_OPTIONS, TENANTS_USAGE, tenantOf, UsageError } from './cli.ts';
 
-export const USAGE =
-  'usage: npm run items -- --tenants-file <file> --tenant <id> (--subject <sub> | --client-user-id <id> | --item-id <item_id>) --table <name> [--key-from-env]';
+export const USAGE = [
+  `usage: npm run items -- ${TENANTS_USAGE} --tenant <id> (--subject <sub> | --client-user-id <id> | --item-id <item_id>) --table <name> [--key-from-env]`,
+  '',
+  "Lists one user's Items as the vault holds them (never a token), found by subject, client_user_id or item_id.",
+  TENANTS_HELP,
+  '--table is the stack output ItemsTableName. With --subject, the client_user_id key is read as by `npm run client-user-id`.',
+].join('\n');
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      'tenants-file': { type: 'string' },
-      tenant: { type: 'string' },
-      subject: { type: 'string' },
-      'client-user-id': { type: 'string' },
-      'item-id': { type: 'string' },
-      table: { type: 'string' },
-      'key-from-env': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
+  const values = parseCli(
+    {
+      args: process.argv.slice(2),
+      options: {
+        ...TENANTS_OPTIONS,
+        tenant: { type: 'string' },
+        subject: { type: 'string' },
+        'client-user-id': { type: 'string' },
+        'item-id': { type: 'string' },
+        table: { type: 'string' },
+        'key-from-env': { type: 'boolean', default: false },
+        ...HELP_OPTION,
+      },
     },
-  });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  const file = values['tenants-file'];
+    USAGE,
+  );
+  if (!values) return;
   const lookups = [values.subject, values['client-user-id'], values['item-id']].filter((v) => v !== undefined);
-  if (!file || !values.tenant || !values.table || lookups.length !== 1) throw new Error(USAGE);
-  const tenantsFile = readTenantsFile(file);
-  const tenant = tenantsById(tenantsFile).get(values.tenant);
-  if (!tenant) throw new Error(`No tenant '${values.tenant}' in ${file} (tenants: ${[...tenantsById(tenantsFile).keys()].join(', ')})`);
+  if (!values.tenant || !values.table || lookups.length !== 1) {
+    throw new UsageError(`--tenant, --table and exactly one of --subject, --client-user-id, --item-id are required.\n${USAGE}`);
+  }
+  const { file: tenantsFile, tenant } = tenantOf(values);
   const db = new DynamoDBClient({});
   try {
     let clientUserId = values['client-user-id'];
@@ -96,7 +100,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${(error as Error).message}\n`);
-  process.exit(1);
-});
+runCli(main);

@@ -5,7 +5,7 @@
 // It writes docs/tenants.md only: the README links to the table and never holds it.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SEED_FIELDS, type FieldClass, type FieldEntry, type SeedFieldPath } from '../lambda/config/field-classes.ts';
+import { LINK_TOKEN_CREATE_FIELDS, type FieldClass, type FieldEntry, type LinkTokenCreateFieldPath } from '../lambda/config/field-classes.ts';
 import { FIELD_RULES } from './field-rules.ts';
 
 export const FIELDS_PAGE = fileURLToPath(new URL('../docs/tenants.md', import.meta.url));
@@ -34,7 +34,7 @@ const CLASS_LABEL: Record<FieldClass, string> = {
 
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
-function detail(path: SeedFieldPath, entry: FieldEntry): string {
+function detail(path: LinkTokenCreateFieldPath, entry: FieldEntry): string {
   const rules = FIELD_RULES[path];
   switch (entry.class) {
     case 'configured': {
@@ -52,7 +52,7 @@ function detail(path: SeedFieldPath, entry: FieldEntry): string {
 }
 
 export function renderFieldsMarkdown(): string {
-  const entries = Object.entries(SEED_FIELDS as Record<string, FieldEntry>);
+  const entries = Object.entries(LINK_TOKEN_CREATE_FIELDS as Record<string, FieldEntry>);
   const count = (c: FieldClass) => entries.filter(([, e]) => e.class === c).length;
   const lines = [
     '## Fields of /link/token/create',
@@ -75,7 +75,7 @@ export function renderFieldsMarkdown(): string {
     '',
     '| field | class | where it comes from, and the rules |',
     '| --- | --- | --- |',
-    ...entries.map(([path, entry]) => `| \`${path}\` | ${CLASS_LABEL[entry.class]} | ${cell(detail(path as SeedFieldPath, entry))} |`),
+    ...entries.map(([path, entry]) => `| \`${path}\` | ${CLASS_LABEL[entry.class]} | ${cell(detail(path as LinkTokenCreateFieldPath, entry))} |`),
     '',
   ];
   return lines.join('\n');

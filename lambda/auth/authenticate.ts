@@ -25,15 +25,9 @@ import {
 import type { Fetcher } from 'aws-jwt-verify/https';
 import type { Tenant } from '../config/tenant-schema.ts';
 import { ServiceFailure } from '../domain/failure.ts';
-import { identityFromClaims, type VerifiedIdentity } from '../domain/identity.ts';
+import { identityFromClaims } from '../domain/identity.ts';
+import type { Authenticator } from '../domain/ports.ts';
 import { cognitoUserPoolId, resolveTenant } from '../domain/resolve-tenant.ts';
-
-export interface Authenticated {
-  readonly tenant: Tenant;
-  readonly identity: VerifiedIdentity;
-}
-
-export type Authenticator = (authorizationHeader: string | undefined) => Promise<Authenticated>;
 
 /** Issuers whose signing keys could not be fetched ahead of the first request. */
 export interface KeyPrefetchFailure {

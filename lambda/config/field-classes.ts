@@ -1,5 +1,5 @@
-// Every request field of Plaid's POST /link/token/create (the seed contract, nested fields
-// included), with the one class it falls in:
+// Every request field of Plaid's POST /link/token/create (as Plaid's OpenAPI description of API
+// version 2020-09-14 defines its request, nested fields included), with the one class it falls in:
 //   configured  set in the tenants file (a tenant profile, or the tenant where noted)
 //   derived     derived by the service (credentials, client_user_id, verified-claim prefill)
 //   client      chosen by the client, within the tenant's limits
@@ -35,7 +35,7 @@ const PLAID_USER =
 const NOT_IN_API = (replacement: string) =>
   `it is no longer part of Plaid's API (absent from Plaid's request type); use ${replacement} instead`;
 
-export const SEED_FIELDS = {
+export const LINK_TOKEN_CREATE_FIELDS = {
   client_id: derived("the tenant's Plaid client_id, read from Secrets Manager (plaid.secret_id) and sent in the PLAID-CLIENT-ID header, never in the body"),
   secret: derived("the tenant's Plaid secret, read from Secrets Manager (plaid.secret_id) and sent in the PLAID-SECRET header, never in the body"),
   client_name: configured({ where: 'tenant' }),
@@ -210,23 +210,23 @@ export const SEED_FIELDS = {
   user_id: derived(PLAID_USER),
 } as const satisfies Record<string, FieldEntry>;
 
-export type SeedFieldPath = keyof typeof SEED_FIELDS;
-export const SEED_FIELD_PATHS = Object.keys(SEED_FIELDS) as SeedFieldPath[];
+export type LinkTokenCreateFieldPath = keyof typeof LINK_TOKEN_CREATE_FIELDS;
+export const LINK_TOKEN_CREATE_FIELD_PATHS = Object.keys(LINK_TOKEN_CREATE_FIELDS) as LinkTokenCreateFieldPath[];
 
 /** The entry for a field path such as `account_filters.loan` or `income_verification.stated_income_sources[2].employer`. */
 export function fieldEntry(path: string): FieldEntry | undefined {
   const normalized = path.replace(/\[\d+\]/g, '[]');
-  return Object.hasOwn(SEED_FIELDS, normalized) ? (SEED_FIELDS as Record<string, FieldEntry>)[normalized] : undefined;
+  return Object.hasOwn(LINK_TOKEN_CREATE_FIELDS, normalized) ? (LINK_TOKEN_CREATE_FIELDS as Record<string, FieldEntry>)[normalized] : undefined;
 }
 
 /** The configured fields Plaid has deprecated, with their replacement (warned about at validation). */
 export const DEPRECATED_CONFIGURED_FIELDS: ReadonlyArray<readonly [path: string, replacement: string]> = Object.entries(
-  SEED_FIELDS as Record<string, FieldEntry>,
+  LINK_TOKEN_CREATE_FIELDS as Record<string, FieldEntry>,
 ).flatMap(([path, entry]) => (entry.class === 'configured' && entry.replacement ? [[path, entry.replacement] as const] : []));
 
 /** Why a client may not send a top-level field; the answer names it (see domain/client-choices.ts). */
 export function clientRefusalReason(field: string): string | undefined {
-  const entry = Object.hasOwn(SEED_FIELDS, field) && !field.includes('.') ? (SEED_FIELDS as Record<string, FieldEntry>)[field] : undefined;
+  const entry = Object.hasOwn(LINK_TOKEN_CREATE_FIELDS, field) && !field.includes('.') ? (LINK_TOKEN_CREATE_FIELDS as Record<string, FieldEntry>)[field] : undefined;
   if (!entry) return undefined;
   switch (entry.class) {
     case 'client':

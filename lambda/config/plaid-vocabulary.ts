@@ -1,5 +1,5 @@
-// Plaid's closed vocabularies for /link/token/create (API version 2020-09-14), as the
-// contract in the seed and Plaid's API reference list them. Kept as `as const` tuples so the
+// Plaid's closed vocabularies for /link/token/create (API version 2020-09-14), as Plaid's
+// OpenAPI description and API reference list them. Kept as `as const` tuples so the
 // tenant schema, the request type and the error messages all derive from one list.
 
 export const PLAID_API_VERSION = '2020-09-14';
@@ -54,11 +54,11 @@ export const PLAID_ENVIRONMENTS = {
 } as const;
 export type PlaidEnvironment = keyof typeof PLAID_ENVIRONMENTS;
 
-// Transactions history Plaid accepts (the API takes 1–730); the seed: "If a value under 30 is
+// Transactions history Plaid accepts (the API takes 1–730); Plaid's API reference: "If a value under 30 is
 // provided, a minimum of 30 days of history will be requested", so the service sends at least 30.
 export const TRANSACTIONS_DAYS = { min: 1, max: 730, effectiveMin: 30 } as const;
 
-// Plaid Check (CRA): the seed's cra_options.days_requested "Maximum is 731; minimum is 180".
+// Plaid Check (CRA): Plaid's API reference on cra_options.days_requested: "Maximum is 731; minimum is 180".
 export const CRA_DAYS = { min: 180, max: 731 } as const;
 // Plaid's bound for cra_options.days_required (the minimum history a report needs).
 export const CRA_DAYS_REQUIRED_MAX = 184;
@@ -102,7 +102,7 @@ export const CONSUMER_REPORT_PERMISSIBLE_PURPOSES = [
 ] as const;
 
 /**
- * The seed: "If using the Auth features Instant Match, Instant Micro-deposits, Same-day
+ * Plaid's API reference: "If using the Auth features Instant Match, Instant Micro-deposits, Same-day
  * Micro-deposits, Automated Micro-deposits, or Database Auth, country_codes must be set to ['US']."
  * The auth flags that switch those flows on (the two Database ones are Database Auth's predecessors).
  */

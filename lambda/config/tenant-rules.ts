@@ -24,7 +24,7 @@ const PRODUCT_ARRAYS = [
   'optional_products',
   'additional_consented_products',
 ] as const;
-// The seed: Balance needs no initialisation, so Plaid rejects it where products are initialised or consented.
+// Plaid's API reference: Balance needs no initialisation, so Plaid rejects it where products are initialised or consented.
 const NO_BALANCE_IN = ['products', 'additional_consented_products'] as const;
 
 export function tenantRuleViolations(file: TenantsFile): RuleViolation[] {
@@ -109,12 +109,12 @@ function profileRuleViolations(profile: LinkProfile, tenant: TenantConfig): Rule
   if (craDays?.days_required !== undefined && craDays.days_required > craDays.days_requested) {
     add(['cra_options', 'days_required'], `must not exceed cra_options.days_requested (${craDays.days_requested})`);
   }
-  // The seed: base_report "is required if assets is included in the products array and the client is CRA-enabled".
+  // Plaid's API reference: base_report "is required if assets is included in the products array and the client is CRA-enabled".
   if (profile.cra_enabled && initialised('assets') && !profile.base_report) {
     add(['base_report'], 'is required when products include "assets" and cra_enabled is true');
   }
 
-  // Products whose options object the seed requires.
+  // Products whose options object Plaid's API reference requires.
   const requiredObjects = [
     ['statements', 'statements'],
     ['employment', 'employment'],
@@ -168,7 +168,7 @@ function profileRuleViolations(profile: LinkProfile, tenant: TenantConfig): Rule
     const problem = completionRedirectProblem(hostedLink.completion_redirect_uri, hostedLink.is_mobile_app === true, allowLoopbackHttp);
     if (problem) add(['hosted_link', 'completion_redirect_uri'], problem);
   }
-  // The seed: "'sms' will deliver via SMS. Must pass user.phone_number. 'email' ... Must pass user.email_address."
+  // Plaid's API reference: "'sms' will deliver via SMS. Must pass user.phone_number. 'email' ... Must pass user.email_address."
   if (hostedLink?.delivery_method === 'sms' && !tenant.prefill.phone_number) {
     add(
       ['hosted_link', 'delivery_method'],
@@ -250,7 +250,7 @@ export function completionRedirectProblem(value: string, isMobileApp: boolean, a
   return undefined;
 }
 
-/** The seed: no query string; https in production; `*` may stand for a subdomain. */
+/** Plaid's API reference: no query string; https in production; `*` may stand for a subdomain. */
 export function redirectUriProblem(value: string, allowLoopbackHttp: boolean): string | undefined {
   const problem = urlProblem(value, { allowLoopbackHttp });
   if (problem) return problem;

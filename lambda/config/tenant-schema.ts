@@ -51,7 +51,7 @@ const positiveDays = v.pipe(
   v.integer('must be a whole number of days'),
   v.minValue(1, 'must be at least 1'),
 );
-// The seed: "Currently you can only specify one of these options."
+// Plaid's API reference: "Currently you can only specify one of these options."
 const singleSourceType = v.pipe(
   v.array(oneOf(SOURCE_TYPES), 'must be a list'),
   v.length(1, `must list exactly one source type ("bank" or "payroll"): Plaid accepts only one`),
@@ -347,6 +347,12 @@ export const TenantSchema = v.strictObject({
     v.check((profiles) => 'default' in profiles, 'must define a "default" profile'),
   ),
 });
+
+/**
+ * The shortest client_user_id HMAC key (the secret client_user_id_key_secret_id names) the
+ * function accepts; the stack generates longer ones (infra/tenant-secrets.ts) and says so.
+ */
+export const CLIENT_USER_ID_KEY_MIN_LENGTH = 32;
 
 export const TenantsFileSchema = v.strictObject({
   $schema: v.optional(v.string()),

@@ -2,7 +2,7 @@
 // redirect, credentials, the user) comes from the tenant's config or the verified identity, so
 // any other field is refused by name instead of being ignored.
 import * as v from 'valibot';
-import { clientRefusalReason, SEED_FIELD_PATHS } from '../config/field-classes.ts';
+import { clientRefusalReason, LINK_TOKEN_CREATE_FIELD_PATHS } from '../config/field-classes.ts';
 import { LINK_LANGUAGES } from '../config/plaid-vocabulary.ts';
 import { PROFILE_NAME_PATTERN } from '../config/tenant-schema.ts';
 import { ServiceFailure, type FieldError } from './failure.ts';
@@ -31,7 +31,7 @@ export type ClientChoices = v.InferOutput<typeof ClientChoicesSchema>;
 // so a client hears the same reason a tenants file does.
 const SERVER_DECIDED: Readonly<Record<string, string>> = {
   ...Object.fromEntries(
-    SEED_FIELD_PATHS.flatMap((field) => {
+    LINK_TOKEN_CREATE_FIELD_PATHS.flatMap((field) => {
       const why = clientRefusalReason(field);
       return why ? [[field, why]] : [];
     }),

@@ -2,11 +2,11 @@
 // Dashboard logs). The default is an HMAC over tenant id and subject, so the same person gets
 // unrelated ids in two tenants and nobody without the key can link an id back to a subject.
 import { createHmac } from 'node:crypto';
+import { CLIENT_USER_ID_KEY_MIN_LENGTH } from '../config/tenant-schema.ts';
 import { ServiceFailure } from './failure.ts';
 
 export type ClientUserIdStrategy = 'hmac-sha256' | 'subject';
 
-export const MIN_KEY_LENGTH = 32;
 const PII_SHAPE = /@|^\+?\d[\d\s().-]{6,}$/;
 
 export function deriveClientUserId(input: {
@@ -22,8 +22,8 @@ export function deriveClientUserId(input: {
     }
     return input.subject;
   }
-  if (input.key.length < MIN_KEY_LENGTH) {
-    throw new Error(`client_user_id key must be at least ${MIN_KEY_LENGTH} characters`);
+  if (input.key.length < CLIENT_USER_ID_KEY_MIN_LENGTH) {
+    throw new Error(`client_user_id key must be at least ${CLIENT_USER_ID_KEY_MIN_LENGTH} characters`);
   }
   // Tenant ids cannot contain ':', so "tenant:subject" is unambiguous.
   return createHmac('sha256', input.key).update(`${input.tenantId}:${input.subject}`).digest('base64url');

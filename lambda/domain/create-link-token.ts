@@ -2,8 +2,7 @@
 // link token out. Dependencies come in as parameters so tests and the local stack can hand in
 // stand-ins without touching this code.
 import type { Tenant } from '../config/tenant-schema.ts';
-import type { Logger } from '../log/logger.ts';
-import type { PlaidOutcome } from '../plaid/plaid-client.ts';
+import type { Logger, PlaidOutcome } from './ports.ts';
 import type { ClientChoices } from './client-choices.ts';
 import { ServiceFailure } from './failure.ts';
 import type { VerifiedIdentity } from './identity.ts';

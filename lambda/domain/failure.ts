@@ -1,16 +1,12 @@
-// What can go wrong on the request path, in the domain's words. The HTTP adapter maps each
-// kind to a status (http/problem.ts); the domain never speaks HTTP.
+// What can go wrong in the use cases, in the domain's words: no status codes here. The HTTP
+// adapter maps each kind to a status (http/problem.ts) and has its own kinds for what only it
+// refuses (route, method, media type, size, origin: http/http-failure.ts).
 
 export type FailureKind =
   | 'missing_token'
   | 'invalid_token'
   | 'unknown_tenant'
-  | 'origin_not_allowed'
   | 'invalid_request'
-  | 'unsupported_media_type'
-  | 'payload_too_large'
-  | 'method_not_allowed'
-  | 'not_found'
   | 'item_not_found'
   | 'conflict'
   | 'upstream_rejected'

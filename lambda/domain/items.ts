@@ -7,8 +7,7 @@
 // logged for an operator by item id.
 import * as v from 'valibot';
 import type { Tenant } from '../config/tenant-schema.ts';
-import type { Logger } from '../log/logger.ts';
-import type { PlaidCredentials, PlaidFailure, PlaidResult } from '../plaid/plaid-client.ts';
+import type { Logger, PlaidCredentials, PlaidFailure, PlaidResult } from './ports.ts';
 import { ServiceFailure } from './failure.ts';
 import type { VerifiedIdentity } from './identity.ts';
 import type { ItemOwner, ItemVault, StoredItem } from './item-vault.ts';

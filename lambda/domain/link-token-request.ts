@@ -168,7 +168,7 @@ export function buildLinkTokenRequest(input: {
     if (!input.serviceWebhookUrl) throw new ServiceFailure('misconfigured', "The service's webhook receiver URL is unknown.");
     body.webhook = input.serviceWebhookUrl;
   }
-  // The seed: under 30 days Plaid requests 30 anyway; send what Plaid will do (warned at validation).
+  // Plaid's API reference: under 30 days Plaid requests 30 anyway; send what Plaid will do (warned at validation).
   if (body.transactions && body.transactions.days_requested < TRANSACTIONS_DAYS.effectiveMin) {
     body.transactions = { ...body.transactions, days_requested: TRANSACTIONS_DAYS.effectiveMin };
   }

@@ -5,8 +5,7 @@
 // (consumer_report_user_identity), which the service does not hold: those profiles stay warned.
 import { PLAID_USER_PRODUCTS } from '../config/plaid-vocabulary.ts';
 import type { LinkProfile } from '../config/tenant-schema.ts';
-import type { Logger } from '../log/logger.ts';
-import type { PlaidClient, PlaidCredentials } from '../plaid/plaid-client.ts';
+import type { Clock, Logger, PlaidApi, PlaidCredentials } from './ports.ts';
 import type { ItemOwner, ItemVault, PlaidUser } from './item-vault.ts';
 import { plaidFailure, plaidFailureFields, withinBudget } from './upstream.ts';
 
@@ -22,7 +21,7 @@ export function needsPlaidUser(profile: LinkProfile): boolean {
 /** The owner's Plaid user, created at Plaid and stored on first use. */
 export async function ensurePlaidUser(
   req: { owner: ItemOwner; baseUrl: string; credentials: PlaidCredentials; deadline: number },
-  deps: { vault: ItemVault; plaid: PlaidClient; now: () => number; rateLimitRetryAfterSeconds: number; logger: Logger },
+  deps: { vault: ItemVault; plaid: PlaidApi; now: Clock; rateLimitRetryAfterSeconds: number; logger: Logger },
 ): Promise<PlaidUser> {
   const remaining = () => req.deadline - deps.now();
   const stored = await withinBudget(deps.vault.plaidUser(req.owner), remaining());

@@ -4,7 +4,7 @@
 // answers in a way that makes Plaid retry and nothing is lost; a replay of a processed webhook
 // is acknowledged and not processed twice.
 import type { Tenant } from '../config/tenant-schema.ts';
-import type { Logger } from '../log/logger.ts';
+import type { Clock, Logger } from './ports.ts';
 import { ServiceFailure } from './failure.ts';
 import type { ItemStatus, ItemStatusChange, ItemVault } from './item-vault.ts';
 import { withinBudget } from './upstream.ts';
@@ -43,7 +43,7 @@ export interface ReceiveWebhookDeps {
   readonly publisher: () => Promise<WebhookPublisher>;
   /** Plaid waits 10 s for an answer; the service answers well inside that. */
   readonly budgetMs: number;
-  readonly now: () => number;
+  readonly now: Clock;
   readonly logger: Logger;
 }
 

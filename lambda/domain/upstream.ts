@@ -3,19 +3,17 @@
 // service's own (the domain's words; http/problem.ts turns them into statuses).
 import { PLAID_ENVIRONMENTS } from '../config/plaid-vocabulary.ts';
 import type { Tenant } from '../config/tenant-schema.ts';
-import { parsePlaidCredentials } from '../plaid/credentials.ts';
-import type { Logger } from '../log/logger.ts';
-import type { PlaidClient, PlaidCredentials, PlaidFailure } from '../plaid/plaid-client.ts';
-import type { SecretCache } from '../secrets/secret-cache.ts';
 import { deriveClientUserId } from './client-user-id.ts';
 import { ServiceFailure } from './failure.ts';
 import type { VerifiedIdentity } from './identity.ts';
 import type { ItemOwner } from './item-vault.ts';
+import { parsePlaidCredentials } from './plaid-credentials.ts';
+import type { Clock, Logger, PlaidApi, PlaidCredentials, PlaidFailure, SecretSource } from './ports.ts';
 
 /** What every use case that calls Plaid for a user is given. */
 export interface UpstreamDeps {
-  readonly secrets: SecretCache;
-  readonly plaid: PlaidClient;
+  readonly secrets: SecretSource;
+  readonly plaid: PlaidApi;
   readonly clientUserIdKeySecretId: string;
   /** Replaces the tenant environment's Plaid URL (local runs); validated at cold start. */
   readonly plaidBaseUrlOverride?: string;
@@ -23,11 +21,11 @@ export interface UpstreamDeps {
   readonly budgetMs: number;
   /** Seconds a client is told to wait after Plaid's rate limit, when Plaid gives no hint. */
   readonly rateLimitRetryAfterSeconds: number;
-  readonly now: () => number;
+  readonly now: Clock;
   readonly logger: Logger;
 }
 
-export async function readCredentials(secrets: SecretCache, secretId: string): Promise<PlaidCredentials> {
+export async function readCredentials(secrets: SecretSource, secretId: string): Promise<PlaidCredentials> {
   return parsePlaidCredentials(await secrets.get(secretId));
 }
 
@@ -42,7 +40,7 @@ export function plaidBaseUrl(tenant: Tenant, override: string | undefined): stri
 /** The tenant's credentials and the caller's client_user_id, read concurrently (one round trip). */
 export async function credentialsAndOwner(
   input: { tenant: Tenant; identity: VerifiedIdentity },
-  deps: { secrets: SecretCache; clientUserIdKeySecretId: string },
+  deps: { secrets: SecretSource; clientUserIdKeySecretId: string },
 ): Promise<{ credentials: PlaidCredentials; owner: ItemOwner }> {
   const { tenant, identity } = input;
   const strategy = tenant.client_user_id.strategy;

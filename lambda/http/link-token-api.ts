@@ -8,8 +8,8 @@
 //   POST /webhooks/plaid/{tenant}  Plaid's webhooks: no bearer token and no CORS (Plaid calls it);
 //                                  verified by Plaid's signature, then Item health and EventBridge
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ITEMS_PATH, LINK_TOKEN_PATH, WEBHOOKS_PATH } from '../config/routes.ts';
 import type { Tenant } from '../config/tenant-schema.ts';
-import type { Authenticator } from '../auth/authenticate.ts';
 import { parseClientChoices } from '../domain/client-choices.ts';
 import { causeName, ServiceFailure } from '../domain/failure.ts';
 import type { CreateLinkTokenDeps, LinkTokenResult } from '../domain/create-link-token.ts';
@@ -17,12 +17,10 @@ import { createLinkToken } from '../domain/create-link-token.ts';
 import { linkItem, listItems, parseLinkItemBody, unlinkItem, type ItemsDeps } from '../domain/items.ts';
 import { receiveWebhook, type ReceiveWebhookDeps } from '../domain/receive-webhook.ts';
 import { ITEM_ID_PATTERN } from '../domain/client-choices.ts';
-import type { Logger } from '../log/logger.ts';
+import type { Authenticator, Logger } from '../domain/ports.ts';
+import { HttpFailure, refusalOf } from './http-failure.ts';
 import { PROBLEM_TYPES, problemBody } from './problem.ts';
 
-export const ROUTE_PATH = '/link-token';
-export const ITEMS_PATH = '/items';
-export const WEBHOOKS_PATH = '/webhooks/plaid';
 /** Plaid's webhook bodies are small; anything larger is not Plaid's. */
 export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 /** The methods of each route, for 405's Allow and the CORS preflight. */
@@ -92,8 +90,7 @@ export function createLinkTokenApi(opts: {
       headers['content-type'] = 'application/json';
       return { statusCode: status, headers, body: JSON.stringify(body) };
     }
-    const failure =
-      outcome.error instanceof ServiceFailure ? outcome.error : new ServiceFailure('internal', 'An unexpected error occurred.');
+    const failure = refusalOf(outcome.error) ?? new ServiceFailure('internal', 'An unexpected error occurred.');
     const problem = problemBody(failure.kind, failure.detail, requestId, failure.errors, failure.extensions);
     headers['content-type'] = 'application/problem+json';
     if (failure.kind === 'missing_token') headers['www-authenticate'] = 'Bearer realm="link-token"';
@@ -106,9 +103,10 @@ export function createLinkTokenApi(opts: {
   };
 
   const logFailure = (logger: Logger, error: unknown) => {
-    if (error instanceof ServiceFailure) {
-      const status = PROBLEM_TYPES[error.kind].status;
-      const fields = { kind: error.kind, status, cause: causeName(error.cause), fields: error.errors?.map((e) => e.field) };
+    const refusal = refusalOf(error);
+    if (refusal) {
+      const status = PROBLEM_TYPES[refusal.kind].status;
+      const fields = { kind: refusal.kind, status, cause: causeName(refusal.cause), fields: refusal.errors?.map((e) => e.field) };
       if (status >= 500) logger.error('request.failed', fields);
       else logger.info('request.rejected', fields);
     } else {
@@ -128,11 +126,11 @@ export function createLinkTokenApi(opts: {
     });
     let allowed: ReadonlySet<string> = anyTenantOrigins;
     try {
-      if (!route) throw new ServiceFailure('not_found', `No route ${path}; the endpoints are ${ROUTE_PATH} and ${ITEMS_PATH}.`);
+      if (!route) throw new HttpFailure('not_found', `No route ${path}; the endpoints are ${LINK_TOKEN_PATH} and ${ITEMS_PATH}.`);
       if (route.kind === 'webhook') return await webhook(event, requestId, route.tenantId, logger);
       if (method === 'OPTIONS') return preflight(event, requestId, anyTenantOrigins, logger, route);
       if (!ROUTE_METHODS[route.kind].includes(method)) {
-        throw new ServiceFailure('method_not_allowed', `Use ${ROUTE_METHODS[route.kind].join(' or ')} on this path.`);
+        throw new HttpFailure('method_not_allowed', `Use ${ROUTE_METHODS[route.kind].join(' or ')} on this path.`);
       }
 
       const { tenant, identity } = await opts.authenticate(header(event, 'authorization'));
@@ -140,7 +138,7 @@ export function createLinkTokenApi(opts: {
       const origin = header(event, 'origin');
       // Browsers always send Origin on a cross-origin request; native apps send none.
       if (origin !== undefined && !allowed.has(origin)) {
-        throw new ServiceFailure('origin_not_allowed', 'This origin may not call this service for this tenant.');
+        throw new HttpFailure('origin_not_allowed', 'This origin may not call this service for this tenant.');
       }
       const tenantLogger = logger.child({ tenant: tenant.id });
       let result: ApiResult;
@@ -183,20 +181,20 @@ export function createLinkTokenApi(opts: {
       } else {
         logFailure(logger, error);
       }
-      const failure = error instanceof ServiceFailure ? error : new ServiceFailure('internal', 'An unexpected error occurred.');
+      const failure = refusalOf(error) ?? new ServiceFailure('internal', 'An unexpected error occurred.');
       const problem = problemBody(failure.kind, failure.detail, requestId, failure.errors);
       const extra: Record<string, string> = failure.kind === 'method_not_allowed' ? { allow: 'POST' } : {};
       return { statusCode: problem.status, headers: { ...headers, ...extra, 'content-type': 'application/problem+json' }, body: JSON.stringify(problem) };
     };
     try {
-      if (event.requestContext.http.method.toUpperCase() !== 'POST') throw new ServiceFailure('method_not_allowed', 'Plaid POSTs webhooks.');
+      if (event.requestContext.http.method.toUpperCase() !== 'POST') throw new HttpFailure('method_not_allowed', 'Plaid POSTs webhooks.');
       const tenant = tenantsById.get(tenantId);
       // An unknown tenant looks like any other unverified webhook: nothing tells a prober which ids exist.
       if (!tenant) throw new ServiceFailure('webhook_unverified', 'The webhook could not be verified.', { cause: { name: 'UnknownTenant' } });
       const raw = event.body ?? '';
       const rawBody = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
       if (rawBody.length > MAX_WEBHOOK_BODY_BYTES) {
-        throw new ServiceFailure('payload_too_large', `A webhook body must be at most ${MAX_WEBHOOK_BODY_BYTES} bytes.`);
+        throw new HttpFailure('payload_too_large', `A webhook body must be at most ${MAX_WEBHOOK_BODY_BYTES} bytes.`);
       }
       const outcome = await receiveWebhook(
         { tenant, verificationHeader: header(event, 'plaid-verification'), rawBody },
@@ -217,7 +215,7 @@ export function createLinkTokenApi(opts: {
       return { statusCode: 204, headers: { allow, 'cache-control': 'no-store', 'x-correlation-id': requestId } };
     }
     if (!origins.has(origin) || !methods.includes(requestedMethod.toUpperCase())) {
-      throw new ServiceFailure('origin_not_allowed', 'This origin may not call this endpoint.');
+      throw new HttpFailure('origin_not_allowed', 'This origin may not call this endpoint.');
     }
     logger.debug('request.preflight', { status: 204 });
     return {
@@ -255,7 +253,7 @@ function apiBaseUrl(event: APIGatewayProxyEventV2): string {
 }
 
 function routeOf(path: string): Route | undefined {
-  if (path === ROUTE_PATH) return { kind: 'link-token' };
+  if (path === LINK_TOKEN_PATH) return { kind: 'link-token' };
   if (path.startsWith(`${WEBHOOKS_PATH}/`)) {
     const tenantId = path.slice(WEBHOOKS_PATH.length + 1);
     return /^[a-z0-9-]{1,64}$/.test(tenantId) ? { kind: 'webhook', tenantId } : undefined;
@@ -279,12 +277,12 @@ function routePath(event: APIGatewayProxyEventV2): string {
 function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   const contentType = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
   if (contentType !== 'application/json' && !contentType?.match(/^application\/[\w.+-]+\+json$/)) {
-    throw new ServiceFailure('unsupported_media_type', 'Send the request body as application/json.');
+    throw new HttpFailure('unsupported_media_type', 'Send the request body as application/json.');
   }
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   if (bytes.length > MAX_BODY_BYTES) {
-    throw new ServiceFailure('payload_too_large', `The request body must be at most ${MAX_BODY_BYTES} bytes.`);
+    throw new HttpFailure('payload_too_large', `The request body must be at most ${MAX_BODY_BYTES} bytes.`);
   }
   const text = bytes.toString('utf8');
   if (text.trim() === '') return {};

@@ -1,6 +1,7 @@
 // RFC 9457 problem details for every failure, with the correlation id a user can quote to
 // support. The table below is the only place a failure kind becomes an HTTP status.
-import type { FailureKind, FieldError } from '../domain/failure.ts';
+import type { FieldError } from '../domain/failure.ts';
+import type { ProblemKind } from './http-failure.ts';
 
 interface ProblemType {
   readonly status: number;
@@ -8,7 +9,7 @@ interface ProblemType {
   readonly slug: string;
 }
 
-export const PROBLEM_TYPES: Readonly<Record<FailureKind, ProblemType>> = {
+export const PROBLEM_TYPES: Readonly<Record<ProblemKind, ProblemType>> = {
   missing_token: { status: 401, title: 'Authentication required', slug: 'authentication-required' },
   invalid_token: { status: 401, title: 'Invalid token', slug: 'invalid-token' },
   unknown_tenant: { status: 403, title: 'Unknown tenant', slug: 'unknown-tenant' },
@@ -45,7 +46,7 @@ export interface ProblemBody {
 }
 
 export function problemBody(
-  kind: FailureKind,
+  kind: ProblemKind,
   detail: string,
   correlationId: string,
   errors?: readonly FieldError[],

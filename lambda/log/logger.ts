@@ -1,17 +1,10 @@
 // Structured JSON logs, one line per event. Callers log projections (ids, codes, durations),
 // never raw events, headers or errors; `redact` is a safety net behind that rule, not a
 // replacement for it: anything shaped like a JWT, a bearer credential or a link token is cut.
+// It implements the domain's Logger port (domain/ports.ts).
+import type { LogFields, Logger } from '../domain/ports.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type LogFields = Readonly<Record<string, unknown>>;
-
-export interface Logger {
-  debug(event: string, fields?: LogFields): void;
-  info(event: string, fields?: LogFields): void;
-  warn(event: string, fields?: LogFields): void;
-  error(event: string, fields?: LogFields): void;
-  child(fields: LogFields): Logger;
-}
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

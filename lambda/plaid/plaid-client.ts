@@ -2,57 +2,12 @@
 // with at most one retry (network error, 429 or 5xx) when the budget allows and the call may be
 // repeated. It returns a typed outcome; mapping outcomes to the service's failures is the use
 // case's job. /link/token/create is the hot path; the Item endpoints share the same transport.
+// It implements the domain's PlaidApi port (domain/ports.ts).
 import http from 'node:http';
 import https from 'node:https';
 import { PLAID_API_VERSION } from '../config/plaid-vocabulary.ts';
 import { isLoopbackHost } from '../config/url-rules.ts';
-
-export interface PlaidCredentials {
-  readonly client_id: string;
-  readonly secret: string;
-}
-
-export interface LinkTokenCreated {
-  readonly link_token: string;
-  readonly expiration: string;
-  readonly request_id?: string;
-  readonly hosted_link_url?: string;
-}
-
-/** What Plaid said, reduced to what may be logged and acted on: never the full error body. */
-export interface PlaidErrorSummary {
-  readonly status: number;
-  readonly error_type?: string;
-  readonly error_code?: string;
-  readonly request_id?: string;
-}
-
-export type PlaidFailure =
-  | { readonly ok: false; readonly kind: 'plaid_error'; readonly error: PlaidErrorSummary; readonly attempts: number }
-  | { readonly ok: false; readonly kind: 'network'; readonly code: string; readonly attempts: number }
-  | { readonly ok: false; readonly kind: 'timeout'; readonly attempts: number }
-  | { readonly ok: false; readonly kind: 'malformed'; readonly status: number; readonly attempts: number };
-
-export type PlaidResult<T> = { readonly ok: true; readonly value: T; readonly attempts: number } | PlaidFailure;
-export type PlaidOutcome = PlaidResult<LinkTokenCreated>;
-
-export interface PlaidRequest {
-  baseUrl: string;
-  credentials: PlaidCredentials;
-  body: unknown;
-  /** Absolute time (ms since epoch) by which the whole call, retries included, must end. */
-  deadline: number;
-}
-
-export interface PlaidClient {
-  createLinkToken(request: PlaidRequest): Promise<PlaidOutcome>;
-  /**
-   * Any other endpoint: `read` takes the 200 body apart (undefined means malformed). A call that
-   * is not `repeatable` is never retried: a lost answer to /item/public_token/exchange cannot be
-   * asked for again (the public token is spent), and a retried /user/create would conflict.
-   */
-  call<T>(path: string, request: PlaidRequest & { repeatable: boolean; read: (json: Record<string, unknown>) => T | undefined }): Promise<PlaidResult<T>>;
-}
+import type { LinkTokenCreated, PlaidApi, PlaidCredentials, PlaidRequest, PlaidResult } from '../domain/ports.ts';
 
 export interface PlaidClientOptions {
   /** A retry starts only if at least this much of the budget is left. */
@@ -72,7 +27,7 @@ const agents = {
   'http:': new http.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 64, scheduling: 'lifo' }),
 };
 
-export function createPlaidClient(opts: PlaidClientOptions = {}): PlaidClient {
+export function createPlaidClient(opts: PlaidClientOptions = {}): PlaidApi {
   const now = opts.now ?? Date.now;
   const random = opts.random ?? Math.random;
   const minRetryBudgetMs = opts.minRetryBudgetMs ?? 1000;

@@ -5,13 +5,12 @@
 // concurrency), and a failure only means the request path fetches as it always could.
 import type { KeyPrefetchFailure } from '../auth/authenticate.ts';
 import { causeName } from '../domain/failure.ts';
-import type { Logger } from '../log/logger.ts';
-import type { SecretCache } from '../secrets/secret-cache.ts';
+import type { Logger, SecretSource } from '../domain/ports.ts';
 
 export interface PrefetchPlan {
   /** Fills the JWKS cache of every issuer; resolves with the issuers that failed. */
   readonly keys: () => Promise<KeyPrefetchFailure[]>;
-  readonly secrets: SecretCache;
+  readonly secrets: SecretSource;
   /** In priority order: the shared client_user_id key first, then each tenant's Plaid secret. */
   readonly secretIds: readonly string[];
   /** A cap on reads per cold start: a deployment with many tenants should not read them all. */

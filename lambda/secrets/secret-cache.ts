@@ -2,11 +2,8 @@
 // misses share one fetch; a value older than its TTL is refreshed; `invalidate` forces the next
 // read to fetch again (used once when Plaid reports rotated keys). If a refresh fails while a
 // recent value is at hand, that value keeps serving for a bounded time instead of failing users.
-
-export interface SecretCache {
-  get(secretId: string): Promise<string>;
-  invalidate(secretId: string): void;
-}
+// It is the domain's SecretSource port (domain/ports.ts).
+import type { SecretSource } from '../domain/ports.ts';
 
 interface Entry {
   value?: string;
@@ -21,7 +18,7 @@ export function createSecretCache(opts: {
   staleIfErrorMs: number;
   now?: () => number;
   onStaleServed?: (secretId: string, error: unknown) => void;
-}): SecretCache {
+}): SecretSource {
   const now = opts.now ?? Date.now;
   const entries = new Map<string, Entry>();
 

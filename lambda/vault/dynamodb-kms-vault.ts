@@ -21,7 +21,7 @@ import {
 import { DecryptCommand, EncryptCommand, InvalidCiphertextException, KMSClient } from '@aws-sdk/client-kms';
 import { ServiceFailure } from '../domain/failure.ts';
 import { ITEM_STATUSES, type ItemOwner, type ItemStatus, type ItemVault, type PlaidUser, type StoredItem } from '../domain/item-vault.ts';
-import type { Logger } from '../log/logger.ts';
+import type { Logger } from '../domain/ports.ts';
 
 export interface VaultOptions {
   readonly tableName: string;

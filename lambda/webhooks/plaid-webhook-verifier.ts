@@ -15,8 +15,7 @@ import type { Tenant } from '../config/tenant-schema.ts';
 import { ServiceFailure } from '../domain/failure.ts';
 import type { VerifiedWebhook, WebhookVerifier } from '../domain/receive-webhook.ts';
 import { plaidBaseUrl, readCredentials } from '../domain/upstream.ts';
-import type { PlaidClient } from '../plaid/plaid-client.ts';
-import type { SecretCache } from '../secrets/secret-cache.ts';
+import type { PlaidApi, SecretSource } from '../domain/ports.ts';
 
 /** Plaid's guide: reject a webhook whose JWT was issued more than five minutes ago. */
 export const MAX_WEBHOOK_AGE_SECONDS = 5 * 60;
@@ -35,8 +34,8 @@ interface CachedKey {
 }
 
 export interface PlaidWebhookVerifierDeps {
-  readonly plaid: PlaidClient;
-  readonly secrets: SecretCache;
+  readonly plaid: PlaidApi;
+  readonly secrets: SecretSource;
   readonly plaidBaseUrlOverride?: string;
   readonly now: () => number;
   /** Called for every key fetch (tests and logs). */

@@ -1026,7 +1026,7 @@ export function validateLinkTokenCreate(input: Record<string, unknown>): void {
   }
   if (body.products === undefined && !isUpdateMode(body)) missing.push('products');
   if (hasProduct(body, 'statements') && body.statements === undefined) missing.push('statements');
-  // The seed: each of these objects "is required if <product> is included in the products array".
+  // Plaid's API reference: each of these objects "is required if <product> is included in the products array".
   for (const product of ['payment_initiation', 'employment', 'income_verification', 'identity_verification']) {
     if (hasProduct(body, product) && body[product] === undefined) missing.push(product);
   }
@@ -1143,7 +1143,7 @@ const ACCOUNT_SUBTYPES: Record<string, ReadonlySet<string>> = {
   other: new Set(['other', 'all']),
 };
 
-/** The seed's rules for the product option objects, countries and filters. */
+/** Plaid's documented rules for the product option objects, countries and filters. */
 function validateProductOptions(body: Record<string, unknown>, countries: unknown[]): void {
   // "If launching Link with CRA products, cra_base_reports is required and must be included in the products array."
   const listed = PRODUCT_LISTS.flatMap((list) => (Array.isArray(body[list]) ? (body[list] as unknown[]) : []));

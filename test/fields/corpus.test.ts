@@ -4,7 +4,7 @@
 // the exact error it gets; every refused or derived field is refused with its reason.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SEED_FIELDS, type FieldEntry } from '../../lambda/config/field-classes.ts';
+import { LINK_TOKEN_CREATE_FIELDS, type FieldEntry } from '../../lambda/config/field-classes.ts';
 import { describeProblem, TenantConfigError, tenantsById, validateTenantsFile } from '../../lambda/config/load-tenants.ts';
 import { parseClientChoices, PLATFORMS } from '../../lambda/domain/client-choices.ts';
 import { identityFromClaims } from '../../lambda/domain/identity.ts';
@@ -83,7 +83,7 @@ describe('the generated corpus of valid tenants files', () => {
 
   test('the requests built from the corpus carry every configured field to Plaid', () => {
     assert.deepEqual(configuredPaths().filter((path) => !builtPaths.has(path)), []);
-    const notPlaid = [...builtPaths].filter((path) => (SEED_FIELDS as Record<string, FieldEntry>)[path] === undefined);
+    const notPlaid = [...builtPaths].filter((path) => (LINK_TOKEN_CREATE_FIELDS as Record<string, FieldEntry>)[path] === undefined);
     assert.deepEqual(notPlaid, [], 'nothing but Plaid fields is sent');
   });
 });
@@ -116,13 +116,13 @@ export const RULE_CASES: Array<[rule: string, mutate: (f: any) => void, expected
   ['client_name ≤ 30 characters', (f) => (tenant(f).client_name = 'A'.repeat(31)),
     `${T}, field 'client_name': must be at most 30 characters (Plaid shows "This Application" otherwise)`],
   ['client_name non-empty', (f) => (tenant(f).client_name = ' '), `${T}, field 'client_name': must not be empty`],
-  ['languages from the seed list', (f) => (tenant(f).languages.allowed = ['en', 'xx']),
+  ['languages Plaid supports', (f) => (tenant(f).languages.allowed = ['en', 'xx']),
     `${T}, field 'languages.allowed[1]': must be one of Plaid's Link languages (${LANGS})`],
   ['default language allowed', (f) => (tenant(f).languages.default = 'de'),
     `${T}, field 'languages.default': "de" must also be listed in languages.allowed`],
-  ['country codes from the seed list (tenant)', (f) => (tenant(f).country_codes = ['JP']),
+  ['country codes Plaid supports (tenant)', (f) => (tenant(f).country_codes = ['JP']),
     `${T}, field 'country_codes[0]': must be a Plaid-supported country code (${COUNTRIES})`],
-  ['country codes from the seed list (profile override)', (f) => (profile(f, 'default').country_codes = ['US', 'ZZ']),
+  ['country codes Plaid supports (profile override)', (f) => (profile(f, 'default').country_codes = ['US', 'ZZ']),
     `${P('default')}, field 'country_codes[1]': must be a Plaid-supported country code (${COUNTRIES})`],
   ['country codes non-empty', (f) => (tenant(f).country_codes = []), `${T}, field 'country_codes': must list at least one country code`],
   ['country codes without repeats', (f) => (tenant(f).country_codes = ['US', 'US']), `${T}, field 'country_codes': must not list a country code twice`],
@@ -291,7 +291,7 @@ describe('each rule, broken by one config, gets its exact message', () => {
 // Every refused or derived field is refused in a profile, at its first non-configurable ancestor,
 // with the reason from the table: generated from the table, one case per field.
 describe('every refused or derived field, set in a profile, is refused with its reason', () => {
-  const table = SEED_FIELDS as Record<string, FieldEntry>;
+  const table = LINK_TOKEN_CREATE_FIELDS as Record<string, FieldEntry>;
   for (const [path, entry] of Object.entries(table)) {
     if (entry.class !== 'refused' && entry.class !== 'derived') continue;
     test(path, () => {
@@ -314,7 +314,7 @@ describe('every refused or derived field, set in a profile, is refused with its 
 });
 
 describe('every field a client may not send is refused by name with the same reason', () => {
-  const table = SEED_FIELDS as Record<string, FieldEntry>;
+  const table = LINK_TOKEN_CREATE_FIELDS as Record<string, FieldEntry>;
   for (const [field, entry] of Object.entries(table)) {
     if (field.includes('.') || entry.class === 'client') continue;
     test(field, () => {

@@ -3,10 +3,10 @@
 // the generator places it in the profile of its "family" (profiles that need a particular product
 // set-up, such as Auth flows limited to the US or the Plaid Check products), creating the parent
 // objects on the way. Variants cover the values one sample cannot (sms and email delivery, …).
-import { SEED_FIELDS, type FieldEntry } from '../../lambda/config/field-classes.ts';
+import { LINK_TOKEN_CREATE_FIELDS, type FieldEntry } from '../../lambda/config/field-classes.ts';
 
 export const configuredPaths = (): string[] =>
-  Object.entries(SEED_FIELDS as Record<string, FieldEntry>).flatMap(([path, e]) => (e.class === 'configured' ? [path] : []));
+  Object.entries(LINK_TOKEN_CREATE_FIELDS as Record<string, FieldEntry>).flatMap(([path, e]) => (e.class === 'configured' ? [path] : []));
 
 /** Configured paths with no configured child: the ones that take a value. */
 export const configuredLeaves = (): string[] => {

@@ -7,12 +7,12 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
-import { SEED_FIELDS, type FieldClass, type FieldEntry } from '../../lambda/config/field-classes.ts';
+import { LINK_TOKEN_CREATE_FIELDS, type FieldClass, type FieldEntry } from '../../lambda/config/field-classes.ts';
 import { FIELD_RULES } from '../../tools/field-rules.ts';
 import { fieldsSection, renderFieldsMarkdown, withRenderedFields } from '../../tools/render-fields-md.ts';
 import { LinkProfileSchema, TenantSchema } from '../../lambda/config/tenant-schema.ts';
 
-const table = SEED_FIELDS as Record<string, FieldEntry>;
+const table = LINK_TOKEN_CREATE_FIELDS as Record<string, FieldEntry>;
 const rules = FIELD_RULES as Record<string, string | undefined>;
 
 /** `| \`path\` | class | … |` rows of the Markdown table. */

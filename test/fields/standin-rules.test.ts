@@ -1,4 +1,4 @@
-// The Plaid stand-in enforces the seed's rules on its own (it shares no code with the service's
+// The Plaid stand-in enforces Plaid's documented request rules on its own (it shares no code with the service's
 // config rules), so "the stand-in accepts every request the corpus builds" is a second opinion.
 // Each rule the service enforces at config time that Plaid would answer with an error: a request
 // breaking it is refused by the stand-in, and its valid counterpart accepted (the service refuses

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { FailureKind } from '../../lambda/domain/failure.ts';
+import type { ProblemKind } from '../../lambda/http/http-failure.ts';
 import { parseClientChoices } from '../../lambda/domain/client-choices.ts';
 import { ServiceFailure } from '../../lambda/domain/failure.ts';
 import { PROBLEM_TYPE_BASE, PROBLEM_TYPES } from '../../lambda/http/problem.ts';
@@ -25,8 +25,8 @@ const deref = (v: Json | undefined): Obj => {
 };
 const paths = doc.paths as Obj;
 const operation = (path: string, method: string) => (paths[path] as Obj)[method] as Obj;
-const statusesOf = (kinds: readonly FailureKind[]) => [...new Set(kinds.map((k) => PROBLEM_TYPES[k].status))].sort();
-const allKinds = Object.keys(PROBLEM_TYPES) as FailureKind[];
+const statusesOf = (kinds: readonly ProblemKind[]) => [...new Set(kinds.map((k) => PROBLEM_TYPES[k].status))].sort();
+const allKinds = Object.keys(PROBLEM_TYPES) as ProblemKind[];
 
 test('the committed OpenAPI file is exactly what the generator makes from the schemas (no drift)', () => {
   assert.equal(committed, renderOpenApiDocument(), 'openapi/link-token.openapi.json is stale: run `node openapi/generate.ts` and commit it');
@@ -205,13 +205,13 @@ test('every status the function can answer is described, with the problem types 
   };
   // 409 is POST /items's (a duplicate Item) alone.
   assert.deepEqual(
-    allKinds.filter((k) => Object.values(OPERATION_KINDS).some((kinds) => (kinds as readonly FailureKind[]).includes(k)) === false).sort(),
+    allKinds.filter((k) => Object.values(OPERATION_KINDS).some((kinds) => (kinds as readonly ProblemKind[]).includes(k)) === false).sort(),
     [...ROUTING_ONLY_KINDS, ...WEBHOOK_ONLY_KINDS].sort(),
   );
   assert.ok(!OPERATION_KINDS.createLinkToken.includes('conflict' as never) && !OPERATION_KINDS.removeItem.includes('conflict' as never));
   const typesOf = (response: Json) =>
     (((((deref(response).content as Obj)['application/problem+json'] as Obj).schema as Obj).allOf as Obj[])[1]!.properties as Obj).type as Obj;
-  const checkOperation = (op: Obj, kinds: readonly FailureKind[], ok: string[], where: string) => {
+  const checkOperation = (op: Obj, kinds: readonly ProblemKind[], ok: string[], where: string) => {
     assert.deepEqual(Object.keys(op.responses as Obj).sort(), [...ok, ...statusesOf(kinds).map(String)].sort(), `${where}: statuses`);
     for (const status of statusesOf(kinds)) {
       const expected = kinds.filter((k) => PROBLEM_TYPES[k].status === status).map((k) => `${PROBLEM_TYPE_BASE}${PROBLEM_TYPES[k].slug}`);

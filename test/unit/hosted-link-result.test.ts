@@ -5,7 +5,7 @@ import { parseClientChoices } from '../../lambda/domain/client-choices.ts';
 import { createLinkToken } from '../../lambda/domain/create-link-token.ts';
 import { identityFromClaims } from '../../lambda/domain/identity.ts';
 import { createLogger } from '../../lambda/log/logger.ts';
-import type { LinkTokenCreated, PlaidClient } from '../../lambda/plaid/plaid-client.ts';
+import type { LinkTokenCreated, PlaidApi } from '../../lambda/domain/ports.ts';
 import { acmeTenant } from '../support/tenants.ts';
 
 const tenant = acmeTenant({
@@ -16,7 +16,7 @@ const tenant = acmeTenant({
 
 async function run(profile: string, answer: LinkTokenCreated) {
   const sent: unknown[] = [];
-  const plaid: PlaidClient = {
+  const plaid: PlaidApi = {
     async createLinkToken({ body }) {
       sent.push(body);
       return { ok: true, attempts: 1, value: answer };

@@ -58,7 +58,7 @@ for (const [how, args] of [
   });
 }
 
-test('npm run items refuses an unknown tenant, naming the ones that exist, and --help prints the usage', async () => {
+test('npm run items refuses an unknown tenant, naming the ones that exist, --help prints the usage and an unknown option is named', async () => {
   const failed = await run(process.execPath, ['tools/list-items.ts', '--tenants-file', file, '--tenant', 'acme-budget', '--table', table, '--item-id', 'x'], { env: env() }).then(
     () => assert.fail('accepted an unknown tenant'),
     (error: { code: number; stderr: string }) => error,
@@ -67,4 +67,10 @@ test('npm run items refuses an unknown tenant, naming the ones that exist, and -
   assert.match(failed.stderr, /No tenant 'acme-budget' .*\(tenants: acme\)/);
   const { stdout } = await run(process.execPath, ['tools/list-items.ts', '--help'], { env: env() });
   assert.match(stdout, /^usage: npm run items/);
+  const unknown = await run(process.execPath, ['tools/list-items.ts', '--tenant', 'acme', '--user', 'u'], { env: env() }).then(
+    () => assert.fail('accepted an unknown option'),
+    (error: { code: number; stderr: string }) => error,
+  );
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /^Unknown option '--user'\.\nusage: npm run items/);
 });

@@ -62,7 +62,7 @@ describe('tenants file', () => {
       "- tenant 'acme', profile 'default', field 'colour': is not a known field (unknown fields are refused, never passed to Plaid)"],
     ['a refused Plaid field in a profile, with the reason', (f) => (f.tenants.acme.profiles.default.access_tokens = ['access-sandbox-x']),
       "- tenant 'acme', profile 'default', field 'access_tokens': is not configurable: they identify several existing Items, and update mode is offered for one Item at a time"],
-    ['a language outside the seed list', (f) => (f.tenants.acme.languages.allowed = ['en', 'xx']),
+    ['a language Plaid does not support', (f) => (f.tenants.acme.languages.allowed = ['en', 'xx']),
       "- tenant 'acme', field 'languages.allowed[1]': must be one of Plaid's Link languages (da, nl, en, et, fr, de, hi, it, lv, lt, no, pl, pt, ro, es, sv, vi)"],
     ['a default language not allowed', (f) => (f.tenants.acme.languages.default = 'es'),
       "- tenant 'acme', field 'languages.default': \"es\" must also be listed in languages.allowed"],

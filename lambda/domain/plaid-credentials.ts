@@ -1,7 +1,9 @@
-// The tenant's Plaid credentials as stored in Secrets Manager: {"client_id": "...", "secret": "..."}.
+// The tenant's Plaid credentials as the operator stores them in its secret (plaid.secret_id):
+// {"client_id": "...", "secret": "..."}. The format is the service's, so it is read here, not
+// by the secret source that fetched the string.
 import * as v from 'valibot';
-import { ServiceFailure } from '../domain/failure.ts';
-import type { PlaidCredentials } from './plaid-client.ts';
+import { ServiceFailure } from './failure.ts';
+import type { PlaidCredentials } from './ports.ts';
 
 const PlaidCredentialsSchema = v.object({
   client_id: v.pipe(v.string(), v.nonEmpty()),
