@@ -11,6 +11,13 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | undefined>;
 
+/** A dev route's answer; contentType defaults to application/json (problem answers say application/problem+json). */
+export interface DevAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  readonly contentType?: string;
+}
+
 export interface LocalApiServer {
   readonly url: string;
   readonly port: number;
@@ -45,13 +52,13 @@ export async function startLocalApiServer(opts: {
   functionTimeoutMs: number;
   /** Folder served at / (the demo page); only GET of files inside it. */
   staticDir?: string;
-  /** Dev-only sign-in for the demo page: body in, JSON out. */
-  devToken?: (body: unknown) => Promise<unknown>;
+  /** Dev-only sign-in (POST /dev/token): body in, status and JSON out; a body that is not JSON is a 400 problem. */
+  devToken?: (body: unknown) => Promise<DevAnswer>;
   /**
    * Other dev-only POST routes for the demo page (e.g. '/dev/plaid-link/success'), each body in,
    * status and JSON out. Never part of the deployed API: only this local server has them.
    */
-  devRoutes?: Readonly<Record<string, (body: unknown) => Promise<{ status: number; body: unknown }>>>;
+  devRoutes?: Readonly<Record<string, (body: unknown) => Promise<DevAnswer>>>;
   /** Files served on GET at fixed paths (e.g. '/openapi.json'), ahead of the demo folder. */
   files?: Readonly<Record<string, { file: string; headers?: Record<string, string> }>>;
 }): Promise<LocalApiServer> {
@@ -67,7 +74,14 @@ export async function startLocalApiServer(opts: {
       const body = await readBody(req);
       if (body === undefined) return sendJson(res, 413, { message: 'Request Entity Too Large' });
       if (url.pathname === '/dev/token' && opts.devToken && req.method === 'POST') {
-        return sendJson(res, 200, await opts.devToken(body.length ? JSON.parse(body.toString('utf8')) : {}));
+        let input: unknown;
+        try {
+          input = body.length ? JSON.parse(body.toString('utf8')) : {};
+        } catch {
+          return sendJson(res, 400, { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The body is not valid JSON.' }, 'application/problem+json');
+        }
+        const answer = await opts.devToken(input);
+        return sendJson(res, answer.status, answer.body, answer.contentType);
       }
       const devRoute = req.method === 'POST' && opts.devRoutes && Object.hasOwn(opts.devRoutes, url.pathname) ? opts.devRoutes[url.pathname] : undefined;
       if (devRoute) {
@@ -78,7 +92,7 @@ export async function startLocalApiServer(opts: {
           return sendJson(res, 400, { message: 'The body is not valid JSON.' });
         }
         const answer = await devRoute(input);
-        return sendJson(res, answer.status, answer.body);
+        return sendJson(res, answer.status, answer.body, answer.contentType);
       }
       if (!handler) return sendNotReady(res);
       const event = toEvent(req, url, body);
@@ -214,8 +228,8 @@ function sendNotReady(res: http.ServerResponse): void {
   );
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+function sendJson(res: http.ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
+  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
 }
 

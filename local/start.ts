@@ -1,7 +1,11 @@
 // `npm start`: the production handler, bundled as the deploy bundles it, behind a local API
 // Gateway, with loopback stand-ins for everything it talks to unless told otherwise:
 //   PORT / HOST                      where the API and demo page listen (3000 / 127.0.0.1)
-//   TENANTS_FILE                     a tenants file in the deploy's format (default: a demo tenant)
+//   TENANTS_FILE                     any tenants file in the deploy's format (default: a demo tenant);
+//                                    each tenant's issuer is stood in for by the local OIDC issuer
+//                                    (local-tenants.ts says how), POST /dev/token signs in to a tenant
+//   LOCAL_SECRETS_FILE               JSON {secret_id: SecretString} for secrets the stand-in is seeded
+//                                    with; every other secret the tenants file names is generated
 //   PLAID_BASE_URL                   Plaid to call (default: the Plaid stand-in; with
 //   PLAID_CLIENT_ID + PLAID_SECRET   real sandbox keys: https://sandbox.plaid.com)
 //   AWS_ENDPOINT_URL_SECRETS_MANAGER Secrets Manager to read (default: the stand-in), AWS_REGION
@@ -12,23 +16,42 @@
 //   AWS_ENDPOINT_URL_EVENTBRIDGE     where verified webhooks are published (default: the EventBridge
 //   WEBHOOK_BUS_NAME                 stand-in, bus link-token-local-webhooks; POST /dev/events lists them)
 //   PUBLIC_BASE_URL                  the base of the webhook URL given to Plaid (default: this server)
-//   OIDC_PORT                        port of the local OIDC issuer that mints dev tokens (random)
-//   LOCAL_WORK_DIR                   where the bundles and the demo tenants file go (dist/local)
+//   OIDC_PORT                        port of the local OIDC issuer that signs dev tokens (random)
+//   LOCAL_WORK_DIR                   where the bundles and the tenants files go (dist/local)
+//   LOCAL_FUNCTION_TIMEOUT_MS        the function's timeout, as Lambda's (12000)
+// The local knobs are validated first (local-settings.ts): a mistake is one line naming the
+// variable, exit code 1. SIGTERM and SIGINT close every server and stand-in, exit code 0.
 // Besides the API it serves the demo page (/, /oauth-return, /demo/*), the dev sign-in
 // POST /dev/token, the offline Link stand-in's POST /dev/plaid-link/success (a real sandbox
 // public token, as Link's onSuccess hands one over), with the Plaid stand-in
 // POST /dev/simulate/login-required {item_id} (what /sandbox/item/reset_login does, for a page
 // that never holds the access token) and the OpenAPI description at GET /openapi.json.
 // Every other setting of the function (REQUEST_BUDGET_MS, LOG_LEVEL, ...) passes through.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildBrowserClient } from '../client/build.ts';
 import { PROJECT_ROOT } from '../infra/lambda-bundling.ts';
+import { loadTenantsFile } from '../lambda/config/load-tenants.ts';
+import { isLoopbackHost } from '../lambda/config/url-rules.ts';
+import type { Tenant } from '../lambda/config/tenant-schema.ts';
 import { buildLambdaBundle } from './build.ts';
-import type { TenantsFileInput } from '../lambda/config/tenant-schema.ts';
-import { DEMO_AUDIENCE, DEMO_KEY_SECRET_ID, DEMO_PLAID_SECRET_ID, demoTenantsFile } from './demo-tenants.ts';
-import { startLocalApiServer, type LambdaHandler } from './server.ts';
+import { demoTenantsFile } from './demo-tenants.ts';
+import { listenFailure, LocalStartError, readLocalKnobs } from './local-settings.ts';
+import {
+  devTokenClaims,
+  devTokenLifetimeSeconds,
+  generatedClientUserIdKey,
+  generatedPlaidKeys,
+  localTenants,
+  namedSecrets,
+  parseDevTokenRequest,
+  plaidKeysIn,
+  readLocalSecretsFile,
+  type LocalTenants,
+  type PlaidKeys,
+} from './local-tenants.ts';
+import { startLocalApiServer, type DevAnswer, type LambdaHandler } from './server.ts';
 import { startOidcIssuer, type OidcIssuer } from './standins/oidc-issuer.ts';
 import { DEFAULT_PLAID_CREDENTIALS, SANDBOX_INSTITUTIONS, startPlaidStandIn, type PlaidStandIn } from './standins/plaid.ts';
 import { createItemsTable, startDynamoDbStandIn } from './standins/dynamodb.ts';
@@ -37,49 +60,91 @@ import { startEventBridgeStandIn, type EventBridgeStandIn } from './standins/eve
 import { startSecretsManagerStandIn } from './standins/secrets-manager.ts';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 
-// Only for the local stand-in: a fixed key keeps dev client_user_ids stable across restarts.
-const LOCAL_CLIENT_USER_ID_KEY = 'local-development-only-client-user-id-key-0123456789';
-
 export interface LocalStack {
   readonly apiUrl: string;
+  /** The tenants file as given (TENANTS_FILE), or the demo's. */
   readonly tenantsFile: string;
+  /** The derived copy the function runs with: every tenant's jwks_uri at the local issuer. */
+  readonly functionTenantsFile: string;
+  readonly tenants: readonly string[];
+  /** The tenants whose issuer the local issuer stands in for (all but those with an issuer of their own on this machine). */
+  readonly stoodIn: readonly string[];
   readonly issuer: OidcIssuer;
   /** The Plaid stand-in, when the stack runs one (no PLAID_BASE_URL or sandbox keys given). */
   readonly plaid: PlaidStandIn | undefined;
+  /** Secret ids the Secrets Manager stand-in was seeded with, by where the value came from (none with another Secrets Manager). */
+  readonly secrets: { readonly generated: readonly string[]; readonly fromFile: readonly string[] };
   close(): Promise<void>;
 }
 
-export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Promise<LocalStack> {
-  if ((env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? env.AWS_ENDPOINT_URL) && !(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY)) {
+/** What has been started so far, closed in reverse order; a failing close does not stop the others. */
+export class LocalResources {
+  private readonly closers: Array<() => Promise<void>> = [];
+  private closing: Promise<void> | undefined;
+  add(close: () => Promise<void>): void {
+    this.closers.push(close);
+  }
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const close of this.closers.reverse()) await close().catch(() => undefined);
+    })();
+    return this.closing;
+  }
+}
+
+/** Starts the local stack; on any failure everything started so far is closed before the error is thrown. */
+export async function startLocalStack(env: NodeJS.ProcessEnv = process.env, resources = new LocalResources()): Promise<LocalStack> {
+  try {
+    return await startInto(env, resources);
+  } catch (error) {
+    await resources.close();
+    throw error;
+  }
+}
+
+async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Promise<LocalStack> {
+  const knobs = readLocalKnobs(env);
+  if ((knobs.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? knobs.AWS_ENDPOINT_URL) && !(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY)) {
     // The bundle reads credentials from the environment only, as Lambda provides them
     // (lambda/runtime/aws-credentials-from-env.ts): a profile alone would fail every read.
-    throw new Error(
+    throw new LocalStartError(
       'AWS_ENDPOINT_URL_SECRETS_MANAGER is set but AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not: the function reads its ' +
         'AWS credentials from the environment, as in Lambda. From a profile: eval "$(aws configure export-credentials --format env)"',
     );
   }
-  const closers: Array<() => Promise<void>> = [];
-  const workDir = env.LOCAL_WORK_DIR ? resolve(env.LOCAL_WORK_DIR) : join(PROJECT_ROOT, 'dist', 'local');
+  // A given tenants file is checked before anything listens: its mistakes come first, naming it.
+  if (knobs.TENANTS_FILE) loadTenantsFile(knobs.TENANTS_FILE);
+  const workDir = knobs.LOCAL_WORK_DIR ? resolve(knobs.LOCAL_WORK_DIR) : join(PROJECT_ROOT, 'dist', 'local');
   mkdirSync(workDir, { recursive: true });
   // The demo page imports the browser client, built from its one TypeScript source.
   const clientFile = await buildBrowserClient({ outfile: join(workDir, 'demo', 'link-token-client.js') });
 
-  // Dev tokens are minted through the local server's /dev/token (same origin as the demo page).
-  const issuer = await startOidcIssuer({ port: Number(env.OIDC_PORT ?? 0) });
-  closers.push(() => issuer.close());
+  // Signs every dev token; its JWKS stands in for every tenant's (local-tenants.ts).
+  const oidcPort = knobs.OIDC_PORT ?? 0;
+  const issuer = await startOidcIssuer({ port: oidcPort }).catch((error: unknown) => {
+    throw listenFailure(error, 'OIDC_PORT', oidcPort, '127.0.0.1');
+  });
+  resources.add(() => issuer.close());
 
-  // Filled in below, once Plaid and the tenants file are known; the route answers 503 until then.
-  let linkSuccess: ((body: unknown) => Promise<{ status: number; body: unknown }>) | undefined;
+  // Filled in below, once Plaid and the tenants file are known; the routes answer 503 until then.
+  let local: LocalTenants | undefined;
+  let linkSuccess: ((body: unknown) => Promise<DevAnswer>) | undefined;
   let events: EventBridgeStandIn | undefined;
   let plaid: PlaidStandIn | undefined;
+  const starting: DevAnswer = { status: 503, body: { message: 'starting' } };
+  const port = knobs.PORT ?? 3000;
+  const host = knobs.HOST ?? '127.0.0.1';
+  if (!isLoopbackHost(host)) {
+    process.stderr.write(`HOST=${host}: the dev sign-in (POST /dev/token mints a token for any tenant) is reachable from the network, not only from this machine.\n`);
+  }
   const server = await startLocalApiServer({
-    port: Number(env.PORT ?? 3000),
-    host: env.HOST ?? '127.0.0.1',
-    functionTimeoutMs: Number(env.LOCAL_FUNCTION_TIMEOUT_MS ?? 12_000),
+    port,
+    host,
+    functionTimeoutMs: knobs.LOCAL_FUNCTION_TIMEOUT_MS ?? 12_000,
     staticDir: fileURLToPath(new URL('./demo/', import.meta.url)),
-    devToken: async (body) => devSignIn(issuer, body),
+    devToken: async (body) => (local ? devSignIn(issuer, local, body) : starting),
     devRoutes: {
-      '/dev/plaid-link/success': (body) => linkSuccess?.(body) ?? Promise.resolve({ status: 503, body: { message: 'starting' } }),
+      '/dev/plaid-link/success': (body) => linkSuccess?.(body) ?? Promise.resolve(starting),
       '/dev/simulate/login-required': async (body) =>
         plaid ? simulateLoginRequired(plaid, body) : { status: 404, body: { message: 'Plaid is not the local stand-in: use its own tools' } },
       // The events the function published to the local bus (the tenant's backend would subscribe).
@@ -94,91 +159,113 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
       // The committed description (a test keeps it equal to what the schemas generate); public.
       '/openapi.json': { file: fileURLToPath(new URL('../openapi/link-token.openapi.json', import.meta.url)), headers: { 'access-control-allow-origin': '*' } },
     },
+  }).catch((error: unknown) => {
+    throw listenFailure(error, 'PORT', port, host);
   });
-  closers.push(() => server.close());
+  resources.add(() => server.close());
 
-  const realPlaidKeys = env.PLAID_CLIENT_ID && env.PLAID_SECRET ? { client_id: env.PLAID_CLIENT_ID, secret: env.PLAID_SECRET } : undefined;
-  let plaidBaseUrl = env.PLAID_BASE_URL ?? (realPlaidKeys ? 'https://sandbox.plaid.com' : undefined);
-  if (!plaidBaseUrl) {
-    const standIn = (plaid = await startPlaidStandIn({}));
-    closers.push(() => standIn.close());
-    plaidBaseUrl = standIn.url;
-  }
-
-  let tenantsFile = env.TENANTS_FILE;
+  const realPlaidKeys: PlaidKeys | undefined = knobs.PLAID_CLIENT_ID && knobs.PLAID_SECRET ? { client_id: knobs.PLAID_CLIENT_ID, secret: knobs.PLAID_SECRET } : undefined;
+  let tenantsFile = knobs.TENANTS_FILE;
   if (!tenantsFile) {
     tenantsFile = join(workDir, 'tenants.json');
     const origins = [`http://localhost:${server.port}`, `http://127.0.0.1:${server.port}`];
     const demo = demoTenantsFile({ issuer: issuer.issuer, origins, withOAuthRedirect: !realPlaidKeys });
     writeFileSync(tenantsFile, `${JSON.stringify(demo, null, 2)}\n`);
   }
+  const tenants = localTenants(tenantsFile, { issuer: issuer.issuer, jwksUri: issuer.jwksUri });
+  const functionTenantsFile = join(workDir, 'tenants.local.json');
+  writeFileSync(functionTenantsFile, `${JSON.stringify(tenants.derived, null, 2)}\n`);
 
-  {
-    const [clientId, secret] = Object.entries(DEFAULT_PLAID_CREDENTIALS)[0]!;
-    const keys = realPlaidKeys ?? { client_id: clientId, secret };
-    // The demo page asks for the default profile's link token: its Items get that profile's products.
-    let products: readonly string[] = [];
-    try {
-      const tenantsJson = JSON.parse(readFileSync(tenantsFile, 'utf8')) as TenantsFileInput;
-      products = Object.values(tenantsJson.tenants)[0]?.profiles.default?.products ?? [];
-    } catch {
-      // A tenants file the demo cannot read: the route then reports Plaid's refusal, startup goes on.
-    }
-    linkSuccess = (body) => devLinkSuccess(body, { plaid, plaidBaseUrl: plaidBaseUrl!, keys, products });
+  // Every secret the file names: from LOCAL_SECRETS_FILE, else generated in the shape the function
+  // reads (Plaid keys the Plaid stand-in accepts, or the sandbox keys given; a random HMAC key).
+  const secretsEndpointGiven = knobs.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? knobs.AWS_ENDPOINT_URL;
+  const ownPlaid = !knobs.PLAID_BASE_URL && !realPlaidKeys;
+  const named = namedSecrets(tenants.file);
+  const fromFile = knobs.LOCAL_SECRETS_FILE ? readLocalSecretsFile(knobs.LOCAL_SECRETS_FILE, named) : new Map<string, string>();
+  for (const id of fromFile.keys()) {
+    if (!named.plaid.has(id) && id !== named.clientUserIdKey) process.stderr.write(`LOCAL_SECRETS_FILE: secret '${id}' is not named by ${tenantsFile} (seeded anyway)\n`);
+  }
+  const [defaultClientId, defaultSecret] = Object.entries(DEFAULT_PLAID_CREDENTIALS)[0]!;
+  const seeded = new Map<string, string>(fromFile);
+  const generated: string[] = [];
+  for (const id of named.plaid.keys()) {
+    if (seeded.has(id)) continue;
+    // An external Plaid (PLAID_BASE_URL without keys) is a Plaid stand-in started with its defaults.
+    const keys = realPlaidKeys ?? (ownPlaid ? generatedPlaidKeys() : { client_id: defaultClientId, secret: defaultSecret });
+    seeded.set(id, JSON.stringify(keys));
+    generated.push(id);
+  }
+  if (named.clientUserIdKey !== undefined && !seeded.has(named.clientUserIdKey)) {
+    seeded.set(named.clientUserIdKey, generatedClientUserIdKey());
+    generated.push(named.clientUserIdKey);
+  }
+  // Plaid keys by client_id, of every tenant: the Plaid stand-in accepts exactly these.
+  const plaidKeys = new Map<string, { keys: PlaidKeys; tenant: Tenant }>();
+  for (const tenant of tenants.tenants.values()) {
+    const keys = secretsEndpointGiven ? undefined : plaidKeysIn(seeded.get(tenant.plaid.secret_id)!);
+    if (keys && !plaidKeys.has(keys.client_id)) plaidKeys.set(keys.client_id, { keys, tenant });
   }
 
-  let secretsEndpoint = env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? env.AWS_ENDPOINT_URL;
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  let plaidBaseUrl = knobs.PLAID_BASE_URL ?? (realPlaidKeys ? 'https://sandbox.plaid.com' : undefined);
+  if (!plaidBaseUrl) {
+    // With another Secrets Manager its Plaid secrets are unknown here: the stand-in's default keys, as before.
+    const credentials = plaidKeys.size > 0 ? Object.fromEntries([...plaidKeys.values()].map(({ keys }) => [keys.client_id, keys.secret])) : undefined;
+    const standIn = (plaid = await startPlaidStandIn({ credentials }));
+    resources.add(() => standIn.close());
+    plaidBaseUrl = standIn.url;
+  }
+  const firstTenant = tenants.tenants.values().next().value!;
+  linkSuccess = (body) =>
+    devLinkSuccess(body, {
+      plaid,
+      plaidBaseUrl: plaidBaseUrl!,
+      // The Link session's own client (its tenant's keys), as Link completes it for that client.
+      keysFor: (clientId) => plaidKeys.get(clientId ?? '') ?? { keys: realPlaidKeys ?? { client_id: defaultClientId, secret: defaultSecret }, tenant: firstTenant },
+    });
+
+  let secretsEndpoint = secretsEndpointGiven;
+  const region = knobs.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const childEnv: Record<string, string> = {};
   if (!secretsEndpoint) {
-    const [clientId, secret] = Object.entries(DEFAULT_PLAID_CREDENTIALS)[0]!;
-    const secrets = await startSecretsManagerStandIn({
-      region,
-      secrets: {
-        [DEMO_PLAID_SECRET_ID]: JSON.stringify(realPlaidKeys ?? { client_id: clientId, secret }),
-        [DEMO_KEY_SECRET_ID]: LOCAL_CLIENT_USER_ID_KEY,
-      },
-    });
-    closers.push(() => secrets.close());
+    const secrets = await startSecretsManagerStandIn({ region, secrets: Object.fromEntries(seeded) });
+    resources.add(() => secrets.close());
     secretsEndpoint = secrets.url;
     // The stand-in checks that requests are signed, not by whom: any credentials do.
     if (!env.AWS_ACCESS_KEY_ID) Object.assign(childEnv, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
   }
 
-  Object.assign(childEnv, await startVault(env, region, closers));
+  Object.assign(childEnv, await startVault(env, region, resources));
   const busName = env.WEBHOOK_BUS_NAME ?? 'link-token-local-webhooks';
   childEnv.WEBHOOK_BUS_NAME = busName;
   childEnv.PUBLIC_BASE_URL = env.PUBLIC_BASE_URL ?? server.url;
-  if (!(env.AWS_ENDPOINT_URL_EVENTBRIDGE ?? env.AWS_ENDPOINT_URL)) {
+  if (!(knobs.AWS_ENDPOINT_URL_EVENTBRIDGE ?? knobs.AWS_ENDPOINT_URL)) {
     const bus = (events = await startEventBridgeStandIn({ region, eventBuses: [busName] }));
-    closers.push(() => bus.close());
+    resources.add(() => bus.close());
     childEnv.AWS_ENDPOINT_URL_EVENTBRIDGE = bus.url;
   }
 
   // The bundled handler reads its settings at import (cold start), as in Lambda.
   Object.assign(process.env, childEnv, {
-    TENANTS_FILE: tenantsFile,
+    TENANTS_FILE: functionTenantsFile,
     PLAID_BASE_URL: plaidBaseUrl,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsEndpoint,
     AWS_REGION: region,
   });
   const bundle = await buildLambdaBundle({ outdir: join(workDir, 'lambda') });
-  try {
-    // The import runs the function's init (top-level await included): only then are calls sent to it.
-    server.setHandler((await import(`${pathToFileURL(bundle.handlerFile).href}?t=${Date.now()}`)).handler as LambdaHandler);
-  } catch (error) {
-    await Promise.all(closers.reverse().map((close) => close()));
-    throw error;
-  }
+  // The import runs the function's init (top-level await included): only then are calls sent to it.
+  server.setHandler((await import(`${pathToFileURL(bundle.handlerFile).href}?t=${Date.now()}`)).handler as LambdaHandler);
+  local = tenants;
 
   return {
     apiUrl: server.url,
     tenantsFile,
+    functionTenantsFile,
+    tenants: [...tenants.tenants.keys()],
+    stoodIn: [...tenants.stoodIn],
     issuer,
     plaid,
-    close: async () => {
-      for (const close of closers.reverse()) await close();
-    },
+    secrets: secretsEndpointGiven ? { generated: [], fromFile: [] } : { generated, fromFile: [...fromFile.keys()] },
+    close: () => resources.close(),
   };
 }
 
@@ -186,12 +273,12 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env): Pro
  * The item vault: DynamoDB and KMS stand-ins in process unless endpoints are given; a table and a
  * key are created on a loopback endpoint (an emulator such as moto_server) when none is named.
  */
-async function startVault(env: NodeJS.ProcessEnv, region: string, closers: Array<() => Promise<void>>): Promise<Record<string, string>> {
+async function startVault(env: NodeJS.ProcessEnv, region: string, resources: LocalResources): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   let dynamodbEndpoint = env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
   if (!dynamodbEndpoint) {
     const dynamodb = await startDynamoDbStandIn();
-    closers.push(() => dynamodb.close());
+    resources.add(() => dynamodb.close());
     dynamodbEndpoint = out.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.url;
   }
   out.ITEMS_TABLE_NAME = env.ITEMS_TABLE_NAME ?? (await createOnLoopback(dynamodbEndpoint, 'ITEMS_TABLE_NAME', () =>
@@ -200,7 +287,7 @@ async function startVault(env: NodeJS.ProcessEnv, region: string, closers: Array
   let kmsEndpoint = env.AWS_ENDPOINT_URL_KMS ?? env.AWS_ENDPOINT_URL;
   if (!kmsEndpoint) {
     const kms = await startKmsStandIn({ region, description: 'local item vault key' });
-    closers.push(() => kms.close());
+    resources.add(() => kms.close());
     out.AWS_ENDPOINT_URL_KMS = kms.url;
     out.VAULT_KMS_KEY_ID = env.VAULT_KMS_KEY_ID ?? kms.keyArn;
     return out;
@@ -236,8 +323,8 @@ async function createOnLoopback(endpoint: string, knob: string, create: () => Pr
  */
 async function devLinkSuccess(
   body: unknown,
-  ctx: { plaid: PlaidStandIn | undefined; plaidBaseUrl: string; keys: { client_id: string; secret: string }; products: readonly string[] },
-): Promise<{ status: number; body: unknown }> {
+  ctx: { plaid: PlaidStandIn | undefined; plaidBaseUrl: string; keysFor: (clientId: string | undefined) => { keys: PlaidKeys; tenant: Tenant } },
+): Promise<DevAnswer> {
   const input = (body && typeof body === 'object' ? body : {}) as { link_token?: unknown; institution_id?: unknown };
   if (typeof input.link_token !== 'string' || !input.link_token.startsWith('link-')) {
     return { status: 400, body: { message: 'link_token: the link token Link was opened with is required' } };
@@ -246,6 +333,7 @@ async function devLinkSuccess(
   let mode: 'new' | 'update' = 'new';
   // Link gives the Item the link token's webhook; the sandbox endpoint takes it as options.webhook.
   let webhook: string | undefined;
+  let clientId: string | undefined;
   if (ctx.plaid) {
     // Only a live link token this Plaid issued, as Link would insist.
     const session = ctx.plaid.linkSessions.find((s) => s.link_token === input.link_token);
@@ -253,6 +341,7 @@ async function devLinkSuccess(
       return { status: 400, body: { message: 'link_token: not a live link token of this Plaid stand-in' } };
     }
     webhook = session.webhook;
+    clientId = session.client_id;
     if (session.update) {
       mode = 'update';
       ctx.plaid.completeUpdateMode(session.link_token);
@@ -261,10 +350,13 @@ async function devLinkSuccess(
   }
   const institution = SANDBOX_INSTITUTIONS.find((i) => i.institution_id === institutionId);
   if (!institution) return { status: 400, body: { message: `institution_id: one of ${SANDBOX_INSTITUTIONS.map((i) => i.institution_id).join(', ')}` } };
+  // The Item gets the products of its tenant's default profile (what the demo page asks for).
+  const { keys, tenant } = ctx.keysFor(clientId);
+  const products = tenant.profiles.default?.products ?? [];
   const answer = await fetch(new URL('/sandbox/public_token/create', ctx.plaidBaseUrl), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ ...ctx.keys, institution_id: institution.institution_id, initial_products: ctx.products, ...(webhook ? { options: { webhook } } : {}) }),
+    body: JSON.stringify({ ...keys, institution_id: institution.institution_id, initial_products: products, ...(webhook ? { options: { webhook } } : {}) }),
     signal: AbortSignal.timeout(10_000),
   });
   const json = (await answer.json().catch(() => ({}))) as { public_token?: unknown; error_code?: unknown };
@@ -283,7 +375,7 @@ const ITEM_ID = /^[A-Za-z0-9_-]{1,100}$/;
  * webhook to the Item's URL). Answers once the webhook's delivery has been answered, with that
  * answer's status, so the page's next look at its Items and the bus sees the outcome.
  */
-async function simulateLoginRequired(plaid: PlaidStandIn, body: unknown): Promise<{ status: number; body: unknown }> {
+async function simulateLoginRequired(plaid: PlaidStandIn, body: unknown): Promise<DevAnswer> {
   const itemId = (body && typeof body === 'object' ? body : {}) as { item_id?: unknown };
   if (typeof itemId.item_id !== 'string' || !ITEM_ID.test(itemId.item_id)) {
     return { status: 400, body: { message: 'item_id: the item_id of an Item (from GET /items) is required' } };
@@ -304,27 +396,96 @@ async function simulateLoginRequired(plaid: PlaidStandIn, body: unknown): Promis
   return { status: delivery.status === 200 ? 200 : 502, body: { item_id: item.item_id, item_error: plaid.item(item.item_id)?.error_code ?? null, webhook } };
 }
 
-function devSignIn(issuer: OidcIssuer, body: unknown): { access_token: string; token_type: 'Bearer'; expires_in: number } {
-  const input = (body && typeof body === 'object' ? body : {}) as { sub?: unknown; email?: unknown };
-  const sub = typeof input.sub === 'string' && input.sub ? input.sub : 'dev-user-1';
-  const email = typeof input.email === 'string' && input.email ? input.email : 'dev.user@example.com';
-  const expiresIn = 3600;
-  const token = issuer.mint({ sub, aud: DEMO_AUDIENCE, email, email_verified: true }, { expiresInSeconds: expiresIn });
-  return { access_token: token, token_type: 'Bearer', expires_in: expiresIn };
+/**
+ * POST /dev/token {"tenant"?, "sub"?, "email"?}: a token as the tenant's identity provider would
+ * sign it (its issuer, audience, tenant claim and token use: local-tenants.ts), signed by the local
+ * issuer whose JWKS the local function reads for every tenant. Local only: the deployed API has no
+ * such route, and nothing but this stack trusts these keys.
+ */
+function devSignIn(issuer: OidcIssuer, local: LocalTenants, body: unknown): DevAnswer {
+  const request = parseDevTokenRequest(body, local.tenants, local.stoodIn);
+  if ('field' in request) {
+    const detail = request.field ? `${request.field}: ${request.message}` : request.message;
+    return {
+      status: 400,
+      contentType: 'application/problem+json',
+      body: { type: 'about:blank', title: 'Bad Request', status: 400, detail, errors: [{ field: request.field || '(body)', message: request.message }] },
+    };
+  }
+  const expiresIn = devTokenLifetimeSeconds(request.tenant);
+  const token = issuer.mint(devTokenClaims(request), { expiresInSeconds: expiresIn });
+  return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_in: expiresIn, tenant: request.tenant.id } };
 }
 
+/** The one line a person reads: where it listens, which tenants, how to get a token, what is local only. */
+export function humanReadyLine(stack: LocalStack): string {
+  const shown = stack.tenants.slice(0, 5).join(', ') + (stack.tenants.length > 5 ? ` and ${stack.tenants.length - 5} more` : '');
+  const first = stack.stoodIn[0] ?? stack.tenants[0]!;
+  const own = stack.tenants.length - stack.stoodIn.length;
+  const file = shortPath(stack.tenantsFile);
+  return (
+    `Ready: ${stack.apiUrl} serves ${stack.tenants.length === 1 ? 'tenant' : `${stack.tenants.length} tenants:`} ${shown} (${file}). ` +
+    `Token: curl -s -X POST ${stack.apiUrl}/dev/token -d '{"tenant":"${first}","sub":"dev-user-1"}' or npm run -s dev-token -- --tenant ${first}. ` +
+    `Local only: tokens are signed by the local issuer ${stack.issuer.url}, which stands in for ${own === 0 ? "every tenant's issuer" : `the issuer of ${stack.stoodIn.length} tenant(s) (${own} with an issuer of their own on this machine)`} (jwks_uri rewritten in ${shortPath(stack.functionTenantsFile)}), ` +
+    `Plaid runs as sandbox${stack.plaid ? ' (the Plaid stand-in)' : ''}` +
+    `${stack.secrets.generated.length ? `, ${stack.secrets.generated.length} secret(s) generated` : ''}${stack.secrets.fromFile.length ? `, ${stack.secrets.fromFile.length} from LOCAL_SECRETS_FILE` : ''}.`
+  );
+}
+
+/** A path inside the working directory relative to it, any other as it is. */
+function shortPath(path: string): string {
+  const inside = relative(process.cwd(), path);
+  return inside && !inside.startsWith('..') ? inside : path;
+}
+
+/** How long SIGTERM/SIGINT wait for the servers to close before giving up (exit code 1). */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
 if (import.meta.main) {
+  const resources = new LocalResources();
+  // Installed before anything starts, so a signal during start-up closes what is already up.
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting without waiting for the servers to close\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    const timer = setTimeout(() => {
+      process.stderr.write(`the servers did not close within ${SHUTDOWN_TIMEOUT_MS / 1000} s: exiting\n`);
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    void resources.close().then(() => process.exit(0));
+  };
+  // `npm start` execs node (package.json), so the signal npm forwards reaches this process.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
   try {
-    const stack = await startLocalStack();
-    process.stdout.write(
-      `${JSON.stringify({ event: 'local.ready', api: stack.apiUrl, demo: `${stack.apiUrl.replace('127.0.0.1', 'localhost')}/`, issuer: stack.issuer.issuer, tenants_file: stack.tenantsFile })}\n`,
-    );
-    const stop = () => void stack.close().then(() => process.exit(0));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const stack = await startLocalStack(process.env, resources);
+    if (!stopping) {
+      process.stdout.write(
+        `${JSON.stringify({
+          event: 'local.ready',
+          api: stack.apiUrl,
+          demo: `${stack.apiUrl.replace('127.0.0.1', 'localhost')}/`,
+          issuer: stack.issuer.issuer,
+          tenants_file: stack.tenantsFile,
+          function_tenants_file: stack.functionTenantsFile,
+          tenants: stack.tenants,
+          issuer_stood_in_for: stack.stoodIn,
+          dev_token: `${stack.apiUrl}/dev/token`,
+          // Secret ids only, never values.
+          secrets: { generated: stack.secrets.generated, from_local_secrets_file: stack.secrets.fromFile },
+          local_only: 'the local issuer stands in for the issuers of issuer_stood_in_for; secrets are seeded in the Secrets Manager stand-in',
+        })}\n`,
+      );
+      process.stdout.write(`${humanReadyLine(stack)}\n`);
+    }
   } catch (error) {
-    // Config errors name tenant, profile and field; print them as they are and fail.
-    process.stderr.write(`${(error as Error).message}\n`);
-    process.exit(1);
+    if (!stopping) {
+      // Config errors name the variable, or the tenant, profile and field: printed as they are.
+      process.stderr.write(`${(error as Error).message}\n`);
+      process.exit(1);
+    }
   }
 }

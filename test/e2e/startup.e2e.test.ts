@@ -92,3 +92,69 @@ test('npm start answers nothing but 503 + Retry-After until the function is load
     await new Promise((resolve) => child.once('exit', resolve));
   }
 });
+
+/** Runs `node local/start.ts` with exactly these variables (plus PATH) until it exits. */
+function startExpectingFailure(env: Record<string, string>): Promise<{ code: number; stderr: string; stdout: string }> {
+  return run(process.execPath, ['local/start.ts'], { env: { PATH: process.env.PATH, ...env }, timeout: 60_000 }).then(
+    () => assert.fail('the local stack started'),
+    (error: { code: number; stderr: string; stdout: string }) => error,
+  );
+}
+
+test('a local knob out of range stops npm start with one line naming the variable and what it may be, exit code 1, no stack trace', async () => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ PORT: 'abc' }, /^Invalid environment variable PORT="abc": must be a whole number from 0 to 65535 \(0 picks a free port\)/],
+    [{ PORT: '70000' }, /^Invalid environment variable PORT="70000": must be a whole number from 0 to 65535/],
+    [{ PORT: '-1' }, /^Invalid environment variable PORT="-1": must be a whole number from 0 to 65535/],
+    [{ OIDC_PORT: '3.5' }, /^Invalid environment variable OIDC_PORT="3.5": must be a whole number from 0 to 65535/],
+    [{ LOCAL_FUNCTION_TIMEOUT_MS: '5' }, /^Invalid environment variable LOCAL_FUNCTION_TIMEOUT_MS="5": must be a whole number of milliseconds from 1000 to 900000/],
+    [{ HOST: 'not a host' }, /^Invalid environment variable HOST="not a host": must be a host name or IP address/],
+    [{ PLAID_BASE_URL: 'http://plaid.example.com' }, /^Invalid environment variable PLAID_BASE_URL="http:\/\/plaid.example.com": must be https/],
+    [{ AWS_ENDPOINT_URL_DYNAMODB: 'localhost:8000' }, /^Invalid environment variable AWS_ENDPOINT_URL_DYNAMODB="localhost:8000": must be an http\(s\) URL/],
+    [{ PLAID_CLIENT_ID: 'abc123' }, /^PLAID_CLIENT_ID and PLAID_SECRET go together/],
+    [{ PORT: '4555', OIDC_PORT: '4555' }, /^PORT and OIDC_PORT are both 4555/],
+  ];
+  for (const [env, message] of cases) {
+    const result = await startExpectingFailure(env);
+    assert.equal(result.code, 1, JSON.stringify(env));
+    assert.match(result.stderr, message);
+    assert.equal(result.stderr.trim().split('\n').length, 1, `more than one line for ${JSON.stringify(env)}:\n${result.stderr}`);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'a stack trace');
+  }
+});
+
+test('a port already in use stops npm start naming the port and the knob, with a hint', async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = taken.address() as AddressInfo;
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'port-taken-'));
+    const api = await startExpectingFailure({ PORT: String(port), LOCAL_WORK_DIR: dir });
+    assert.equal(api.code, 1);
+    assert.equal(api.stderr.trim(), `Port ${port} on 127.0.0.1 is already in use (PORT): another \`npm start\` running? Stop it, or set PORT to a free port (PORT=0 picks one).`);
+    const issuer = await startExpectingFailure({ PORT: '0', OIDC_PORT: String(port), LOCAL_WORK_DIR: dir });
+    assert.equal(issuer.code, 1);
+    assert.match(issuer.stderr, new RegExp(`^Port ${port} on 127\\.0\\.0\\.1 is already in use \\(OIDC_PORT\\): set OIDC_PORT to a free port`));
+  } finally {
+    await new Promise((resolve) => taken.close(resolve));
+  }
+});
+
+test('a LOCAL_SECRETS_FILE value of the wrong shape stops npm start naming the secret and its use, never its value', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bad-local-secrets-'));
+  const tenantsFile = join(dir, 'tenants.json');
+  writeFileSync(tenantsFile, JSON.stringify(tenantsFileOf({ acme: minimalTenantConfig() }, 'svc/key')));
+  const secretsFile = join(dir, 'secrets.json');
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ 'plaid/acme': 'sandbox-secret-value-not-json' }, /secret 'plaid\/acme' \(Plaid keys of tenant acme\): must be the JSON text \{"client_id":"...","secret":"..."\}/],
+    [{ 'svc/key': 'short-key-value' }, /secret 'svc\/key' \(the client_user_id key\): must be at least 32 characters/],
+    [{ 'svc/key': 42 }, /secret 'svc\/key': must be a string/],
+  ];
+  for (const [content, message] of cases) {
+    writeFileSync(secretsFile, JSON.stringify(content));
+    const result = await startExpectingFailure({ PORT: '0', TENANTS_FILE: tenantsFile, LOCAL_SECRETS_FILE: secretsFile, LOCAL_WORK_DIR: dir });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, message);
+    for (const value of Object.values(content)) if (typeof value === 'string') assert.ok(!result.stderr.includes(value), 'the value reached the message');
+  }
+});
