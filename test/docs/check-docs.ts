@@ -123,7 +123,8 @@ export function checkPage(file: string, markdown: string, context: DocContext): 
 /** npm scripts that exist, and no bare node/npx. */
 function checkCommands(text: string, at: string, context: DocContext): string[] {
   const problems: string[] = [];
-  for (const match of text.matchAll(/(?<![\w-])npm\s+(run\s+)?([\w:.-]+)(<?)/g)) {
+  // npm's own flags between run and the script name (-s, --silent) are skipped.
+  for (const match of text.matchAll(/(?<![\w-])npm\s+(run\s+(?:-{1,2}[a-z-]+\s+)*)?([\w:.-]+)(<?)/g)) {
     const [, run, name, placeholder] = match;
     if (placeholder) continue; // npm run test:<folder>: a pattern, not a command
     if (run) {

@@ -65,7 +65,8 @@ test('a broken link, a missing anchor and a cited path that does not exist are e
 });
 
 test('a command that is not an npm script, and bare node or npx, are each reported', () => {
-  assert.deepEqual(broken('```sh\nnpm run setup\nnpm test\nPROPERTY_SEED=1 npm run test:property\n```\n'), []);
+  assert.deepEqual(broken('```sh\nnpm run setup\nnpm test\nPROPERTY_SEED=1 npm run test:property\nnpm run -s fields:check\n```\n'), []);
+  assert.match(broken('`npm run -s nothing`\n').join('\n'), /npm run nothing is not a script/);
   assert.match(broken('Run `npm run test:nothing`.\n').join('\n'), /npm run test:nothing is not a script/);
   assert.match(broken('```sh\nnode --test "test/infra/**/*.test.ts"\n```\n').join('\n'), /`node --test` runs on the machine's Node/);
   assert.match(broken('```sh\nX=1 node openapi/generate.ts --check\n```\n').join('\n'), /`node openapi\/generate\.ts`/);
