@@ -35,7 +35,8 @@ export async function devToken(argv: readonly string[], env: NodeJS.ProcessEnv):
   try {
     res = await fetch(new URL('/dev/token', base), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
   } catch (error) {
-    const cause = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code ?? (error as Error).name;
+    const reason = (error as Error).cause as NodeJS.ErrnoException | undefined;
+    const cause = reason?.code ?? reason?.message ?? (error as Error).message;
     return { code: 1, out: '', err: `No local stack answers at ${base} (${cause}): start it with npm start, or pass --url <api> (the "api" of its local.ready line).\n` };
   }
   const answer = (await res.json().catch(() => ({}))) as { access_token?: string; detail?: string; message?: string };

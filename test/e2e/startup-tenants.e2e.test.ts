@@ -5,7 +5,7 @@
 // Started as a user starts it (a child process, only the documented knobs), stopped by a signal:
 // everything it opened is closed and its ports are free again.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,9 +13,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { minimalTenantConfig, tenantsFileOf } from '../support/tenants.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const run = promisify(execFile);
 
 interface Ready {
   api: string;
@@ -242,7 +244,7 @@ test('npm start with a multi-tenant file (Cognito id and access tokens, a shared
     assert.deepEqual(stack.ready.issuer_stood_in_for, ['pool-access', 'pool-id', 'org-a', 'org-b']);
     const derived = JSON.parse(readFileSync(stack.ready.function_tenants_file, 'utf8'));
     assert.deepEqual(derived.tenants['own-issuer'], tenants['own-issuer'], 'a tenant with its own local issuer is changed');
-    assert.match(stack.humanLine, /stands in for the issuer of 4 tenant\(s\) \(1 keep their own on this machine\)/);
+    assert.match(stack.humanLine, /stands in for the issuer of 4 tenant\(s\) \(1 with an issuer of their own on this machine\)/);
 
     const expected: Record<string, (claims: Record<string, unknown>) => void> = {
       'pool-access': (c) => assert.deepEqual([c.token_use, c.client_id, c.aud], ['access', '4b1a2c3d4e5f6g7h8i9j0k1l2m', undefined]),
@@ -286,6 +288,31 @@ test('npm start with a multi-tenant file (Cognito id and access tokens, a shared
     // The function itself, unchanged, still refuses a tenant's token from an origin only another tenant allows.
     const orgA = (await devToken(stack.ready.api, { tenant: 'org-a' })).json.access_token as string;
     assert.equal((await linkToken(stack.ready.api, orgA, 'https://app.pool-id.example.com')).status, 403, 'an origin of another tenant');
+
+    // The CLI way: npm run -s dev-token -- --tenant <id> prints only the token.
+    const cli = (...args: string[]) =>
+      run(process.execPath, ['local/dev-token.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH } }).then(
+        ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
+    const printed = await cli('--tenant', 'org-b', '--sub', 'carol', '--url', stack.ready.api);
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.match(printed.stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    assert.deepEqual([claimsOf(printed.stdout.trim()).org, claimsOf(printed.stdout.trim()).sub], ['b', 'carol']);
+    assert.equal((await linkToken(stack.ready.api, printed.stdout.trim())).status, 200);
+    const unknownTenant = await cli('--tenant', 'org-c', '--url', stack.ready.api);
+    assert.equal(unknownTenant.code, 1);
+    assert.match(unknownTenant.stderr, /refused \(400\): tenant: must be a tenant of the tenants file/);
+    const nothingThere = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const noStack = await cli('--tenant', 'org-a', '--url', `http://127.0.0.1:${nothingThere}`);
+    assert.equal(noStack.code, 1);
+    assert.match(noStack.stderr, new RegExp(`No local stack answers at http://127\\.0\\.0\\.1:${nothingThere} \\(ECONNREFUSED\\): start it with npm start`));
+    assert.equal((await cli('--tenat', 'org-a')).code, 2, 'an unknown option');
 
     // No secret value in anything the stack printed.
     const output = stack.lines.join('\n');
