@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { loadTenantsFile, type ConfigProblem } from '../lambda/config/load-tenants.ts';
 import type { Tenant, TenantsFile } from '../lambda/config/tenant-schema.ts';
 import { isLoopbackHost } from '../lambda/config/url-rules.ts';
-import { MIN_KEY_LENGTH } from '../lambda/domain/client-user-id.ts';
+import { CLIENT_USER_ID_KEY_MIN_LENGTH as MIN_KEY_LENGTH } from '../lambda/config/tenant-schema.ts';
 import { cognitoUserPoolId } from '../lambda/domain/resolve-tenant.ts';
 import { LocalStartError } from './local-settings.ts';
 

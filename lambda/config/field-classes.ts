@@ -6,7 +6,7 @@
 //   refused     refused wherever it appears (client body or tenants file), with the reason
 // This table is the single source of the refusal reasons: config errors (load-tenants.ts) and
 // the client's 400 answers (domain/client-choices.ts) both read them from here, and
-// the README's field table is rendered from it (lambda/config/render-fields-md.ts)
+// the field table of docs/tenants.md is rendered from it (tools/render-fields-md.ts, npm run fields)
 // (a test keeps the two equal).
 
 export type FieldClass = 'configured' | 'derived' | 'client' | 'refused';

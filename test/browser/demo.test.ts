@@ -5,7 +5,7 @@
 // which records Plaid.create and simulates the OAuth redirect and onSuccess.
 // Artifacts: test-artifacts/demo.png (the demo with Link open) and test-artifacts/browser-network.json
 // (the preflight and request headers Chromium sent and got). UPDATE_DOCS_SCREENSHOT=1 also
-// refreshes docs/demo.png for the README.
+// refreshes docs/demo.png for docs/clients.md.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

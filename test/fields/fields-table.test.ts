@@ -1,11 +1,15 @@
-// The README's field table, the classification table in code and the
+// The field table of docs/tenants.md, the classification table in code and the
 // tenants-file schema must tell the same story: the same field paths, the same classes, and a
-// schema that accepts exactly the configured fields.
+// schema that accepts exactly the configured fields. `npm run fields:check` is run here too, so
+// a stale table fails `npm test` with the command that fixes it.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { LINK_TOKEN_CREATE_FIELDS, type FieldClass, type FieldEntry } from '../../lambda/config/field-classes.ts';
-import { FIELD_RULES } from '../../lambda/config/field-rules.ts';
-import { readmeFieldsSection, renderFieldsMarkdown } from '../../lambda/config/render-fields-md.ts';
+import { FIELD_RULES } from '../../tools/field-rules.ts';
+import { fieldsSection, renderFieldsMarkdown, withRenderedFields } from '../../tools/render-fields-md.ts';
 import { LinkProfileSchema, TenantSchema } from '../../lambda/config/tenant-schema.ts';
 
 const table = LINK_TOKEN_CREATE_FIELDS as Record<string, FieldEntry>;
@@ -23,15 +27,27 @@ function parseFieldsTable(markdown: string): Map<string, string> {
   return rows;
 }
 
-test('the README table lists exactly the fields the code classifies, each with its class', () => {
-  const documented = parseFieldsTable(readmeFieldsSection());
+test('the docs/tenants.md table lists exactly the fields the code classifies, each with its class', () => {
+  const documented = parseFieldsTable(fieldsSection());
   const classified = new Map(Object.entries(table).map(([path, entry]) => [path, entry.class]));
   assert.deepEqual([...documented.keys()].sort(), [...classified.keys()].sort());
   for (const [path, cls] of classified) assert.equal(documented.get(path), cls, path);
 });
 
-test('the README table is the rendering of the table (node lambda/config/render-fields-md.ts)', () => {
-  assert.equal(readmeFieldsSection(), renderFieldsMarkdown());
+test('the docs/tenants.md table is the rendering of the table (npm run fields)', () => {
+  assert.equal(fieldsSection(), renderFieldsMarkdown());
+});
+
+test('npm run fields:check passes on the committed page, and a stale table is re-rendered in place only between the markers', async () => {
+  const run = promisify(execFile);
+  const renderer = fileURLToPath(new URL('../../tools/render-fields-md.ts', import.meta.url));
+  const { stdout } = await run(process.execPath, [renderer, '--check']);
+  assert.match(stdout, /is current/);
+  const page = '# Page\n\nbefore\n<!-- fields-table:start (rendered by npm run fields) -->\n| `stale` | refused | x |\n<!-- fields-table:end -->\nafter\n';
+  const rendered = withRenderedFields(page);
+  assert.notEqual(rendered, page);
+  assert.ok(rendered.startsWith('# Page\n\nbefore\n') && rendered.endsWith('<!-- fields-table:end -->\nafter\n'));
+  assert.equal(fieldsSection(rendered), renderFieldsMarkdown());
 });
 
 test('every field is in exactly one of the four classes, with what its class needs', () => {

@@ -1,4 +1,4 @@
-// The mobile examples in README.md ("Mobile apps") checked against the OpenAPI description. Nothing is
+// The mobile examples in docs/clients.md ("Mobile apps") checked against the OpenAPI description. Nothing is
 // compiled or run against a server: each example's code is read. The calls it makes (method and
 // path) must be described operations, and together cover link token, link, list, update mode and
 // remove; the bodies it builds (evaluated from the example's own code, and shown as JSON next to it)
@@ -15,7 +15,7 @@ import { OPENAPI_FILE } from '../../openapi/generate.ts';
 import { resolvePointer, validate, type Json } from './json-schema.ts';
 
 type Obj = { [key: string]: Json };
-const MOBILE = fileURLToPath(new URL('../../README.md', import.meta.url));
+const MOBILE = fileURLToPath(new URL('../../docs/clients.md', import.meta.url));
 const markdown = readFileSync(MOBILE, 'utf8');
 const doc = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as Obj;
 const schema = (name: string) => resolvePointer(doc, `#/components/schemas/${name}`) as Obj;
@@ -35,7 +35,7 @@ const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase(
 /** The fenced block right after `<!-- {marker}: {name} -->`. */
 function block(marker: string, name: string): { lang: string; code: string } {
   const match = new RegExp(`<!-- ${marker}: ${name} -->\\s*\`\`\`(\\w*)\\n([\\s\\S]*?)\\n\`\`\``).exec(markdown);
-  assert.ok(match, `README.md has a ${marker} block for ${name}`);
+  assert.ok(match, `docs/clients.md has a ${marker} block for ${name}`);
   return { lang: match[1]!, code: match[2]! };
 }
 
@@ -106,7 +106,7 @@ function assertLinkTokenBodies(build: (itemId: string | null, accountSelection: 
   assert.equal(sent[2]!.account_selection, true);
 }
 
-test('every request body shown in README.md is valid for the OpenAPI request schema', () => {
+test('every request body shown in docs/clients.md is valid for the OpenAPI request schema', () => {
   const shown = [...markdown.matchAll(/<!-- request-body: ([\w-]+) -->/g)].map((m) => m[1]!);
   assert.deepEqual(shown.sort(), ['android', 'curl', 'ios', 'items', 'react-native']);
   for (const name of ['ios', 'android', 'react-native']) for (const body of shownBodies(name)) assertValidRequest(body, name);

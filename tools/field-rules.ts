@@ -1,14 +1,14 @@
-// The rules enforced on each configured or client-chosen field, as the README's field table
-// states them (lambda/config/render-fields-md.ts). Documentation only: kept apart from
-// field-classes.ts so none of this text reaches the Lambda bundle.
-import type { LinkTokenCreateFieldPath } from './field-classes.ts';
+// The rules enforced on each configured or client-chosen field, as the field table of docs/tenants.md
+// states them (tools/render-fields-md.ts). Documentation only: kept apart from
+// lambda/config/field-classes.ts so none of this text reaches the Lambda bundle.
+import type { LinkTokenCreateFieldPath } from '../lambda/config/field-classes.ts';
 
 const BOOL = 'true or false';
 const daysBetween = (min: number, max: number) => `whole number of days, ${min}–${max}`;
 
 export const FIELD_RULES: Partial<Record<LinkTokenCreateFieldPath, string>> = {
   client_name: 'non-empty, at most 30 characters (Plaid shows "This Application" past 30)',
-  country_codes: "non-empty, no repeats, from the seed's list; a profile may override the tenant's list; must be `[\"US\"]` when an Auth flow that the seed limits to the US is enabled (`auth.instant_match_enabled`, `instant_microdeposits_enabled`, `same_day_microdeposits_enabled`, `automated_microdeposits_enabled`, `database_match_enabled`, `database_insights_enabled` set to true); exactly one country (where the company is based) with `identity_verification`",
+  country_codes: "non-empty, no repeats, from the country codes Plaid Link supports; a profile may override the tenant's list; must be `[\"US\"]` when an Auth flow that Plaid offers only in the US is enabled (`auth.instant_match_enabled`, `instant_microdeposits_enabled`, `same_day_microdeposits_enabled`, `automated_microdeposits_enabled`, `database_match_enabled`, `database_insights_enabled` set to true); exactly one country (where the company is based) with `identity_verification`",
   products: 'non-empty; Plaid product names; no repeats; not `balance`; with any Plaid Check product (`cra_*`) it must include `cra_base_report`; never `payment_initiation` (see `payment_initiation`); `statements`, `employment`, `income_verification`, `identity_verification` and the CRA products need their options object',
   required_if_supported_products: 'Plaid product names, no repeats, no overlap with the other product arrays',
   optional_products: 'Plaid product names, no repeats, no overlap with the other product arrays',
@@ -113,5 +113,5 @@ export const FIELD_RULES: Partial<Record<LinkTokenCreateFieldPath, string>> = {
   financekit_supported: `${BOOL}; sent for iOS only (FinanceKit is Apple's)`,
   enable_multi_item_link: BOOL,
   'update.account_selection_enabled': "sent as true in update mode when the client's account_selection is true and the tenant's `items.update_account_selection` allows it (400 otherwise)",
-  language: "`languages.default` and `languages.allowed` from the seed's list (da, nl, en, et, fr, de, hi, it, lv, lt, no, pl, pt, ro, es, sv, vi); the default must be allowed",
+  language: "`languages.default` and `languages.allowed` from the languages Plaid Link supports (da, nl, en, et, fr, de, hi, it, lv, lt, no, pl, pt, ro, es, sv, vi); the default must be allowed",
 };

@@ -1,21 +1,28 @@
-// Renders the README's field table from the classification table (field-classes.ts), between
-// the README's fields-table markers: `node lambda/config/render-fields-md.ts` writes it, `--check`
-// fails when the README differs. test/fields/fields-table.test.ts parses it and compares it too.
+// Renders the field table of docs/tenants.md from the classification table
+// (lambda/config/field-classes.ts) and the documented rules (tools/field-rules.ts), between the
+// page's fields-table markers. `npm run fields` writes it; `npm run fields:check` exits 1 when the
+// page differs (test/fields/fields-table.test.ts runs the check and parses the table too).
+// It writes docs/tenants.md only: the README links to the table and never holds it.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { LINK_TOKEN_CREATE_FIELDS, type FieldClass, type FieldEntry, type LinkTokenCreateFieldPath } from './field-classes.ts';
+import { LINK_TOKEN_CREATE_FIELDS, type FieldClass, type FieldEntry, type LinkTokenCreateFieldPath } from '../lambda/config/field-classes.ts';
 import { FIELD_RULES } from './field-rules.ts';
 
-export const README = fileURLToPath(new URL('../../README.md', import.meta.url));
-const START = '<!-- fields-table:start (rendered by node lambda/config/render-fields-md.ts) -->\n';
+export const FIELDS_PAGE = fileURLToPath(new URL('../docs/tenants.md', import.meta.url));
+const START = '<!-- fields-table:start (rendered by npm run fields) -->\n';
 const END = '<!-- fields-table:end -->';
 
-/** The rendered section as it stands in the README now. */
-export function readmeFieldsSection(readme = readFileSync(README, 'utf8')): string {
-  const start = readme.indexOf(START);
-  const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${START.trim()} … ${END} markers`);
-  return readme.slice(start + START.length, end);
+/** The rendered section as it stands in the page now. */
+export function fieldsSection(page = readFileSync(FIELDS_PAGE, 'utf8')): string {
+  const start = page.indexOf(START);
+  const end = page.indexOf(END);
+  if (start < 0 || end < start) throw new Error(`docs/tenants.md has no ${START.trim()} … ${END} markers`);
+  return page.slice(start + START.length, end);
+}
+
+/** The page with its table replaced by a fresh rendering. */
+export function withRenderedFields(page: string): string {
+  return page.replace(`${START}${fieldsSection(page)}${END}`, () => `${START}${renderFieldsMarkdown()}${END}`);
 }
 
 const CLASS_LABEL: Record<FieldClass, string> = {
@@ -48,7 +55,7 @@ export function renderFieldsMarkdown(): string {
   const entries = Object.entries(LINK_TOKEN_CREATE_FIELDS as Record<string, FieldEntry>);
   const count = (c: FieldClass) => entries.filter(([, e]) => e.class === c).length;
   const lines = [
-    '### Fields of /link/token/create',
+    '## Fields of /link/token/create',
     '',
     `Every request field of Plaid's \`POST /link/token/create\` (API version 2020-09-14, as the contract the`,
     `service is built on describes it), nested ones included, falls in exactly one class. ${entries.length} fields:`,
@@ -64,7 +71,7 @@ export function renderFieldsMarkdown(): string {
     '  tenants file that sets it fails validation with the same reason.',
     '',
     'Unknown fields are refused everywhere, never passed through. The table is rendered from',
-    '`lambda/config/field-classes.ts` (`node lambda/config/render-fields-md.ts`); a test keeps them equal.',
+    '`lambda/config/field-classes.ts` and `tools/field-rules.ts` by `npm run fields`; `npm test` fails when it is stale.',
     '',
     '| field | class | where it comes from, and the rules |',
     '| --- | --- | --- |',
@@ -75,16 +82,18 @@ export function renderFieldsMarkdown(): string {
 }
 
 if (import.meta.main) {
-  const rendered = renderFieldsMarkdown();
-  const readme = readFileSync(README, 'utf8');
+  const page = readFileSync(FIELDS_PAGE, 'utf8');
+  const rendered = withRenderedFields(page);
   if (process.argv.includes('--check')) {
-    if (readmeFieldsSection(readme) !== rendered) {
-      process.stderr.write('The README field table is out of date: run node lambda/config/render-fields-md.ts\n');
+    if (rendered !== page) {
+      process.stderr.write('The field table in docs/tenants.md is out of date: run npm run fields\n');
       process.exit(1);
     }
+    process.stdout.write('the field table in docs/tenants.md is current\n');
+  } else if (rendered === page) {
+    process.stdout.write('the field table in docs/tenants.md is current\n');
   } else {
-    const current = readmeFieldsSection(readme);
-    writeFileSync(README, readme.replace(`${START}${current}${END}`, `${START}${rendered}${END}`));
-    process.stdout.write(`wrote the field table into ${README}\n`);
+    writeFileSync(FIELDS_PAGE, rendered);
+    process.stdout.write('wrote the field table into docs/tenants.md\n');
   }
 }
