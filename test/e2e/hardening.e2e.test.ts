@@ -100,13 +100,16 @@ async function expectRefused(token: string, detail: RegExp, cause: string) {
   assert.equal(res.headers.get('content-type'), 'application/problem+json');
   assert.match(res.json().detail, detail);
   assert.equal(stack.plaid.calls, plaidCalls, 'Plaid was called for a refused token');
-  const logged = lastLogOf(res, 'request.rejected');
+  const logged = await lastLogOf(res, 'request.rejected');
   assert.equal(logged.cause, cause);
 }
 
-function lastLogOf(res: SeenResponse, event: string): Record<string, unknown> {
+/** The function's log line for this response: it comes through the child's stdout pipe, which may lag the response. */
+async function lastLogOf(res: SeenResponse, event: string): Promise<Record<string, unknown>> {
   const id = res.headers.get('x-correlation-id');
-  const line = functionLogs(stack).findLast((l) => l.event === event && l.correlation_id === id);
+  const find = () => functionLogs(stack).findLast((l) => l.event === event && l.correlation_id === id);
+  for (let waited = 0; !find() && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  const line = find();
   assert.ok(line, `no ${event} log line for ${id}`);
   return line;
 }
@@ -210,7 +213,7 @@ describe('credentials secrets of every wrong shape', () => {
       assert.equal(res.json().title, 'Service misconfigured');
       assert.equal(res.headers.get('retry-after'), null);
       assert.equal(stack.plaid.calls, plaidCalls);
-      const logged = lastLogOf(res, 'request.failed');
+      const logged = await lastLogOf(res, 'request.failed');
       assert.equal(logged.kind, 'misconfigured');
       if ('cause' in rest) assert.equal(logged.cause, rest.cause);
     });
@@ -228,7 +231,7 @@ describe('credentials secrets of every wrong shape', () => {
     const res = await post(secretsToken('sm-decryption'));
     assert.equal(res.status, 503, res.text);
     assert.equal(stack.secrets.calls.GetSecretValue - before, 1, 'DecryptionFailure is not retried by the SDK');
-    assert.equal(lastLogOf(res, 'request.failed').cause, 'DecryptionFailure');
+    assert.equal((await lastLogOf(res, 'request.failed')).cause, 'DecryptionFailure');
     assert.equal((await post(secretsToken('sm-decryption'))).status, 200);
   });
 });
