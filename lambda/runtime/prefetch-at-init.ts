@@ -1,23 +1,24 @@
-// Cold start, before the first request: when the whole deployment is small (at most two issuers),
-// its signing keys and the secrets a first request needs are fetched all at once during init,
+// Cold start, before the first request: when every tenant trusts the same identity provider, its
+// signing keys and the secrets a first request needs are fetched all at once during init,
 // instead of inside that request. handler.ts awaits this at module level, so Lambda's init phase
 // carries it: nothing is left in flight when an environment is frozen after init (provisioned
 // concurrency), and a failure only means the request path fetches as it always could.
 //
-// A larger deployment prefetches nothing: every cold start would otherwise pay for tenants its
-// first request is not for (a thousand tenants were a thousand JWKS fetches per cold start, and
-// one slow identity provider slowed them all). Its first request fetches its own tenant's keys
-// and secrets concurrently instead (auth/authenticate.ts onKeysFetchedFor): one round trip, the
-// same as a prefetch of the shared key alone would have left it (measured: prefetching only the
-// key added that round trip to init and saved none on the request).
+// With more issuers, nothing is prefetched. Fetching every issuer's keys made every cold start
+// pay for tenants its first request is not for (a thousand tenants: a thousand JWKS fetches per
+// cold start), and init awaiting a slow identity provider of one tenant delayed the first request
+// of every other. Instead each first request fetches its own tenant's keys and secrets
+// concurrently (auth/authenticate.ts onKeysFetchedFor): one round trip, as with the prefetch.
+// Prefetching only the secrets (shared by all) would add a round trip to init and save none on
+// the request, which still waits for its keys.
 import type { IssuerKeys, KeyPrefetchFailure } from '../auth/authenticate.ts';
 import type { TenantDirectory } from '../config/tenant-directory.ts';
 import { causeName } from '../domain/failure.ts';
 import type { Logger } from '../log/logger.ts';
 import type { SecretCache } from '../secrets/secret-cache.ts';
 
-/** The most JWKS fetches and Secrets Manager reads an init prefetch makes, whatever the tenant count. */
-export const INIT_PREFETCH_BOUNDS = { jwksFetches: 2, secretReads: 3 } as const;
+/** What an init prefetch fetches at most, whatever the tenant count: one issuer's keys and three secrets. */
+export const INIT_PREFETCH_BOUNDS = { issuers: 1, secretReads: 3 } as const;
 
 export interface PrefetchPlan {
   /** The issuers whose keys to fetch now. */
@@ -28,9 +29,9 @@ export interface PrefetchPlan {
   readonly tenantsNotPrefetched: number;
 }
 
-/** What to prefetch for these tenants: all of a small deployment (within the bounds and `maxSecrets`), nothing of a larger one. */
+/** What to prefetch: for tenants of one issuer, its keys and secrets within the bound and `maxSecrets`; otherwise nothing. */
 export function planInitPrefetch(tenants: TenantDirectory, maxSecrets: number): PrefetchPlan | undefined {
-  if (tenants.issuers.length > INIT_PREFETCH_BOUNDS.jwksFetches) return undefined;
+  if (tenants.issuers.length > INIT_PREFETCH_BOUNDS.issuers) return undefined;
   const cap = Math.min(maxSecrets, INIT_PREFETCH_BOUNDS.secretReads);
   const secretIds = new Set<string>(tenants.usesSharedKey && cap > 0 ? [tenants.clientUserIdKeySecretId] : []);
   // Tenants are parsed one by one, only as far as the cap reaches.
