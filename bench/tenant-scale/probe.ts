@@ -4,8 +4,9 @@
 // Reports per tree and count: the cold time, the JWKS fetches and Secrets Manager reads of one
 // cold start, the most of each in flight at once, and peak RSS, as medians of interleaved runs.
 // A quick tool of the tenant-scaling work; bench/run.ts's sweep is the benchmark of record.
-//   node bench/tenant-scale-probe.ts [--runs 7] [--counts 1,10,100,1000] [--rtt 20] [--tree name=/path ...]
+//   node bench/tenant-scale/probe.ts [--runs 7] [--counts 1,10,100,1000] [--rtt 20] [--tree name=/path ...] [--floor]
 // (default tree: this checkout). Each tree is bundled with its own infra/lambda-bundling.ts.
+// --floor adds the stack's cold floor (floor-handler.ts), bundled with this checkout's settings.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,10 +16,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_PLAID_CREDENTIALS, startPlaidStandIn } from '../local/standins/plaid.ts';
-import { startSecretsManagerStandIn } from '../local/standins/secrets-manager.ts';
+import { build } from 'esbuild';
+import { lambdaBuildOptions } from '../../infra/lambda-bundling.ts';
+import { DEFAULT_PLAID_CREDENTIALS, startPlaidStandIn } from '../../local/standins/plaid.ts';
+import { startSecretsManagerStandIn } from '../../local/standins/secrets-manager.ts';
 
-const HERE = fileURLToPath(new URL('..', import.meta.url));
+const HERE = fileURLToPath(new URL('../..', import.meta.url));
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '7' },
@@ -26,14 +29,19 @@ const { values } = parseArgs({
     rtt: { type: 'string', default: '20' },
     tree: { type: 'string', multiple: true, default: [`this=${HERE}`] },
     env: { type: 'string', multiple: true, default: [] },
+    // e.g. --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=/tmp/prof: profiles every cold start
+    'node-arg': { type: 'string', multiple: true, default: [] },
+    floor: { type: 'boolean', default: false },
   },
 });
 const RUNS = Number(values.runs);
 const COUNTS = values.counts!.split(',').map(Number);
 const RTT_MS = Number(values.rtt);
-const TREES = values.tree!.map((spec) => {
-  const [name, path] = spec.split('=') as [string, string];
-  return { name, path };
+// --tree name=/path[,KEY=VALUE...]: the function's environment may differ per tree (e.g. INIT_PREFETCH=off).
+const TREES: Array<{ name: string; path: string; env?: Record<string, string> }> = values.tree!.map((spec) => {
+  const [head, ...envs] = spec.split(',');
+  const [name, path] = head!.split('=') as [string, string];
+  return { name, path, env: Object.fromEntries(envs.map((kv) => kv.split('=') as [string, string])) };
 });
 const EXTRA_ENV = Object.fromEntries(values.env!.map((kv) => kv.split('=') as [string, string]));
 const ORIGIN = 'https://app.example.com';
@@ -131,15 +139,22 @@ for (const tree of TREES) {
   }
 }
 
-interface Sample { coldMs: number; importMs: number; firstInvokeMs: number; jwks: number; jwksMax: number; sm: number; smMax: number; rssMb: number }
-function coldStart(handlerFile: string, count: number): Promise<Sample> {
+if (values.floor) {
+  const outfile = join(work, 'floor', 'index.mjs');
+  await build({ ...lambdaBuildOptions(), entryPoints: [join(HERE, 'bench/tenant-scale/floor-handler.ts')], outfile });
+  bundles.set(`floor/${COUNTS[0]}`, outfile);
+  TREES.push({ name: 'floor', path: HERE });
+}
+
+interface Sample { cpuMs: number; coldMs: number; importMs: number; firstInvokeMs: number; jwks: number; jwksMax: number; sm: number; smMax: number; rssMb: number }
+function coldStart(handlerFile: string, count: number, treeEnv: Record<string, string> = {}): Promise<Sample> {
   const tenant = Math.floor(Math.random() * count);
   jwksFetches = 0;
   jwksMaxInFlight = 0;
   smMaxInFlight = 0;
   secrets.resetCalls();
   return new Promise((resolve, reject) => {
-    const child = spawn(join(HERE, 'node_modules/.bin/node'), [join(HERE, 'bench/cold/product-cold.mjs'), handlerFile], {
+    const child = spawn(join(HERE, 'node_modules/.bin/node'), [...values['node-arg']!, join(HERE, 'bench/cold/product-cold.mjs'), handlerFile], {
       env: {
         PATH: process.env.PATH,
         BENCH_TOKEN: mint(`${idpUrl}/i${tenant}`),
@@ -150,7 +165,9 @@ function coldStart(handlerFile: string, count: number): Promise<Sample> {
         AWS_ACCESS_KEY_ID: 'probe',
         AWS_SECRET_ACCESS_KEY: 'probe',
         LOG_LEVEL: 'error',
+        FLOOR_SECRET_ID: `probe/plaid/t${tenant}`,
         ...EXTRA_ENV,
+        ...treeEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -164,6 +181,7 @@ function coldStart(handlerFile: string, count: number): Promise<Sample> {
       const r = JSON.parse(line.slice('BENCH_RESULT '.length));
       if (r.statusCode !== 200 || !r.hasLinkToken) return reject(new Error(`status ${r.statusCode}:\n${out}\n${err}`));
       resolve({
+        cpuMs: (r.cpuUs.user + r.cpuUs.system) / 1000,
         coldMs: r.bootMs + r.importMs + r.firstInvokeMs,
         importMs: r.importMs,
         firstInvokeMs: r.firstInvokeMs,
@@ -182,7 +200,8 @@ for (let run = 0; run < RUNS; run++) {
   for (const count of COUNTS) {
     for (const tree of TREES) {
       const key = `${tree.name}/${count}`;
-      const sample = await coldStart(bundles.get(key)!, count);
+      if (!bundles.has(key)) continue;
+      const sample = await coldStart(bundles.get(key)!, count, tree.env);
       samples.set(key, [...(samples.get(key) ?? []), sample]);
     }
   }
@@ -192,17 +211,19 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 console.log(`rtt ${RTT_MS} ms, ${RUNS} interleaved runs, medians${Object.keys(EXTRA_ENV).length ? `, env ${JSON.stringify(EXTRA_ENV)}` : ''}`);
-console.log('tree       tenants  cold ms  import ms  1st invoke ms  vs 1 tenant  jwks (max in flight)  SM reads (max in flight)  peak RSS MB');
+console.log('tree       tenants  cold ms  CPU ms  import ms  1st invoke ms  vs 1 tenant  jwks (max in flight)  SM reads (max in flight)  peak RSS MB');
 for (const tree of TREES) {
   const base = median(samples.get(`${tree.name}/${COUNTS[0]}`)!.map((s) => s.coldMs));
   for (const count of COUNTS) {
-    const s = samples.get(`${tree.name}/${count}`)!;
+    const s = samples.get(`${tree.name}/${count}`);
+    if (!s) continue;
     const m = (f: (x: Sample) => number) => median(s.map(f));
     console.log(
       [
         tree.name.padEnd(10),
         String(count).padStart(7),
         m((x) => x.coldMs).toFixed(1).padStart(8),
+        m((x) => x.cpuMs).toFixed(1).padStart(7),
         m((x) => x.importMs).toFixed(1).padStart(10),
         m((x) => x.firstInvokeMs).toFixed(1).padStart(14),
         (m((x) => x.coldMs) / base).toFixed(2).padStart(12),
