@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
@@ -32,6 +32,8 @@ const { values } = parseArgs({
     // e.g. --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=/tmp/prof: profiles every cold start
     'node-arg': { type: 'string', multiple: true, default: [] },
     floor: { type: 'boolean', default: false },
+    // The script each cold start runs (prints BENCH_RESULT; bench/cold/product-cold.mjs's contract).
+    runner: { type: 'string', default: 'bench/cold/product-cold.mjs' },
   },
 });
 const RUNS = Number(values.runs);
@@ -146,7 +148,7 @@ if (values.floor) {
   TREES.push({ name: 'floor', path: HERE });
 }
 
-interface Sample { cpuMs: number; coldMs: number; importMs: number; firstInvokeMs: number; jwks: number; jwksMax: number; sm: number; smMax: number; rssMb: number }
+interface Sample { importCpuMs: number; invokeCpuMs: number; cpuMs: number; coldMs: number; importMs: number; firstInvokeMs: number; jwks: number; jwksMax: number; sm: number; smMax: number; rssMb: number }
 function coldStart(handlerFile: string, count: number, treeEnv: Record<string, string> = {}): Promise<Sample> {
   const tenant = Math.floor(Math.random() * count);
   jwksFetches = 0;
@@ -154,7 +156,7 @@ function coldStart(handlerFile: string, count: number, treeEnv: Record<string, s
   smMaxInFlight = 0;
   secrets.resetCalls();
   return new Promise((resolve, reject) => {
-    const child = spawn(join(HERE, 'node_modules/.bin/node'), [...values['node-arg']!, join(HERE, 'bench/cold/product-cold.mjs'), handlerFile], {
+    const child = spawn(join(HERE, 'node_modules/.bin/node'), [...values['node-arg']!, resolvePath(HERE, values.runner!), handlerFile], {
       env: {
         PATH: process.env.PATH,
         BENCH_TOKEN: mint(`${idpUrl}/i${tenant}`),
@@ -182,6 +184,8 @@ function coldStart(handlerFile: string, count: number, treeEnv: Record<string, s
       if (r.statusCode !== 200 || !r.hasLinkToken) return reject(new Error(`status ${r.statusCode}:\n${out}\n${err}`));
       resolve({
         cpuMs: (r.cpuUs.user + r.cpuUs.system) / 1000,
+        importCpuMs: r.importCpuMs ?? NaN,
+        invokeCpuMs: r.invokeCpuMs ?? NaN,
         coldMs: r.bootMs + r.importMs + r.firstInvokeMs,
         importMs: r.importMs,
         firstInvokeMs: r.firstInvokeMs,
@@ -230,6 +234,7 @@ for (const tree of TREES) {
         `${Math.max(...s.map((x) => x.jwks))} (${Math.max(...s.map((x) => x.jwksMax))})`.padStart(21),
         `${Math.max(...s.map((x) => x.sm))} (${Math.max(...s.map((x) => x.smMax))})`.padStart(25),
         m((x) => x.rssMb).toFixed(1).padStart(12),
+        ...(Number.isNaN(m((x) => x.importCpuMs)) ? [] : [`  CPU: to imported ${m((x) => x.importCpuMs).toFixed(1)}, 1st invoke ${m((x) => x.invokeCpuMs).toFixed(1)}`]),
       ].join(' '),
     );
   }
