@@ -1,10 +1,13 @@
 // The one definition of how the function is bundled. The CDK construct (infra) and the local
 // stack and benchmark (local/build.ts) both derive their esbuild settings from this object, so
 // what runs on one machine is what ships.
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { loadTenantsFile } from '../lambda/config/load-tenants.ts';
+import { COMPILED_TENANTS_FILE_NAME, compileTenants } from '../lambda/config/tenant-directory.ts';
 
 export const LAMBDA_ENTRY = fileURLToPath(new URL('../lambda/handler.ts', import.meta.url));
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -32,7 +35,7 @@ export const LAMBDA_BUNDLING = {
   banner: "import{createRequire as __lts_cr}from'node:module';const require=__lts_cr(import.meta.url);",
   outfileName: 'index.mjs',
   // Code only the items routes, update mode and webhooks run (the DynamoDB, KMS and EventBridge
-  // clients, jose) is built apart, into lazy/ beside index.mjs, and imported on first use: a cold
+  // clients, jose), and the tenants schema, which only a raw TENANTS_FILE needs, is built apart, into lazy/ beside index.mjs, and imported on first use: a cold
   // start that mints a new link token reads, parses and evaluates index.mjs alone, one file as
   // before. (esbuild's own code splitting would move the SDK core both share into chunks, and
   // the first Secrets Manager read would then load modules from several files: measured ~7% more
@@ -41,10 +44,14 @@ export const LAMBDA_BUNDLING = {
     './vault/dynamodb-kms-vault.ts': 'vault',
     './webhooks/plaid-webhook-verifier.ts': 'webhook-verifier',
     './events/eventbridge-publisher.ts': 'event-publisher',
+    './config/load-tenants.ts': 'tenants-validation',
   } as Readonly<Record<string, string>>,
   lazyDir: 'lazy',
-  /** The tenants file travels inside the asset, beside the bundle, under this name. */
-  tenantsFileName: 'tenants.json',
+  /**
+   * The tenants file travels inside the asset, beside the bundle, in the form the build validated
+   * (lambda/config/tenant-directory.ts): the function reads it without running the schema.
+   */
+  tenantsFileName: COMPILED_TENANTS_FILE_NAME,
 } as const;
 
 /** The settings above as esbuild API options, for any entry point (the benchmark builds others). */
@@ -69,7 +76,7 @@ export function lambdaBuildOptions(): BuildOptions {
 const lazyImports: Plugin = {
   name: 'lazy-modules',
   setup(build) {
-    build.onResolve({ filter: /^\.\/(vault|webhooks|events)\//, namespace: 'file' }, (args) => {
+    build.onResolve({ filter: /^\.\/(vault|webhooks|events|config)\//, namespace: 'file' }, (args) => {
       const name = args.kind === 'dynamic-import' ? LAMBDA_BUNDLING.lazyModules[args.path] : undefined;
       return name ? { path: `./${LAMBDA_BUNDLING.lazyDir}/${name}.mjs`, external: true } : undefined;
     });
@@ -83,7 +90,14 @@ const lazyImports: Plugin = {
 export function functionBuildOptions(outdir: string): { index: BuildOptions; lazy: BuildOptions } {
   const lambdaDir = join(PROJECT_ROOT, 'lambda');
   return {
-    index: { ...lambdaBuildOptions(), entryPoints: [LAMBDA_ENTRY], outfile: join(outdir, LAMBDA_BUNDLING.outfileName), plugins: [lazyImports], metafile: true },
+    index: {
+      ...lambdaBuildOptions(),
+      entryPoints: [LAMBDA_ENTRY],
+      outfile: join(outdir, LAMBDA_BUNDLING.outfileName),
+      plugins: [lazyImports],
+      metafile: true,
+      define: { __TENANTS_SCHEMA_FINGERPRINT__: JSON.stringify(tenantsSchemaFingerprint()) },
+    },
     lazy: {
       ...lambdaBuildOptions(),
       entryPoints: Object.fromEntries(Object.entries(LAMBDA_BUNDLING.lazyModules).map(([source, name]) => [name, join(lambdaDir, source)])),
@@ -102,10 +116,30 @@ export interface BuiltBundle {
   readonly metafile: Metafile;
 }
 
-/** What both the deploy's asset and the local stack hold: the bundle, beside it the tenants file. */
+/**
+ * The tenants schema, the tenant rules and everything they use live in lambda/config/: a change
+ * to any of those files, or to valibot, gives another fingerprint, and a compiled tenants form
+ * written by another build is refused by this one.
+ */
+export function tenantsSchemaFingerprint(): string {
+  const configDir = join(PROJECT_ROOT, 'lambda', 'config');
+  const hash = createHash('sha256');
+  for (const name of readdirSync(configDir).filter((f) => f.endsWith('.ts')).sort()) hash.update(`${name}\0`).update(readFileSync(join(configDir, name))).update('\0');
+  hash.update(`valibot@${JSON.parse(readFileSync(join(PROJECT_ROOT, 'node_modules', 'valibot', 'package.json'), 'utf8')).version}`);
+  return hash.digest('hex');
+}
+
+/**
+ * What both the deploy's asset and the local stack hold: the bundle and, when given a tenants
+ * file, beside it that file validated with the one schema (a rejected file fails the build, as
+ * it fails synth) and written in its compiled form.
+ */
 export function finishBundle(outdir: string, metafile: Metafile, tenantsFile?: string): BuiltBundle {
   writeFileSync(join(outdir, 'metafile.json'), JSON.stringify(metafile));
-  if (tenantsFile) copyFileSync(tenantsFile, join(outdir, LAMBDA_BUNDLING.tenantsFileName));
+  if (tenantsFile) {
+    const { file, warnings } = loadTenantsFile(tenantsFile);
+    writeFileSync(join(outdir, LAMBDA_BUNDLING.tenantsFileName), compileTenants(file, warnings, tenantsSchemaFingerprint()));
+  }
   return { dir: outdir, handlerFile: join(outdir, LAMBDA_BUNDLING.outfileName), metafile };
 }
 

@@ -1,28 +1,54 @@
 // Composition root of the Lambda function. Everything here runs once per execution environment
-// (cold start): settings and the tenants file are validated and fail fast, clients and caches
-// are built and then reused by every warm request.
+// (cold start): settings and the tenants are read and fail fast, clients and caches are built and
+// then reused by every warm request. What only some tenant's or route's first request needs (an
+// issuer's verifier, a tenant's parsed config, the vault, webhooks) is made on that first use.
 import middy from '@middy/core';
+import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { createAuthenticator } from './auth/authenticate.ts';
 import { createJwksFetcher } from './auth/jwks-fetcher.ts';
-import { loadTenantsFile, tenantsById } from './config/load-tenants.ts';
 import { readSettings } from './config/settings.ts';
+import { COMPILED_TENANTS_FILE_NAME, isCompiledTenants, readCompiledTenants, type TenantDirectory } from './config/tenant-directory.ts';
+import type { Tenant } from './config/tenant-schema.ts';
 import { ServiceFailure } from './domain/failure.ts';
 import type { ItemVault } from './domain/item-vault.ts';
 import type { WebhookPublisher, WebhookVerifier } from './domain/receive-webhook.ts';
 import { createLinkTokenApi, type HttpResponse } from './http/link-token-api.ts';
 import { createLogger } from './log/logger.ts';
 import { createPlaidClient } from './plaid/plaid-client.ts';
-import { prefetchAtInit } from './runtime/prefetch-at-init.ts';
+import { planInitPrefetch, prefetchAtInit } from './runtime/prefetch-at-init.ts';
 import { createSecretCache } from './secrets/secret-cache.ts';
 import { createSecretsManagerReader } from './secrets/secrets-manager.ts';
 
-const settings = readSettings(process.env, new URL('./tenants.json', import.meta.url));
+/** The fingerprint of the tenants schema this bundle was built with (esbuild define, infra/lambda-bundling.ts). */
+declare const __TENANTS_SCHEMA_FINGERPRINT__: string | undefined;
+
+const settings = readSettings(process.env, new URL(`./${COMPILED_TENANTS_FILE_NAME}`, import.meta.url));
 const logger = createLogger({ level: settings.LOG_LEVEL, base: { service: 'link-token' } });
-const { file: tenantsFile, warnings: configWarnings } = loadTenantsFile(settings.TENANTS_FILE);
-// Accepted but worth hearing about (Plaid-deprecated fields, values Plaid adjusts): once per cold start.
-for (const { tenant, profile, field, message } of configWarnings) logger.warn('config.warning', { tenant, profile, field, message });
-const tenants = tenantsById(tenantsFile);
+
+/**
+ * The deploy's asset holds the tenants in the form the build validated (tenants.compiled.json):
+ * read without running the schema, once its fingerprint checks out. A tenants file as written
+ * (TENANTS_FILE: the local stack, tests) is validated in full, by the schema loaded only then
+ * (built apart, into lazy/, like the vault).
+ */
+async function loadTenants(path: string): Promise<TenantDirectory> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`Invalid tenants file ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (isCompiledTenants(text)) {
+    return readCompiledTenants(text, path, typeof __TENANTS_SCHEMA_FINGERPRINT__ === 'string' ? __TENANTS_SCHEMA_FINGERPRINT__ : undefined);
+  }
+  const { tenantDirectoryFromText } = await import('./config/load-tenants.ts');
+  return tenantDirectoryFromText(text, path);
+}
+const tenants = await loadTenants(settings.TENANTS_FILE);
+// Accepted but worth hearing about (Plaid-deprecated fields, values Plaid adjusts): found when the
+// file was validated, logged once per cold start.
+for (const { tenant, profile, field, message } of tenants.warnings) logger.warn('config.warning', { tenant, profile, field, message });
 
 const secrets = createSecretCache({
   fetch: createSecretsManagerReader({
@@ -36,10 +62,20 @@ const secrets = createSecretCache({
     logger.warn('secrets.stale_served', { secret_id: secretId, error_name: (error as Error)?.name }),
 });
 
+/** The secrets a tenant's request reads: its Plaid credentials, and the shared key when it derives client_user_id with it. */
+const secretIdsOf = (tenant: Tenant) =>
+  tenant.client_user_id.strategy === 'hmac-sha256' ? [tenant.plaid.secret_id, tenants.clientUserIdKeySecretId] : [tenant.plaid.secret_id];
+
 const authenticate = createAuthenticator({
-  tenants: tenants.values(),
+  tenants,
   fetcher: createJwksFetcher({ timeoutMs: settings.JWKS_TIMEOUT_MS }),
   graceSeconds: settings.TOKEN_GRACE_SECONDS,
+  // While the issuer's keys are fetched, the tenant's secrets are read too (a cache fill: the
+  // request uses them only once the token is verified, through the cache). A failure here is
+  // the request's own read's to report, so it is dropped.
+  onKeysFetchedFor: (tenant) => {
+    for (const secretId of secretIdsOf(tenant)) secrets.get(secretId).catch(() => undefined);
+  },
 });
 
 // The vault (DynamoDB and KMS clients) is imported on first use, by the items routes, update mode
@@ -82,14 +118,14 @@ const loadPublisher = (): Promise<WebhookPublisher> =>
 const upstream = {
   secrets,
   plaid: createPlaidClient(),
-  clientUserIdKeySecretId: tenantsFile.client_user_id_key_secret_id,
+  clientUserIdKeySecretId: tenants.clientUserIdKeySecretId,
   plaidBaseUrlOverride: settings.PLAID_BASE_URL,
   budgetMs: settings.REQUEST_BUDGET_MS,
   rateLimitRetryAfterSeconds: settings.RATE_LIMIT_RETRY_AFTER_SECONDS,
   now: Date.now,
 };
 const api = createLinkTokenApi({
-  tenants: tenants.values(),
+  tenants,
   authenticate,
   deps: { ...upstream, vault: loadVault },
   itemsDeps: async () => ({ ...upstream, vault: await loadVault() }),
@@ -105,18 +141,10 @@ const api = createLinkTokenApi({
 });
 logger.info('function.initialised', { tenants: tenants.size, plaid_base_url_override: settings.PLAID_BASE_URL !== undefined });
 
-if (settings.INIT_PREFETCH === 'on') {
-  await prefetchAtInit({
-    keys: authenticate.prefetchKeys,
-    secrets,
-    secretIds: [
-      ...([...tenants.values()].some((t) => t.client_user_id.strategy === 'hmac-sha256') ? [tenantsFile.client_user_id_key_secret_id] : []),
-      ...[...tenants.values()].map((t) => t.plaid.secret_id),
-    ],
-    maxSecrets: settings.INIT_PREFETCH_MAX_SECRETS,
-    logger,
-  });
-}
+// A small deployment's keys and secrets are fetched during init; a larger one's by each first
+// request, for its own tenant only (runtime/prefetch-at-init.ts).
+const prefetchPlan = settings.INIT_PREFETCH === 'on' ? planInitPrefetch(tenants, settings.INIT_PREFETCH_MAX_SECRETS) : undefined;
+if (prefetchPlan) await prefetchAtInit({ plan: prefetchPlan, keys: authenticate, secrets, logger });
 
 // API Gateway's request id is what the caller sees in its logs and our access logs: use it.
 const correlationId = (event: APIGatewayProxyEventV2 | undefined, context: Context) =>

@@ -1,6 +1,7 @@
 // Bundles the Lambda handler exactly as the deploy does (same settings object), into a folder
-// that also holds the tenants file, like the Lambda asset. Used by the local stack, the tests
-// and the benchmark.
+// that, given a tenants file, also holds it validated and compiled (tenants.compiled.json), like
+// the Lambda asset. Used by the local stack, the tests and the benchmark. Without one, the
+// function reads the raw file TENANTS_FILE names, and validates it at each cold start.
 import { join } from 'node:path';
 import { buildFunctionBundle, PROJECT_ROOT, type BuiltBundle } from '../infra/lambda-bundling.ts';
 

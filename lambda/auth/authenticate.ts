@@ -41,48 +41,95 @@ type AnyVerifier = {
   hydrate(): Promise<void>;
 };
 
+/** What the authenticator needs of the tenants: who trusts an issuer, and each tenant on demand. */
+export interface TenantsByIssuer {
+  idsOfIssuer(issuer: string): readonly string[] | undefined;
+  get(id: string): Tenant | undefined;
+}
+
+export interface IssuerKeys {
+  /** Fetches the signing keys of these configured issuers now (the init prefetch); resolves with the ones that failed. */
+  prefetchKeys(issuers: readonly string[]): Promise<KeyPrefetchFailure[]>;
+}
+
 export function createAuthenticator(opts: {
-  tenants: Iterable<Tenant>;
+  tenants: TenantsByIssuer;
   fetcher: Fetcher;
   graceSeconds: number;
   now?: () => number;
-}): Authenticator & { prefetchKeys(): Promise<KeyPrefetchFailure[]> } {
+  /**
+   * Called with the tenant an UNVERIFIED token names (its iss, plus the tenant claim where tenants
+   * share an issuer) when its issuer's keys must be fetched first, so the caller can start that
+   * tenant's secret reads at the same time: one round trip instead of keys, then secrets. A cache
+   * fill only: nothing read because of it is used before the token is verified. An attacker can
+   * at most make the function read one configured tenant's secret per cache TTL (an issuer no
+   * tenant trusts triggers nothing); that read goes to Secrets Manager, never into a response.
+   */
+  onKeysFetchedFor?: (tenant: Tenant) => void;
+}): Authenticator & IssuerKeys {
   const now = opts.now ?? Date.now;
-  const byIssuer = new Map<string, Tenant[]>();
-  for (const tenant of opts.tenants) byIssuer.set(tenant.auth.issuer, [...(byIssuer.get(tenant.auth.issuer) ?? []), tenant]);
-  const jwksCache = new SimpleJwksCache({ fetcher: cognitoJwksRedirects(opts.fetcher, byIssuer) });
-
-  const verifiers = new Map<string, AnyVerifier>();
-  for (const [issuer, tenants] of byIssuer) verifiers.set(issuer, verifierFor(issuer, tenants, jwksCache, opts.graceSeconds));
+  // One verifier, JWKS cache and fetcher per issuer, made when the issuer's first token arrives
+  // (or by the init prefetch): a thousand tenants cost nothing until they are used, and an
+  // issuer's slow or failing key fetch, its timeout and its wait period after an unknown kid are
+  // its own; no request of another issuer ever waits on them.
+  const issuers = new Map<string, { tenants: readonly Tenant[]; verifier: AnyVerifier }>();
+  const issuerEntry = (issuer: string) => {
+    let entry = issuers.get(issuer);
+    if (entry === undefined) {
+      const ids = opts.tenants.idsOfIssuer(issuer);
+      if (ids === undefined) return undefined;
+      const tenants = ids.map((id) => opts.tenants.get(id)!);
+      const jwksCache = new SimpleJwksCache({ fetcher: cognitoJwksRedirect(opts.fetcher, issuer, tenants) });
+      entry = { tenants, verifier: verifierFor(issuer, tenants, jwksCache, opts.graceSeconds) };
+      issuers.set(issuer, entry);
+    }
+    return entry;
+  };
 
   const authenticate: Authenticator = async (authorizationHeader) => {
     const token = bearerToken(authorizationHeader);
-    const issuer = unverifiedIssuer(token);
-    const verifier = issuer === undefined ? undefined : verifiers.get(issuer);
-    if (!issuer || !verifier) throw invalidToken('The token was not issued by a trusted identity provider.');
+    const unverified = unverifiedPayload(token);
+    const issuer = typeof unverified.iss === 'string' ? unverified.iss : undefined;
+    const entry = issuer === undefined ? undefined : issuerEntry(issuer);
+    if (!issuer || !entry) throw invalidToken('The token was not issued by a trusted identity provider.');
     let claims: Record<string, unknown>;
     try {
-      claims = verifySignedClaims(verifier, token) ?? (await verifier.verify(token));
+      claims = verifySignedClaims(entry.verifier, token) ?? (await verifyFetchingKeys(entry, unverified, token));
     } catch (error) {
       throw verificationFailure(error);
     }
     requireSubjectAndExpiry(claims);
-    const tenant = resolveTenant(claims, byIssuer.get(issuer) ?? []);
+    const tenant = resolveTenant(claims, entry.tenants);
     refuseOverlongLifetime(claims as { exp: number; iat?: number }, tenant.auth.max_token_lifetime_seconds, now() / 1000);
     return { tenant, identity: identityFromClaims(claims) };
   };
 
-  // Fills the JWKS cache for every issuer at once (aws-jwt-verify's hydrate), so that the first
-  // request verifies synchronously instead of fetching keys first. A failure only means the first
-  // request fetches them as it always could.
-  const prefetchKeys = async (): Promise<KeyPrefetchFailure[]> => {
-    const issuers = [...verifiers.keys()];
-    const settled = await Promise.allSettled(issuers.map((issuer) => verifiers.get(issuer)!.hydrate()));
+  const verifyFetchingKeys = (entry: { tenants: readonly Tenant[]; verifier: AnyVerifier }, unverified: Record<string, unknown>, token: string) => {
+    const verifying = entry.verifier.verify(token);
+    const named = opts.onKeysFetchedFor && unverifiedTenant(entry.tenants, unverified);
+    if (named) opts.onKeysFetchedFor!(named);
+    return verifying;
+  };
+
+  // aws-jwt-verify's hydrate, per issuer: the first request of a prefetched issuer verifies
+  // synchronously. A failure only means that request fetches the keys as it always could.
+  const prefetchKeys = async (list: readonly string[]): Promise<KeyPrefetchFailure[]> => {
+    const settled = await Promise.allSettled(list.map((issuer) => issuerEntry(issuer)?.verifier.hydrate()));
     return settled.flatMap((result, i) =>
-      result.status === 'rejected' ? [{ issuer: issuers[i]!, error_name: result.reason instanceof FetchError ? 'JwksFetchError' : 'Error' }] : [],
+      result.status === 'rejected' ? [{ issuer: list[i]!, error_name: result.reason instanceof FetchError ? 'JwksFetchError' : 'Error' }] : [],
     );
   };
   return Object.assign(authenticate, { prefetchKeys });
+}
+
+/**
+ * The tenant an unverified token points at, for the speculative secret read only: the issuer's
+ * one tenant, or the one whose tenant claim the payload carries. resolveTenant decides for real,
+ * from verified claims.
+ */
+function unverifiedTenant(tenants: readonly Tenant[], payload: Record<string, unknown>): Tenant | undefined {
+  if (tenants.length === 1 && !tenants[0]!.auth.tenant_claim) return tenants[0];
+  return tenants.find((t) => t.auth.tenant_claim && payload[t.auth.tenant_claim.name] === t.auth.tenant_claim.value);
 }
 
 /** The JWKS URI configured for an issuer (the first tenant of the issuer that names one). */
@@ -97,22 +144,18 @@ function configuredJwksUri(tenants: readonly Tenant[]): string | undefined {
  * those two URIs are sent there instead, so the Cognito verifier keeps every check of its own
  * (token_use, client_id of access tokens, aud of ID tokens) and reads the configured keys.
  */
-function cognitoJwksRedirects(fetcher: Fetcher, byIssuer: ReadonlyMap<string, readonly Tenant[]>): Fetcher {
-  const redirects = new Map<string, string>();
-  for (const [issuer, tenants] of byIssuer) {
-    const userPoolId = cognitoUserPoolId(issuer);
-    const jwksUri = configuredJwksUri(tenants);
-    if (!userPoolId || !jwksUri) continue;
-    const region = userPoolId.split('_')[0]!;
-    for (const host of [`cognito-idp.${region}.amazonaws.com`, `issuer-cognito-idp.${region}.amazonaws.com`]) {
-      redirects.set(`https://${host}/${userPoolId}/.well-known/jwks.json`, jwksUri);
-    }
-  }
-  if (redirects.size === 0) return fetcher;
-  return { fetch: (uri, requestOptions, data) => fetcher.fetch(redirects.get(uri) ?? uri, requestOptions, data) };
+function cognitoJwksRedirect(fetcher: Fetcher, issuer: string, tenants: readonly Tenant[]): Fetcher {
+  const userPoolId = cognitoUserPoolId(issuer);
+  const jwksUri = configuredJwksUri(tenants);
+  if (!userPoolId || !jwksUri) return fetcher;
+  const region = userPoolId.split('_')[0]!;
+  const redirected = new Set([`cognito-idp.${region}.amazonaws.com`, `issuer-cognito-idp.${region}.amazonaws.com`].map(
+    (host) => `https://${host}/${userPoolId}/.well-known/jwks.json`,
+  ));
+  return { fetch: (uri, requestOptions, data) => fetcher.fetch(redirected.has(uri) ? jwksUri : uri, requestOptions, data) };
 }
 
-function verifierFor(issuer: string, tenants: Tenant[], jwksCache: SimpleJwksCache, graceSeconds: number): AnyVerifier {
+function verifierFor(issuer: string, tenants: readonly Tenant[], jwksCache: SimpleJwksCache, graceSeconds: number): AnyVerifier {
   const audience = [...new Set(tenants.flatMap((t) => t.auth.audience))];
   const jwksUri = configuredJwksUri(tenants);
   const userPoolId = cognitoUserPoolId(issuer);
@@ -160,12 +203,13 @@ function bearerToken(header: string | undefined): string {
 }
 
 /**
- * The claimed issuer, read only to pick the verifier, which then checks iss like every other
- * claim. A plain decode of the payload: verifySync decomposes the token again anyway, and a
- * second full decomposition (header and payload, JSON parsed through a reviver) was ~15 µs of
- * CPU per warm request in a profile of the benchmark's warm path.
+ * The token's payload, unverified: its iss picks the verifier (which then checks iss like every
+ * other claim), and it may name the tenant whose secret to warm (onKeysFetchedFor). A plain
+ * decode: verifySync decomposes the token again anyway, and a second full decomposition (header
+ * and payload, JSON parsed through a reviver) was ~15 µs of CPU per warm request in a profile
+ * of the benchmark's warm path.
  */
-function unverifiedIssuer(token: string): string | undefined {
+function unverifiedPayload(token: string): Record<string, unknown> {
   const parts = token.split('.');
   let payload: unknown;
   try {
@@ -174,8 +218,7 @@ function unverifiedIssuer(token: string): string | undefined {
   } catch {
     throw invalidToken('The token is not a well-formed JWT.');
   }
-  const iss = payload !== null && typeof payload === 'object' ? (payload as { iss?: unknown }).iss : undefined;
-  return typeof iss === 'string' ? iss : undefined;
+  return payload !== null && typeof payload === 'object' ? (payload as Record<string, unknown>) : {};
 }
 
 function invalidToken(detail: string, causeName?: string): ServiceFailure {

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { fieldEntry } from './field-classes.ts';
+import { deepFreeze, directoryOf, type TenantDirectory } from './tenant-directory.ts';
 import { TenantsFileSchema, type Tenant, type TenantsFile } from './tenant-schema.ts';
 import { tenantRuleViolations, tenantWarnings, type ConfigPath } from './tenant-rules.ts';
 
@@ -89,13 +90,24 @@ export function loadTenantsFile(path: string): ValidatedTenantsFile {
   } catch (err) {
     throw new TenantConfigError(path, [{ message: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` }]);
   }
+  return validateTenantsText(text, path);
+}
+
+/** Parses and validates a tenants file's text. */
+export function validateTenantsText(text: string, source: string): ValidatedTenantsFile {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new TenantConfigError(path, [{ message: `is not valid JSON (${(err as Error).message})` }]);
+    throw new TenantConfigError(source, [{ message: `is not valid JSON (${(err as Error).message})` }]);
   }
-  return validateTenantsFile(json, path);
+  return validateTenantsFile(json, source);
+}
+
+/** The function's view of a raw tenants file (TENANTS_FILE: the local stack, tests), validated here. */
+export function tenantDirectoryFromText(text: string, source: string): TenantDirectory {
+  const { file, warnings } = validateTenantsText(text, source);
+  return directoryOf(file, warnings);
 }
 
 /** loadTenantsFile without the warnings. */
@@ -114,14 +126,6 @@ export function describeWarnings(source: string, warnings: readonly ConfigProble
  */
 export function tenantsById(file: TenantsFile): ReadonlyMap<string, Tenant> {
   return new Map(Object.entries(file.tenants).map(([id, config]) => [id, deepFreeze({ ...config, id })]));
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const item of Object.values(value)) deepFreeze(item);
-  }
-  return value;
 }
 
 function issuePath(issue: v.BaseIssue<unknown>): ConfigPath {

@@ -27,9 +27,10 @@ const SettingsSchema = v.object({
   JWKS_TIMEOUT_MS: intFrom(100, 10_000, 1500),
   TOKEN_GRACE_SECONDS: intFrom(0, 300, 30),
   RATE_LIMIT_RETRY_AFTER_SECONDS: intFrom(1, 3600, 30),
-  // Cold start: fetch the signing keys and up to this many secrets during init (runtime/prefetch-at-init.ts).
+  // Cold start of a deployment with at most two issuers: fetch their signing keys and up to this
+  // many secrets during init, never more than 3 whatever is set (runtime/prefetch-at-init.ts).
   INIT_PREFETCH: v.optional(v.picklist(['on', 'off']), 'on'),
-  INIT_PREFETCH_MAX_SECRETS: intFrom(0, 500, 20),
+  INIT_PREFETCH_MAX_SECRETS: intFrom(0, 500, 3),
   LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error']), 'info'),
   // The item vault (items routes and update mode): its DynamoDB table and the KMS key that
   // encrypts access tokens and Plaid user tokens. Both are set by the stack.

@@ -30,6 +30,7 @@ import {
   SOURCE_TYPES,
   TRANSACTIONS_DAYS,
 } from './plaid-vocabulary.ts';
+import { PROFILE_NAME_PATTERN, TENANT_ID_PATTERN } from './tenant-names.ts';
 
 const nonEmptyString = v.pipe(v.string('must be a string'), v.trim(), v.nonEmpty('must not be empty'));
 const unique = <T>(items: readonly T[]) => new Set(items).size === items.length;
@@ -64,8 +65,7 @@ const isoDate = v.pipe(
   v.check((value) => !/^\d{4}-\d{2}-\d{2}$/.test(value) || isCalendarDate(value), ISO_DATE_MESSAGE),
 );
 
-export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
-export const PROFILE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+export { PROFILE_NAME_PATTERN, TENANT_ID_PATTERN };
 
 const Language = v.picklist(LINK_LANGUAGES, `must be one of Plaid's Link languages (${LINK_LANGUAGES.join(', ')})`);
 const CountryCode = v.picklist(COUNTRY_CODES, `must be a Plaid-supported country code (${COUNTRY_CODES.join(', ')})`);

@@ -4,7 +4,7 @@
 import * as v from 'valibot';
 import { clientRefusalReason, LINK_TOKEN_CREATE_FIELD_PATHS } from '../config/field-classes.ts';
 import { LINK_LANGUAGES } from '../config/plaid-vocabulary.ts';
-import { PROFILE_NAME_PATTERN } from '../config/tenant-schema.ts';
+import { PROFILE_NAME_PATTERN } from '../config/tenant-names.ts';
 import { ServiceFailure, type FieldError } from './failure.ts';
 
 export const PLATFORMS = ['web', 'ios', 'android'] as const;

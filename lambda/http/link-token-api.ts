@@ -49,7 +49,8 @@ export interface LinkTokenApi {
 type ApiResult = { status: number; body?: unknown; headers?: Record<string, string> };
 
 export function createLinkTokenApi(opts: {
-  tenants: Iterable<Tenant>;
+  /** Each tenant by id (parsed on first use), and every tenant's origins together. */
+  tenants: { get(id: string): Tenant | undefined; readonly anyOrigins: ReadonlySet<string> };
   authenticate: Authenticator;
   deps: Omit<CreateLinkTokenDeps, 'logger'>;
   /** The items routes' dependencies, built on their first use (the vault's SDK clients load then). */
@@ -59,11 +60,10 @@ export function createLinkTokenApi(opts: {
   publicBaseUrl?: string;
   logger: Logger;
 }): LinkTokenApi {
-  const tenants = [...opts.tenants];
-  const tenantsById = new Map(tenants.map((t) => [t.id, t]));
+  const tenantsById = opts.tenants;
   // Before the token is verified the tenant is unknown: CORS preflight and early errors are
   // answered for the union of all tenants' origins, and the tenant's own list is enforced after.
-  const anyTenantOrigins = new Set(tenants.flatMap((t) => t.allowed_origins));
+  const anyTenantOrigins = opts.tenants.anyOrigins;
 
   const respond = (
     event: APIGatewayProxyEventV2 | undefined,

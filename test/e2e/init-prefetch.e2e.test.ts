@@ -1,6 +1,7 @@
-// Cold start: the function fetches the issuers' signing keys and the secrets a first request
-// needs during init, all at once, so the first user's request goes straight to Plaid. Counted by
-// the stand-ins themselves, through the local stack started as a user starts it.
+// Cold start of tenants sharing one issuer: the function fetches its signing keys and the secrets
+// a first request needs during init, all at once (at most three secrets), so the first user's
+// request goes straight to Plaid. Counted by the stand-ins themselves, through the local stack
+// started as a user starts it. (Tenants of several issuers: test/e2e/tenant-scale.e2e.test.ts.)
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { functionLogs, startE2eStack, type E2eStack } from '../support/e2e-harness.ts';
@@ -61,6 +62,7 @@ describe('prefetch at init', () => {
     assert.equal(stack.issuers[0]!.jwksFetches, 1);
     const [done] = eventsNamed(stack, 'init.prefetched');
     assert.equal(done?.secrets, 3);
+    assert.equal(done?.issuers, 1);
     assert.equal(done?.failures, 0);
     assert.equal(typeof done?.duration_ms, 'number');
 
@@ -89,7 +91,7 @@ describe('prefetch at init', () => {
   test('INIT_PREFETCH_MAX_SECRETS caps the reads: the shared key first, then tenants in file order', async () => {
     stack = await start({ INIT_PREFETCH_MAX_SECRETS: '2' });
     assert.equal(stack.secrets.calls.GetSecretValue, 2);
-    assert.equal(eventsNamed(stack, 'init.prefetched')[0]?.secrets_not_prefetched, 1);
+    assert.equal(eventsNamed(stack, 'init.prefetched')[0]?.tenants_not_prefetched, 1);
     stack.secrets.resetCalls();
     assert.equal((await requestFor(stack, 'acme')).status, 200);
     assert.equal(stack.secrets.calls.GetSecretValue, 0, 'acme was within the cap');

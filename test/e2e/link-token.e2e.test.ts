@@ -48,9 +48,9 @@ before(async () => {
       [INITECH.secretId]: JSON.stringify({ client_id: INITECH.clientId, secret: INITECH.secret }),
       [HOOLI.secretId]: JSON.stringify({ client_id: HOOLI.clientId, secret: HOOLI.secret }),
     },
-    // Init prefetches the client_user_id key and the first three tenants' secrets; Hooli's (the
-    // fourth) is left to its first request, which the Secrets Manager failure test relies on.
-    env: { REQUEST_BUDGET_MS: '2000', RATE_LIMIT_RETRY_AFTER_SECONDS: '17', INIT_PREFETCH_MAX_SECRETS: '4' },
+    // Two issuers: init prefetches nothing (runtime/prefetch-at-init.ts), each tenant's first
+    // request reads its secrets, which the Secrets Manager failure test relies on for Hooli.
+    env: { REQUEST_BUDGET_MS: '2000', RATE_LIMIT_RETRY_AFTER_SECONDS: '17' },
     tenants: ([a, b]) => ({
       client_user_id_key_secret_id: KEY_SECRET_ID,
       tenants: {
@@ -393,8 +393,7 @@ describe('credentials from Secrets Manager', () => {
     assert.equal(stack.secrets.calls.GetSecretValue, 1, 'refetched once, not in a loop');
   });
   test('Secrets Manager failing on a secret not cached yet is 503', async () => {
-    // Hooli has not been called yet and its secret is past the init prefetch cap, so it must be
-    // fetched now; the SDK tries twice.
+    // Hooli has not been called yet, so its secret must be fetched now; the SDK tries twice.
     stack.secrets.failNext(2, 'internal');
     const res = await stack.call({ token: sharedToken('hooli'), body: { platform: 'web' } });
     assert.equal(res.status, 503);

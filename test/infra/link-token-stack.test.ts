@@ -15,7 +15,9 @@ import { readSettings } from '../../lambda/config/settings.ts';
 import { ITEMS_LOG_EVENTS } from '../../infra/items-alarms.ts';
 import { FUNCTION_LOG_EVENTS } from '../../infra/link-token-alarms.ts';
 import { API_GATEWAY_INTEGRATION_TIMEOUT } from '../../infra/link-token-function.ts';
-import { LAMBDA_BUNDLING, PROJECT_ROOT } from '../../infra/lambda-bundling.ts';
+import { LAMBDA_BUNDLING, PROJECT_ROOT, tenantsSchemaFingerprint } from '../../infra/lambda-bundling.ts';
+import { readTenantsFile } from '../../lambda/config/load-tenants.ts';
+import { readCompiledTenants } from '../../lambda/config/tenant-directory.ts';
 import { STAGES } from '../../infra/stages.ts';
 import { buildLambdaBundle } from '../../local/build.ts';
 import { logicalIds, statementsOfRole, synthesize, type Synthesized } from './synth.ts';
@@ -322,6 +324,11 @@ describe('bundle', () => {
     };
     assert.deepEqual(mapOf(assetDir), mapOf(local.dir));
 
-    assert.ok(readFileSync(join(assetDir, LAMBDA_BUNDLING.tenantsFileName)).equals(readFileSync(join(PROJECT_ROOT, STAGES.dev.tenantsFile))));
+    // Beside it, the stage's tenants file as the build validated it, in the form the function reads.
+    const compiledPath = join(assetDir, LAMBDA_BUNDLING.tenantsFileName);
+    const served = readCompiledTenants(readFileSync(compiledPath, 'utf8'), compiledPath, tenantsSchemaFingerprint());
+    const stageFile = readTenantsFile(join(PROJECT_ROOT, STAGES.dev.tenantsFile));
+    assert.deepEqual(served.ids, Object.keys(stageFile.tenants));
+    for (const id of served.ids) assert.deepEqual(served.get(id), { ...stageFile.tenants[id], id });
   });
 });

@@ -15,7 +15,7 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 // Authentication is the adapter's first dependency: refusing every token keeps the use cases,
 // which would need Plaid and the vault, out of this test.
 const api = createLinkTokenApi({
-  tenants: [],
+  tenants: { get: () => undefined, anyOrigins: new Set<string>() },
   authenticate: async () => {
     throw new ServiceFailure('missing_token', 'Send a bearer token.');
   },

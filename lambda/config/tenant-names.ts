@@ -1,0 +1,5 @@
+// How tenant ids and profile names are spelt. Apart from tenant-schema.ts so that the request
+// path (which checks a client's profile name) does not pull the whole schema into the cold start:
+// the schema's module-level objects are built on import, and esbuild cannot drop them.
+export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const PROFILE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
