@@ -18,10 +18,10 @@ import { createSecretCache } from './secrets/secret-cache.ts';
 import { createSecretsManagerReader } from './secrets/secrets-manager.ts';
 
 const settings = readSettings(process.env, new URL('./tenants.json', import.meta.url));
-const logger = createLogger({ level: settings.LOG_LEVEL, base: { service: 'link-token' } });
+const logger = createLogger({ level: settings.LOG_LEVEL });
 const { file: tenantsFile, warnings: configWarnings } = loadTenantsFile(settings.TENANTS_FILE);
 // Accepted but worth hearing about (Plaid-deprecated fields, values Plaid adjusts): once per cold start.
-for (const { tenant, profile, field, message } of configWarnings) logger.warn('config.warning', { tenant, profile, field, message });
+for (const { tenant, profile, field, message } of configWarnings) logger.warn('config.warning', { tenant, profile, field, warning: message });
 const tenants = tenantsById(tenantsFile);
 
 const secrets = createSecretCache({
@@ -135,4 +135,7 @@ export const handler = middy<APIGatewayProxyEventV2, HttpResponse, Error, Contex
       request.response = api.failure(error, request.event, correlationId(request.event, request.context));
     },
   })
-  .handler((event, context) => api(event, correlationId(event, context)));
+  .handler((event, context) => {
+    logger.startInvocation(context);
+    return api(event, correlationId(event, context));
+  });

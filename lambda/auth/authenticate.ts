@@ -27,6 +27,8 @@ import type { Tenant } from '../config/tenant-schema.ts';
 import { ServiceFailure } from '../domain/failure.ts';
 import { identityFromClaims, type VerifiedIdentity } from '../domain/identity.ts';
 import { cognitoUserPoolId, resolveTenant } from '../domain/resolve-tenant.ts';
+// Before any verifier runs: RS* signatures checked without Node 24's slow options-object path.
+import './signature-fast-path.ts';
 
 export interface Authenticated {
   readonly tenant: Tenant;
