@@ -54,8 +54,11 @@ const RESERVED = new Set([
 const JWT_SHAPE = /\beyJ[\w-]*\.[\w-]*\.[\w-]*/g;
 const LINK_TOKEN_SHAPE = /\b(link-(?:sandbox|development|production)-)[0-9a-f-]{8,}/gi;
 const BEARER_SHAPE = /\b(Bearer\s+)\S+/gi;
-/** Every match of the three shapes above contains one of these: a string without any is left as it is. */
-const MAY_HOLD_A_CREDENTIAL = /eyJ|link-|bearer/i;
+/**
+ * Every match of the three shapes above contains one of these (the link token's prefix in full:
+ * a bare "link-" is in every line's path, /link-token): a string without any is left as it is.
+ */
+const MAY_HOLD_A_CREDENTIAL = /eyJ|link-(?:sandbox|development|production)-|bearer/i;
 
 export function redact(text: string): string {
   if (!MAY_HOLD_A_CREDENTIAL.test(text)) return text;
@@ -117,13 +120,32 @@ export function createLogger(opts: {
     ...(env.AWS_LAMBDA_FUNCTION_NAME ? { function_name: env.AWS_LAMBDA_FUNCTION_NAME } : {}),
     ...(Number.isFinite(memory) && memory > 0 ? { function_memory_size: memory } : {}),
   };
-  // Shared by the root logger and every child: the keys of the invocation under way.
-  const state = { invocation: fragment(initKeys), invocations: 0 };
+  // Shared by the root logger and every child: the keys of the invocation under way, serialised
+  // by its first line (trace id read then: the runtime sets it before the invocation starts).
+  let invocations = 0;
+  let context: InvocationContext | undefined;
+  let invocationKeys: string | undefined = fragment(initKeys);
+  const invocationFragment = (): string => {
+    if (invocationKeys !== undefined || context === undefined) return invocationKeys ?? '';
+    const memoryMb = Number(context.memoryLimitInMB);
+    return (invocationKeys = fragment({
+      service,
+      cold_start: invocations === 1,
+      function_name: context.functionName ?? initKeys.function_name,
+      function_memory_size: Number.isFinite(memoryMb) && memoryMb > 0 ? memoryMb : initKeys.function_memory_size,
+      function_arn: context.invokedFunctionArn,
+      function_request_id: context.awsRequestId,
+      xray_trace_id: xrayTraceId(env._X_AMZN_TRACE_ID),
+    }));
+  };
 
-  const make = (base: LogFields, baseFragment: string): Logger => {
+  // A child's fields are serialised when it first writes a line (a request makes two children
+  // and, on success, writes one line through the second).
+  const make = (base: LogFields): Logger => {
+    let serialised: string | undefined;
     const log = (level: LogLevel) => (event: string, fields?: LogFields) => {
       if (LEVELS[level] < threshold) return;
-      let own = baseFragment;
+      let own = (serialised ??= fragment(base));
       if (fields !== undefined) {
         let collides = false;
         for (const key in fields) {
@@ -133,38 +155,26 @@ export function createLogger(opts: {
           }
         }
         // A field given again overrides the child's (as an object spread would); a Powertools key is renamed.
-        own = collides ? fragment(withoutReserved({ ...base, ...fields })) : baseFragment + fragment(fields);
+        own = collides ? fragment(withoutReserved({ ...base, ...fields })) : own + fragment(fields);
       }
       const name = JSON.stringify(redact(event));
-      write(`${LEVEL_PREFIX[level]}${name},"timestamp":"${now().toISOString()}"${state.invocation},"event":${name}${own}}`);
+      write(`${LEVEL_PREFIX[level]}${name},"timestamp":"${now().toISOString()}"${invocationFragment()},"event":${name}${own}}`);
     };
     return {
       debug: log('debug'),
       info: log('info'),
       warn: log('warn'),
       error: log('error'),
-      child: (fields) => {
-        const merged = withoutReserved({ ...base, ...fields });
-        return make(merged, fragment(merged));
-      },
+      child: (fields) => make(withoutReserved({ ...base, ...fields })),
     };
   };
 
-  const baseFields = withoutReserved(opts.base ?? {});
-  const root = make(baseFields, fragment(baseFields));
+  const root = make(withoutReserved(opts.base ?? {}));
   return Object.assign(root, {
-    startInvocation(context: InvocationContext) {
-      state.invocations += 1;
-      const memoryMb = Number(context.memoryLimitInMB);
-      state.invocation = fragment({
-        service,
-        cold_start: state.invocations === 1,
-        function_name: context.functionName ?? initKeys.function_name,
-        function_memory_size: Number.isFinite(memoryMb) && memoryMb > 0 ? memoryMb : initKeys.function_memory_size,
-        function_arn: context.invokedFunctionArn,
-        function_request_id: context.awsRequestId,
-        xray_trace_id: xrayTraceId(env._X_AMZN_TRACE_ID),
-      });
+    startInvocation(invocation: InvocationContext) {
+      invocations += 1;
+      context = invocation;
+      invocationKeys = undefined;
     },
   });
 }
