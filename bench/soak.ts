@@ -173,7 +173,8 @@ function startStack(env: Record<string, string>): Promise<Stack> {
         }
         // Counted, not kept: a soak's worth of log lines would be the soak's own leak.
         logLines.total++;
-        const kind = !line.startsWith('{') ? 'other' : line.includes('"level":"error"') ? 'error' : line.includes('"level":"warn"') ? 'warn' : undefined;
+        // The function writes Powertools' upper-case levels (ERROR, WARN); the local stack's own lines may not.
+        const kind = !line.startsWith('{') ? 'other' : /"level":"error"/i.test(line) ? 'error' : /"level":"warn"/i.test(line) ? 'warn' : undefined;
         if (kind === undefined) return;
         logLines[kind]++;
         logLines.lastNotable = [...logLines.lastNotable.slice(-4), line.slice(0, 300)];

@@ -24,7 +24,7 @@ import { createSecretsManagerReader } from './secrets/secrets-manager.ts';
 declare const __TENANTS_SCHEMA_FINGERPRINT__: string | undefined;
 
 const settings = readSettings(process.env, new URL(`./${COMPILED_TENANTS_FILE_NAME}`, import.meta.url));
-const logger = createLogger({ level: settings.LOG_LEVEL, base: { service: 'link-token' } });
+const logger = createLogger({ level: settings.LOG_LEVEL });
 
 /**
  * The deploy's asset holds the tenants in the form the build validated (tenants.compiled.json):
@@ -48,7 +48,7 @@ async function loadTenants(path: string): Promise<TenantDirectory> {
 const tenants = await loadTenants(settings.TENANTS_FILE);
 // Accepted but worth hearing about (Plaid-deprecated fields, values Plaid adjusts): found when the
 // file was validated, logged once per cold start.
-for (const { tenant, profile, field, message } of tenants.warnings) logger.warn('config.warning', { tenant, profile, field, message });
+for (const { tenant, profile, field, message } of tenants.warnings) logger.warn('config.warning', { tenant, profile, field, warning: message });
 
 const secrets = createSecretCache({
   fetch: createSecretsManagerReader({
@@ -163,4 +163,7 @@ export const handler = middy<APIGatewayProxyEventV2, HttpResponse, Error, Contex
       request.response = api.failure(error, request.event, correlationId(request.event, request.context));
     },
   })
-  .handler((event, context) => api(event, correlationId(event, context)));
+  .handler((event, context) => {
+    logger.startInvocation(context);
+    return api(event, correlationId(event, context));
+  });

@@ -28,6 +28,8 @@ import { ServiceFailure } from '../domain/failure.ts';
 import { identityFromClaims } from '../domain/identity.ts';
 import type { Authenticator } from '../domain/ports.ts';
 import { cognitoUserPoolId, resolveTenant } from '../domain/resolve-tenant.ts';
+// Before any verifier runs: RS* signatures checked without Node 24's slow options-object path.
+import './signature-fast-path.ts';
 
 /** Issuers whose signing keys could not be fetched ahead of the first request. */
 export interface KeyPrefetchFailure {

@@ -64,6 +64,13 @@ export function createLinkTokenApi(opts: {
   // Before the token is verified the tenant is unknown: CORS preflight and early errors are
   // answered for the union of all tenants' origins, and the tenant's own list is enforced after.
   const anyTenantOrigins = opts.tenants.anyOrigins;
+  // Each tenant's own origins as a set, built on its first request (tenants are parsed on first use).
+  const originsByTenant = new WeakMap<Tenant, ReadonlySet<string>>();
+  const originsOf = (tenant: Tenant): ReadonlySet<string> => {
+    let origins = originsByTenant.get(tenant);
+    if (!origins) originsByTenant.set(tenant, (origins = new Set(tenant.allowed_origins)));
+    return origins;
+  };
 
   const respond = (
     event: APIGatewayProxyEventV2 | undefined,
@@ -134,7 +141,7 @@ export function createLinkTokenApi(opts: {
       }
 
       const { tenant, identity } = await opts.authenticate(header(event, 'authorization'));
-      allowed = new Set(tenant.allowed_origins);
+      allowed = originsOf(tenant);
       const origin = header(event, 'origin');
       // Browsers always send Origin on a cross-origin request; native apps send none.
       if (origin !== undefined && !allowed.has(origin)) {
@@ -280,11 +287,12 @@ function readJsonBody(event: APIGatewayProxyEventV2): unknown {
     throw new HttpFailure('unsupported_media_type', 'Send the request body as application/json.');
   }
   const raw = event.body ?? '';
-  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (bytes.length > MAX_BODY_BYTES) {
+  // A plain body is measured where it lies (no copy into a Buffer and back); a base64 one is decoded.
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : undefined;
+  if ((bytes ? bytes.length : Buffer.byteLength(raw, 'utf8')) > MAX_BODY_BYTES) {
     throw new HttpFailure('payload_too_large', `The request body must be at most ${MAX_BODY_BYTES} bytes.`);
   }
-  const text = bytes.toString('utf8');
+  const text = bytes ? bytes.toString('utf8') : raw;
   if (text.trim() === '') return {};
   try {
     return JSON.parse(text);

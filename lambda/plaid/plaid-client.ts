@@ -37,10 +37,7 @@ export function createPlaidClient(opts: PlaidClientOptions = {}): PlaidApi {
     path: string,
     { baseUrl, credentials, body, deadline, repeatable, read }: PlaidRequest & { repeatable: boolean; read: (json: Record<string, unknown>) => T | undefined },
   ): Promise<PlaidResult<T>> {
-    const url = new URL(path, baseUrl);
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-      throw new Error('Plaid base URL must be https (http only for loopback hosts)');
-    }
+    const url = endpointUrl(path, baseUrl);
     const payload = JSON.stringify(body);
     let attempts = 0;
     for (;;) {
@@ -60,6 +57,22 @@ export function createPlaidClient(opts: PlaidClientOptions = {}): PlaidApi {
     createLinkToken: (request) => call('/link/token/create', { ...request, repeatable: true, read: readLinkTokenCreated }),
     call,
   };
+}
+
+// The endpoint URLs, parsed and checked once: a warm request to a known endpoint parses nothing.
+// Bounded by the tenants' environments (and the one override) times Plaid's few endpoints.
+const endpointUrls = new Map<string, URL>();
+function endpointUrl(path: string, baseUrl: string): URL {
+  const key = `${baseUrl} ${path}`;
+  let url = endpointUrls.get(key);
+  if (url === undefined) {
+    url = new URL(path, baseUrl);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+      throw new Error('Plaid base URL must be https (http only for loopback hosts)');
+    }
+    endpointUrls.set(key, url);
+  }
+  return url;
 }
 
 function readLinkTokenCreated(json: Record<string, unknown>): LinkTokenCreated | undefined {
@@ -121,7 +134,8 @@ function postJson(url: URL, credentials: PlaidCredentials, payload: string, time
           }
           chunks.push(chunk);
         });
-        res.on('end', () => finish({ kind: 'response', status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        // A link token answer is one chunk: decoded as it is, without concatenating a copy first.
+        res.on('end', () => finish({ kind: 'response', status: res.statusCode ?? 0, body: (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8') }));
         res.on('error', (err: NodeJS.ErrnoException) => finish({ kind: 'network', code: err.code ?? 'RESPONSE_ERROR' }));
       },
     );

@@ -106,5 +106,5 @@ test('config warnings (a deprecated field) are logged once at cold start', () =>
   assert.equal(warnings[0]!.tenant, 'acme');
   assert.equal(warnings[0]!.profile, 'hosted');
   assert.equal(warnings[0]!.field, 'auth.flow_type');
-  assert.match(String(warnings[0]!.message), /deprecated by Plaid, replaced by auth\.auth_type_select_enabled/);
+  assert.match(String(warnings[0]!.warning), /deprecated by Plaid, replaced by auth\.auth_type_select_enabled/);
 });
