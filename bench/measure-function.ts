@@ -4,7 +4,7 @@
 // own settings (local/build.ts), serves one cold request (JWKS, both secrets and Plaid fetched)
 // and then warm requests (everything cached, Plaid called each time). Plaid, Secrets Manager and
 // the identity provider are the local stand-ins on loopback, answering at once, so the numbers
-// are the function's own work; the README's deploy guide adds Plaid's latency and the TLS handshakes on top.
+// are the function's own work; docs/operations.md adds Plaid's latency and the TLS handshakes on top.
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 // The CDK app: `cdk synth|deploy -c stage=dev|prod` builds the stack of that stage, with
 // cdk-nag's AwsSolutions rules applied to everything in it. Every acknowledged rule sits next
-// to the resource it concerns, with its reason, and is listed in README.md ("Deploy").
+// to the resource it concerns, with its reason, and is listed in docs/operations.md ("cdk-nag acknowledgements").
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { LinkTokenStack } from './link-token-stack.ts';

@@ -23,7 +23,7 @@ import type { TenantSecrets } from './tenant-secrets.ts';
 import type { WebhookBus } from './webhooks.ts';
 
 /**
- * Memory, from measurement (`npm run measure`, numbers in README.md, "Deploy"): the
+ * Memory, from measurement (`npm run measure`, numbers in docs/operations.md, "8. Sizing and cost"): the
  * process holds ~100 MB after init and stays under ~108 MB over hundreds of warm requests, so
  * 128 MB would leave too little room for a burst of concurrent Plaid calls or a slow GC. CPU
  * comes with memory (1,769 MB = 1 vCPU): 256 MB gives ~0.14 vCPU, enough for the ~100 ms of
@@ -62,7 +62,7 @@ const APPLICATION_LOG_LEVELS = {
 } as const;
 
 export interface LinkTokenFunctionProps {
-  /** The stage's tenants file: copied into the asset as tenants.json beside index.mjs. */
+  /** The stage's tenants file: validated by the build and written into the asset as tenants.compiled.json beside index.mjs. */
   readonly tenantsFilePath: string;
   readonly secrets: TenantSecrets;
   /** The items vault: its table and key reach the function through the environment. */
@@ -155,7 +155,7 @@ export class LinkTokenFunction extends Construct {
 
 /**
  * The asset folder: index.mjs, its chunks and source maps, and the stage's tenants file beside
- * them as tenants.json (the config travels with the code: one asset, one version, nothing
+ * them as the build validated it, tenants.compiled.json (the config travels with the code: one asset, one version, nothing
  * fetched at run time). Its content decides the asset hash, so an unchanged build deploys nothing.
  */
 function bundleFunction(tenantsFilePath: string): string {

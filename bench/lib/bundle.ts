@@ -33,7 +33,7 @@ const RUNTIME = '(esbuild runtime, banner)';
 
 // Why each dependency is in the bundle. A contributor missing here is reported as unexplained.
 const WHY: Record<string, string> = {
-  'lambda/config/': 'settings and the tenants file: schema, rules, Plaid vocabularies (validated at cold start)',
+  'lambda/config/': 'settings and the tenants file: schema, rules, Plaid vocabularies (the schema and rules run at build and for a raw TENANTS_FILE only: the deployed cold start reads the compiled form)',
   'lambda/domain/': 'the use case: tenant, identity, client choices, link token request, client_user_id',
   'lambda/http/': 'the API Gateway adapter: routing, CORS, body rules, problem+json',
   'lambda/auth/': 'bearer token verification around aws-jwt-verify, JWKS fetcher',

@@ -4,9 +4,9 @@
 // Reports per tree and count: the cold time, the JWKS fetches and Secrets Manager reads of one
 // cold start, the most of each in flight at once, and peak RSS, as medians of interleaved runs.
 // A quick tool of the tenant-scaling work; bench/run.ts's sweep is the benchmark of record.
-//   node bench/tenant-scale/probe.ts [--runs 7] [--counts 1,10,100,1000] [--rtt 20] [--tree name=/path ...] [--floor]
+//   npm run bench:tenants:trees -- [--runs 7] [--counts 1,10,100,1000] [--rtt 20] [--tree name=/path ...] [--floor]
 // (default tree: this checkout). Each tree is bundled with its own infra/lambda-bundling.ts.
-// --floor adds the stack's cold floor (floor-handler.ts), bundled with this checkout's settings.
+// --floor adds the stack's cold floor (bench/serverless/floor-handler.ts, the one npm run bench measures), bundled with this checkout's settings.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -143,7 +143,7 @@ for (const tree of TREES) {
 
 if (values.floor) {
   const outfile = join(work, 'floor', 'index.mjs');
-  await build({ ...lambdaBuildOptions(), entryPoints: [join(HERE, 'bench/tenant-scale/floor-handler.ts')], outfile });
+  await build({ ...lambdaBuildOptions(), entryPoints: [join(HERE, 'bench/serverless/floor-handler.ts')], outfile });
   bundles.set(`floor/${COUNTS[0]}`, outfile);
   TREES.push({ name: 'floor', path: HERE });
 }

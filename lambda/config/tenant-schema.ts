@@ -348,11 +348,7 @@ export const TenantSchema = v.strictObject({
   ),
 });
 
-/**
- * The shortest client_user_id HMAC key (the secret client_user_id_key_secret_id names) the
- * function accepts; the stack generates longer ones (infra/tenant-secrets.ts) and says so.
- */
-export const CLIENT_USER_ID_KEY_MIN_LENGTH = 32;
+export { CLIENT_USER_ID_KEY_MIN_LENGTH } from './tenant-names.ts';
 
 export const TenantsFileSchema = v.strictObject({
   $schema: v.optional(v.string()),

@@ -2,7 +2,7 @@
 // Dashboard logs). The default is an HMAC over tenant id and subject, so the same person gets
 // unrelated ids in two tenants and nobody without the key can link an id back to a subject.
 import { createHmac } from 'node:crypto';
-import { CLIENT_USER_ID_KEY_MIN_LENGTH } from '../config/tenant-schema.ts';
+import { CLIENT_USER_ID_KEY_MIN_LENGTH } from '../config/tenant-names.ts';
 import { ServiceFailure } from './failure.ts';
 
 export type ClientUserIdStrategy = 'hmac-sha256' | 'subject';

@@ -14,6 +14,9 @@
 //   lambda/auth/, plaid/, secrets/, vault/, webhooks/, events/, log/
 //                       lambda/domain/, lambda/config/                     adapters implement the domain's ports; never each other,
 //                                                                          never http/ or handler.ts
+//   lambda/auth/signature-fast-path.ts
+//                       also aws-jwt-verify's node-web-compat-node.js      the library's signature check, replaced for RS* (the one
+//                                                                          file reached inside a package by its path)
 //   lambda/runtime/     lambda/domain/, lambda/config/, the adapters       helpers of the composition root (init prefetch, bundler
 //                                                                          aliases); never http/ or handler.ts
 //   lambda/handler.ts   all of lambda/                                     the composition root: the only file that wires adapters
@@ -51,6 +54,8 @@ export const IMPORT_RULES: readonly Rule[] = [
   { from: 'lambda/domain/', mayImport: ['lambda/config/'] },
   { from: 'lambda/http/', mayImport: ['lambda/domain/', 'lambda/config/'] },
   ...ADAPTERS.map((from) => ({ from, mayImport: ['lambda/domain/', 'lambda/config/'] })),
+  // The one file reached inside a package by path: aws-jwt-verify's signature check, replaced for RSA (see the file).
+  { from: 'lambda/auth/signature-fast-path.ts', mayImport: ['lambda/domain/', 'lambda/config/', 'node_modules/aws-jwt-verify/dist/esm/node-web-compat-node.js'] },
   { from: 'lambda/runtime/', mayImport: ['lambda/domain/', 'lambda/config/', ...ADAPTERS] },
   { from: 'lambda/handler.ts', mayImport: ['lambda/'] },
   { from: 'infra/', mayImport: ['lambda/config/'] },
