@@ -30,6 +30,8 @@ import type { Authenticator } from '../domain/ports.ts';
 import { cognitoUserPoolId, resolveTenant } from '../domain/resolve-tenant.ts';
 // Before any verifier runs: RS* signatures checked without Node 24's slow options-object path.
 import './signature-fast-path.ts';
+// And tokens decomposed without JSON.parse's slow reviver path (same checks, same guard).
+import './decompose-fast-path.ts';
 
 /** Issuers whose signing keys could not be fetched ahead of the first request. */
 export interface KeyPrefetchFailure {
