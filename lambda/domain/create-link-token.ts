@@ -10,7 +10,7 @@ import type { ItemVault } from './item-vault.ts';
 import { itemNotFound } from './items.ts';
 import { buildLinkTokenRequest, buildUpdateModeRequest, selectProfile } from './link-token-request.ts';
 import { ensurePlaidUser, needsPlaidUser } from './plaid-users.ts';
-import { credentialsAndOwner, plaidBaseUrl, readCredentials, sameCredentials, withinBudget, type UpstreamDeps } from './upstream.ts';
+import { credentialsAndOwner, heldCredentialsAndOwner, plaidBaseUrl, readCredentials, sameCredentials, withinBudget, type UpstreamDeps } from './upstream.ts';
 
 export interface LinkTokenResult {
   readonly link_token: string;
@@ -32,7 +32,9 @@ export async function createLinkToken(
   const deadline = started + deps.budgetMs;
   const budgetDetail = 'Creating the link token took too long.';
 
-  const { credentials, owner } = await withinBudget(credentialsAndOwner({ tenant, identity }, deps), deadline - deps.now(), budgetDetail);
+  const { credentials, owner } =
+    heldCredentialsAndOwner({ tenant, identity }, deps) ??
+    (await withinBudget(credentialsAndOwner({ tenant, identity }, deps), deadline - deps.now(), budgetDetail));
   const clientUserId = owner.clientUserId;
   let body;
   if (choices.mode === 'update') {

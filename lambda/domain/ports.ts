@@ -39,6 +39,12 @@ export interface Logger {
 /** Secret values by Secrets Manager id (name or ARN), cached or not. */
 export interface SecretSource {
   get(secretId: string): Promise<string>;
+  /**
+   * The value get would answer without fetching (held and within its TTL), else undefined: lets a
+   * warm request use it synchronously, with no promise, race or timer. Optional for sources
+   * that hold nothing.
+   */
+  held?(secretId: string): string | undefined;
   /** The next get fetches again: used once when Plaid reports rotated keys. */
   invalidate(secretId: string): void;
 }

@@ -46,6 +46,9 @@ export function createSecretCache(opts: {
     return entry.pending;
   };
 
+  const fresh = (entry: Entry | undefined): string | undefined =>
+    entry?.value !== undefined && now() - entry.fetchedAt < opts.ttlMs ? entry.value : undefined;
+
   return {
     async get(secretId) {
       let entry = entries.get(secretId);
@@ -53,9 +56,9 @@ export function createSecretCache(opts: {
         entry = { fetchedAt: 0 };
         entries.set(secretId, entry);
       }
-      if (entry.value !== undefined && now() - entry.fetchedAt < opts.ttlMs) return entry.value;
-      return refresh(secretId, entry);
+      return fresh(entry) ?? refresh(secretId, entry);
     },
+    held: (secretId) => fresh(entries.get(secretId)),
     invalidate(secretId) {
       // Dropping the value (not only its age) makes sure a rejected credential is never served stale.
       entries.delete(secretId);
