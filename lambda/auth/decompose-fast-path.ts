@@ -94,9 +94,23 @@ interface VerifierInternals {
 }
 const base = JwtVerifierBase.prototype as unknown as VerifierInternals;
 
+// The decomposition of the token authenticate.ts just peeked at (its iss picks the verifier),
+// handed to that verifier's call with the very same string instead of decoding it a second time.
+// A decomposition is a pure function of the string, so this is the object the verifier would
+// have made; used once, then dropped.
+let peeked: { jwt: string; decomposed: DecomposedJwt } | undefined;
+
+/** decomposeJwt, kept for the next verification of this very token (one decode per request). */
+export function decomposeJwtForVerify(jwt: string): DecomposedJwt {
+  const decomposed = decomposeJwt(jwt);
+  peeked = { jwt, decomposed };
+  return decomposed;
+}
+
 /** The library's getVerifyParameters with decomposeJwt in place of decomposeUnverifiedJwt. */
 function getVerifyParameters(this: VerifierInternals, jwt: string, verifyProperties?: Json) {
-  const decomposedJwt = decomposeJwt(jwt);
+  const decomposedJwt = peeked !== undefined && peeked.jwt === jwt ? peeked.decomposed : decomposeJwt(jwt);
+  peeked = undefined;
   const issuerConfig = this.getIssuerConfig(decomposedJwt.payload.iss);
   return { decomposedJwt, jwksUri: issuerConfig.jwksUri, verifyProperties: { ...issuerConfig, ...verifyProperties } };
 }

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { JwtExpiredError, JwtInvalidIssuerError, JwtInvalidSignatureError, JwtParseError } from 'aws-jwt-verify/error';
 import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
-import { DECOMPOSE_FAST_PATH_INSTALLED, decomposeJwt } from '../../lambda/auth/decompose-fast-path.ts';
+import { DECOMPOSE_FAST_PATH_INSTALLED, decomposeJwt, decomposeJwtForVerify } from '../../lambda/auth/decompose-fast-path.ts';
 // authenticate.ts is what installs it in the function.
 import '../../lambda/auth/authenticate.ts';
 
@@ -101,4 +101,27 @@ test('a verifier using it still accepts a good token and refuses a forged, expir
   assert.throws(() => verifier.verifySync(sign({ exp: now - 3600 })), JwtExpiredError);
   assert.throws(() => verifier.verifySync(sign({ iss: 'https://other.example.com' })), JwtInvalidIssuerError);
   assert.throws(() => verifier.verifySync(`${h}.${b64('{')}.${s}`), JwtParseError);
+});
+
+test('the peeked decomposition is what the verifier uses for that very token, once, and never for another', () => {
+  const ISSUER = 'https://idp.example.com';
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const verifier = JwtVerifier.create({ issuer: ISSUER, audience: 'app', jwksUri: `${ISSUER}/.well-known/jwks.json` });
+  verifier.cacheJwks({ keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'k', alg: 'RS256', use: 'sig' }] as never });
+  const now = Math.floor(Date.now() / 1000);
+  const sign = (sub: string) => {
+    const input = `${enc({ alg: 'RS256', kid: 'k' })}.${enc({ iss: ISSUER, aud: 'app', sub, exp: now + 600 })}`;
+    return `${input}.${createSign('RSA-SHA256').update(input).sign(rsa.privateKey).toString('base64url')}`;
+  };
+  const alice = sign('alice');
+  const bob = sign('bob');
+  const peeked = decomposeJwtForVerify(alice);
+  assert.equal(verifier.verifySync(alice), peeked.payload, 'one decode: the verified claims are the peeked payload');
+  assert.notEqual(verifier.verifySync(alice), peeked.payload, 'used once');
+  decomposeJwtForVerify(alice);
+  assert.equal(verifier.verifySync(bob).sub, 'bob', 'a different token is decoded for itself');
+  const [h, , s] = alice.split('.');
+  const forged = `${h}.${enc({ iss: ISSUER, aud: 'app', sub: 'mallory', exp: now + 600 })}.${s}`;
+  decomposeJwtForVerify(forged);
+  assert.throws(() => verifier.verifySync(forged), JwtInvalidSignatureError, 'the peeked decomposition is still verified');
 });
