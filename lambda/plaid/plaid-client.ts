@@ -37,14 +37,14 @@ export function createPlaidClient(opts: PlaidClientOptions = {}): PlaidApi {
     path: string,
     { baseUrl, credentials, body, deadline, repeatable, read }: PlaidRequest & { repeatable: boolean; read: (json: Record<string, unknown>) => T | undefined },
   ): Promise<PlaidResult<T>> {
-    const url = endpointUrl(path, baseUrl);
+    const endpoint = endpointOf(path, baseUrl);
     const payload = JSON.stringify(body);
     let attempts = 0;
     for (;;) {
       attempts += 1;
       const remaining = deadline - now();
       if (remaining <= 0) return { ok: false, kind: 'timeout', attempts };
-      const result = await postJson(url, credentials, payload, remaining);
+      const result = await postJson(endpoint, credentials, payload, remaining);
       const outcome = toOutcome(result, attempts, read);
       if (!repeatable || attempts >= 2 || !isRetryable(outcome)) return outcome;
       const jitter = Math.floor(random() * maxJitterMs);
@@ -59,20 +59,79 @@ export function createPlaidClient(opts: PlaidClientOptions = {}): PlaidApi {
   };
 }
 
-// The endpoint URLs, parsed and checked once: a warm request to a known endpoint parses nothing.
-// Bounded by the tenants' environments (and the one override) times Plaid's few endpoints.
-const endpointUrls = new Map<string, URL>();
-function endpointUrl(path: string, baseUrl: string): URL {
+/** Where one Plaid endpoint is: what http.request needs of its URL, worked out once. */
+interface Endpoint {
+  readonly transport: typeof http | typeof https;
+  readonly agent: http.Agent;
+  readonly protocol: string;
+  readonly hostname: string;
+  readonly port: string;
+  readonly path: string;
+}
+
+// The endpoint URLs, parsed and checked once: a warm request to a known endpoint parses nothing,
+// and hands http.request plain options instead of a URL (whose conversion reads a dozen URL
+// getters per request). Bounded by the tenants' environments (and the one override) times
+// Plaid's few endpoints.
+const endpoints = new Map<string, Endpoint>();
+function endpointOf(path: string, baseUrl: string): Endpoint {
   const key = `${baseUrl} ${path}`;
-  let url = endpointUrls.get(key);
-  if (url === undefined) {
-    url = new URL(path, baseUrl);
+  let endpoint = endpoints.get(key);
+  if (endpoint === undefined) {
+    const url = new URL(path, baseUrl);
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
       throw new Error('Plaid base URL must be https (http only for loopback hosts)');
     }
-    endpointUrls.set(key, url);
+    // The fields urlToHttpOptions takes from a URL (IPv6 hosts without their brackets).
+    endpoint = {
+      transport: url.protocol === 'https:' ? https : http,
+      agent: agents[url.protocol as 'https:' | 'http:'],
+      protocol: url.protocol,
+      hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+      port: url.port,
+      path: `${url.pathname}${url.search}`,
+    };
+    endpoints.set(key, endpoint);
   }
-  return url;
+  return endpoint;
+}
+
+// One watchdog for every call in flight, armed for the earliest deadline, instead of a timer
+// made and cleared per call: with a steady budget each new call's deadline is later than the
+// armed one, so a warm environment arms about one timer per budget period (each per-call timer
+// was a measurable part of the client's cost over a bare request). Unref'd: an active socket
+// keeps the process alive, the watchdog alone never does.
+interface InFlight {
+  readonly deadline: number;
+  expire(): void;
+}
+const inFlight = new Set<InFlight>();
+let watchdog: NodeJS.Timeout | undefined;
+let watchdogAt = Infinity;
+function watch(call: InFlight): void {
+  inFlight.add(call);
+  if (call.deadline < watchdogAt) armWatchdog(call.deadline);
+}
+function armWatchdog(at: number): void {
+  if (watchdog !== undefined) clearTimeout(watchdog);
+  watchdogAt = at;
+  watchdog = setTimeout(expireOverdue, Math.max(0, at - performance.now()));
+  watchdog.unref();
+}
+function expireOverdue(): void {
+  watchdog = undefined;
+  watchdogAt = Infinity;
+  const t = performance.now();
+  let next = Infinity;
+  for (const call of inFlight) {
+    if (call.deadline <= t) {
+      inFlight.delete(call);
+      call.expire();
+    } else if (call.deadline < next) {
+      next = call.deadline;
+    }
+  }
+  if (next !== Infinity) armWatchdog(next);
 }
 
 function readLinkTokenCreated(json: Record<string, unknown>): LinkTokenCreated | undefined {
@@ -97,21 +156,30 @@ type RawResult =
   | { kind: 'network'; code: string }
   | { kind: 'timeout' };
 
-function postJson(url: URL, credentials: PlaidCredentials, payload: string, timeoutMs: number): Promise<RawResult> {
+function postJson(endpoint: Endpoint, credentials: PlaidCredentials, payload: string, timeoutMs: number): Promise<RawResult> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (result: RawResult) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      inFlight.delete(call);
       resolve(result);
     };
-    const transport = url.protocol === 'https:' ? https : http;
-    const req = transport.request(
-      url,
+    const call: InFlight = {
+      deadline: performance.now() + timeoutMs,
+      expire: () => {
+        finish({ kind: 'timeout' });
+        req.destroy();
+      },
+    };
+    const req = endpoint.transport.request(
       {
+        protocol: endpoint.protocol,
+        hostname: endpoint.hostname,
+        port: endpoint.port,
+        path: endpoint.path,
         method: 'POST',
-        agent: agents[url.protocol as 'https:' | 'http:'],
+        agent: endpoint.agent,
         headers: {
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(payload),
@@ -139,10 +207,7 @@ function postJson(url: URL, credentials: PlaidCredentials, payload: string, time
         res.on('error', (err: NodeJS.ErrnoException) => finish({ kind: 'network', code: err.code ?? 'RESPONSE_ERROR' }));
       },
     );
-    const timer = setTimeout(() => {
-      finish({ kind: 'timeout' });
-      req.destroy();
-    }, timeoutMs);
+    watch(call);
     req.on('error', (err: NodeJS.ErrnoException) => finish({ kind: 'network', code: err.code ?? 'REQUEST_ERROR' }));
     req.end(payload);
   });
