@@ -11,7 +11,7 @@
 // Prints one table, writes bench/results/paths.{json,md}. Medians and ratios only: it fails only if
 // something does not work (an unexpected status), never on a time.
 // Knobs: BENCH_COLD_RUNS (15), BENCH_WARM_ROUNDS (5), BENCH_WARM_BATCH (300), BENCH_BASELINE (6da99b1), BENCH_OUT.
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { PROJECT_ROOT } from '../infra/lambda-bundling.ts';
 import { buildLambdaBundle } from '../local/build.ts';
 import { DEMO_AUDIENCE, demoTenantsFile } from '../local/demo-tenants.ts';
-import { exited, waitForLine } from './lib/children.ts';
+import { exited, forkIpcChild, waitForLine } from './lib/children.ts';
 import { median, percentile } from './lib/stats.ts';
 import type { PathsStandInsReady, PathsStandInsRequest } from './paths/standins-process.ts';
 
@@ -46,33 +46,10 @@ interface Batch { wallMs: number[]; cpuMs: number[]; statuses: number[]; bodies:
 
 // ---- stand-ins process ------------------------------------------------------------------------
 async function startStandIns() {
-  const child = fork(fileURLToPath(new URL('./paths/standins-process.ts', import.meta.url)), [], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { PATH: env.PATH },
-  });
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  let nextId = 1;
-  const ready = await new Promise<PathsStandInsReady>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('stand-ins did not start within 60 s')), 60_000);
-    child.once('exit', (code) => reject(new Error(`stand-ins exited with ${code}`)));
-    child.on('message', (m: { ready?: PathsStandInsReady; id?: number; result?: unknown; error?: string }) => {
-      if (m.ready) {
-        clearTimeout(timer);
-        return resolve(m.ready);
-      }
-      const waiter = m.id === undefined ? undefined : pending.get(m.id);
-      if (!waiter) return;
-      pending.delete(m.id!);
-      if (m.error !== undefined) waiter.reject(new Error(m.error));
-      else waiter.resolve(m.result);
-    });
-  });
-  const call = <T>(request: PathsStandInsRequest) =>
-    new Promise<T>((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      child.send({ id, request });
-    });
+  const { child, ready, call, close } = await forkIpcChild<PathsStandInsReady, PathsStandInsRequest>(
+    fileURLToPath(new URL('./paths/standins-process.ts', import.meta.url)),
+    { env: { PATH: env.PATH }, startTimeoutMs: 60_000 },
+  );
   return {
     ...ready,
     pid: child.pid!,
@@ -81,13 +58,7 @@ async function startStandIns() {
     signWebhooks: (bodies: string[]) => call<string[]>({ op: 'signWebhooks', bodies }),
     counters: () => call<{ plaid: number; secrets: number; jwks: number; webhookKeyFetches: number; events: number }>({ op: 'counters' }),
     reset: () => call<null>({ op: 'reset' }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.disconnect();
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-      }),
+    close,
   };
 }
 

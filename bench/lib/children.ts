@@ -1,5 +1,5 @@
 // Child processes of the benchmark: free loopback ports, waiting for a server, reading lines.
-import type { ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
@@ -71,4 +71,55 @@ export async function stop(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
   await done;
   clearTimeout(timer);
+}
+
+/** A stand-ins process driven over IPC: it sends `{ready}` once listening, then answers `{id, request}` with `{id, result | error}`. */
+export interface IpcChild<Ready, Request> {
+  readonly child: ChildProcess;
+  readonly ready: Ready;
+  call<T = unknown>(request: Request): Promise<T>;
+  /** Disconnects (the child exits when its IPC channel closes), SIGKILL after 5 s. */
+  close(): Promise<void>;
+}
+
+export async function forkIpcChild<Ready, Request>(
+  script: string,
+  opts: { env: NodeJS.ProcessEnv; startTimeoutMs: number },
+): Promise<IpcChild<Ready, Request>> {
+  const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: opts.env });
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`stand-ins did not start within ${opts.startTimeoutMs / 1000} s`)), opts.startTimeoutMs);
+    child.once('exit', (code) => reject(new Error(`stand-ins exited with ${code}`)));
+    child.on('message', (message: { ready?: Ready; id?: number; result?: unknown; error?: string }) => {
+      if (message.ready) {
+        clearTimeout(timer);
+        resolve(message.ready);
+        return;
+      }
+      const waiter = message.id === undefined ? undefined : pending.get(message.id);
+      if (!waiter) return;
+      pending.delete(message.id!);
+      if (message.error !== undefined) waiter.reject(new Error(message.error));
+      else waiter.resolve(message.result);
+    });
+  });
+  return {
+    child,
+    ready,
+    call: <T>(request: Request) =>
+      new Promise<T>((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        child.send({ id, request });
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.disconnect();
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      }),
+  };
 }

@@ -1,7 +1,7 @@
 // The benchmark's side of bench/lib/fleet-standins-process.ts: start it, seed secrets, mint
 // tokens of any issuer, set the upstream round trip, read and reset the call counters over IPC.
-import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { forkIpcChild } from './children.ts';
 
 export type FleetRequest =
   | { op: 'seed'; secretIds: string[]; firstIsHmacKey: boolean }
@@ -43,34 +43,10 @@ export interface FleetStandIns extends FleetReady {
 }
 
 export async function startFleetStandIns(): Promise<FleetStandIns> {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./fleet-standins-process.ts', import.meta.url)), [], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  const { child, ready, call, close } = await forkIpcChild<FleetReady, FleetRequest>(fileURLToPath(new URL('./fleet-standins-process.ts', import.meta.url)), {
     env: { PATH: process.env.PATH, ...(process.env.BENCH_ISSUER_KEY_POOL ? { BENCH_ISSUER_KEY_POOL: process.env.BENCH_ISSUER_KEY_POOL } : {}) },
+    startTimeoutMs: 120_000,
   });
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  let nextId = 1;
-  const ready = await new Promise<FleetReady>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('stand-ins did not start within 120 s')), 120_000);
-    child.once('exit', (code) => reject(new Error(`stand-ins exited with ${code}`)));
-    child.on('message', (message: { ready?: FleetReady; id?: number; result?: unknown; error?: string }) => {
-      if (message.ready) {
-        clearTimeout(timer);
-        resolve(message.ready);
-        return;
-      }
-      const waiter = message.id === undefined ? undefined : pending.get(message.id);
-      if (!waiter) return;
-      pending.delete(message.id!);
-      if (message.error !== undefined) waiter.reject(new Error(message.error));
-      else waiter.resolve(message.result);
-    });
-  });
-  const call = (request: FleetRequest) =>
-    new Promise<unknown>((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, { resolve, reject });
-      child.send({ id, request });
-    });
   return {
     ...ready,
     pid: child.pid!,
@@ -80,12 +56,6 @@ export async function startFleetStandIns(): Promise<FleetStandIns> {
     reset: async () => void (await call({ op: 'reset' })),
     setUpstreamLatency: async (ms) => void (await call({ op: 'setUpstreamLatency', ms })),
     lastPlaidRequest: async () => (await call({ op: 'lastPlaidRequest' })) as { path: string; body: unknown } | null,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.disconnect();
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-      }),
+    close,
   };
 }

@@ -1,7 +1,7 @@
 // The benchmark's side of the stand-ins process (bench/lib/standins-process.ts): start it,
 // then mint tokens, read and reset the call counters over IPC.
-import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { forkIpcChild } from './children.ts';
 
 export type StandInsRequest =
   | { op: 'mint'; claims: Record<string, unknown>; expiresInSeconds: number }
@@ -35,34 +35,10 @@ export interface StandIns extends StandInsReady {
 }
 
 export async function startStandIns(): Promise<StandIns> {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./standins-process.ts', import.meta.url)), [], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  const { child, ready, call, close } = await forkIpcChild<StandInsReady, StandInsRequest>(fileURLToPath(new URL('./standins-process.ts', import.meta.url)), {
     env: { PATH: process.env.PATH },
+    startTimeoutMs: 30_000,
   });
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  let nextId = 1;
-  const ready = await new Promise<StandInsReady>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('stand-ins did not start within 30 s')), 30_000);
-    child.once('exit', (code) => reject(new Error(`stand-ins exited with ${code}`)));
-    child.on('message', (message: { ready?: StandInsReady; id?: number; result?: unknown; error?: string }) => {
-      if (message.ready) {
-        clearTimeout(timer);
-        resolve(message.ready);
-        return;
-      }
-      const waiter = message.id === undefined ? undefined : pending.get(message.id);
-      if (!waiter) return;
-      pending.delete(message.id!);
-      if (message.error !== undefined) waiter.reject(new Error(message.error));
-      else waiter.resolve(message.result);
-    });
-  });
-  const call = (request: StandInsRequest) =>
-    new Promise<unknown>((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, { resolve, reject });
-      child.send({ id, request });
-    });
   return {
     ...ready,
     pid: child.pid!,
@@ -71,12 +47,6 @@ export async function startStandIns(): Promise<StandIns> {
     reset: async () => void (await call({ op: 'reset' })),
     setUpstreamLatency: async (ms) => void (await call({ op: 'setUpstreamLatency', ms })),
     lastPlaidRequest: async () => (await call({ op: 'lastPlaidRequest' })) as { path: string; body: unknown } | null,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.disconnect();
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-      }),
+    close,
   };
 }
