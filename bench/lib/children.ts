@@ -123,3 +123,21 @@ export async function forkIpcChild<Ready, Request>(
       }),
   };
 }
+
+/**
+ * The child side of forkIpcChild: answers each `{id, request}` with `answer(request)`, closes
+ * everything and exits when the parent disconnects, and announces `ready`.
+ */
+export function serveIpc<Request, Ready>(answer: (request: Request) => unknown, closeAll: () => Promise<unknown>, ready: Ready): void {
+  process.on('message', (message: { id: number; request: Request }) => {
+    let reply: { id: number; result?: unknown; error?: string };
+    try {
+      reply = { id: message.id, result: answer(message.request) };
+    } catch (error) {
+      reply = { id: message.id, error: String(error) };
+    }
+    process.send!(reply);
+  });
+  process.on('disconnect', () => void closeAll().then(() => process.exit(0)));
+  process.send!({ ready });
+}

@@ -4,6 +4,7 @@
 // and many OIDC issuers on one server (bench/lib/issuers.ts). The JWKS and every Secrets Manager
 // read answer after a round trip set over IPC, as another service would. Driven by
 // bench/lib/fleet-standins-client.ts.
+import { serveIpc } from './children.ts';
 import { DEFAULT_PLAID_CREDENTIALS, startPlaidStandIn } from '../../local/standins/plaid.ts';
 import { startSecretsManagerStandIn } from '../../local/standins/secrets-manager.ts';
 import { startMultiIssuer } from './issuers.ts';
@@ -53,23 +54,11 @@ function answer(request: FleetRequest): unknown {
   }
 }
 
-process.on('message', (message: { id: number; request: FleetRequest }) => {
-  let reply: { id: number; result?: unknown; error?: string };
-  try {
-    reply = { id: message.id, result: answer(message.request) };
-  } catch (error) {
-    reply = { id: message.id, error: String(error) };
-  }
-  process.send!(reply);
-});
-process.on('disconnect', () => {
-  void Promise.all([plaid.close(), secrets.close(), issuers.close()]).then(() => process.exit(0));
-});
-
 const ready: FleetReady = {
   plaidUrl: plaid.url,
   secretsUrl: secrets.url,
   issuersUrl: issuers.url,
   plaidCredentials: { client_id: clientId, secret },
 };
-process.send!({ ready });
+serveIpc<FleetRequest, FleetReady>(answer, () => Promise.all([plaid.close(), secrets.close(), issuers.close()]), ready);
+

@@ -1,6 +1,7 @@
 // The loopback upstreams of the benchmark, in a process of their own so that the CPU they burn
 // is never counted against the server under test: the Plaid stand-in (also the "floor"), the
 // Secrets Manager stand-in and the OIDC issuer. Driven by bench/run.ts over the IPC channel.
+import { serveIpc } from './children.ts';
 import { DEMO_KEY_SECRET_ID, DEMO_PLAID_SECRET_ID } from '../../local/demo-tenants.ts';
 import { startOidcIssuer } from '../../local/standins/oidc-issuer.ts';
 import { DEFAULT_PLAID_CREDENTIALS, startPlaidStandIn } from '../../local/standins/plaid.ts';
@@ -43,23 +44,11 @@ function answer(request: StandInsRequest): unknown {
   }
 }
 
-process.on('message', (message: { id: number; request: StandInsRequest }) => {
-  let reply: { id: number; result?: unknown; error?: string };
-  try {
-    reply = { id: message.id, result: answer(message.request) };
-  } catch (error) {
-    reply = { id: message.id, error: String(error) };
-  }
-  process.send!(reply);
-});
-process.on('disconnect', () => {
-  void Promise.all([plaid.close(), secrets.close(), issuer.close()]).then(() => process.exit(0));
-});
-
 const ready: StandInsReady = {
   plaidUrl: plaid.url,
   secretsUrl: secrets.url,
   issuer: issuer.issuer,
   plaidCredentials: { client_id: clientId, secret },
 };
-process.send!({ ready });
+serveIpc<StandInsRequest, StandInsReady>(answer, () => Promise.all([plaid.close(), secrets.close(), issuer.close()]), ready);
+

@@ -3,6 +3,7 @@
 // the function: the Plaid stand-in (link tokens, public tokens, signed webhooks and their keys),
 // Secrets Manager, the OIDC issuer, and the item vault's DynamoDB (dynalite) and KMS, and the
 // EventBridge bus verified webhooks are published to. Driven by bench/paths.ts over IPC.
+import { serveIpc } from '../lib/children.ts';
 import { DEMO_KEY_SECRET_ID, DEMO_PLAID_SECRET_ID } from '../../local/demo-tenants.ts';
 import { createItemsTable, startDynamoDbStandIn } from '../../local/standins/dynamodb.ts';
 import { startEventBridgeStandIn } from '../../local/standins/eventbridge.ts';
@@ -73,19 +74,6 @@ function answer(request: PathsStandInsRequest): unknown {
   }
 }
 
-process.on('message', (message: { id: number; request: PathsStandInsRequest }) => {
-  let reply: { id: number; result?: unknown; error?: string };
-  try {
-    reply = { id: message.id, result: answer(message.request) };
-  } catch (error) {
-    reply = { id: message.id, error: String(error) };
-  }
-  process.send!(reply);
-});
-process.on('disconnect', () => {
-  void Promise.all([plaid.close(), secrets.close(), issuer.close(), dynamodb.close(), kms.close(), events.close()]).then(() => process.exit(0));
-});
-
 const ready: PathsStandInsReady = {
   plaidUrl: plaid.url,
   secretsUrl: secrets.url,
@@ -98,4 +86,5 @@ const ready: PathsStandInsReady = {
   busName: PATHS_BUS,
   plaidCredentials: { client_id: clientId, secret },
 };
-process.send!({ ready });
+serveIpc<PathsStandInsRequest, PathsStandInsReady>(answer, () => Promise.all([plaid.close(), secrets.close(), issuer.close(), dynamodb.close(), kms.close(), events.close()]), ready);
+
