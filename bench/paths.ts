@@ -20,6 +20,7 @@ import { PROJECT_ROOT } from '../infra/lambda-bundling.ts';
 import { buildLambdaBundle } from '../local/build.ts';
 import { DEMO_AUDIENCE, demoTenantsFile } from '../local/demo-tenants.ts';
 import { exited, forkIpcChild, waitForLine } from './lib/children.ts';
+import { lambdaEnv as lambdaEnvOf } from './lib/cold-run.ts';
 import { median, percentile } from './lib/stats.ts';
 import type { PathsStandInsReady, PathsStandInsRequest } from './paths/standins-process.ts';
 
@@ -167,17 +168,7 @@ async function main(): Promise<void> {
     const serviceFile = join(workDir, 'tenants-service.json');
     writeFileSync(serviceFile, JSON.stringify(demo));
 
-    const lambdaEnv = {
-      PATH: env.PATH ?? '',
-      PLAID_BASE_URL: s.plaidUrl,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: s.secretsUrl,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'ASIABENCH',
-      AWS_SECRET_ACCESS_KEY: 'bench',
-      AWS_SESSION_TOKEN: 'bench',
-      AWS_LAMBDA_FUNCTION_NAME: 'link-token-bench',
-      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
-    };
+    const lambdaEnv = lambdaEnvOf({ plaidUrl: s.plaidUrl, secretsUrl: s.secretsUrl });
     const compatEnv = { ...lambdaEnv, TENANTS_FILE: compatFile };
     const itemsEnv = {
       ...lambdaEnv,

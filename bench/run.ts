@@ -34,6 +34,7 @@ import { buildLambdaBundle, lambdaBuildOptions } from '../local/build.ts';
 import { DEMO_AUDIENCE, DEMO_PLAID_SECRET_ID, demoTenantsFile } from '../local/demo-tenants.ts';
 import { analyseBundle, executedShares, type BundleReport } from './lib/bundle.ts';
 import { exited, freePort, stop, waitForLine, waitForPort } from './lib/children.ts';
+import { lambdaEnv } from './lib/cold-run.ts';
 import { runLoad, type LoadTarget } from './lib/load.ts';
 import { statusKb } from './lib/proc.ts';
 import { renderReport, type DurationStats, type Results, type WarmRun } from './lib/report.ts';
@@ -96,19 +97,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < TOKEN_POOL; i++) {
       tokens.push(await standIns.mint({ sub: `bench-user-${i}`, aud: DEMO_AUDIENCE, email: `bench.user.${i}@example.com`, email_verified: true }, 24 * 3600));
     }
-    const productEnv: Record<string, string> = {
-      PATH: env.PATH ?? '',
-      TENANTS_FILE: tenantsFile,
-      PLAID_BASE_URL: standIns.plaidUrl,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: standIns.secretsUrl,
-      AWS_REGION: 'us-east-1',
-      // What Lambda puts in the environment: the role's temporary credentials and its identity.
-      AWS_ACCESS_KEY_ID: 'ASIABENCH',
-      AWS_SECRET_ACCESS_KEY: 'bench',
-      AWS_SESSION_TOKEN: 'bench',
-      AWS_LAMBDA_FUNCTION_NAME: 'link-token-bench',
-      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
-    };
+    const productEnv: Record<string, string> = { ...lambdaEnv({ plaidUrl: standIns.plaidUrl, secretsUrl: standIns.secretsUrl }), TENANTS_FILE: tenantsFile };
     const peerEnv: Record<string, string> = {
       PATH: env.PATH ?? '',
       PLAID_CLIENT_ID: standIns.plaidCredentials.client_id,
