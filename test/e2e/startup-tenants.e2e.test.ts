@@ -234,7 +234,7 @@ test('npm start with a multi-tenant file (Cognito id and access tokens, a shared
   writeFileSync(tenantsFile, JSON.stringify(tenantsFileOf(tenants, 'link-token/key')));
   // Keys of the shared Plaid account and the HMAC key come from the local secrets file.
   const localSecrets = join(dir, 'secrets.json');
-  const sharedKeys = { client_id: '65a1b2c3d4e5f60718293a4b', secret: 'f0e1d2c3b4a5968778695a4b3c2d1e' };
+  const sharedKeys = { client_id: 'placeholderClientId00001', secret: 'placeholderSecretNotReal000001' };
   const hmacKey = 'k'.repeat(16) + 'local-file-key-0123456789';
   writeFileSync(localSecrets, JSON.stringify({ 'plaid/shared-account': JSON.stringify(sharedKeys), 'link-token/key': hmacKey }));
   const stack = await startStack({ PORT: '0', TENANTS_FILE: tenantsFile, LOCAL_SECRETS_FILE: localSecrets, LOCAL_WORK_DIR: dir });

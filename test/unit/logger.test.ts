@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createLogger, redact, xrayTraceId } from '../../lambda/log/logger.ts';
 
-const TRACE = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+const TRACE = 'Root=1-00000000-000000000000000000000001;Parent=0000000000000001;Sampled=1';
 const context = (awsRequestId: string) => ({
   awsRequestId,
   functionName: 'link-token-prod',
@@ -44,7 +44,7 @@ test("each line carries Powertools' keys, with event kept beside message", () =>
     function_memory_size: 512,
     function_arn: 'arn:aws:lambda:eu-west-1:123456789012:function:link-token-prod',
     function_request_id: 'req-1',
-    xray_trace_id: '1-5759e988-bd862e3fe1be46a994272793',
+    xray_trace_id: '1-00000000-000000000000000000000001',
     event: 'plaid.link_token_created',
     correlation_id: 'api-1',
     tenant: 'acme',
@@ -70,8 +70,8 @@ test('cold_start is true on the first invocation of an environment only; request
     lines.map((l) => [l.message, l.level, l.cold_start, l.function_request_id, l.xray_trace_id]),
     [
       ['function.initialised', 'INFO', true, undefined, undefined],
-      ['first', 'WARN', true, 'req-1', '1-5759e988-bd862e3fe1be46a994272793'],
-      ['first.again', 'ERROR', true, 'req-1', '1-5759e988-bd862e3fe1be46a994272793'],
+      ['first', 'WARN', true, 'req-1', '1-00000000-000000000000000000000001'],
+      ['first.again', 'ERROR', true, 'req-1', '1-00000000-000000000000000000000001'],
       ['second', 'INFO', false, 'req-2', '1-00000000-000000000000000000000002'],
       ['third', 'INFO', false, 'req-3', undefined],
     ],
@@ -125,9 +125,9 @@ test('anything shaped like a JWT, a bearer credential or a full link token is cu
 });
 
 test("xray_trace_id is the trace header's Root", () => {
-  assert.equal(xrayTraceId(TRACE), '1-5759e988-bd862e3fe1be46a994272793');
-  assert.equal(xrayTraceId('Parent=53995c3f42cd8ad8;Root=1-abc-def;Sampled=1'), '1-abc-def');
-  assert.equal(xrayTraceId('Parent=53995c3f42cd8ad8'), undefined);
+  assert.equal(xrayTraceId(TRACE), '1-00000000-000000000000000000000001');
+  assert.equal(xrayTraceId('Parent=0000000000000001;Root=1-abc-def;Sampled=1'), '1-abc-def');
+  assert.equal(xrayTraceId('Parent=0000000000000001'), undefined);
   assert.equal(xrayTraceId(undefined), undefined);
 });
 
