@@ -357,7 +357,7 @@ export function buildOpenApiDocument(): JsonObject {
               content: {
                 'application/json': {
                   schema: ref('schemas', 'LinkTokenResponse'),
-                  example: { link_token: 'link-sandbox-af1a0311-da53-4636-b754-dd15cc058176', expiration: '2026-01-01T04:00:00Z' },
+                  example: { link_token: 'link-sandbox-00000000-0000-4000-8000-000000000002', expiration: '2026-01-01T04:00:00Z' },
                 },
               },
             },
@@ -409,7 +409,7 @@ export function buildOpenApiDocument(): JsonObject {
           security: [{ bearerAuth: [] }],
           parameters: [originParameter],
           requestBody: jsonBody('LinkItemRequest', {
-            publicToken: { summary: "Link's onSuccess public_token", value: { public_token: 'public-sandbox-b0e2c4ee-a763-4df5-bfe9-46a46bce993d' } },
+            publicToken: { summary: "Link's onSuccess public_token", value: { public_token: 'public-sandbox-00000000-0000-4000-8000-000000000001' } },
           }),
           responses: {
             '201': {

@@ -171,7 +171,7 @@ describe('Cognito keys from a configured jwks_uri', () => {
     remember(
       cognitoKeys.mint({
         iss: COGNITO_ID_ISSUER,
-        sub: '9a8b7c6d-1111-4222-8333-444455556666',
+        sub: '00000000-0000-4000-8000-000000000004',
         token_use: 'id',
         aud: 'id-app-client',
         'cognito:username': 'pat',

@@ -23,7 +23,7 @@ after(async () => {
 const ALICE: ItemOwner = { tenantId: 'acme', clientUserId: 'alice-cuid' };
 const MALLORY: ItemOwner = { tenantId: 'acme', clientUserId: 'mallory-cuid' };
 const OTHER_TENANT: ItemOwner = { tenantId: 'globex', clientUserId: 'alice-cuid' };
-const TOKEN = 'access-sandbox-9a8b7c6d-1111-4222-8333-444455556666';
+const TOKEN = 'access-sandbox-00000000-0000-4000-8000-000000000004';
 const item = (itemId: string, institutionId = 'ins_109508'): StoredItem => ({
   itemId,
   institutionId,

@@ -29,7 +29,7 @@ const requestSchemaOf = (method: string, path: string) =>
 /** What every example must call: a link token (new and update mode), keep the Item, list, remove. */
 const EXPECTED_CALLS = ['POST /link-token', 'POST /items', 'GET /items', 'DELETE /items/{item_id}'];
 const ITEM_ID = 'Pz3nVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrA1';
-const PUBLIC_TOKEN = 'public-sandbox-b0e2c4ee-a763-4df5-bfe9-46a46bce993d';
+const PUBLIC_TOKEN = 'public-sandbox-00000000-0000-4000-8000-000000000001';
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /** The fenced block right after `<!-- {marker}: {name} -->`. */

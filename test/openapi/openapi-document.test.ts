@@ -246,12 +246,12 @@ test('every status the function can answer is described, with the problem types 
 test('the POST /items request schema accepts and refuses exactly what the function does', () => {
   const requestSchema = deref((((operation('/items', 'post').requestBody as Obj).content as Obj)['application/json'] as Obj).schema);
   const bodies: unknown[] = [
-    { public_token: 'public-sandbox-b0e2c4ee-a763-4df5-bfe9-46a46bce993d' },
-    { public_token: 'public-production-b0e2c4ee-a763-4df5-bfe9-46a46bce993d' },
-    { public_token: 'public-development-b0e2c4ee-a763-4df5-bfe9-46a46bce993d' },
-    { public_token: 'access-sandbox-b0e2c4ee-a763-4df5-bfe9-46a46bce993d' },
+    { public_token: 'public-sandbox-00000000-0000-4000-8000-000000000001' },
+    { public_token: 'public-production-00000000-0000-4000-8000-000000000001' },
+    { public_token: 'public-development-00000000-0000-4000-8000-000000000001' },
+    { public_token: 'access-sandbox-00000000-0000-4000-8000-000000000001' },
     { public_token: 'public-sandbox-B0E2C4EE-a763-4df5-bfe9-46a46bce993d' },
-    { public_token: 'public-sandbox-b0e2c4ee-a763-4df5-bfe9-46a46bce993d', client_user_id: 'x' },
+    { public_token: 'public-sandbox-00000000-0000-4000-8000-000000000001', client_user_id: 'x' },
     { public_token: 1 },
     {},
     [],

@@ -24,7 +24,7 @@ import type { KmsStandIn } from '../../local/standins/kms.ts';
 import { MOTO_ABSENT, startMoto } from '../support/moto.ts';
 
 const ITEM_CONTEXT = { tenant_id: 'acme', client_user_id: 'user-1', item_id: 'item-1' };
-const ACCESS_TOKEN = 'access-sandbox-3b7f0c1e-8f2a-4e55-9d1b-0c6a2f3e4d5a';
+const ACCESS_TOKEN = 'access-sandbox-00000000-0000-4000-8000-000000000005';
 const KEY_ARN = /^arn:aws:kms:us-east-1:\d{12}:key\/[0-9a-f-]{36}$/;
 
 const clients: KMSClient[] = [];

@@ -16,7 +16,7 @@ import { minimalTenantConfig, tenantsFileOf } from '../support/tenants.ts';
 
 const run = promisify(execFile);
 const KEY = 'cli-test-client-user-id-key-0123456789abcdef';
-const ACCESS_TOKEN = 'access-sandbox-5a9b0c4e-8f1d-4e2a-9b3c-7d6e5f4a3b2c';
+const ACCESS_TOKEN = 'access-sandbox-00000000-0000-4000-8000-000000000006';
 let dynamodb: DynamoDbStandIn;
 let kms: KmsStandIn;
 let table: string;

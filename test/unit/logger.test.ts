@@ -112,7 +112,7 @@ test("a line's field overrides its child's field of the same name, written once"
 
 test('anything shaped like a JWT, a bearer credential or a full link token is cut, at any depth and in a child', () => {
   const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl';
-  const linkToken = 'link-sandbox-6d1f3f6e-1e0b-4b7a-9c1a-2f0d6f0e9a11';
+  const linkToken = 'link-sandbox-00000000-0000-4000-8000-000000000007';
   const { logger, raw, lines } = capture();
   logger
     .child({ note: `Bearer ${jwt}` })
