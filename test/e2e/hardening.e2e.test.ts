@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { OidcIssuer } from '../../local/standins/oidc-issuer.ts';
-import { functionLogs, startE2eStack, type E2eStack, type SeenResponse } from '../support/e2e-harness.ts';
+import { functionLogFor, startE2eStack, type E2eStack, type SeenResponse } from '../support/e2e-harness.ts';
 
 const KEY_SECRET_ID = 'link-token/client-user-id-key';
 const PLAID = { clientId: 'hardening-client', secret: 'hardening-sandbox-secret' };
@@ -104,13 +104,9 @@ async function expectRefused(token: string, detail: RegExp, cause: string) {
   assert.equal(logged.cause, cause);
 }
 
-/** The function's log line for this response: it comes through the child's stdout pipe, which may lag the response. */
 async function lastLogOf(res: SeenResponse, event: string): Promise<Record<string, unknown>> {
-  const id = res.headers.get('x-correlation-id');
-  const find = () => functionLogs(stack).findLast((l) => l.event === event && l.correlation_id === id);
-  for (let waited = 0; !find() && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
-  const line = find();
-  assert.ok(line, `no ${event} log line for ${id}`);
+  const line = await functionLogFor(stack, res, event);
+  assert.ok(line, `no ${event} log line for ${res.headers.get('x-correlation-id')}`);
   return line;
 }
 

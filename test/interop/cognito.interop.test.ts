@@ -18,7 +18,7 @@ import {
   InitiateAuthCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { TenantsFileInput } from '../../lambda/config/tenant-schema.ts';
-import { functionLogs, startE2eStack, type E2eStack } from '../support/e2e-harness.ts';
+import { functionLogFor, startE2eStack, type E2eStack } from '../support/e2e-harness.ts';
 import { MOTO_ABSENT, motoOnPath, startMoto, type Moto } from '../support/moto.ts';
 
 const REGION = 'us-east-1';
@@ -184,7 +184,7 @@ describe("moto_server's Cognito user pools", { skip: motoOnPath() ? false : MOTO
     assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
     assert.match(res.json().detail, detail);
     assert.equal(stack.plaid.calls, before, 'Plaid was called for a refused token');
-    const logged = functionLogs(stack).findLast((l) => l.event === 'request.rejected' && l.correlation_id === res.headers.get('x-correlation-id'));
+    const logged = await functionLogFor(stack, res, 'request.rejected');
     assert.equal(logged?.cause, cause);
   }
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { functionLogs, startE2eStack, type E2eStack, type SeenResponse } from '../support/e2e-harness.ts';
+import { functionLogFor, startE2eStack, type E2eStack, type SeenResponse } from '../support/e2e-harness.ts';
 import { APP_CLIENT, signingKey, startOidcProvider, SUBJECTLESS_CLIENT, type RealOidcProvider } from './oidc-provider-issuer.ts';
 
 const AUDIENCE = 'https://link-token.interop.test/api';
@@ -68,7 +68,7 @@ async function refused(token: string, detail: RegExp, cause: string): Promise<Se
   assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
   assert.match(res.json().detail, detail);
   assert.equal(stack.plaid.calls, before, 'Plaid was called for a refused token');
-  const logged = functionLogs(stack).findLast((l) => l.event === 'request.rejected' && l.correlation_id === res.headers.get('x-correlation-id'));
+  const logged = await functionLogFor(stack, res, 'request.rejected');
   assert.equal(logged?.cause, cause);
   return res;
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { startSecretsManagerStandIn } from '../../local/standins/secrets-manager.ts';
-import { functionLogs, startE2eStack, type E2eStack, type SeenResponse } from '../support/e2e-harness.ts';
+import { functionLogFor, startE2eStack, type E2eStack, type SeenResponse } from '../support/e2e-harness.ts';
 import { MOTO_ABSENT, motoOnPath, startMoto } from '../support/moto.ts';
 
 const KEY_SECRET_ID = 'interop/client-user-id-key';
@@ -65,9 +65,10 @@ for (const backend of BACKENDS) {
       return out.ARN!;
     };
     /** Records what the function answered, for the comparison of backends. */
-    const record = (name: string, res: SeenResponse) => {
+    const record = async (name: string, res: SeenResponse) => {
       const body = res.headers.get('content-type') === 'application/problem+json' ? res.json() : undefined;
-      const failed = functionLogs(stack).findLast((l) => l.event === 'request.failed' && l.correlation_id === res.headers.get('x-correlation-id'));
+      // Only a 5xx logs request.failed: wait for its line, never for a success's.
+      const failed = res.status >= 500 ? await functionLogFor(stack, res, 'request.failed') : undefined;
       seen.set(name, { status: res.status, ...(body ? { title: body.title } : {}), ...(failed ? { cause: failed.cause } : {}) });
       return res;
     };
@@ -132,7 +133,7 @@ for (const backend of BACKENDS) {
 
     async function expectLinkToken(tenant: string, plaidSecret: string) {
       const before = stack.plaid.calls;
-      const res = record(tenant, await post(tenant));
+      const res = await record(tenant, await post(tenant));
       assert.equal(res.status, 200, res.text);
       assert.match(res.json().link_token, /^link-sandbox-/);
       assert.equal(stack.plaid.calls - before, 1);
@@ -141,7 +142,7 @@ for (const backend of BACKENDS) {
 
     async function expectMisconfigured(tenant: string, cause: string) {
       const before = stack.plaid.calls;
-      const res = record(tenant, await post(tenant));
+      const res = await record(tenant, await post(tenant));
       assert.equal(res.status, 500, res.text);
       assert.equal(res.json().title, 'Service misconfigured');
       assert.equal(res.headers.get('retry-after'), null, 'a misconfiguration is not worth retrying');
@@ -158,7 +159,7 @@ for (const backend of BACKENDS) {
       await client.send(new PutSecretValueCommand({ SecretId: 'interop/plaid/rotating', SecretString: credentials(ROTATING.clientId, ROTATING.v2) }));
       stack.plaid.setCredentials(ROTATING.clientId, ROTATING.v2);
       const before = stack.plaid.calls;
-      const res = record('rotated', await post('rotating'));
+      const res = await record('rotated', await post('rotating'));
       assert.equal(res.status, 200, res.text);
       // The old secret, refused; then the new one, which exists only in the backend's new version.
       assert.deepEqual(stack.plaid.requests.slice(-2).map((r) => r.headers['plaid-secret']), [ROTATING.v1, ROTATING.v2]);
@@ -169,7 +170,7 @@ for (const backend of BACKENDS) {
       await expectLinkToken('unchanged', UNCHANGED.secret);
       stack.plaid.setCredentials(UNCHANGED.clientId, 'rotated-at-plaid-only');
       const before = stack.plaid.calls;
-      const res = record('unchanged-refused', await post('unchanged'));
+      const res = await record('unchanged-refused', await post('unchanged'));
       assert.equal(res.status, 502, res.text);
       assert.equal(stack.plaid.calls - before, 1, 'no retry with the same keys');
     });

@@ -158,3 +158,14 @@ export function functionLogs(stack: E2eStack): Array<Record<string, unknown>> {
     }
   });
 }
+
+/**
+ * The function's last `event` line for this response (by its correlation id). The line comes
+ * through the child's stdout pipe, which may lag the HTTP response: waits up to 2 s for it.
+ */
+export async function functionLogFor(stack: E2eStack, res: SeenResponse, event: string): Promise<Record<string, unknown> | undefined> {
+  const id = res.headers.get('x-correlation-id');
+  const find = () => functionLogs(stack).findLast((l) => l.event === event && l.correlation_id === id);
+  for (let waited = 0; !find() && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  return find();
+}
