@@ -1,24 +1,11 @@
 // The loopback upstreams of the benchmark, in a process of their own so that the CPU they burn
 // is never counted against the server under test: the Plaid stand-in (also the "floor"), the
 // Secrets Manager stand-in and the OIDC issuer. Driven by bench/run.ts over the IPC channel.
+import { startDemoStandIns } from './demo-standins.ts';
 import { serveIpc } from './children.ts';
-import { DEMO_KEY_SECRET_ID, DEMO_PLAID_SECRET_ID } from '../../local/demo-tenants.ts';
-import { startOidcIssuer } from '../../local/standins/oidc-issuer.ts';
-import { DEFAULT_PLAID_CREDENTIALS, startPlaidStandIn } from '../../local/standins/plaid.ts';
-import { startSecretsManagerStandIn } from '../../local/standins/secrets-manager.ts';
 import type { StandInsReady, StandInsRequest } from './standins-client.ts';
 
-const BENCH_CLIENT_USER_ID_KEY = 'bench-only-client-user-id-key-0123456789abcdef';
-
-const [clientId, secret] = Object.entries(DEFAULT_PLAID_CREDENTIALS)[0]!;
-const plaid = await startPlaidStandIn({});
-const secrets = await startSecretsManagerStandIn({
-  secrets: {
-    [DEMO_PLAID_SECRET_ID]: JSON.stringify({ client_id: clientId, secret }),
-    [DEMO_KEY_SECRET_ID]: BENCH_CLIENT_USER_ID_KEY,
-  },
-});
-const issuer = await startOidcIssuer({});
+const { plaid, secrets, issuer, plaidCredentials } = await startDemoStandIns();
 
 function answer(request: StandInsRequest): unknown {
   switch (request.op) {
@@ -48,7 +35,7 @@ const ready: StandInsReady = {
   plaidUrl: plaid.url,
   secretsUrl: secrets.url,
   issuer: issuer.issuer,
-  plaidCredentials: { client_id: clientId, secret },
+  plaidCredentials,
 };
 serveIpc<StandInsRequest, StandInsReady>(answer, () => Promise.all([plaid.close(), secrets.close(), issuer.close()]), ready);
 

@@ -3,18 +3,13 @@
 // the function: the Plaid stand-in (link tokens, public tokens, signed webhooks and their keys),
 // Secrets Manager, the OIDC issuer, and the item vault's DynamoDB (dynalite) and KMS, and the
 // EventBridge bus verified webhooks are published to. Driven by bench/paths.ts over IPC.
+import { startDemoStandIns } from '../lib/demo-standins.ts';
 import { serveIpc } from '../lib/children.ts';
-import { DEMO_KEY_SECRET_ID, DEMO_PLAID_SECRET_ID } from '../../local/demo-tenants.ts';
 import { createItemsTable, startDynamoDbStandIn } from '../../local/standins/dynamodb.ts';
 import { startEventBridgeStandIn } from '../../local/standins/eventbridge.ts';
 import { startKmsStandIn } from '../../local/standins/kms.ts';
-import { startOidcIssuer } from '../../local/standins/oidc-issuer.ts';
-import { DEFAULT_PLAID_CREDENTIALS, startPlaidStandIn } from '../../local/standins/plaid.ts';
-import { startSecretsManagerStandIn } from '../../local/standins/secrets-manager.ts';
 
 export const PATHS_BUS = 'bench-paths-webhooks';
-const BENCH_CLIENT_USER_ID_KEY = 'bench-only-client-user-id-key-0123456789abcdef';
-
 export type PathsStandInsRequest =
   | { op: 'mint'; claims: Array<Record<string, unknown>>; expiresInSeconds: number }
   | { op: 'signWebhooks'; bodies: string[] }
@@ -34,15 +29,7 @@ export interface PathsStandInsReady {
   plaidCredentials: { client_id: string; secret: string };
 }
 
-const [clientId, secret] = Object.entries(DEFAULT_PLAID_CREDENTIALS)[0]!;
-const plaid = await startPlaidStandIn({});
-const secrets = await startSecretsManagerStandIn({
-  secrets: {
-    [DEMO_PLAID_SECRET_ID]: JSON.stringify({ client_id: clientId, secret }),
-    [DEMO_KEY_SECRET_ID]: BENCH_CLIENT_USER_ID_KEY,
-  },
-});
-const issuer = await startOidcIssuer({});
+const { plaid, secrets, issuer, plaidCredentials } = await startDemoStandIns();
 const [dynamodb, kms, events] = await Promise.all([
   startDynamoDbStandIn(),
   startKmsStandIn({ description: 'bench paths item vault key' }),
@@ -84,7 +71,7 @@ const ready: PathsStandInsReady = {
   itemsTable,
   eventsUrl: events.url,
   busName: PATHS_BUS,
-  plaidCredentials: { client_id: clientId, secret },
+  plaidCredentials,
 };
 serveIpc<PathsStandInsRequest, PathsStandInsReady>(answer, () => Promise.all([plaid.close(), secrets.close(), issuer.close(), dynamodb.close(), kms.close(), events.close()]), ready);
 
