@@ -47,7 +47,10 @@ async function measure(coldRuns: number, warmRequests: number, nodeOptions: stri
   });
   const dir = mkdtempSync(join(tmpdir(), 'link-token-measure-'));
   const tenantsFile = join(dir, 'tenants-source.json');
-  writeFileSync(tenantsFile, JSON.stringify(demoTenantsFile({ issuer: issuer.issuer, origins: [ORIGIN], withOAuthRedirect: false })));
+  writeFileSync(
+    tenantsFile,
+    JSON.stringify(demoTenantsFile({ issuer: issuer.issuer, origins: [ORIGIN], withOAuthRedirect: false })),
+  );
   const bundle = await buildLambdaBundle({ outdir: join(dir, 'asset'), tenantsFile });
   const token = issuer.mint({ sub: 'measure-user', aud: DEMO_AUDIENCE }, { expiresInSeconds: 3600 });
 
@@ -74,7 +77,10 @@ async function measure(coldRuns: number, warmRequests: number, nodeOptions: stri
         child.once('exit', (code) => code !== 0 && reject(new Error(`measurement run exited with ${code}`)));
       });
       await new Promise((resolve) => child.once('exit', resolve));
-      results.push({ ...result, logBytesPerWarmRequest: warmRequests ? (logBytes - result.logBytesBeforeWarm) / warmRequests : 0 });
+      results.push({
+        ...result,
+        logBytesPerWarmRequest: warmRequests ? (logBytes - result.logBytesBeforeWarm) / warmRequests : 0,
+      });
     }
   } finally {
     await Promise.all([issuer.close(), plaid.close(), secrets.close()]);
@@ -127,8 +133,17 @@ async function runChild(handlerFile: string, token: string, warmRequests: number
   const warmCpuMsPerRequest = warmRequests ? cpuMs(cpu) / warmRequests : 0;
   const memory = process.memoryUsage();
   process.send!({
-    importMs, importCpuMs, firstRequestMs, firstRequestCpuMs, warmMs, warmCpuMsPerRequest, rssMbAfterInit,
-    rssMbAfterWarm: mb(memory.rss), heapUsedMbAfterWarm: mb(memory.heapUsed), logBytesBeforeWarm, statuses: [...new Set(statuses)],
+    importMs,
+    importCpuMs,
+    firstRequestMs,
+    firstRequestCpuMs,
+    warmMs,
+    warmCpuMsPerRequest,
+    rssMbAfterInit,
+    rssMbAfterWarm: mb(memory.rss),
+    heapUsedMbAfterWarm: mb(memory.heapUsed),
+    logBytesBeforeWarm,
+    statuses: [...new Set(statuses)],
   });
   process.disconnect();
 }
@@ -147,7 +162,13 @@ function linkTokenEvent(token: string): APIGatewayProxyEventV2 {
       apiId: 'measure',
       domainName: 'measure.execute-api.us-east-1.amazonaws.com',
       domainPrefix: 'measure',
-      http: { method: 'POST', path: '/link-token', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'measure-function' },
+      http: {
+        method: 'POST',
+        path: '/link-token',
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: 'measure-function',
+      },
       requestId,
       routeKey: 'POST /link-token',
       stage: '$default',
@@ -198,7 +219,10 @@ if (import.meta.main) {
       node: process.version,
       platform: `${process.platform}/${process.arch}`,
       plain: summarize('bundle as deployed', await measure(coldRuns, warmRequests, '')),
-      sourceMaps: summarize('with NODE_OPTIONS=--enable-source-maps', await measure(coldRuns, warmRequests, '--enable-source-maps')),
+      sourceMaps: summarize(
+        'with NODE_OPTIONS=--enable-source-maps',
+        await measure(coldRuns, warmRequests, '--enable-source-maps'),
+      ),
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   }

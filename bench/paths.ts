@@ -25,7 +25,8 @@ import { median, percentile } from './lib/stats.ts';
 import type { PathsStandInsReady, PathsStandInsRequest } from './paths/standins-process.ts';
 
 const env = process.env;
-const int = (value: string | undefined, fallback: number) => (value && Number.isFinite(Number(value)) ? Math.trunc(Number(value)) : fallback);
+const int = (value: string | undefined, fallback: number) =>
+  value && Number.isFinite(Number(value)) ? Math.trunc(Number(value)) : fallback;
 const config = {
   coldRuns: Math.max(1, int(env.BENCH_COLD_RUNS, 15)),
   warmRounds: Math.max(1, int(env.BENCH_WARM_ROUNDS, 5)),
@@ -41,9 +42,24 @@ const ITEM_USERS = 32;
 const INSTITUTION = 'ins_109508';
 const log = (message: string) => process.stderr.write(`[bench:paths] ${message}\n`);
 
-interface Req { method: string; path: string; headers: Record<string, string>; body?: string }
-interface ColdSample { totalMs: number; importMs: number; firstInvokeMs: number; peakRssKb: number }
-interface Batch { wallMs: number[]; cpuMs: number[]; statuses: number[]; bodies: string[] }
+interface Req {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+interface ColdSample {
+  totalMs: number;
+  importMs: number;
+  firstInvokeMs: number;
+  peakRssKb: number;
+}
+interface Batch {
+  wallMs: number[];
+  cpuMs: number[];
+  statuses: number[];
+  bodies: string[];
+}
 
 // ---- stand-ins process ------------------------------------------------------------------------
 async function startStandIns() {
@@ -55,16 +71,28 @@ async function startStandIns() {
     ...ready,
     pid: child.pid!,
     mint: (subs: string[]) =>
-      call<string[]>({ op: 'mint', claims: subs.map((sub) => ({ sub, aud: DEMO_AUDIENCE, email: `${sub}@example.com`, email_verified: true })), expiresInSeconds: 24 * 3600 }),
+      call<string[]>({
+        op: 'mint',
+        claims: subs.map((sub) => ({ sub, aud: DEMO_AUDIENCE, email: `${sub}@example.com`, email_verified: true })),
+        expiresInSeconds: 24 * 3600,
+      }),
     signWebhooks: (bodies: string[]) => call<string[]>({ op: 'signWebhooks', bodies }),
-    counters: () => call<{ plaid: number; secrets: number; jwks: number; webhookKeyFetches: number; events: number }>({ op: 'counters' }),
+    counters: () =>
+      call<{ plaid: number; secrets: number; jwks: number; webhookKeyFetches: number; events: number }>({
+        op: 'counters',
+      }),
     reset: () => call<null>({ op: 'reset' }),
     close,
   };
 }
 
 // ---- the function in its processes ------------------------------------------------------------
-async function coldRun(handlerFile: string, childEnv: Record<string, string>, request: Req, expect: number): Promise<ColdSample> {
+async function coldRun(
+  handlerFile: string,
+  childEnv: Record<string, string>,
+  request: Req,
+  expect: number,
+): Promise<ColdSample> {
   const started = performance.now();
   const child = spawn(process.execPath, [COLD_SCRIPT, handlerFile], {
     env: { ...childEnv, BENCH_REQUEST: JSON.stringify(request) },
@@ -72,13 +100,25 @@ async function coldRun(handlerFile: string, childEnv: Record<string, string>, re
   });
   const { line, at } = await waitForLine(child.stdout!, (l) => l.startsWith('BENCH_RESULT '), child);
   const code = await exited(child);
-  const r = JSON.parse(line.slice('BENCH_RESULT '.length)) as { statusCode: number; body: string; importMs: number; firstInvokeMs: number; peakRssKb: number };
-  if (r.statusCode !== expect || code !== 0) throw new Error(`cold ${request.method} ${request.path}: ${r.statusCode} ${r.body} (exit ${code}), expected ${expect}`);
+  const r = JSON.parse(line.slice('BENCH_RESULT '.length)) as {
+    statusCode: number;
+    body: string;
+    importMs: number;
+    firstInvokeMs: number;
+    peakRssKb: number;
+  };
+  if (r.statusCode !== expect || code !== 0)
+    throw new Error(
+      `cold ${request.method} ${request.path}: ${r.statusCode} ${r.body} (exit ${code}), expected ${expect}`,
+    );
   return { totalMs: at - started, importMs: r.importMs, firstInvokeMs: r.firstInvokeMs, peakRssKb: r.peakRssKb };
 }
 
 async function startWorker(handlerFile: string, childEnv: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, [WORKER_SCRIPT, handlerFile], { env: childEnv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child: ChildProcess = spawn(process.execPath, [WORKER_SCRIPT, handlerFile], {
+    env: childEnv,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
     child.once('message', () => resolve());
@@ -93,22 +133,49 @@ async function startWorker(handlerFile: string, childEnv: Record<string, string>
           if (m.id !== id) return;
           child.off('message', onMessage);
           const bad = m.statuses.findIndex((s) => s !== expect);
-          if (bad >= 0) reject(new Error(`${requests[bad]!.method} ${requests[bad]!.path}: status ${m.statuses[bad]}, expected ${expect}`));
+          if (bad >= 0)
+            reject(
+              new Error(
+                `${requests[bad]!.method} ${requests[bad]!.path}: status ${m.statuses[bad]}, expected ${expect}`,
+              ),
+            );
           else resolve(m);
         };
         child.on('message', onMessage);
         child.send({ id, requests, keepBodies });
       });
     },
-    close: () => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.disconnect()))),
+    close: () =>
+      new Promise<void>((resolve) =>
+        child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.disconnect()),
+      ),
   };
 }
 
 // ---- requests ---------------------------------------------------------------------------------
-const authed = (token: string, extra: Record<string, string> = {}) => ({ authorization: `Bearer ${token}`, origin: ORIGIN, ...extra });
-const linkTokenReq = (token: string): Req => ({ method: 'POST', path: '/link-token', headers: authed(token), body: JSON.stringify({ platform: 'web' }) });
-const updateModeReq = (token: string, itemId: string): Req => ({ method: 'POST', path: '/link-token', headers: authed(token), body: JSON.stringify({ platform: 'web', mode: 'update', item_id: itemId }) });
-const postItemsReq = (token: string, publicToken: string): Req => ({ method: 'POST', path: '/items', headers: authed(token), body: JSON.stringify({ public_token: publicToken }) });
+const authed = (token: string, extra: Record<string, string> = {}) => ({
+  authorization: `Bearer ${token}`,
+  origin: ORIGIN,
+  ...extra,
+});
+const linkTokenReq = (token: string): Req => ({
+  method: 'POST',
+  path: '/link-token',
+  headers: authed(token),
+  body: JSON.stringify({ platform: 'web' }),
+});
+const updateModeReq = (token: string, itemId: string): Req => ({
+  method: 'POST',
+  path: '/link-token',
+  headers: authed(token),
+  body: JSON.stringify({ platform: 'web', mode: 'update', item_id: itemId }),
+});
+const postItemsReq = (token: string, publicToken: string): Req => ({
+  method: 'POST',
+  path: '/items',
+  headers: authed(token),
+  body: JSON.stringify({ public_token: publicToken }),
+});
 const getItemsReq = (token: string): Req => ({ method: 'GET', path: '/items', headers: authed(token) });
 const webhookReq = (body: string, verification: string): Req => ({
   method: 'POST',
@@ -123,7 +190,15 @@ const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 const warmStats = (b: { wallMs: number[]; cpuMs: number[] }) => {
   const w = sorted(b.wallMs);
   const c = sorted(b.cpuMs);
-  return { n: w.length, wallP50: percentile(w, 0.5), wallP90: percentile(w, 0.9), wallP99: percentile(w, 0.99), cpuP50: percentile(c, 0.5), cpuMean: mean(c), cpuP99: percentile(c, 0.99) };
+  return {
+    n: w.length,
+    wallP50: percentile(w, 0.5),
+    wallP90: percentile(w, 0.9),
+    wallP99: percentile(w, 0.99),
+    cpuP50: percentile(c, 0.5),
+    cpuMean: mean(c),
+    cpuP99: percentile(c, 0.99),
+  };
 };
 const coldStats = (s: ColdSample[]) => ({
   n: s.length,
@@ -140,7 +215,8 @@ function buildBaseline(workDir: string): string {
   mkdirSync(src, { recursive: true });
   // The baseline's own sources, built by its own local/build.ts with this checkout's dependencies.
   execFileSync('bash', ['-c', `git -C "${PROJECT_ROOT}" archive ${config.baseline} | tar -x -C "${src}"`]);
-  if (!existsSync(join(src, 'node_modules'))) symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(src, 'node_modules'));
+  if (!existsSync(join(src, 'node_modules')))
+    symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(src, 'node_modules'));
   const out = join(workDir, 'baseline');
   execFileSync(process.execPath, ['local/build.ts', out], { cwd: src, stdio: ['ignore', 'ignore', 'inherit'] });
   return join(out, 'index.mjs');
@@ -192,7 +268,11 @@ async function main(): Promise<void> {
         const res = await fetch(`${s.plaidUrl}/sandbox/public_token/create`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ ...s.plaidCredentials, institution_id: INSTITUTION, initial_products: ['transactions'] }),
+          body: JSON.stringify({
+            ...s.plaidCredentials,
+            institution_id: INSTITUTION,
+            initial_products: ['transactions'],
+          }),
         });
         if (!res.ok) throw new Error(`public_token/create: ${res.status} ${await res.text()}`);
         out.push(((await res.json()) as { public_token: string }).public_token);
@@ -201,14 +281,26 @@ async function main(): Promise<void> {
     };
 
     // 1. Cold path of a new link token, baseline vs current, prefetch off and on, alternating.
-    log(`cold path of a new link token: ${config.coldRuns} fresh processes per bundle and prefetch setting (+1 discarded), alternating`);
-    const cold: Record<string, ColdSample[]> = { 'baseline/off': [], 'current/off': [], 'baseline/on': [], 'current/on': [] };
+    log(
+      `cold path of a new link token: ${config.coldRuns} fresh processes per bundle and prefetch setting (+1 discarded), alternating`,
+    );
+    const cold: Record<string, ColdSample[]> = {
+      'baseline/off': [],
+      'current/off': [],
+      'baseline/on': [],
+      'current/on': [],
+    };
     for (let i = -1; i < config.coldRuns; i++) {
       const token = tokens[(i + 1) % tokens.length]!;
       for (const prefetch of ['off', 'on'] as const) {
         const order = i % 2 ? (['baseline', 'current'] as const) : (['current', 'baseline'] as const);
         for (const which of order) {
-          const sample = await coldRun(which === 'baseline' ? baseline : current, { ...compatEnv, INIT_PREFETCH: prefetch }, linkTokenReq(token), 200);
+          const sample = await coldRun(
+            which === 'baseline' ? baseline : current,
+            { ...compatEnv, INIT_PREFETCH: prefetch },
+            linkTokenReq(token),
+            200,
+          );
           if (i >= 0) cold[`${which}/${prefetch}`]!.push(sample);
         }
       }
@@ -222,7 +314,8 @@ async function main(): Promise<void> {
     const cur = await startWorker(current, compatEnv);
     workers.push(cur);
     let cursor = 0;
-    const ltBatch = () => Array.from({ length: config.warmBatch }, () => linkTokenReq(tokens[cursor++ % tokens.length]!));
+    const ltBatch = () =>
+      Array.from({ length: config.warmBatch }, () => linkTokenReq(tokens[cursor++ % tokens.length]!));
     await base.run(ltBatch(), 200);
     await cur.run(ltBatch(), 200);
     const warmLt: Record<'baseline' | 'current', { wallMs: number[]; cpuMs: number[]; roundCpuMeans: number[] }> = {
@@ -230,7 +323,16 @@ async function main(): Promise<void> {
       current: { wallMs: [], cpuMs: [], roundCpuMeans: [] },
     };
     for (let r = 0; r < config.warmRounds; r++) {
-      const order = r % 2 ? ([['current', cur], ['baseline', base]] as const) : ([['baseline', base], ['current', cur]] as const);
+      const order =
+        r % 2
+          ? ([
+              ['current', cur],
+              ['baseline', base],
+            ] as const)
+          : ([
+              ['baseline', base],
+              ['current', cur],
+            ] as const);
       for (const [name, w] of order) {
         const b = await w.run(ltBatch(), 200);
         warmLt[name].wallMs.push(...b.wallMs);
@@ -258,7 +360,17 @@ async function main(): Promise<void> {
       Array.from({ length: n }, () => {
         const i = hookSeq++;
         // Distinct bodies: a replay of an already processed body is acknowledged without the work.
-        return JSON.stringify({ environment: 'sandbox', item_id: itemIds[i % itemIds.length], new_transactions: i, webhook_code: 'DEFAULT_UPDATE', webhook_type: 'TRANSACTIONS' }, null, 2);
+        return JSON.stringify(
+          {
+            environment: 'sandbox',
+            item_id: itemIds[i % itemIds.length],
+            new_transactions: i,
+            webhook_code: 'DEFAULT_UPDATE',
+            webhook_type: 'TRANSACTIONS',
+          },
+          null,
+          2,
+        );
       });
     const signed = async (n: number) => {
       const bodies = webhookBodies(n);
@@ -267,7 +379,13 @@ async function main(): Promise<void> {
     };
 
     log(`cold items routes and webhook: ${config.coldRuns} fresh processes each (+1 discarded), alternating`);
-    const coldItems: Record<string, ColdSample[]> = { 'POST /items': [], 'GET /items': [], 'update-mode link token': [], 'new link token': [], webhook: [] };
+    const coldItems: Record<string, ColdSample[]> = {
+      'POST /items': [],
+      'GET /items': [],
+      'update-mode link token': [],
+      'new link token': [],
+      webhook: [],
+    };
     for (let i = -1; i < config.coldRuns; i++) {
       const [newUser] = await freshUsers(1);
       const [pt] = await publicTokens(1);
@@ -287,7 +405,9 @@ async function main(): Promise<void> {
       if (i % 8 === 7) await s.reset();
     }
 
-    log(`warm items routes and webhooks: ${config.warmRounds} rounds of ${config.warmBatch} invocations each, interleaved`);
+    log(
+      `warm items routes and webhooks: ${config.warmRounds} rounds of ${config.warmBatch} invocations each, interleaved`,
+    );
     const warmItems: Record<string, { wallMs: number[]; cpuMs: number[] }> = {
       'POST /items': { wallMs: [], cpuMs: [] },
       'GET /items': { wallMs: [], cpuMs: [] },
@@ -301,8 +421,17 @@ async function main(): Promise<void> {
         const [users, pts] = await Promise.all([freshUsers(config.warmBatch), publicTokens(config.warmBatch)]);
         return [users.map((t, i) => postItemsReq(t, pts[i]!)), 201];
       },
-      'GET /items': async () => [Array.from({ length: config.warmBatch }, () => getItemsReq(itemTokens[ic++ % ITEM_USERS]!)), 200],
-      'update-mode link token': async () => [Array.from({ length: config.warmBatch }, () => { const u = ic++ % ITEM_USERS; return updateModeReq(itemTokens[u]!, itemIds[u]!); }), 200],
+      'GET /items': async () => [
+        Array.from({ length: config.warmBatch }, () => getItemsReq(itemTokens[ic++ % ITEM_USERS]!)),
+        200,
+      ],
+      'update-mode link token': async () => [
+        Array.from({ length: config.warmBatch }, () => {
+          const u = ic++ % ITEM_USERS;
+          return updateModeReq(itemTokens[u]!, itemIds[u]!);
+        }),
+        200,
+      ],
       'new link token': async () => [ltBatch(), 200],
       webhook: async () => [await signed(config.warmBatch), 200],
     };
@@ -323,14 +452,17 @@ async function main(): Promise<void> {
         if (name === 'webhook') webhooksSent += reqs.length;
       }
       const c = await s.counters();
-      if (c.events - eventsBefore < webhooksSent) throw new Error(`only ${c.events - eventsBefore} events on the bus for ${webhooksSent} webhooks`);
+      if (c.events - eventsBefore < webhooksSent)
+        throw new Error(`only ${c.events - eventsBefore} events on the bus for ${webhooksSent} webhooks`);
     }
     await items.close();
     workers.length = 0;
 
     // ---- report ----
     const coldOut = Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, coldStats(v)]));
-    const warmLtOut = Object.fromEntries(Object.entries(warmLt).map(([k, v]) => [k, { ...warmStats(v), roundCpuMeans: v.roundCpuMeans }]));
+    const warmLtOut = Object.fromEntries(
+      Object.entries(warmLt).map(([k, v]) => [k, { ...warmStats(v), roundCpuMeans: v.roundCpuMeans }]),
+    );
     const coldItemsOut = Object.fromEntries(Object.entries(coldItems).map(([k, v]) => [k, coldStats(v)]));
     const warmItemsOut = Object.fromEntries(Object.entries(warmItems).map(([k, v]) => [k, warmStats(v)]));
     const ratio = (a: number, b: number) => a / b;
@@ -364,7 +496,9 @@ async function main(): Promise<void> {
           cpuP50: ratio(warmLtOut.current!.cpuP50, warmLtOut.baseline!.cpuP50),
           cpuMean: ratio(warmLtOut.current!.cpuMean, warmLtOut.baseline!.cpuMean),
           wallP50: ratio(warmLtOut.current!.wallP50, warmLtOut.baseline!.wallP50),
-          medianOfRoundCpuMeanRatios: median(warmLt.current.roundCpuMeans.map((c, i) => c / warmLt.baseline.roundCpuMeans[i]!)),
+          medianOfRoundCpuMeanRatios: median(
+            warmLt.current.roundCpuMeans.map((c, i) => c / warmLt.baseline.roundCpuMeans[i]!),
+          ),
         },
       },
       itemsAndWebhooksCold: coldItemsOut,

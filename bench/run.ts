@@ -45,15 +45,23 @@ import { prepareContenders, runServerlessCold, runServerlessWarm, serverlessConf
 import { runTenantSweep, sweepConfig } from './tenants.ts';
 
 const env = process.env;
-const int = (value: string | undefined, fallback: number) => (value && Number.isFinite(Number(value)) ? Number(value) : fallback);
+const int = (value: string | undefined, fallback: number) =>
+  value && Number.isFinite(Number(value)) ? Number(value) : fallback;
 const config = {
   coldRuns: Math.max(1, int(env.BENCH_COLD_RUNS, 15)),
   upstreamRttMs: Math.max(0, int(env.BENCH_UPSTREAM_RTT_MS, 20)),
   warmSeconds: Math.max(1, int(env.BENCH_WARM_SECONDS, 5)),
   warmupSeconds: Math.max(0, int(env.BENCH_WARMUP_SECONDS, 1)),
-  concurrency: (env.BENCH_CONCURRENCY ?? '1,32').split(',').map(Number).filter((n) => n > 0),
+  concurrency: (env.BENCH_CONCURRENCY ?? '1,32')
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0),
   rounds: Math.max(1, int(env.BENCH_ROUNDS, 3)),
-  stages: new Set((env.BENCH_STAGES ?? 'tenants,serverless,cold,warm,clients,alternatives').split(',').flatMap((s) => (s === 'serverless' ? ['serverless-cold', 'serverless-warm'] : [s]))),
+  stages: new Set(
+    (env.BENCH_STAGES ?? 'tenants,serverless,cold,warm,clients,alternatives')
+      .split(',')
+      .flatMap((s) => (s === 'serverless' ? ['serverless-cold', 'serverless-warm'] : [s])),
+  ),
 };
 const OUT_DIR = env.BENCH_OUT ?? fileURLToPath(new URL('./results/', import.meta.url));
 const WORK_DIR = join(PROJECT_ROOT, 'dist', 'bench');
@@ -83,21 +91,37 @@ async function main(): Promise<void> {
     target: 'node24',
     logLevel: 'warning',
   });
-  const bundleReport = analyseBundle({ metafile: bundle.metafile, outFile: bundle.handlerFile, projectRoot: PROJECT_ROOT, entry: LAMBDA_ENTRY });
+  const bundleReport = analyseBundle({
+    metafile: bundle.metafile,
+    outFile: bundle.handlerFile,
+    projectRoot: PROJECT_ROOT,
+    entry: LAMBDA_ENTRY,
+  });
   const peerCode = peerLoadedCode();
 
   log('starting the stand-ins (own process)');
   const standIns = await startStandIns();
   try {
     const tenantsFile = join(WORK_DIR, 'tenants.json');
-    writeFileSync(tenantsFile, JSON.stringify(demoTenantsFile({ issuer: standIns.issuer, origins: [ORIGIN], withOAuthRedirect: true })));
+    writeFileSync(
+      tenantsFile,
+      JSON.stringify(demoTenantsFile({ issuer: standIns.issuer, origins: [ORIGIN], withOAuthRedirect: true })),
+    );
     // Long-lived tokens of distinct users, minted up front: every request carries a real,
     // different JWT, so nothing can be saved by remembering a token.
     const tokens: string[] = [];
     for (let i = 0; i < TOKEN_POOL; i++) {
-      tokens.push(await standIns.mint({ sub: `bench-user-${i}`, aud: DEMO_AUDIENCE, email: `bench.user.${i}@example.com`, email_verified: true }, 24 * 3600));
+      tokens.push(
+        await standIns.mint(
+          { sub: `bench-user-${i}`, aud: DEMO_AUDIENCE, email: `bench.user.${i}@example.com`, email_verified: true },
+          24 * 3600,
+        ),
+      );
     }
-    const productEnv: Record<string, string> = { ...lambdaEnv({ plaidUrl: standIns.plaidUrl, secretsUrl: standIns.secretsUrl }), TENANTS_FILE: tenantsFile };
+    const productEnv: Record<string, string> = {
+      ...lambdaEnv({ plaidUrl: standIns.plaidUrl, secretsUrl: standIns.secretsUrl }),
+      TENANTS_FILE: tenantsFile,
+    };
     const peerEnv: Record<string, string> = {
       PATH: env.PATH ?? '',
       PLAID_CLIENT_ID: standIns.plaidCredentials.client_id,
@@ -122,7 +146,11 @@ async function main(): Promise<void> {
       const fleet = await startFleetStandIns();
       try {
         if (config.stages.has('tenants')) {
-          results.tenants = await runTenantSweep({ standIns: fleet, workDir: join(WORK_DIR, 'tenants'), config: sweepConfig() });
+          results.tenants = await runTenantSweep({
+            standIns: fleet,
+            workDir: join(WORK_DIR, 'tenants'),
+            config: sweepConfig(),
+          });
         }
         if (config.stages.has('serverless-cold') || config.stages.has('serverless-warm')) {
           const sc = serverlessConfig();
@@ -141,15 +169,40 @@ async function main(): Promise<void> {
     }
     if (config.stages.has('cold')) {
       const sdkAloneFile = await buildSdkAlone();
-      results.cold = await coldStage({ standIns, tokens, productEnv, peerEnv, handlerFile: bundle.handlerFile, sdkAloneFile });
+      results.cold = await coldStage({
+        standIns,
+        tokens,
+        productEnv,
+        peerEnv,
+        handlerFile: bundle.handlerFile,
+        sdkAloneFile,
+      });
       log('one more cold start under V8 coverage: which bundled code runs at all');
-      await coverage({ standIns, token: tokens.at(-1)!, productEnv, handlerFile: bundle.handlerFile, report: bundleReport });
+      await coverage({
+        standIns,
+        token: tokens.at(-1)!,
+        productEnv,
+        handlerFile: bundle.handlerFile,
+        report: bundleReport,
+      });
     }
     if (config.stages.has('warm')) {
-      results.warm = await warmStage({ standIns, tokens, productEnv, peerEnv, handlerFile: bundle.handlerFile, serverFile });
+      results.warm = await warmStage({
+        standIns,
+        tokens,
+        productEnv,
+        peerEnv,
+        handlerFile: bundle.handlerFile,
+        serverFile,
+      });
     }
     if (config.stages.has('clients')) {
-      results.clients = await clientsStage({ standIns, token: tokens[1]!, productEnv, handlerFile: bundle.handlerFile });
+      results.clients = await clientsStage({
+        standIns,
+        token: tokens[1]!,
+        productEnv,
+        handlerFile: bundle.handlerFile,
+      });
     }
     if (config.stages.has('alternatives')) {
       results.alternatives = await alternativesStage({ standIns, productEnv });
@@ -192,7 +245,9 @@ async function coldStage(opts: StageInputs & { sdkAloneFile: string }): Promise<
   const peer: ColdSample[] = [];
   const sdkAlone: number[] = [];
   const upstream: Array<{ plaid: number; secrets: number; jwks: number }> = [];
-  log(`cold path: ${config.coldRuns} fresh processes each (+1 discarded warm-up each), alternating: product, peer, the AWS SDK alone`);
+  log(
+    `cold path: ${config.coldRuns} fresh processes each (+1 discarded warm-up each), alternating: product, peer, the AWS SDK alone`,
+  );
   for (let i = -1; i < config.coldRuns; i++) {
     await opts.standIns.reset();
     const p = await coldProduct({ ...opts, token: opts.tokens[(i + 1) % opts.tokens.length]! });
@@ -213,7 +268,9 @@ async function coldStage(opts: StageInputs & { sdkAloneFile: string }): Promise<
   // inside the first request).
   const prefetch = { on: [] as number[], off: [] as number[] };
   if (config.upstreamRttMs > 0) {
-    log(`cold path with ${config.upstreamRttMs} ms JWKS and Secrets Manager round trips: prefetch at init on and off, ${config.coldRuns} each, alternating`);
+    log(
+      `cold path with ${config.upstreamRttMs} ms JWKS and Secrets Manager round trips: prefetch at init on and off, ${config.coldRuns} each, alternating`,
+    );
     await opts.standIns.setUpstreamLatency(config.upstreamRttMs);
     try {
       for (let i = -1; i < config.coldRuns; i++) {
@@ -231,7 +288,13 @@ async function coldStage(opts: StageInputs & { sdkAloneFile: string }): Promise<
   return {
     runs: config.coldRuns,
     ...(config.upstreamRttMs > 0
-      ? { withUpstreamRtt: { rttMs: config.upstreamRttMs, prefetchOn: summary(prefetch.on), prefetchOff: summary(prefetch.off) } }
+      ? {
+          withUpstreamRtt: {
+            rttMs: config.upstreamRttMs,
+            prefetchOn: summary(prefetch.on),
+            prefetchOff: summary(prefetch.off),
+          },
+        }
       : {}),
     product: {
       totalMs: summary(product.map((s) => s.totalMs)),
@@ -262,7 +325,11 @@ async function coldStage(opts: StageInputs & { sdkAloneFile: string }): Promise<
  */
 async function buildSdkAlone(): Promise<string> {
   const outfile = join(WORK_DIR, 'sdk-alone', LAMBDA_BUNDLING.outfileName);
-  await build({ ...lambdaBuildOptions(), entryPoints: [fileURLToPath(new URL('./alternatives/sdk-bare-client.ts', import.meta.url))], outfile });
+  await build({
+    ...lambdaBuildOptions(),
+    entryPoints: [fileURLToPath(new URL('./alternatives/sdk-bare-client.ts', import.meta.url))],
+    outfile,
+  });
   return outfile;
 }
 
@@ -270,12 +337,19 @@ async function buildSdkAlone(): Promise<string> {
  * One cold GetSecretValue through a bundle exporting read(secretId) (cold/secrets-cold.mjs):
  * spawn → value, measured like the product's cold path, plus the child's own import and read times.
  */
-async function coldSecretRead(bundleFile: string, childEnv: Record<string, string>): Promise<{ totalMs: number; importMs: number; readMs: number }> {
+async function coldSecretRead(
+  bundleFile: string,
+  childEnv: Record<string, string>,
+): Promise<{ totalMs: number; importMs: number; readMs: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./cold/secrets-cold.mjs', import.meta.url)), bundleFile, DEMO_PLAID_SECRET_ID], {
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./cold/secrets-cold.mjs', import.meta.url)), bundleFile, DEMO_PLAID_SECRET_ID],
+    {
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const { line, at } = await waitForLine(child.stdout!, (l) => l.startsWith('BENCH_RESULT '), child);
   await exited(child);
   const result = JSON.parse(line.slice('BENCH_RESULT '.length)) as { importMs: number; readMs: number; ok: boolean };
@@ -283,7 +357,10 @@ async function coldSecretRead(bundleFile: string, childEnv: Record<string, strin
   return { totalMs: at - started, importMs: result.importMs, readMs: result.readMs };
 }
 
-async function coldProduct(opts: { token: string; productEnv: Record<string, string>; handlerFile: string }, extraEnv: Record<string, string> = {}): Promise<ColdSample> {
+async function coldProduct(
+  opts: { token: string; productEnv: Record<string, string>; handlerFile: string },
+  extraEnv: Record<string, string> = {},
+): Promise<ColdSample> {
   const started = performance.now();
   const child = spawn(process.execPath, [COLD_SCRIPT, opts.handlerFile], {
     env: { ...opts.productEnv, BENCH_TOKEN: opts.token, BENCH_ORIGIN: ORIGIN, ...extraEnv },
@@ -292,7 +369,12 @@ async function coldProduct(opts: { token: string; productEnv: Record<string, str
   const { line, at } = await waitForLine(child.stdout!, (l) => l.startsWith('BENCH_RESULT '), child);
   const code = await exited(child);
   const result = JSON.parse(line.slice('BENCH_RESULT '.length)) as {
-    statusCode: number; hasLinkToken: boolean; bootMs: number; importMs: number; firstInvokeMs: number; peakRssKb: number;
+    statusCode: number;
+    hasLinkToken: boolean;
+    bootMs: number;
+    importMs: number;
+    firstInvokeMs: number;
+    peakRssKb: number;
   };
   if (result.statusCode !== 200 || !result.hasLinkToken || code !== 0) {
     throw new Error(`product cold start failed: ${line} (exit ${code})`);
@@ -307,12 +389,18 @@ async function coldProduct(opts: { token: string; productEnv: Record<string, str
 async function coldPeer(peerEnv: Record<string, string>): Promise<ColdSample> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [PEER_SCRIPT], { env: { ...peerEnv, APP_PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [PEER_SCRIPT], {
+    env: { ...peerEnv, APP_PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const listening = await waitForLine(child.stdout!, (l) => l.includes('listening on port'), child);
     const response = await post(`http://127.0.0.1:${port}/api/create_link_token`);
     const answered = performance.now();
-    if (response.status !== 200 || typeof (JSON.parse(response.body) as { link_token?: unknown }).link_token !== 'string') {
+    if (
+      response.status !== 200 ||
+      typeof (JSON.parse(response.body) as { link_token?: unknown }).link_token !== 'string'
+    ) {
       throw new Error(`peer cold start failed: ${response.status} ${response.body}`);
     }
     return {
@@ -326,7 +414,11 @@ async function coldPeer(peerEnv: Record<string, string>): Promise<ColdSample> {
 }
 
 /** One request on a fresh connection, as a browser's first call would be. */
-function post(url: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function post(
+  url: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', agent: false, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -339,7 +431,13 @@ function post(url: string, body?: string, headers: Record<string, string> = {}):
   });
 }
 
-async function coverage(opts: { standIns: StandIns; token: string; productEnv: Record<string, string>; handlerFile: string; report: BundleReport }): Promise<void> {
+async function coverage(opts: {
+  standIns: StandIns;
+  token: string;
+  productEnv: Record<string, string>;
+  handlerFile: string;
+  report: BundleReport;
+}): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-coverage-'));
   try {
     await coldProduct(opts, { NODE_V8_COVERAGE: dir });
@@ -369,14 +467,26 @@ async function warmStage(opts: StageInputs & { serverFile: string }): Promise<No
   });
   const durations = () =>
     new Promise<DurationStats>((resolve) => {
-      productServer.once('message', (m: DurationStats & { type: string }) => resolve({ count: m.count, p50: m.p50, p90: m.p90, p99: m.p99, mean: m.mean }));
+      productServer.once('message', (m: DurationStats & { type: string }) =>
+        resolve({ count: m.count, p50: m.p50, p90: m.p90, p99: m.p99, mean: m.mean }),
+      );
       productServer.send({ type: 'durations' });
     });
-  const peerServer = spawn(process.execPath, [PEER_SCRIPT], { env: { ...opts.peerEnv, APP_PORT: String(peerPort) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const peerServer = spawn(process.execPath, [PEER_SCRIPT], {
+    env: { ...opts.peerEnv, APP_PORT: String(peerPort) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const emulatorPort = await freePort();
-  const emulator = spawn(process.execPath, [opts.serverFile, 'canned'], { env: { PATH: env.PATH ?? '', PORT: String(emulatorPort) }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const emulator = spawn(process.execPath, [opts.serverFile, 'canned'], {
+    env: { PATH: env.PATH ?? '', PORT: String(emulatorPort) },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   try {
-    await Promise.all([waitForPort(productPort, productServer), waitForPort(peerPort, peerServer), waitForPort(emulatorPort, emulator)]);
+    await Promise.all([
+      waitForPort(productPort, productServer),
+      waitForPort(peerPort, peerServer),
+      waitForPort(emulatorPort, emulator),
+    ]);
     const productTarget: LoadTarget = {
       url: `http://127.0.0.1:${productPort}/link-token`,
       method: 'POST',
@@ -384,7 +494,11 @@ async function warmStage(opts: StageInputs & { serverFile: string }): Promise<No
       body: PRODUCT_BODY,
       headerVariants: opts.tokens.map((token) => ({ authorization: `Bearer ${token}` })),
     };
-    const peerTarget: LoadTarget = { url: `http://127.0.0.1:${peerPort}/api/create_link_token`, method: 'POST', headers: {} };
+    const peerTarget: LoadTarget = {
+      url: `http://127.0.0.1:${peerPort}/api/create_link_token`,
+      method: 'POST',
+      headers: {},
+    };
 
     // The floor replays, straight at the Plaid stand-in, the very call the product makes.
     const first = await post(productTarget.url, PRODUCT_BODY, productTarget.headers);
@@ -407,7 +521,10 @@ async function warmStage(opts: StageInputs & { serverFile: string }): Promise<No
       floor: { target: floorTarget, pid: opts.standIns.pid },
       product: { target: productTarget, pid: productServer.pid! },
       peer: { target: peerTarget, pid: peerServer.pid! },
-      emulator: { target: { ...productTarget, url: `http://127.0.0.1:${emulatorPort}/link-token` }, pid: emulator.pid! },
+      emulator: {
+        target: { ...productTarget, url: `http://127.0.0.1:${emulatorPort}/link-token` },
+        pid: emulator.pid!,
+      },
     };
 
     const runs: Record<string, Record<TargetName, WarmRun>> = {};
@@ -416,17 +533,26 @@ async function warmStage(opts: StageInputs & { serverFile: string }): Promise<No
       for (let round = 0; round < config.rounds; round++) {
         for (const name of TARGET_NAMES) {
           const { target, pid } = targets[name];
-          if (config.warmupSeconds > 0) await runLoad(target, { connections, durationS: config.warmupSeconds, measurePid: pid });
+          if (config.warmupSeconds > 0)
+            await runLoad(target, { connections, durationS: config.warmupSeconds, measurePid: pid });
           await opts.standIns.reset();
           if (name === 'product') await durations();
-          log(`warm: ${name} at concurrency ${connections}, ${config.warmSeconds} s${config.rounds > 1 ? ` (round ${round + 1})` : ''}`);
+          log(
+            `warm: ${name} at concurrency ${connections}, ${config.warmSeconds} s${config.rounds > 1 ? ` (round ${round + 1})` : ''}`,
+          );
           const result = await runLoad(target, { connections, durationS: config.warmSeconds, measurePid: pid });
           const upstreamCalls = await opts.standIns.counters();
           const handlerDurationMs = name === 'product' ? await durations() : undefined;
           if (result.non2xx > 0 || result.errors > 0) {
-            throw new Error(`${name} at concurrency ${connections}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+            throw new Error(
+              `${name} at concurrency ${connections}: ${result.non2xx} non-2xx answers, ${result.errors} errors`,
+            );
           }
-          (perTarget[name] ??= []).push({ ...result, upstreamCalls, ...(handlerDurationMs ? { handlerDurationMs } : {}) });
+          (perTarget[name] ??= []).push({
+            ...result,
+            upstreamCalls,
+            ...(handlerDurationMs ? { handlerDurationMs } : {}),
+          });
         }
       }
       // With several rounds, the round with the median throughput stands for the configuration;
@@ -436,7 +562,13 @@ async function warmStage(opts: StageInputs & { serverFile: string }): Promise<No
           name,
           {
             ...[...list].sort((a, b) => a.rps - b.rps)[(list.length - 1) >> 1]!,
-            rounds: list.map((r) => ({ rps: Math.round(r.rps), p50Ms: r.latencyMs.p50, p99Ms: r.latencyMs.p99, cpuMsPerRequest: r.cpuMsPerRequest, handlerP50Ms: r.handlerDurationMs?.p50 })),
+            rounds: list.map((r) => ({
+              rps: Math.round(r.rps),
+              p50Ms: r.latencyMs.p50,
+              p99Ms: r.latencyMs.p99,
+              cpuMsPerRequest: r.cpuMsPerRequest,
+              handlerP50Ms: r.handlerDurationMs?.p50,
+            })),
             requestsAllRounds: list.reduce((n, r) => n + r.requests, 0),
             upstreamCallsAllRounds: {
               plaid: list.reduce((n, r) => n + r.upstreamCalls.plaid, 0),
@@ -464,8 +596,13 @@ async function warmStage(opts: StageInputs & { serverFile: string }): Promise<No
 // ---------------------------------------------------------------------------------------------
 // The choices behind the figures
 
-async function clientsStage(opts: { standIns: StandIns; token: string; productEnv: Record<string, string>; handlerFile: string }): Promise<NonNullable<Results['clients']>> {
-  log('HTTP clients: the product\'s Plaid call through node:http, fetch and the plaid SDK');
+async function clientsStage(opts: {
+  standIns: StandIns;
+  token: string;
+  productEnv: Record<string, string>;
+  handlerFile: string;
+}): Promise<NonNullable<Results['clients']>> {
+  log("HTTP clients: the product's Plaid call through node:http, fetch and the plaid SDK");
   await coldProduct(opts);
   const call = await opts.standIns.lastPlaidRequest();
   if (!call) throw new Error('the Plaid stand-in saw no request');
@@ -485,8 +622,13 @@ async function clientsStage(opts: { standIns: StandIns; token: string; productEn
   return JSON.parse(line) as NonNullable<Results['clients']>;
 }
 
-async function alternativesStage(opts: { standIns: StandIns; productEnv: Record<string, string> }): Promise<NonNullable<Results['alternatives']>> {
-  log('Secrets Manager: the AWS SDK as the product uses it (bare client, module-first, environment credentials) against the default credential chain, the CommonJS build and the aggregated client, cold, over TLS');
+async function alternativesStage(opts: {
+  standIns: StandIns;
+  productEnv: Record<string, string>;
+}): Promise<NonNullable<Results['alternatives']>> {
+  log(
+    'Secrets Manager: the AWS SDK as the product uses it (bare client, module-first, environment credentials) against the default credential chain, the CommonJS build and the aggregated client, cold, over TLS',
+  );
   // Over https, as in production: over plain http the SDK takes another path (node:http, which
   // drags in undici) that production never takes. A TLS front on loopback with a throwaway cert.
   const front = await tlsFront(new URL(opts.standIns.secretsUrl));
@@ -498,10 +640,30 @@ async function alternativesStage(opts: { standIns: StandIns; productEnv: Record<
   const productAlias = { ...LAMBDA_BUNDLING.alias };
   const { '@aws-sdk/credential-provider-node': _, ...defaultChainAlias } = productAlias;
   const variants = [
-    { name: 'AWS SDK, bare client + command, module-first, credentials from the environment (the product)', entry: 'sdk-bare-client.ts', mainFields: ['module', 'main'], alias: productAlias },
-    { name: 'AWS SDK, bare client + command, module-first, default credential chain', entry: 'sdk-bare-client.ts', mainFields: ['module', 'main'], alias: defaultChainAlias },
-    { name: 'AWS SDK, bare client + command, main-first (CommonJS), default credential chain', entry: 'sdk-bare-client.ts', mainFields: ['main', 'module'], alias: defaultChainAlias },
-    { name: 'AWS SDK, aggregated SecretsManager client, module-first, default credential chain', entry: 'sdk-aggregated-client.ts', mainFields: ['module', 'main'], alias: defaultChainAlias },
+    {
+      name: 'AWS SDK, bare client + command, module-first, credentials from the environment (the product)',
+      entry: 'sdk-bare-client.ts',
+      mainFields: ['module', 'main'],
+      alias: productAlias,
+    },
+    {
+      name: 'AWS SDK, bare client + command, module-first, default credential chain',
+      entry: 'sdk-bare-client.ts',
+      mainFields: ['module', 'main'],
+      alias: defaultChainAlias,
+    },
+    {
+      name: 'AWS SDK, bare client + command, main-first (CommonJS), default credential chain',
+      entry: 'sdk-bare-client.ts',
+      mainFields: ['main', 'module'],
+      alias: defaultChainAlias,
+    },
+    {
+      name: 'AWS SDK, aggregated SecretsManager client, module-first, default credential chain',
+      entry: 'sdk-aggregated-client.ts',
+      mainFields: ['module', 'main'],
+      alias: defaultChainAlias,
+    },
   ];
   const out: NonNullable<Results['alternatives']> = [];
   for (const [i, variant] of variants.entries()) {
@@ -540,24 +702,44 @@ async function alternativesStage(opts: { standIns: StandIns; productEnv: Record<
 async function tlsFront(target: URL): Promise<{ url: string; caFile: string; close(): Promise<void> } | undefined> {
   const dir = join(WORK_DIR, 'tls');
   mkdirSync(dir, { recursive: true });
-  const made = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ], { stdio: 'ignore' });
+  const made = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   if (made.status !== 0) {
     log('openssl not available: comparing over plain http instead');
     return undefined;
   }
-  const server = createTlsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (client) => {
-    const upstream = connect(Number(target.port), target.hostname);
-    client.pipe(upstream).pipe(client);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', drop);
-    upstream.on('error', drop);
-  });
+  const server = createTlsServer(
+    { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+    (client) => {
+      const upstream = connect(Number(target.port), target.hostname);
+      client.pipe(upstream).pipe(client);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', drop);
+      upstream.on('error', drop);
+    },
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return {
@@ -572,11 +754,15 @@ async function tlsFront(target: URL): Promise<{ url: string; caFile: string; clo
 
 /** What the peer loads before it can answer: every module file the sample requires, in bytes. */
 function peerLoadedCode(): { bytes: number; files: number } {
-  const script = `const fs=require('fs');require(${JSON.stringify(PEER_SCRIPT)});` +
+  const script =
+    `const fs=require('fs');require(${JSON.stringify(PEER_SCRIPT)});` +
     `let b=0,n=0;for(const f of Object.keys(require.cache)){b+=fs.statSync(f).size;n++}` +
     `process.stderr.write(JSON.stringify({bytes:b,files:n}));process.exit(0)`;
   const port = String(40_000 + Math.floor(Math.random() * 20_000));
-  const out = spawnSync(process.execPath, ['-e', script], { env: { PATH: env.PATH ?? '', APP_PORT: port }, encoding: 'utf8' });
+  const out = spawnSync(process.execPath, ['-e', script], {
+    env: { PATH: env.PATH ?? '', APP_PORT: port },
+    encoding: 'utf8',
+  });
   return JSON.parse(out.stderr.trim().split('\n').at(-1) ?? '{}') as { bytes: number; files: number };
 }
 

@@ -21,10 +21,18 @@ import { coldInvoke, lambdaEnv, type ColdStart } from './lib/cold-run.ts';
 import { startFleetStandIns, type FleetStandIns } from './lib/fleet-standins-client.ts';
 import { buildProductBundle, describeTree, productRoot } from './lib/product-build.ts';
 import { median, percentile } from './lib/stats.ts';
-import { generateTenantsFile, sweepSecretIds, tenantAudience, tenantIssuer, tenantOrigin, tenantPlaidSecretId } from './lib/tenants-gen.ts';
+import {
+  generateTenantsFile,
+  sweepSecretIds,
+  tenantAudience,
+  tenantIssuer,
+  tenantOrigin,
+  tenantPlaidSecretId,
+} from './lib/tenants-gen.ts';
 import { buildFloor, buildPeerCdkDefault, buildPeerTuned } from './serverless/builds.ts';
 
-const int = (value: string | undefined, fallback: number) => (value && Number.isFinite(Number(value)) ? Math.trunc(Number(value)) : fallback);
+const int = (value: string | undefined, fallback: number) =>
+  value && Number.isFinite(Number(value)) ? Math.trunc(Number(value)) : fallback;
 const log = (message: string) => process.stderr.write(`[bench:serverless] ${message}\n`);
 const WORKER = fileURLToPath(new URL('./serverless/worker.mjs', import.meta.url));
 const TOKEN_POOL = 256;
@@ -78,30 +86,73 @@ export async function prepareContenders(standIns: FleetStandIns, workDir: string
   ]);
   const base = lambdaEnv(standIns);
   const issuer = tenantIssuer(standIns.issuersUrl, 0);
-  const peerEnv = { ...base, ISSUER: issuer, AUDIENCE: tenantAudience(0), JWKS_URI: `${issuer}/.well-known/jwks.json`, PLAID_SECRET_ID: tenantPlaidSecretId(0) };
+  const peerEnv = {
+    ...base,
+    ISSUER: issuer,
+    AUDIENCE: tenantAudience(0),
+    JWKS_URI: `${issuer}/.well-known/jwks.json`,
+    PLAID_SECRET_ID: tenantPlaidSecretId(0),
+  };
   return {
-    handlers: { product, peerDefault: peerDefault.handlerFile, peerTuned: peerTuned.handlerFile, floor: floor.handlerFile },
-    bytes: { product: statSync(product).size, peerDefault: peerDefault.bytes, peerTuned: peerTuned.bytes, floor: floor.bytes },
-    env: { product: base, peerDefault: peerEnv, peerTuned: peerEnv, floor: { ...base, FLOOR_SECRET_ID: tenantPlaidSecretId(0) } },
+    handlers: {
+      product,
+      peerDefault: peerDefault.handlerFile,
+      peerTuned: peerTuned.handlerFile,
+      floor: floor.handlerFile,
+    },
+    bytes: {
+      product: statSync(product).size,
+      peerDefault: peerDefault.bytes,
+      peerTuned: peerTuned.bytes,
+      floor: floor.bytes,
+    },
+    env: {
+      product: base,
+      peerDefault: peerEnv,
+      peerTuned: peerEnv,
+      floor: { ...base, FLOOR_SECRET_ID: tenantPlaidSecretId(0) },
+    },
     productTree: describeTree(root),
   };
 }
 
 const userToken = (standIns: FleetStandIns, subs: string[]) =>
-  standIns.mint(subs.map((sub) => ({ issuer: 0, claims: { sub, aud: tenantAudience(0), email: `${sub}@example.com`, email_verified: true } })));
+  standIns.mint(
+    subs.map((sub) => ({
+      issuer: 0,
+      claims: { sub, aud: tenantAudience(0), email: `${sub}@example.com`, email_verified: true },
+    })),
+  );
 
 export interface ColdFigures {
   runs: number;
   rttMs: number;
-  perContender: Record<Contender, {
-    coldMs: number; coldP90Ms: number; importMs: number; firstRequestMs: number; peakRssMb: number;
-    secretsReads: number; jwksFetches: number; samplesMs: number[];
-  }>;
+  perContender: Record<
+    Contender,
+    {
+      coldMs: number;
+      coldP90Ms: number;
+      importMs: number;
+      firstRequestMs: number;
+      peakRssMb: number;
+      secretsReads: number;
+      jwksFetches: number;
+      samplesMs: number[];
+    }
+  >;
 }
 
-export async function runServerlessCold(standIns: FleetStandIns, c: Contenders, config: ServerlessConfig): Promise<ColdFigures> {
-  const samples = Object.fromEntries(CONTENDERS.map((k) => [k, [] as Array<ColdStart & { secrets: number; jwks: number }>])) as Record<Contender, Array<ColdStart & { secrets: number; jwks: number }>>;
-  log(`cold path: ${config.coldRuns} fresh processes each (+1 discarded), interleaved, ${config.rttMs} ms JWKS and Secrets Manager round trips`);
+export async function runServerlessCold(
+  standIns: FleetStandIns,
+  c: Contenders,
+  config: ServerlessConfig,
+): Promise<ColdFigures> {
+  const samples = Object.fromEntries(
+    CONTENDERS.map((k) => [k, [] as Array<ColdStart & { secrets: number; jwks: number }>]),
+  ) as Record<Contender, Array<ColdStart & { secrets: number; jwks: number }>>;
+  log(
+    `cold path: ${config.coldRuns} fresh processes each (+1 discarded), interleaved, ${config.rttMs} ms JWKS and Secrets Manager round trips`,
+  );
   await standIns.setUpstreamLatency(config.rttMs);
   try {
     for (let run = -1; run < config.coldRuns; run++) {
@@ -123,16 +174,19 @@ export async function runServerlessCold(standIns: FleetStandIns, c: Contenders, 
     CONTENDERS.map((k) => {
       const s = samples[k];
       const total = s.map((x) => x.totalMs).sort((a, b) => a - b);
-      return [k, {
-        coldMs: median(total),
-        coldP90Ms: percentile(total, 0.9),
-        importMs: median(s.map((x) => x.importMs)),
-        firstRequestMs: median(s.map((x) => x.firstInvokeMs)),
-        peakRssMb: median(s.map((x) => x.peakRssKb)) / 1024,
-        secretsReads: median(s.map((x) => x.secrets)),
-        jwksFetches: median(s.map((x) => x.jwks)),
-        samplesMs: s.map((x) => Math.round(x.totalMs * 10) / 10),
-      }];
+      return [
+        k,
+        {
+          coldMs: median(total),
+          coldP90Ms: percentile(total, 0.9),
+          importMs: median(s.map((x) => x.importMs)),
+          firstRequestMs: median(s.map((x) => x.firstInvokeMs)),
+          peakRssMb: median(s.map((x) => x.peakRssKb)) / 1024,
+          secretsReads: median(s.map((x) => x.secrets)),
+          jwksFetches: median(s.map((x) => x.jwks)),
+          samplesMs: s.map((x) => Math.round(x.totalMs * 10) / 10),
+        },
+      ];
     }),
   ) as ColdFigures['perContender'];
   return { runs: config.coldRuns, rttMs: config.rttMs, perContender };
@@ -141,16 +195,19 @@ export async function runServerlessCold(standIns: FleetStandIns, c: Contenders, 
 export interface WarmFigures {
   rounds: number;
   batch: number;
-  perContender: Record<Contender, {
-    /** Median over batches of the batch's CPU / invocations. */
-    cpuUsPerInvocation: number;
-    cpuUsPerBatch: number[];
-    wallP50Ms: number;
-    wallP99Ms: number;
-    invocations: number;
-    secretsReads: number;
-    jwksFetches: number;
-  }>;
+  perContender: Record<
+    Contender,
+    {
+      /** Median over batches of the batch's CPU / invocations. */
+      cpuUsPerInvocation: number;
+      cpuUsPerBatch: number[];
+      wallP50Ms: number;
+      wallP99Ms: number;
+      invocations: number;
+      secretsReads: number;
+      jwksFetches: number;
+    }
+  >;
   /** Medians over rounds of the per-round ratios (each round's batches ran back to back). */
   roundRatios: { productOverFloor: number; productOverPeerDefault: number; productOverPeerTuned: number };
 }
@@ -182,12 +239,23 @@ async function startWorker(label: string, handlerFile: string, env: Record<strin
         child.on('message', onMessage);
         child.send({ id, requests });
       }),
-    close: () => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.disconnect()))),
+    close: () =>
+      new Promise<void>((resolve) =>
+        child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.disconnect()),
+      ),
   };
 }
 
-export async function runServerlessWarm(standIns: FleetStandIns, c: Contenders, config: ServerlessConfig, contenders: readonly Contender[] = CONTENDERS): Promise<WarmFigures> {
-  const tokens = await userToken(standIns, Array.from({ length: TOKEN_POOL }, (_, i) => `warm-user-${i}`));
+export async function runServerlessWarm(
+  standIns: FleetStandIns,
+  c: Contenders,
+  config: ServerlessConfig,
+  contenders: readonly Contender[] = CONTENDERS,
+): Promise<WarmFigures> {
+  const tokens = await userToken(
+    standIns,
+    Array.from({ length: TOKEN_POOL }, (_, i) => `warm-user-${i}`),
+  );
   const origin = tenantOrigin(0);
   let cursor = 0;
   const batch = () =>
@@ -198,13 +266,17 @@ export async function runServerlessWarm(standIns: FleetStandIns, c: Contenders, 
       body: JSON.stringify({ platform: 'web' }),
     }));
   const workers = new Map<Contender, Worker>();
-  const out = Object.fromEntries(contenders.map((k) => [k, { cpu: [] as number[], wall: [] as number[], secrets: 0, jwks: 0 }])) as Record<Contender, { cpu: number[]; wall: number[]; secrets: number; jwks: number }>;
+  const out = Object.fromEntries(
+    contenders.map((k) => [k, { cpu: [] as number[], wall: [] as number[], secrets: 0, jwks: 0 }]),
+  ) as Record<Contender, { cpu: number[]; wall: number[]; secrets: number; jwks: number }>;
   try {
     for (const k of contenders) workers.set(k, await startWorker(CONTENDER_NAMES[k], c.handlers[k], c.env[k]));
     // Warm-up: the cold start, then one batch, for each (JIT, caches, keep-alive sockets).
     for (const k of contenders) await workers.get(k)!.run(batch());
     await standIns.reset();
-    log(`warm, function only: ${config.warmRounds} rounds of ${config.warmBatch} invocations per handler, one at a time, interleaved`);
+    log(
+      `warm, function only: ${config.warmRounds} rounds of ${config.warmBatch} invocations per handler, one at a time, interleaved`,
+    );
     for (let round = 0; round < config.warmRounds; round++) {
       const order = round % 2 ? [...contenders].reverse() : [...contenders];
       for (const k of order) {
@@ -224,15 +296,18 @@ export async function runServerlessWarm(standIns: FleetStandIns, c: Contenders, 
   const perContender = Object.fromEntries(
     contenders.map((k) => {
       const wall = [...out[k].wall].sort((a, b) => a - b);
-      return [k, {
-        cpuUsPerInvocation: median(out[k].cpu),
-        cpuUsPerBatch: out[k].cpu.map((x) => Math.round(x * 10) / 10),
-        wallP50Ms: percentile(wall, 0.5),
-        wallP99Ms: percentile(wall, 0.99),
-        invocations: wall.length,
-        secretsReads: out[k].secrets,
-        jwksFetches: out[k].jwks,
-      }];
+      return [
+        k,
+        {
+          cpuUsPerInvocation: median(out[k].cpu),
+          cpuUsPerBatch: out[k].cpu.map((x) => Math.round(x * 10) / 10),
+          wallP50Ms: percentile(wall, 0.5),
+          wallP99Ms: percentile(wall, 0.99),
+          invocations: wall.length,
+          secretsReads: out[k].secrets,
+          jwksFetches: out[k].jwks,
+        },
+      ];
     }),
   ) as WarmFigures['perContender'];
   const perRound = (num: Contender, den: Contender) =>
@@ -260,11 +335,23 @@ export function serverlessMarkdown(c: Pick<Contenders, 'bytes'>, cold?: ColdFigu
     const r = (a: number, b: number) => (ratios ? f(a / b, 3) : '');
     return `| ${label} | ${cols.map((k) => f(v(k), d)).join(' | ')} | ${r(v('product'), v('peerDefault'))} | ${r(v('product'), v('peerTuned'))} | ${r(v('product'), v('floor'))} |`;
   };
-  const lines = [head, sep, row('Handler file (kB; the CDK default build also loads the AWS SDK from node_modules)', (k) => c.bytes[k] / 1000, 1)];
+  const lines = [
+    head,
+    sep,
+    row(
+      'Handler file (kB; the CDK default build also loads the AWS SDK from node_modules)',
+      (k) => c.bytes[k] / 1000,
+      1,
+    ),
+  ];
   if (cold) {
     const p = cold.perContender;
     lines.push(
-      row(`Cold: spawn → first token, median of ${cold.runs}, ${cold.rttMs} ms round trips (ms)`, (k) => p[k].coldMs, 1),
+      row(
+        `Cold: spawn → first token, median of ${cold.runs}, ${cold.rttMs} ms round trips (ms)`,
+        (k) => p[k].coldMs,
+        1,
+      ),
       row('Cold: p90 (ms)', (k) => p[k].coldP90Ms, 1),
       row('Cold: import / init (ms)', (k) => p[k].importMs, 1),
       row('Cold: first invocation (ms)', (k) => p[k].firstRequestMs, 1),
@@ -276,7 +363,11 @@ export function serverlessMarkdown(c: Pick<Contenders, 'bytes'>, cold?: ColdFigu
     const p = warm.perContender;
     const w = (k: Contender) => p[k];
     lines.push(
-      row(`Warm: CPU per invocation, median of ${warm.rounds} batches of ${warm.batch} (µs)`, (k) => w(k)?.cpuUsPerInvocation, 0),
+      row(
+        `Warm: CPU per invocation, median of ${warm.rounds} batches of ${warm.batch} (µs)`,
+        (k) => w(k)?.cpuUsPerInvocation,
+        0,
+      ),
       row('Warm: duration p50 (ms)', (k) => w(k)?.wallP50Ms, 3),
       row('Warm: duration p99 (ms)', (k) => w(k)?.wallP99Ms, 3),
       `| Warm: Secrets Manager reads / JWKS fetches | ${cols.map((k) => (w(k) ? `${w(k).secretsReads} / ${w(k).jwksFetches} in ${w(k).invocations}` : '—')).join(' | ')} | | | |`,
@@ -299,9 +390,14 @@ async function main(): Promise<void> {
     const contenders = await prepareContenders(standIns, workDir, config.productRoot);
     const cold = stages.has('serverless-cold') ? await runServerlessCold(standIns, contenders, config) : undefined;
     const warm = stages.has('serverless-warm') ? await runServerlessWarm(standIns, contenders, config) : undefined;
-    const md = `# Serverless comparison (\`npm run bench:serverless\`)\n\nRun of ${startedAt}, Node ${process.version}, product tree ${config.productRoot} (${contenders.productTree}), load average at start ${loadAtStart.map((x) => x.toFixed(2)).join(' / ')}, at end ${loadavg().map((x) => x.toFixed(2)).join(' / ')}.\n\n${serverlessMarkdown(contenders, cold, warm)}`;
+    const md = `# Serverless comparison (\`npm run bench:serverless\`)\n\nRun of ${startedAt}, Node ${process.version}, product tree ${config.productRoot} (${contenders.productTree}), load average at start ${loadAtStart.map((x) => x.toFixed(2)).join(' / ')}, at end ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' / ')}.\n\n${serverlessMarkdown(contenders, cold, warm)}`;
     mkdirSync(outDir, { recursive: true });
-    writeFileSync(join(outDir, 'serverless.json'), `${JSON.stringify({ startedAt, loadAtStart, node: process.version, config, bytes: contenders.bytes, productTree: contenders.productTree, cold, warm }, null, 2)}\n`);
+    writeFileSync(
+      join(outDir, 'serverless.json'),
+      `${JSON.stringify({ startedAt, loadAtStart, node: process.version, config, bytes: contenders.bytes, productTree: contenders.productTree, cold, warm }, null, 2)}\n`,
+    );
     writeFileSync(join(outDir, 'serverless.md'), md);
     process.stdout.write(md);
   } finally {

@@ -95,7 +95,8 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   };
   const seconds = integer('seconds', 'SOAK_SECONDS', 600, 1);
   // Tokens live for the soak plus an hour, and a tenant refuses tokens living over 24 h by default.
-  if (seconds > MAX_SOAK_SECONDS) throw new KnobError(`--seconds / SOAK_SECONDS must be at most ${MAX_SOAK_SECONDS} (23 h), got ${seconds}`);
+  if (seconds > MAX_SOAK_SECONDS)
+    throw new KnobError(`--seconds / SOAK_SECONDS must be at most ${MAX_SOAK_SECONDS} (23 h), got ${seconds}`);
   const concurrency = integer('concurrency', 'SOAK_CONCURRENCY', 16, 1);
   const users = integer('users', 'SOAK_USERS', 500, 1);
   const sampleSeconds = integer('sample-seconds', 'SOAK_SAMPLE_SECONDS', 10, 1);
@@ -103,16 +104,21 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   const tolerance = knob('rss-tolerance', 'SOAK_RSS_TOLERANCE');
   const rssTolerance = tolerance.raw === undefined ? 0.05 : Number(tolerance.raw);
   if (tolerance.raw !== undefined && (!/^\d*\.?\d+$/.test(tolerance.raw) || !(rssTolerance > 0 && rssTolerance < 1))) {
-    throw new KnobError(`${tolerance.label} must be a fraction between 0 and 1 (0.05 is 5%), got ${JSON.stringify(tolerance.raw)}`);
+    throw new KnobError(
+      `${tolerance.label} must be a fraction between 0 and 1 (0.05 is 5%), got ${JSON.stringify(tolerance.raw)}`,
+    );
   }
   const standins = knob('standins', 'SOAK_STANDINS').raw ?? 'separate';
   if (standins !== 'separate' && standins !== 'stack') {
     throw new KnobError(`--standins / SOAK_STANDINS must be "separate" or "stack", got ${JSON.stringify(standins)}`);
   }
-  if (sampleSeconds > seconds) throw new KnobError(`--sample-seconds (${sampleSeconds}) must not exceed --seconds (${seconds})`);
-  if (warmupSeconds >= seconds) throw new KnobError(`--warmup-seconds (${warmupSeconds}) must be less than --seconds (${seconds})`);
+  if (sampleSeconds > seconds)
+    throw new KnobError(`--sample-seconds (${sampleSeconds}) must not exceed --seconds (${seconds})`);
+  if (warmupSeconds >= seconds)
+    throw new KnobError(`--warmup-seconds (${warmupSeconds}) must be less than --seconds (${seconds})`);
   // The stack's own dev sign-in gives tokens an hour's lifetime.
-  if (standins === 'stack' && seconds > 3000) throw new KnobError('--standins stack mints dev tokens valid for an hour: keep --seconds at 3000 or less');
+  if (standins === 'stack' && seconds > 3000)
+    throw new KnobError('--standins stack mints dev tokens valid for an hour: keep --seconds at 3000 or less');
   const out = resolve(knob('out', 'SOAK_OUT').raw ?? join(PROJECT_ROOT, 'test-artifacts', 'soak.json'));
   return { seconds, concurrency, users, sampleSeconds, warmupSeconds, rssTolerance, standins, out };
 }
@@ -142,12 +148,19 @@ const MAJOR_GC = /: Mark-Compact[^\d]*[\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) M
  * heap from what else holds the RSS) and resolves once it prints local.ready.
  */
 function startStack(env: Record<string, string>): Promise<Stack> {
-  const child = spawn(process.execPath, ['--trace-gc', 'local/start.ts'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--trace-gc', 'local/start.ts'], {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logLines = { total: 0, warn: 0, error: 0, other: 0, lastNotable: [] as string[] };
   const majorGcs: Array<{ at: number; heapAfterMb: number }> = [];
   return new Promise((resolvePromise, reject) => {
     const early: string[] = [];
-    const timer = setTimeout(() => reject(new Error(`the local stack did not start within 60 s:\n${early.join('\n')}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the local stack did not start within 60 s:\n${early.join('\n')}`)),
+      60_000,
+    );
     let ready = false;
     const onExit = (code: number | null) => {
       clearTimeout(timer);
@@ -174,7 +187,13 @@ function startStack(env: Record<string, string>): Promise<Stack> {
         // Counted, not kept: a soak's worth of log lines would be the soak's own leak.
         logLines.total++;
         // The function writes Powertools' upper-case levels (ERROR, WARN); the local stack's own lines may not.
-        const kind = !line.startsWith('{') ? 'other' : /"level":"error"/i.test(line) ? 'error' : /"level":"warn"/i.test(line) ? 'warn' : undefined;
+        const kind = !line.startsWith('{')
+          ? 'other'
+          : /"level":"error"/i.test(line)
+            ? 'error'
+            : /"level":"warn"/i.test(line)
+              ? 'warn'
+              : undefined;
         if (kind === undefined) return;
         logLines[kind]++;
         logLines.lastNotable = [...logLines.lastNotable.slice(-4), line.slice(0, 300)];
@@ -240,19 +259,32 @@ const MIN_GROWTH_MB = 5;
  * step up of the heap lifts only the median, and the slope most of all, so the slope is reported
  * but not judged.
  */
-export function memoryVerdict(points: ReadonlyArray<{ t: number; mb: number }>, warmupSeconds: number, tolerance: number): MemoryVerdict {
+export function memoryVerdict(
+  points: ReadonlyArray<{ t: number; mb: number }>,
+  warmupSeconds: number,
+  tolerance: number,
+): MemoryVerdict {
   const judged = points.filter((p) => p.t >= warmupSeconds);
   if (judged.length < 6) {
-    return { verdict: 'inconclusive', reason: `only ${judged.length} points after warm-up (6 needed): run longer or sample more often`, pointsJudged: judged.length };
+    return {
+      verdict: 'inconclusive',
+      reason: `only ${judged.length} points after warm-up (6 needed): run longer or sample more often`,
+      pointsJudged: judged.length,
+    };
   }
   const third = Math.floor(judged.length / 3);
-  const stats = (part: ReadonlyArray<{ mb: number }>) => ({ medianMb: round(median(part.map((p) => p.mb)), 2), minMb: round(Math.min(...part.map((p) => p.mb)), 2) });
+  const stats = (part: ReadonlyArray<{ mb: number }>) => ({
+    medianMb: round(median(part.map((p) => p.mb)), 2),
+    minMb: round(Math.min(...part.map((p) => p.mb)), 2),
+  });
   const first = stats(judged.slice(0, third));
   const last = stats(judged.slice(-third));
   const n = judged.length;
   const meanT = judged.reduce((a, p) => a + p.t, 0) / n;
   const meanMb = judged.reduce((a, p) => a + p.mb, 0) / n;
-  const slopeMbPerS = judged.reduce((a, p) => a + (p.t - meanT) * (p.mb - meanMb), 0) / judged.reduce((a, p) => a + (p.t - meanT) ** 2, 0);
+  const slopeMbPerS =
+    judged.reduce((a, p) => a + (p.t - meanT) * (p.mb - meanMb), 0) /
+    judged.reduce((a, p) => a + (p.t - meanT) ** 2, 0);
   const allowance = Math.max(tolerance * first.medianMb, MIN_GROWTH_MB);
   const grew = last.medianMb - first.medianMb > allowance && last.minMb - first.minMb > allowance;
   const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(1)}%`;
@@ -286,7 +318,9 @@ export function sawtoothUnresolved(
   if (rises >= 0.8 * (judged.length - 1)) return undefined;
   const third = Math.floor(judged.length / 3);
   const spans = [judged.slice(0, third), judged.slice(third, judged.length - third), judged.slice(-third)];
-  const without = spans.findIndex((span) => !fullGcs.some((g) => g.t > span[0]!.t - (judged[1]!.t - judged[0]!.t) && g.t <= span.at(-1)!.t));
+  const without = spans.findIndex(
+    (span) => !fullGcs.some((g) => g.t > span[0]!.t - (judged[1]!.t - judged[0]!.t) && g.t <= span.at(-1)!.t),
+  );
   if (without === -1) return undefined;
   return {
     verdict: 'inconclusive',
@@ -319,7 +353,10 @@ async function main(): Promise<number> {
     log('starting the stand-ins (own process)');
     standIns = await startStandIns();
     const tenantsFile = join(workDir, 'tenants.json');
-    writeFileSync(tenantsFile, JSON.stringify(demoTenantsFile({ issuer: standIns.issuer, origins: [SOAK_ORIGIN], withOAuthRedirect: true })));
+    writeFileSync(
+      tenantsFile,
+      JSON.stringify(demoTenantsFile({ issuer: standIns.issuer, origins: [SOAK_ORIGIN], withOAuthRedirect: true })),
+    );
     Object.assign(childEnv, {
       TENANTS_FILE: tenantsFile,
       PLAID_BASE_URL: standIns.plaidUrl,
@@ -360,7 +397,9 @@ async function main(): Promise<number> {
     const rssAtStartKb = statusKb(pid, 'VmRSS');
     const cpuBefore = cpuMs(pid);
 
-    log(`load: ${config.seconds} s at concurrency ${config.concurrency}, ${config.users} users; sampling every ${config.sampleSeconds} s`);
+    log(
+      `load: ${config.seconds} s at concurrency ${config.concurrency}, ${config.users} users; sampling every ${config.sampleSeconds} s`,
+    );
     const loadStarted = performance.now();
     const instance = autocannon({
       url: stack.apiUrl,
@@ -436,11 +475,16 @@ async function main(): Promise<number> {
 
     const total = histogram.total;
     const ok = [...statuses].filter(([s]) => s >= 200 && s < 300).reduce((a, [, n]) => a + n, 0);
-    const majorGcs = stack.majorGcs.map((g) => ({ t: round((g.at - loadStarted) / 1000, 1), mb: g.heapAfterMb })).filter((g) => g.t >= 0);
+    const majorGcs = stack.majorGcs
+      .map((g) => ({ t: round((g.at - loadStarted) / 1000, 1), mb: g.heapAfterMb }))
+      .filter((g) => g.t >= 0);
     const heapVerdict = memoryVerdict(majorGcs, config.warmupSeconds, config.rssTolerance);
     const rssPoints = samples.map((s) => ({ t: s.t, mb: s.rssKb / 1024 }));
     const rssVerdict = memoryVerdict(rssPoints, config.warmupSeconds, config.rssTolerance);
-    const verdict = rssVerdict.verdict === 'growing' ? (sawtoothUnresolved(rssPoints, majorGcs, config.warmupSeconds, rssVerdict) ?? rssVerdict) : rssVerdict;
+    const verdict =
+      rssVerdict.verdict === 'growing'
+        ? (sawtoothUnresolved(rssPoints, majorGcs, config.warmupSeconds, rssVerdict) ?? rssVerdict)
+        : rssVerdict;
     const errorCount = total - ok + connectionErrors + result.timeouts;
     // One Plaid call per token issued: the stand-in may also have seen the requests still in
     // flight when the load stopped (at most one per connection), never fewer calls than tokens.
@@ -462,13 +506,24 @@ async function main(): Promise<number> {
       requestsPerSecond: round(total / elapsedS, 1),
       statuses: Object.fromEntries([...statuses].sort(([a], [b]) => a - b)),
       errors: { total: errorCount, non2xx: total - ok, connection: connectionErrors, timeouts: result.timeouts },
-      latencyMs: { p50: histogram.percentile(0.5), p90: histogram.percentile(0.9), p99: histogram.percentile(0.99), max: histogram.max() },
-      cpuMsPerRequest: total ? round((cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / total, 3) : null,
+      latencyMs: {
+        p50: histogram.percentile(0.5),
+        p90: histogram.percentile(0.9),
+        p99: histogram.percentile(0.99),
+        max: histogram.max(),
+      },
+      cpuMsPerRequest: total
+        ? round((cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / total, 3)
+        : null,
       upstream: standIns
         ? { ...upstream, plaidCallsMatchTokens: plaidCallsMatch, timeline: upstreamTimeline }
         : 'not counted: the stand-ins run inside the stack (--standins stack)',
       logLines: stack.logLines,
-      rss: { startMb: round(rssAtStartKb / 1024, 1), endMb: round(rssAtEndKb / 1024, 1), peakMb: round(peakRssKb / 1024, 1) },
+      rss: {
+        startMb: round(rssAtStartKb / 1024, 1),
+        endMb: round(rssAtEndKb / 1024, 1),
+        peakMb: round(peakRssKb / 1024, 1),
+      },
       memory: verdict,
       heapAfterFullGc: { ...heapVerdict, fullGcs: majorGcs },
       samples,
@@ -477,7 +532,12 @@ async function main(): Promise<number> {
     mkdirSync(dirname(config.out), { recursive: true });
     writeFileSync(config.out, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`${renderTable(report, samples, config, header)}\nJSON: ${config.out}\n`);
-    return errorCount === 0 && verdict.verdict !== 'growing' && heapVerdict.verdict !== 'growing' && plaidCallsMatch !== false ? 0 : 1;
+    return errorCount === 0 &&
+      verdict.verdict !== 'growing' &&
+      heapVerdict.verdict !== 'growing' &&
+      plaidCallsMatch !== false
+      ? 0
+      : 1;
   } finally {
     await stop(stack.child);
     await standIns?.close();
@@ -491,14 +551,20 @@ async function mintTokens(config: Config, apiUrl: string, standIns: StandIns | u
     const lifetime = config.seconds + 3600;
     const tokens: string[] = [];
     for (const sub of users) {
-      tokens.push(await standIns.mint({ sub, aud: DEMO_AUDIENCE, email: `${sub}@example.com`, email_verified: true }, lifetime));
+      tokens.push(
+        await standIns.mint({ sub, aud: DEMO_AUDIENCE, email: `${sub}@example.com`, email_verified: true }, lifetime),
+      );
     }
     return tokens;
   }
   // The stack's own issuer mints through the dev sign-in the demo page uses (an hour's lifetime).
   const tokens: string[] = [];
   for (const sub of users) {
-    const res = await fetch(`${apiUrl}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub }) });
+    const res = await fetch(`${apiUrl}/dev/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sub }),
+    });
     if (!res.ok) throw new Error(`dev sign-in answered ${res.status}: ${await res.text()}`);
     tokens.push(((await res.json()) as { access_token: string }).access_token);
   }
@@ -522,7 +588,11 @@ function renderTable(r: any, samples: readonly Sample[], config: Config, header:
     `  ${r.meta.nproc} × ${r.meta.cpuModel}, Node ${r.meta.node}; load average at end ${r.meta.loadAvgAtEnd.map((n: number) => n.toFixed(2)).join(' ')}`,
     '',
     `requests      ${r.requests} (${r.requestsPerSecond}/s)`,
-    `by status     ${Object.entries(r.statuses).map(([s, n]) => `${s}: ${n}`).join(', ') || 'none'}`,
+    `by status     ${
+      Object.entries(r.statuses)
+        .map(([s, n]) => `${s}: ${n}`)
+        .join(', ') || 'none'
+    }`,
     `errors        ${r.errors.total} (non-2xx ${r.errors.non2xx}, connection ${r.errors.connection}, timeouts ${r.errors.timeouts})`,
     `latency       p50 ${fmt(r.latencyMs.p50, 2)} ms, p90 ${fmt(r.latencyMs.p90, 2)} ms, p99 ${fmt(r.latencyMs.p99, 2)} ms, max ${fmt(r.latencyMs.max, 1)} ms`,
     `CPU/request   ${r.cpuMsPerRequest ?? 'n/a'} ms (stack process)`,

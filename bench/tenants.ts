@@ -22,7 +22,8 @@ import { buildProductBundle, describeTree, productRoot } from './lib/product-bui
 import { median } from './lib/stats.ts';
 import { generateTenantsFile, sweepSchedule, sweepSecretIds, tenantAudience, tenantOrigin } from './lib/tenants-gen.ts';
 
-const int = (value: string | undefined, fallback: number) => (value && Number.isFinite(Number(value)) ? Math.trunc(Number(value)) : fallback);
+const int = (value: string | undefined, fallback: number) =>
+  value && Number.isFinite(Number(value)) ? Math.trunc(Number(value)) : fallback;
 const log = (message: string) => process.stderr.write(`[bench:tenants] ${message}\n`);
 
 export interface SweepConfig {
@@ -34,8 +35,13 @@ export interface SweepConfig {
 }
 
 export function sweepConfig(env: Readonly<Record<string, string | undefined>> = process.env): SweepConfig {
-  const counts = (env.BENCH_SWEEP_COUNTS ?? '1,10,100,1000').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
-  const prefetch = (env.BENCH_SWEEP_PREFETCH ?? 'on,off').split(',').filter((p): p is 'on' | 'off' => p === 'on' || p === 'off');
+  const counts = (env.BENCH_SWEEP_COUNTS ?? '1,10,100,1000')
+    .split(',')
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
+  const prefetch = (env.BENCH_SWEEP_PREFETCH ?? 'on,off')
+    .split(',')
+    .filter((p): p is 'on' | 'off' => p === 'on' || p === 'off');
   return {
     counts: [...new Set(counts)].sort((a, b) => a - b),
     runs: Math.max(1, int(env.BENCH_SWEEP_RUNS, 9)),
@@ -58,7 +64,15 @@ export interface SweepCell {
   secretsReads: number;
   secretsReadsMax: number;
   peakRssMb: number;
-  samples: Array<{ tenant: number; coldMs: number; importMs: number; firstRequestMs: number; jwks: number; secrets: number; peakRssMb: number }>;
+  samples: Array<{
+    tenant: number;
+    coldMs: number;
+    importMs: number;
+    firstRequestMs: number;
+    jwks: number;
+    secrets: number;
+    peakRssMb: number;
+  }>;
 }
 
 export interface SweepResult {
@@ -72,7 +86,11 @@ export interface SweepResult {
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-export async function runTenantSweep(opts: { standIns: FleetStandIns; workDir: string; config: SweepConfig }): Promise<SweepResult> {
+export async function runTenantSweep(opts: {
+  standIns: FleetStandIns;
+  workDir: string;
+  config: SweepConfig;
+}): Promise<SweepResult> {
   const { standIns, workDir, config } = opts;
   mkdirSync(workDir, { recursive: true });
   const maxCount = Math.max(...config.counts);
@@ -92,12 +110,31 @@ export async function runTenantSweep(opts: { standIns: FleetStandIns; workDir: s
   }
 
   const env = lambdaEnv(standIns);
-  const once = async (count: number, prefetch: 'on' | 'off'): Promise<{ tenant: number; cold: ColdStart; calls: FleetCounters }> => {
+  const once = async (
+    count: number,
+    prefetch: 'on' | 'off',
+  ): Promise<{ tenant: number; cold: ColdStart; calls: FleetCounters }> => {
     // A random tenant, a new user: nothing of a previous run can help this cold start.
     const tenant = Math.floor(Math.random() * count);
-    const [token] = await standIns.mint([{ issuer: tenant, claims: { sub: `sweep-user-${Math.random().toString(36).slice(2)}`, aud: tenantAudience(tenant), email: 'sweep.user@example.com', email_verified: true } }]);
+    const [token] = await standIns.mint([
+      {
+        issuer: tenant,
+        claims: {
+          sub: `sweep-user-${Math.random().toString(36).slice(2)}`,
+          aud: tenantAudience(tenant),
+          email: 'sweep.user@example.com',
+          email_verified: true,
+        },
+      },
+    ]);
     await standIns.reset();
-    const cold = await coldInvoke(`${count} tenants, prefetch ${prefetch}`, bundles.get(count)!, { ...env, INIT_PREFETCH: prefetch }, token!, tenantOrigin(tenant));
+    const cold = await coldInvoke(
+      `${count} tenants, prefetch ${prefetch}`,
+      bundles.get(count)!,
+      { ...env, INIT_PREFETCH: prefetch },
+      token!,
+      tenantOrigin(tenant),
+    );
     return { tenant, cold, calls: await standIns.counters() };
   };
 
@@ -107,7 +144,9 @@ export async function runTenantSweep(opts: { standIns: FleetStandIns; workDir: s
     // One discarded pass: the first start of each bundle pays for reading it from disk.
     for (const count of config.counts) await once(count, config.prefetch[0]!);
     const schedule = sweepSchedule(config.runs, config.counts, config.prefetch);
-    log(`${schedule.length} cold starts (${config.runs} per count and prefetch setting, interleaved), ${config.rttMs} ms JWKS and Secrets Manager round trips`);
+    log(
+      `${schedule.length} cold starts (${config.runs} per count and prefetch setting, interleaved), ${config.rttMs} ms JWKS and Secrets Manager round trips`,
+    );
     for (const { count, prefetch } of schedule) {
       const { tenant, cold, calls } = await once(count, prefetch);
       const key = `${count}/${prefetch}`;
@@ -149,7 +188,14 @@ export async function runTenantSweep(opts: { standIns: FleetStandIns; workDir: s
       });
     }
   }
-  return { productRoot: config.productRoot, productTree: describeTree(config.productRoot), rttMs: config.rttMs, runs: config.runs, bundleBytes, cells };
+  return {
+    productRoot: config.productRoot,
+    productTree: describeTree(config.productRoot),
+    rttMs: config.rttMs,
+    runs: config.runs,
+    bundleBytes,
+    cells,
+  };
 }
 
 /** The sweep as Markdown: one row per tenant count and prefetch setting. */
@@ -160,8 +206,9 @@ export function sweepMarkdown(r: SweepResult): string {
     '',
     '| tenants | prefetch | spawn → first token (ms) | p90 (ms) | first request, invoke → response (ms) | JWKS fetches per cold start (max) | Secrets Manager reads (max) | peak RSS (MB) | index.mjs (kB) |',
     '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...r.cells.map((c) =>
-      `| ${c.tenants.toLocaleString('en-US')} | ${c.prefetch} | ${f(c.coldMs)} | ${f(c.coldP90Ms)} | ${f(c.firstRequestMs)} | ${c.jwksFetches} (${c.jwksFetchesMax}) | ${c.secretsReads} (${c.secretsReadsMax}) | ${f(c.peakRssMb)} | ${f((r.bundleBytes[String(c.tenants)] ?? Number.NaN) / 1000)} |`,
+    ...r.cells.map(
+      (c) =>
+        `| ${c.tenants.toLocaleString('en-US')} | ${c.prefetch} | ${f(c.coldMs)} | ${f(c.coldP90Ms)} | ${f(c.firstRequestMs)} | ${c.jwksFetches} (${c.jwksFetchesMax}) | ${c.secretsReads} (${c.secretsReadsMax}) | ${f(c.peakRssMb)} | ${f((r.bundleBytes[String(c.tenants)] ?? Number.NaN) / 1000)} |`,
     ),
   ];
   return `${lines.join('\n')}\n`;
@@ -178,9 +225,14 @@ async function main(): Promise<void> {
   const standIns = await startFleetStandIns();
   try {
     const result = await runTenantSweep({ standIns, workDir, config });
-    const md = `# Tenant-count sweep (\`npm run bench:tenants\`)\n\nRun of ${startedAt}, Node ${process.version}, load average at start ${loadAtStart.map((x) => x.toFixed(2)).join(' / ')}, at end ${loadavg().map((x) => x.toFixed(2)).join(' / ')}.\n\n${sweepMarkdown(result)}`;
+    const md = `# Tenant-count sweep (\`npm run bench:tenants\`)\n\nRun of ${startedAt}, Node ${process.version}, load average at start ${loadAtStart.map((x) => x.toFixed(2)).join(' / ')}, at end ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' / ')}.\n\n${sweepMarkdown(result)}`;
     mkdirSync(outDir, { recursive: true });
-    writeFileSync(join(outDir, 'tenants.json'), `${JSON.stringify({ startedAt, loadAtStart, node: process.version, ...result }, null, 2)}\n`);
+    writeFileSync(
+      join(outDir, 'tenants.json'),
+      `${JSON.stringify({ startedAt, loadAtStart, node: process.version, ...result }, null, 2)}\n`,
+    );
     writeFileSync(join(outDir, 'tenants.md'), md);
     process.stdout.write(md);
   } finally {

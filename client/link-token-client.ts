@@ -52,7 +52,8 @@ export type CreateLinkTokenOptions = ServiceConnection &
     readonly endpoint: string | URL;
   };
 
-export type ItemStatus = 'healthy' | 'login_required' | 'pending_expiration' | 'pending_disconnect' | 'new_accounts_available' | 'revoked';
+export type ItemStatus =
+  'healthy' | 'login_required' | 'pending_expiration' | 'pending_disconnect' | 'new_accounts_available' | 'revoked';
 
 /** One of the user's Items, as the service describes it: never a token. */
 export interface Item {
@@ -243,7 +244,13 @@ export async function createLinkToken(options: CreateLinkTokenOptions): Promise<
   const answer = await send(options, { url: options.endpoint, method: 'POST', body, signal: options.signal });
   const parsed = answer.json as { link_token?: unknown; expiration?: unknown; hosted_link_url?: unknown } | undefined;
   const expiration = typeof parsed?.expiration === 'string' ? new Date(parsed.expiration) : undefined;
-  if (answer.status !== 200 || typeof parsed?.link_token !== 'string' || parsed.link_token === '' || !expiration || Number.isNaN(expiration.getTime())) {
+  if (
+    answer.status !== 200 ||
+    typeof parsed?.link_token !== 'string' ||
+    parsed.link_token === '' ||
+    !expiration ||
+    Number.isNaN(expiration.getTime())
+  ) {
     throw notUnderstood(answer);
   }
   return {
@@ -285,10 +292,19 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
       if (typeof publicToken !== 'string' || publicToken === '') {
         throw new RequestRejectedError("linkItem needs the public_token from Link's onSuccess.");
       }
-      const answer = await send(options, { url: url('/items'), method: 'POST', body: { public_token: publicToken }, signal: call.signal });
+      const answer = await send(options, {
+        url: url('/items'),
+        method: 'POST',
+        body: { public_token: publicToken },
+        signal: call.signal,
+      });
       const item = answer.status === 200 || answer.status === 201 ? readItem(answer.json) : undefined;
       if (!item) throw notUnderstood(answer);
-      return { ...item, created: answer.status === 201, ...(answer.correlationId ? { correlationId: answer.correlationId } : {}) };
+      return {
+        ...item,
+        created: answer.status === 201,
+        ...(answer.correlationId ? { correlationId: answer.correlationId } : {}),
+      };
     },
 
     async listItems(call = {}) {
@@ -300,9 +316,15 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
     },
 
     async removeItem(itemId, call = {}) {
-      if (typeof itemId !== 'string' || itemId === '') throw new RequestRejectedError('removeItem needs an itemId from listItems().');
+      if (typeof itemId !== 'string' || itemId === '')
+        throw new RequestRejectedError('removeItem needs an itemId from listItems().');
       // The service answers a malformed id with the plain 404 of an unknown path: that is no Item of this user's either.
-      const answer = await send(options, { url: url(`/items/${encodeURIComponent(itemId)}`), method: 'DELETE', signal: call.signal, itemPath: true });
+      const answer = await send(options, {
+        url: url(`/items/${encodeURIComponent(itemId)}`),
+        method: 'DELETE',
+        signal: call.signal,
+        itemPath: true,
+      });
       if (answer.status !== 204) throw notUnderstood(answer);
     },
   };
@@ -317,7 +339,13 @@ interface Answer {
 /** One request to the service: a success status resolves, any other answer (or none) rejects. */
 async function send(
   connection: ServiceConnection,
-  request: { url: string | URL; method: 'GET' | 'POST' | 'DELETE'; body?: unknown; signal: AbortSignal | undefined; itemPath?: boolean },
+  request: {
+    url: string | URL;
+    method: 'GET' | 'POST' | 'DELETE';
+    body?: unknown;
+    signal: AbortSignal | undefined;
+    itemPath?: boolean;
+  },
 ): Promise<Answer> {
   let accessToken: string | null | undefined;
   try {
@@ -354,9 +382,13 @@ async function send(
     });
   } catch (cause) {
     if (request.signal?.aborted) throw request.signal.reason ?? cause;
-    if (timeout.aborted) throw new NetworkError(`The link-token service did not answer within ${timeoutMs} ms.`, { cause });
+    if (timeout.aborted)
+      throw new NetworkError(`The link-token service did not answer within ${timeoutMs} ms.`, { cause });
     // Browsers report a CORS refusal exactly like being offline: a TypeError and nothing more.
-    throw new NetworkError('Could not reach the link-token service: offline, or this page is not allowed to call it (CORS).', { cause });
+    throw new NetworkError(
+      'Could not reach the link-token service: offline, or this page is not allowed to call it (CORS).',
+      { cause },
+    );
   }
 
   const correlationId = response.headers.get('x-correlation-id') ?? undefined;
@@ -366,7 +398,10 @@ async function send(
 }
 
 function notUnderstood(answer: Answer): ServiceError {
-  return new ServiceError('The link-token service sent an answer this client does not understand.', { status: answer.status, correlationId: answer.correlationId });
+  return new ServiceError('The link-token service sent an answer this client does not understand.', {
+    status: answer.status,
+    correlationId: answer.correlationId,
+  });
 }
 
 function readItem(value: unknown): Item | undefined {
@@ -378,8 +413,16 @@ function readItem(value: unknown): Item | undefined {
   const nullableString = (v: unknown) => (typeof v === 'string' ? v : v === null ? null : undefined);
   const institutionId = nullableString(institution?.institution_id);
   const name = nullableString(institution?.name);
-  if (typeof raw.item_id !== 'string' || raw.item_id === '' || typeof raw.status !== 'string' || institutionId === undefined || name === undefined) return undefined;
-  if (!createdAt || Number.isNaN(createdAt.getTime()) || (updatedAt && Number.isNaN(updatedAt.getTime()))) return undefined;
+  if (
+    typeof raw.item_id !== 'string' ||
+    raw.item_id === '' ||
+    typeof raw.status !== 'string' ||
+    institutionId === undefined ||
+    name === undefined
+  )
+    return undefined;
+  if (!createdAt || Number.isNaN(createdAt.getTime()) || (updatedAt && Number.isNaN(updatedAt.getTime())))
+    return undefined;
   const consent = raw.consent_expiration_time;
   const consentExpirationTime = typeof consent === 'string' ? new Date(consent) : consent === null ? null : undefined;
   if (consentExpirationTime && Number.isNaN(consentExpirationTime.getTime())) return undefined;
@@ -394,7 +437,12 @@ function readItem(value: unknown): Item | undefined {
   };
 }
 
-function errorFor(response: Response, problem: Problem | undefined, correlationId: string | undefined, itemPath: boolean): LinkTokenError {
+function errorFor(
+  response: Response,
+  problem: Problem | undefined,
+  correlationId: string | undefined,
+  itemPath: boolean,
+): LinkTokenError {
   const status = response.status;
   const details: ErrorDetails = { status, problem, correlationId };
   const detail = problem?.detail;
@@ -416,7 +464,8 @@ function errorFor(response: Response, problem: Problem | undefined, correlationI
       if (status === 404 && (problem?.type === ITEM_NOT_FOUND_TYPE || (itemPath && problem?.type === NOT_FOUND_TYPE))) {
         return new ItemNotFoundError(detail ?? 'No such Item for the signed-in user.', details);
       }
-      if (status >= 400 && status < 500) return new RequestRejectedError(detail ?? `The request was refused (HTTP ${status}).`, details);
+      if (status >= 400 && status < 500)
+        return new RequestRejectedError(detail ?? `The request was refused (HTTP ${status}).`, details);
       return new ServiceError(detail ?? `The link-token service failed (HTTP ${status}).`, details);
   }
 }
@@ -425,7 +474,8 @@ async function readText(response: Response, signal: AbortSignal, timeoutMs: numb
   try {
     return await response.text();
   } catch (cause) {
-    if (signal.aborted) throw new NetworkError(`The link-token service did not answer within ${timeoutMs} ms.`, { cause });
+    if (signal.aborted)
+      throw new NetworkError(`The link-token service did not answer within ${timeoutMs} ms.`, { cause });
     throw new NetworkError('The connection to the link-token service broke off.', { cause });
   }
 }
@@ -441,7 +491,13 @@ function parseJson(text: string): unknown {
 function asProblem(value: unknown): Problem | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   const p = value as Record<string, unknown>;
-  if (typeof p.type !== 'string' || typeof p.title !== 'string' || typeof p.status !== 'number' || typeof p.detail !== 'string') return undefined;
+  if (
+    typeof p.type !== 'string' ||
+    typeof p.title !== 'string' ||
+    typeof p.status !== 'number' ||
+    typeof p.detail !== 'string'
+  )
+    return undefined;
   return {
     type: p.type,
     title: p.title,
@@ -452,7 +508,10 @@ function asProblem(value: unknown): Problem | undefined {
     ...(Array.isArray(p.errors)
       ? {
           errors: p.errors
-            .filter((e): e is { field: string; message: string } => !!e && typeof e.field === 'string' && typeof e.message === 'string')
+            .filter(
+              (e): e is { field: string; message: string } =>
+                !!e && typeof e.field === 'string' && typeof e.message === 'string',
+            )
             .map(({ field, message }) => ({ field, message })),
         }
       : {}),

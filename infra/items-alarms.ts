@@ -40,14 +40,31 @@ export class ItemsAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: ItemsAlarmsProps) {
     super(scope, id);
-    const countFrom = (logGroup: ILogGroup, name: string, pattern: IFilterPattern) => logLineCount(this, logGroup, props.metricNamespace, name, pattern);
+    const countFrom = (logGroup: ILogGroup, name: string, pattern: IFilterPattern) =>
+      logLineCount(this, logGroup, props.metricNamespace, name, pattern);
 
     // From the access log, so a 5xx the function never logged (a crash, a timeout, Lambda
     // throttling) counts too.
-    const requests = countFrom(props.accessLogGroup, 'ItemsRequests', FilterPattern.all(ITEMS_ROUTE_KEYS, NOT_PREFLIGHT));
-    const serverErrors = countFrom(props.accessLogGroup, 'ItemsServerErrors', FilterPattern.all(ITEMS_ROUTE_KEYS, NOT_PREFLIGHT, FilterPattern.stringValue('$.status', '=', '5*')));
-    const vaultUnavailable = countFrom(props.functionLogGroup, 'VaultUnavailable', FilterPattern.stringValue('$.event', '=', ITEMS_LOG_EVENTS.vaultUnavailable));
-    const orphans = countFrom(props.functionLogGroup, 'OrphanedPlaidItems', FilterPattern.stringValue('$.event', '=', ITEMS_LOG_EVENTS.orphanRemovalFailed));
+    const requests = countFrom(
+      props.accessLogGroup,
+      'ItemsRequests',
+      FilterPattern.all(ITEMS_ROUTE_KEYS, NOT_PREFLIGHT),
+    );
+    const serverErrors = countFrom(
+      props.accessLogGroup,
+      'ItemsServerErrors',
+      FilterPattern.all(ITEMS_ROUTE_KEYS, NOT_PREFLIGHT, FilterPattern.stringValue('$.status', '=', '5*')),
+    );
+    const vaultUnavailable = countFrom(
+      props.functionLogGroup,
+      'VaultUnavailable',
+      FilterPattern.stringValue('$.event', '=', ITEMS_LOG_EVENTS.vaultUnavailable),
+    );
+    const orphans = countFrom(
+      props.functionLogGroup,
+      'OrphanedPlaidItems',
+      FilterPattern.stringValue('$.event', '=', ITEMS_LOG_EVENTS.orphanRemovalFailed),
+    );
 
     const rateOf = (label: string, failures: cloudwatch.IMetric) =>
       new cloudwatch.MathExpression({
@@ -59,24 +76,36 @@ export class ItemsAlarms extends Construct {
       });
 
     const alarms = [
-      serviceAlarm(this, props.namePrefix, 'ItemsServerErrorRate', rateOf('/items 5xx responses (% of calls, preflights excluded)', serverErrors), {
-        threshold: 5,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 2,
-        description:
-          `At least 5% of calls to ${ITEMS_PATH} and ${ITEM_PATH} (and 10 or more in 5 minutes) got a 5xx in 2 of the last 3 periods of 5 minutes. ` +
-          `The function log's "request.failed" lines with a path under ${ITEMS_PATH} say which kind; the vault-unavailable-rate alarm tells DynamoDB or KMS apart from Plaid. ` +
-          'A 502 or 504 in the access log without a function line is a crash or a timeout.',
-      }),
-      serviceAlarm(this, props.namePrefix, 'VaultUnavailableRate', rateOf('vault.unavailable (% of /items calls)', vaultUnavailable), {
-        threshold: 5,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 2,
-        description:
-          `Requests failed because the items vault did (DynamoDB or KMS): at least 5% of calls to ${ITEMS_PATH} (10 or more in 5 minutes) in 2 of the last 3 periods of 5 minutes; ` +
-          `update-mode link tokens read the vault too and count here. Search the function log for "${ITEMS_LOG_EVENTS.vaultUnavailable}": an AccessDenied means a changed key policy or IAM grant, ` +
-          'a disabled or pending-deletion key makes every token unreadable, throttling or 5xx is the service (AWS Health Dashboard).',
-      }),
+      serviceAlarm(
+        this,
+        props.namePrefix,
+        'ItemsServerErrorRate',
+        rateOf('/items 5xx responses (% of calls, preflights excluded)', serverErrors),
+        {
+          threshold: 5,
+          evaluationPeriods: 3,
+          datapointsToAlarm: 2,
+          description:
+            `At least 5% of calls to ${ITEMS_PATH} and ${ITEM_PATH} (and 10 or more in 5 minutes) got a 5xx in 2 of the last 3 periods of 5 minutes. ` +
+            `The function log's "request.failed" lines with a path under ${ITEMS_PATH} say which kind; the vault-unavailable-rate alarm tells DynamoDB or KMS apart from Plaid. ` +
+            'A 502 or 504 in the access log without a function line is a crash or a timeout.',
+        },
+      ),
+      serviceAlarm(
+        this,
+        props.namePrefix,
+        'VaultUnavailableRate',
+        rateOf('vault.unavailable (% of /items calls)', vaultUnavailable),
+        {
+          threshold: 5,
+          evaluationPeriods: 3,
+          datapointsToAlarm: 2,
+          description:
+            `Requests failed because the items vault did (DynamoDB or KMS): at least 5% of calls to ${ITEMS_PATH} (10 or more in 5 minutes) in 2 of the last 3 periods of 5 minutes; ` +
+            `update-mode link tokens read the vault too and count here. Search the function log for "${ITEMS_LOG_EVENTS.vaultUnavailable}": an AccessDenied means a changed key policy or IAM grant, ` +
+            'a disabled or pending-deletion key makes every token unreadable, throttling or 5xx is the service (AWS Health Dashboard).',
+        },
+      ),
       serviceAlarm(this, props.namePrefix, 'OrphanedPlaidItems', orphans, {
         threshold: 1,
         evaluationPeriods: 1,

@@ -147,7 +147,8 @@ export class ItemsVault extends Construct {
   private createReaderPolicy(tenantId: string): iam.ManagedPolicy {
     // `<tenant_id>#*` matches no other tenant's keys only because tenant ids never contain '#'
     // (the tenant schema's pattern): `acme#*` does not match `acme-budget#…`.
-    if (!TENANT_ID_PATTERN.test(tenantId)) throw new Error(`Tenant id ${JSON.stringify(tenantId)} does not match ${TENANT_ID_PATTERN}.`);
+    if (!TENANT_ID_PATTERN.test(tenantId))
+      throw new Error(`Tenant id ${JSON.stringify(tenantId)} does not match ${TENANT_ID_PATTERN}.`);
     return new iam.ManagedPolicy(this, `ReaderPolicy-${tenantId}`, {
       description: `Read tenant ${tenantId}'s Items and Plaid user records in the items vault of ${Stack.of(this).stackName} and decrypt their tokens, nothing of other tenants`,
       statements: [
@@ -199,7 +200,12 @@ export function outputNamesOf(tenantIds: readonly string[], source: string): Rea
       .join('');
     const other = owners.get(name);
     if (other !== undefined) {
-      throw new TenantConfigError(source, [{ tenant: tenantId, message: `would share the reader policy output name ${name} with tenant '${other}': rename one of them` }]);
+      throw new TenantConfigError(source, [
+        {
+          tenant: tenantId,
+          message: `would share the reader policy output name ${name} with tenant '${other}': rename one of them`,
+        },
+      ]);
     }
     owners.set(name, tenantId);
     names.set(tenantId, name);

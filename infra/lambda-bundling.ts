@@ -100,7 +100,9 @@ export function functionBuildOptions(outdir: string): { index: BuildOptions; laz
     },
     lazy: {
       ...lambdaBuildOptions(),
-      entryPoints: Object.fromEntries(Object.entries(LAMBDA_BUNDLING.lazyModules).map(([source, name]) => [name, join(lambdaDir, source)])),
+      entryPoints: Object.fromEntries(
+        Object.entries(LAMBDA_BUNDLING.lazyModules).map(([source, name]) => [name, join(lambdaDir, source)]),
+      ),
       outdir: join(outdir, LAMBDA_BUNDLING.lazyDir),
       outExtension: { '.js': '.mjs' },
       splitting: true,
@@ -124,8 +126,16 @@ export interface BuiltBundle {
 export function tenantsSchemaFingerprint(): string {
   const configDir = join(PROJECT_ROOT, 'lambda', 'config');
   const hash = createHash('sha256');
-  for (const name of readdirSync(configDir).filter((f) => f.endsWith('.ts')).sort()) hash.update(`${name}\0`).update(readFileSync(join(configDir, name))).update('\0');
-  hash.update(`valibot@${JSON.parse(readFileSync(join(PROJECT_ROOT, 'node_modules', 'valibot', 'package.json'), 'utf8')).version}`);
+  for (const name of readdirSync(configDir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort())
+    hash
+      .update(`${name}\0`)
+      .update(readFileSync(join(configDir, name)))
+      .update('\0');
+  hash.update(
+    `valibot@${JSON.parse(readFileSync(join(PROJECT_ROOT, 'node_modules', 'valibot', 'package.json'), 'utf8')).version}`,
+  );
   return hash.digest('hex');
 }
 
@@ -138,7 +148,10 @@ export function finishBundle(outdir: string, metafile: Metafile, tenantsFile?: s
   writeFileSync(join(outdir, 'metafile.json'), JSON.stringify(metafile));
   if (tenantsFile) {
     const { file, warnings } = loadTenantsFile(tenantsFile);
-    writeFileSync(join(outdir, LAMBDA_BUNDLING.tenantsFileName), compileTenants(file, warnings, tenantsSchemaFingerprint()));
+    writeFileSync(
+      join(outdir, LAMBDA_BUNDLING.tenantsFileName),
+      compileTenants(file, warnings, tenantsSchemaFingerprint()),
+    );
   }
   return { dir: outdir, handlerFile: join(outdir, LAMBDA_BUNDLING.outfileName), metafile };
 }

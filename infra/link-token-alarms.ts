@@ -26,7 +26,13 @@ export interface AlarmOptions {
  * An alarm at or above the threshold, quiet without data (no traffic is not an outage), named
  * `<prefix>-<id in kebab case>` so one stack's alarms sort together.
  */
-export function serviceAlarm(scope: Construct, namePrefix: string, id: string, metric: cloudwatch.IMetric, opts: AlarmOptions): cloudwatch.Alarm {
+export function serviceAlarm(
+  scope: Construct,
+  namePrefix: string,
+  id: string,
+  metric: cloudwatch.IMetric,
+  opts: AlarmOptions,
+): cloudwatch.Alarm {
   return new cloudwatch.Alarm(scope, id, {
     alarmName: `${namePrefix}-${id.replace(/[A-Z]/g, (c, i: number) => `${i ? '-' : ''}${c.toLowerCase()}`)}`,
     metric,
@@ -40,7 +46,13 @@ export function serviceAlarm(scope: Construct, namePrefix: string, id: string, m
 }
 
 /** A count per period of the log lines matching the pattern (metric filter `<name>Filter`). */
-export function logLineCount(scope: Construct, logGroup: ILogGroup, namespace: string, name: string, filterPattern: IFilterPattern): cloudwatch.Metric {
+export function logLineCount(
+  scope: Construct,
+  logGroup: ILogGroup,
+  namespace: string,
+  name: string,
+  filterPattern: IFilterPattern,
+): cloudwatch.Metric {
   return new MetricFilter(scope, `${name}Filter`, {
     logGroup,
     filterPattern,
@@ -87,17 +99,29 @@ export class LinkTokenAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: LinkTokenAlarmsProps) {
     super(scope, id);
-    const countFrom = (logGroup: ILogGroup, name: string, filterPattern: IFilterPattern) => logLineCount(this, logGroup, props.metricNamespace, name, filterPattern);
+    const countFrom = (logGroup: ILogGroup, name: string, filterPattern: IFilterPattern) =>
+      logLineCount(this, logGroup, props.metricNamespace, name, filterPattern);
 
-    const plaidFailures = countFrom(props.functionLogGroup, 'PlaidLinkTokenFailures', FilterPattern.stringValue('$.event', '=', FUNCTION_LOG_EVENTS.plaidFailed));
-    const plaidSuccesses = countFrom(props.functionLogGroup, 'PlaidLinkTokenSuccesses', FilterPattern.stringValue('$.event', '=', FUNCTION_LOG_EVENTS.plaidCreated));
+    const plaidFailures = countFrom(
+      props.functionLogGroup,
+      'PlaidLinkTokenFailures',
+      FilterPattern.stringValue('$.event', '=', FUNCTION_LOG_EVENTS.plaidFailed),
+    );
+    const plaidSuccesses = countFrom(
+      props.functionLogGroup,
+      'PlaidLinkTokenSuccesses',
+      FilterPattern.stringValue('$.event', '=', FUNCTION_LOG_EVENTS.plaidCreated),
+    );
     // Requests the gateway refused at the stage limit never reached the integration.
     const gatewayThrottles = countFrom(
       props.accessLogGroup,
       'GatewayThrottledRequests',
       FilterPattern.all(
         FilterPattern.stringValue('$.status', '=', '429'),
-        FilterPattern.any(FilterPattern.stringValue('$.integrationStatus', '=', '-'), FilterPattern.stringValue('$.errorType', '=', 'THROTTLED')),
+        FilterPattern.any(
+          FilterPattern.stringValue('$.integrationStatus', '=', '-'),
+          FilterPattern.stringValue('$.errorType', '=', 'THROTTLED'),
+        ),
       ),
     );
     // Not alarmed on (the 5xx rate covers it): the function's own 5xx by failure kind, which
@@ -115,7 +139,8 @@ export class LinkTokenAlarms extends Construct {
     });
 
     const sum = { statistic: cloudwatch.Stats.SUM, period: PERIOD };
-    const alarm = (name: string, metric: cloudwatch.IMetric, opts: AlarmOptions) => serviceAlarm(this, props.namePrefix, name, metric, opts);
+    const alarm = (name: string, metric: cloudwatch.IMetric, opts: AlarmOptions) =>
+      serviceAlarm(this, props.namePrefix, name, metric, opts);
 
     const alarms = [
       alarm(
@@ -164,7 +189,7 @@ export class LinkTokenAlarms extends Construct {
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
         description:
-          'API Gateway answered 429 at the stage throttling limit (or the webhook route\'s own limit) at least 10 times in 5 minutes. Either abuse (check sourceIp and routeKey in the access log) or real traffic above the limit: ' +
+          "API Gateway answered 429 at the stage throttling limit (or the webhook route's own limit) at least 10 times in 5 minutes. Either abuse (check sourceIp and routeKey in the access log) or real traffic above the limit: " +
           'raise throttle (or, for POST /webhooks/plaid/{tenant_id}, webhookThrottle) rate/burst in infra/stages.ts. Plaid retries the webhooks refused here.',
       }),
       alarm('SlowRequests', props.function.metricDuration({ statistic: cloudwatch.Stats.p(99), period: PERIOD }), {

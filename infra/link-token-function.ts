@@ -5,7 +5,16 @@
 // The defaults are set here, each with the reason it has this value.
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { ApplicationLogLevel, Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
+import {
+  ApplicationLogLevel,
+  Architecture,
+  Code,
+  Function as LambdaFunction,
+  LoggingFormat,
+  Runtime,
+  SystemLogLevel,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,13 +114,17 @@ export class LinkTokenFunction extends Construct {
 
     // Created here rather than by Lambda on first write, so it has a retention and is deleted
     // (or kept) with the stack instead of living forever.
-    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy });
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
 
     // Its own role, not AWSLambdaBasicExecutionRole: that managed policy may write to every log
     // group of the account, this one only to the function's.
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'link-token function: write its own logs, read its tenants\' secrets, use the items vault, publish verified webhooks',
+      description:
+        "link-token function: write its own logs, read its tenants' secrets, use the items vault, publish verified webhooks",
     });
     this.logGroup.grantWrite(role);
     props.secrets.grantRead(role);
@@ -160,7 +173,9 @@ export class LinkTokenFunction extends Construct {
  */
 function bundleFunction(tenantsFilePath: string): string {
   const outdir = mkdtempSync(join(tmpdir(), 'link-token-asset-'));
-  execFileSync(process.execPath, [LAMBDA_BUNDLING_SCRIPT, outdir, tenantsFilePath], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [LAMBDA_BUNDLING_SCRIPT, outdir, tenantsFilePath], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   // The build's metafile is for the benchmark's analysis, not for Lambda.
   rmSync(join(outdir, 'metafile.json'));
   return outdir;

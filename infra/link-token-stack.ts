@@ -3,9 +3,25 @@
 // the logs, the alarms and
 // the outputs an operator needs. The tenants file is validated here, at synth, with the
 // function's own schema.
-import { Annotations, ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import {
+  Annotations,
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+  type StackProps,
+} from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { CfnStage, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  CfnStage,
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+  type HttpRoute,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -53,7 +69,7 @@ export const ACCESS_LOG_FIELDS = {
 } as const;
 
 const ITEMS_ROUTES_REASON =
-  'The function authorizes every POST, GET and DELETE on /items itself, as on /link-token: it verifies the JWT against the issuer of one of several tenants, which one HTTP API JWT authorizer (a single issuer) cannot do, and serves only the caller\'s own Items. ' +
+  "The function authorizes every POST, GET and DELETE on /items itself, as on /link-token: it verifies the JWT against the issuer of one of several tenants, which one HTTP API JWT authorizer (a single issuer) cannot do, and serves only the caller's own Items. " +
   'OPTIONS is the CORS preflight, which browsers send without credentials.';
 
 /**
@@ -69,8 +85,8 @@ const UNAUTHORIZED_ROUTE_REASONS: Readonly<Record<string, string>> = {
   // Plaid calls this one: no bearer token, no CORS. The function verifies Plaid's signature
   // (a JWT over the body's SHA-256, keyed per tenant) before anything is stored or published.
   [WEBHOOK_PATH]:
-    'Plaid posts webhooks without credentials an API Gateway authorizer could check: the function verifies each one itself, per Plaid\'s webhook verification ' +
-    '(ES256 JWT in the Plaid-Verification header, key fetched from Plaid with the tenant\'s keys, iat at most 5 minutes old, SHA-256 of the body), and answers 401 to anything unverified. Route throttling caps forged floods.',
+    "Plaid posts webhooks without credentials an API Gateway authorizer could check: the function verifies each one itself, per Plaid's webhook verification " +
+    "(ES256 JWT in the Plaid-Verification header, key fetched from Plaid with the tenant's keys, iat at most 5 minutes old, SHA-256 of the body), and answers 401 to anything unverified. Route throttling caps forged floods.",
 };
 
 export class LinkTokenStack extends Stack {
@@ -89,7 +105,8 @@ export class LinkTokenStack extends Stack {
     // Throws TenantConfigError naming tenant, profile and field: an invalid file fails synth.
     const { file: tenantsFile, warnings } = loadTenantsFile(tenantsFilePath);
     // Accepted but worth hearing about (Plaid-deprecated fields, values Plaid adjusts): shown by synth.
-    for (const warning of warnings) Annotations.of(this).addWarningV2('link-token:tenants-file', `${tenantsFilePath}: ${describeProblem(warning)}`);
+    for (const warning of warnings)
+      Annotations.of(this).addWarningV2('link-token:tenants-file', `${tenantsFilePath}: ${describeProblem(warning)}`);
     const logRemovalPolicy = settings.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     this.secrets = new TenantSecrets(this, 'Secrets', {
@@ -123,7 +140,10 @@ export class LinkTokenStack extends Stack {
       description: `Plaid Link token service (${stageName}): POST ${LINK_TOKEN_PATH}, POST|GET ${ITEMS_PATH}, DELETE ${ITEM_PATH}, ${WEBHOOK_ROUTE_KEY}`,
       createDefaultStage: false,
     });
-    const accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: settings.logRetention, removalPolicy: logRemovalPolicy });
+    const accessLogGroup = new LogGroup(this, 'AccessLogs', {
+      retention: settings.logRetention,
+      removalPolicy: logRemovalPolicy,
+    });
     const stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',
@@ -143,7 +163,10 @@ export class LinkTokenStack extends Stack {
     for (const { path, methods } of ROUTES) {
       for (const method of methods) {
         const [route] = this.api.addRoutes({ path, methods: [HttpMethod[method]], integration });
-        Validations.of(route!.node.defaultChild!).acknowledge({ id: 'AwsSolutions-APIG4', reason: UNAUTHORIZED_ROUTE_REASONS[path]! });
+        Validations.of(route!.node.defaultChild!).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: UNAUTHORIZED_ROUTE_REASONS[path]!,
+        });
         routesByKey.set(`${method} ${path}`, route!);
       }
     }
@@ -152,7 +175,10 @@ export class LinkTokenStack extends Stack {
     // route settings by route key when the stage is updated: the route must exist first.
     const cfnStage = stage.node.defaultChild as CfnStage;
     cfnStage.routeSettings = {
-      [WEBHOOK_ROUTE_KEY]: { ThrottlingRateLimit: settings.webhookThrottle.rateLimit, ThrottlingBurstLimit: settings.webhookThrottle.burstLimit },
+      [WEBHOOK_ROUTE_KEY]: {
+        ThrottlingRateLimit: settings.webhookThrottle.rateLimit,
+        ThrottlingBurstLimit: settings.webhookThrottle.burstLimit,
+      },
     };
     cfnStage.node.addDependency(webhookRoute!);
 
@@ -208,14 +234,18 @@ export class LinkTokenStack extends Stack {
     });
     new CfnOutput(this, 'PlaidSecrets', {
       description: 'Secret (name or ARN) of each tenant\'s Plaid keys, as JSON {"client_id","secret"}',
-      value: JSON.stringify(Object.fromEntries(Object.entries(tenantsFile.tenants).map(([tenant, t]) => [tenant, t.plaid.secret_id]))),
+      value: JSON.stringify(
+        Object.fromEntries(Object.entries(tenantsFile.tenants).map(([tenant, t]) => [tenant, t.plaid.secret_id])),
+      ),
     });
     new CfnOutput(this, 'ItemsTableName', {
-      description: 'DynamoDB table of the items vault (pk <tenant_id>#<client_user_id>, sk item#<item_id> or plaid_user)',
+      description:
+        'DynamoDB table of the items vault (pk <tenant_id>#<client_user_id>, sk item#<item_id> or plaid_user)',
       value: this.vault.table.tableName,
     });
     new CfnOutput(this, 'VaultKeyArn', {
-      description: 'KMS key of the items vault: Decrypt tokens with encryption context tenant_id, client_user_id, item_id',
+      description:
+        'KMS key of the items vault: Decrypt tokens with encryption context tenant_id, client_user_id, item_id',
       value: this.vault.key.keyArn,
     });
     for (const [tenantId, name] of outputNamesOf(tenantIds, tenantsFilePath)) {
@@ -244,16 +274,37 @@ export class LinkTokenStack extends Stack {
     // CloudWatch publishes as a service: allowed for this stack's alarms only (confused deputy).
     const fromThisStacksAlarms = {
       StringEquals: { 'aws:SourceAccount': this.account },
-      ArnLike: { 'aws:SourceArn': this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${this.stackName}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+      ArnLike: {
+        'aws:SourceArn': this.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: `${this.stackName}-*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
     };
     const cloudwatchPrincipal = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
     key.addToResourcePolicy(
-      new iam.PolicyStatement({ principals: [cloudwatchPrincipal], actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: ['*'], conditions: fromThisStacksAlarms }),
+      new iam.PolicyStatement({
+        principals: [cloudwatchPrincipal],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: fromThisStacksAlarms,
+      }),
     );
-    const topic = new sns.Topic(this, 'AlarmTopic', { displayName: `${this.stackName} alarms`, masterKey: key, enforceSSL: true });
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: `${this.stackName} alarms`,
+      masterKey: key,
+      enforceSSL: true,
+    });
     // The enforceSSL policy replaces the topic's default policy; say explicitly who may publish.
     topic.addToResourcePolicy(
-      new iam.PolicyStatement({ principals: [cloudwatchPrincipal], actions: ['sns:Publish'], resources: [topic.topicArn], conditions: fromThisStacksAlarms }),
+      new iam.PolicyStatement({
+        principals: [cloudwatchPrincipal],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: fromThisStacksAlarms,
+      }),
     );
     topic.addSubscription(new EmailSubscription(email));
     new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn });

@@ -32,8 +32,15 @@ const AcknowledgementsSchema = v.object({
   acknowledged: v.array(
     v.strictObject({
       rule: v.pipe(v.string(), v.regex(/^[EWI]\d{4}$/, 'must be a cfn-lint rule id such as W3005')),
-      path: v.pipe(v.string(), v.regex(/^[A-Za-z0-9*?]+(\/[^/]+)*$/, 'must be a template path such as Resources/MyFunction*/DependsOn/*')),
-      reason: v.pipe(v.string(), v.trim(), v.minLength(40, 'must say why the finding is acceptable (40 characters or more)')),
+      path: v.pipe(
+        v.string(),
+        v.regex(/^[A-Za-z0-9*?]+(\/[^/]+)*$/, 'must be a template path such as Resources/MyFunction*/DependsOn/*'),
+      ),
+      reason: v.pipe(
+        v.string(),
+        v.trim(),
+        v.minLength(40, 'must say why the finding is acceptable (40 characters or more)'),
+      ),
     }),
   ),
 });
@@ -60,7 +67,10 @@ export function readAcknowledgements(file: string): Acknowledgement[] {
  * one segment (a CDK hash suffix, an index), `?` one character; '/' only matches '/'.
  */
 export function pathMatches(pattern: string, path: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '[^/]*').replaceAll('?', '[^/]');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replaceAll('*', '[^/]*')
+    .replaceAll('?', '[^/]');
   return new RegExp(`^${source}$`).test(path);
 }
 
@@ -95,13 +105,17 @@ export function templatesOf(assemblyDir: string): string[] {
   const templates = Object.values(manifest.artifacts ?? {})
     .filter((artifact) => artifact.type === 'aws:cloudformation:stack' && artifact.properties?.templateFile)
     .map((artifact) => join(assemblyDir, artifact.properties!.templateFile!));
-  if (templates.length === 0) throw new Error(`${assemblyDir}/manifest.json names no stack template: run cdk synth first.`);
+  if (templates.length === 0)
+    throw new Error(`${assemblyDir}/manifest.json names no stack template: run cdk synth first.`);
   return templates;
 }
 
 /** cfn-lint's findings on the templates, or undefined when cfn-lint is not installed. */
 export function runCfnLint(templates: readonly string[], command = CFN_LINT_COMMAND): Finding[] | undefined {
-  const result = spawnSync(command, ['--format', 'json', '--', ...templates], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(command, ['--format', 'json', '--', ...templates], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
   if (result.error) throw result.error;
   // Exit status is a bit mask of the levels found (2 error, 4 warning, 8 informational); 1 is
@@ -142,22 +156,29 @@ export function lintTemplates(templates: readonly string[], options: LintOptions
   }
   const { unacknowledged, acknowledged, unused } = judge(findings, acknowledgements);
   const ackFile = relative(process.cwd(), acknowledgementsFile) || acknowledgementsFile;
-  for (const ack of unused) out.write(`cfn-lint: note: the acknowledgement ${ack.rule} ${ack.path} in ${ackFile} matched no finding\n`);
+  for (const ack of unused)
+    out.write(`cfn-lint: note: the acknowledgement ${ack.rule} ${ack.path} in ${ackFile} matched no finding\n`);
   const names = templates.map((t) => basename(t)).join(', ');
   if (unacknowledged.length > 0) {
     err.write(`cfn-lint: ${unacknowledged.length} finding(s) in ${names}:\n`);
     for (const finding of unacknowledged) err.write(`  ${describe(finding)}\n`);
-    err.write(`Fix the template, or acknowledge a finding in ${ackFile} with its rule, path and the reason it is acceptable.\n`);
+    err.write(
+      `Fix the template, or acknowledge a finding in ${ackFile} with its rule, path and the reason it is acceptable.\n`,
+    );
     return 1;
   }
-  out.write(`cfn-lint: ${names}: no findings${acknowledged.length ? ` beyond ${acknowledged.length} acknowledged (${[...new Set(acknowledged.map((a) => a.finding.rule))].join(', ')})` : ''}\n`);
+  out.write(
+    `cfn-lint: ${names}: no findings${acknowledged.length ? ` beyond ${acknowledged.length} acknowledged (${[...new Set(acknowledged.map((a) => a.finding.rule))].join(', ')})` : ''}\n`,
+  );
   return 0;
 }
 
 if (import.meta.main) {
   const { values, positionals } = parseArgs({ options: { acknowledged: { type: 'string' } }, allowPositionals: true });
   try {
-    process.exitCode = lintTemplates(templatesOf(resolve(positionals[0] ?? 'cdk.out')), { acknowledgementsFile: resolve(values.acknowledged ?? ACKNOWLEDGEMENTS_FILE) });
+    process.exitCode = lintTemplates(templatesOf(resolve(positionals[0] ?? 'cdk.out')), {
+      acknowledgementsFile: resolve(values.acknowledged ?? ACKNOWLEDGEMENTS_FILE),
+    });
   } catch (error) {
     process.stderr.write(`cfn-lint: ${(error as Error).message}\n`);
     process.exitCode = 1;

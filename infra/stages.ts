@@ -143,12 +143,18 @@ const ContextOverridesSchema = v.object({
   logLevel: v.optional(v.picklist(['debug', 'info'], 'must be debug or info (the alarms count info lines)')),
   createMissingSecrets: v.optional(flag),
   xrayTracing: v.optional(flag),
-  secretsKmsKeyArn: v.optional(v.pipe(nonEmpty, v.regex(/^arn:[\w-]+:kms:[\w-]+:\d{12}:key\/[\w-]+$/, 'must be a KMS key ARN'))),
-  alarmTopicArn: v.optional(v.pipe(nonEmpty, v.regex(/^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w.-]+$/, 'must be an SNS topic ARN'))),
+  secretsKmsKeyArn: v.optional(
+    v.pipe(nonEmpty, v.regex(/^arn:[\w-]+:kms:[\w-]+:\d{12}:key\/[\w-]+$/, 'must be a KMS key ARN')),
+  ),
+  alarmTopicArn: v.optional(
+    v.pipe(nonEmpty, v.regex(/^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w.-]+$/, 'must be an SNS topic ARN')),
+  ),
   alarmEmail: v.optional(v.pipe(nonEmpty, v.email('must be an email address'))),
 });
 
-export const CONTEXT_OVERRIDE_KEYS = Object.keys(ContextOverridesSchema.entries) as ReadonlyArray<keyof typeof ContextOverridesSchema.entries>;
+export const CONTEXT_OVERRIDE_KEYS = Object.keys(ContextOverridesSchema.entries) as ReadonlyArray<
+  keyof typeof ContextOverridesSchema.entries
+>;
 
 export class StageSettingsError extends Error {
   constructor(message: string) {
@@ -173,7 +179,9 @@ export function resolveStage(context: (key: string) => unknown): ResolvedStage {
     );
   }
   const stage = name as StageName;
-  const given = Object.fromEntries(CONTEXT_OVERRIDE_KEYS.flatMap((key) => (context(key) === undefined ? [] : [[key, context(key)]])));
+  const given = Object.fromEntries(
+    CONTEXT_OVERRIDE_KEYS.flatMap((key) => (context(key) === undefined ? [] : [[key, context(key)]])),
+  );
   const parsed = v.safeParse(ContextOverridesSchema, given);
   if (!parsed.success) {
     const issue = parsed.issues[0];
@@ -206,7 +214,9 @@ export function resolveStage(context: (key: string) => unknown): ResolvedStage {
     ['webhook throttling', settings.webhookThrottle],
   ] as const) {
     if (throttle.burstLimit < throttle.rateLimit) {
-      throw new StageSettingsError(`Stage ${stage}: the ${label} burst (${throttle.burstLimit}) must be at least the rate (${throttle.rateLimit}).`);
+      throw new StageSettingsError(
+        `Stage ${stage}: the ${label} burst (${throttle.burstLimit}) must be at least the rate (${throttle.rateLimit}).`,
+      );
     }
   }
   return { name: stage, settings, tenantsFilePath: resolve(PROJECT_ROOT, settings.tenantsFile) };
@@ -219,7 +229,10 @@ export function resolveStage(context: (key: string) => unknown): ResolvedStage {
  */
 function checkPublicBaseUrl(stage: StageName, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  const fail = (problem: string) => new StageSettingsError(`Stage ${stage}: publicBaseUrl ${JSON.stringify(value)} ${problem} (e.g. https://api.example.com).`);
+  const fail = (problem: string) =>
+    new StageSettingsError(
+      `Stage ${stage}: publicBaseUrl ${JSON.stringify(value)} ${problem} (e.g. https://api.example.com).`,
+    );
   let url: URL;
   try {
     url = new URL(value);
@@ -228,6 +241,7 @@ function checkPublicBaseUrl(stage: StageName, value: string | undefined): string
   }
   if (url.protocol !== 'https:') throw fail('must be https: Plaid posts webhooks to it from the internet');
   if (url.username || url.password) throw fail('must not carry credentials');
-  if (url.search || url.hash || value.includes('?') || value.includes('#')) throw fail('must not have a query or fragment');
+  if (url.search || url.hash || value.includes('?') || value.includes('#'))
+    throw fail('must not have a query or fragment');
   return value.replace(/\/+$/, '');
 }

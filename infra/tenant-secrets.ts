@@ -42,7 +42,10 @@ export function secretReferencesOf(file: TenantsFile, source: string): SecretRef
     if (problem) problems.push({ ...where, message: problem });
     const entry = byId.get(secretId);
     if (entry && entry.purpose !== purpose) {
-      problems.push({ ...where, message: 'must not be the client_user_id key secret: the HMAC key and Plaid credentials are separate secrets' });
+      problems.push({
+        ...where,
+        message: 'must not be the client_user_id key secret: the HMAC key and Plaid credentials are separate secrets',
+      });
     }
     const target = entry ?? { purpose, tenants: [] };
     if (tenant) target.tenants.push(tenant);
@@ -53,7 +56,12 @@ export function secretReferencesOf(file: TenantsFile, source: string): SecretRef
     add(config.plaid.secret_id, 'plaid-credentials', { tenant, field: 'plaid.secret_id' }, tenant);
   }
   if (problems.length > 0) throw new TenantConfigError(source, problems);
-  return [...byId].map(([secretId, { purpose, tenants }]) => ({ secretId, purpose, tenants, kind: secretIdKind(secretId) }));
+  return [...byId].map(([secretId, { purpose, tenants }]) => ({
+    secretId,
+    purpose,
+    tenants,
+    kind: secretIdKind(secretId),
+  }));
 }
 
 function secretIdKind(secretId: string): SecretReference['kind'] {
@@ -64,10 +72,18 @@ function secretIdKind(secretId: string): SecretReference['kind'] {
 
 function secretIdProblem(secretId: string): string | undefined {
   if (!secretId.startsWith('arn:')) {
-    return SECRET_NAME.test(secretId) ? undefined : 'must be a secret name (letters, digits and /_+=.@-, at most 512) or a secret ARN';
+    return SECRET_NAME.test(secretId)
+      ? undefined
+      : 'must be a secret name (letters, digits and /_+=.@-, at most 512) or a secret ARN';
   }
   const parts = secretId.split(':');
-  if (parts.length !== 7 || parts[2] !== 'secretsmanager' || parts[5] !== 'secret' || !/^\d{12}$/.test(parts[4] ?? '') || !SECRET_NAME.test(parts[6] ?? '')) {
+  if (
+    parts.length !== 7 ||
+    parts[2] !== 'secretsmanager' ||
+    parts[5] !== 'secret' ||
+    !/^\d{12}$/.test(parts[4] ?? '') ||
+    !SECRET_NAME.test(parts[6] ?? '')
+  ) {
     return 'must be a Secrets Manager secret ARN such as arn:aws:secretsmanager:us-east-1:123456789012:secret:name-AbCdEf';
   }
   return undefined;
@@ -109,7 +125,11 @@ export class TenantSecrets extends Construct {
   /** Lets `grantee` read these secrets' values (GetSecretValue only) and nothing else. */
   grantRead(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'ReadTenantSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [...this.readableArns] }),
+      new iam.PolicyStatement({
+        sid: 'ReadTenantSecrets',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [...this.readableArns],
+      }),
     );
     if (this.kmsKeyArn) {
       grantee.grantPrincipal.addToPrincipalPolicy(

@@ -26,7 +26,11 @@ export const REJECTED_PERCENT = 50;
 
 // The access log's routeKey is the route template: `POST /webhooks/plaid/{tenant_id}`.
 const WEBHOOK_CALLS = FilterPattern.all(
-  FilterPattern.stringValue('$.routeKey', '=', `${WEBHOOK_METHOD} ${WEBHOOK_PATH.slice(0, WEBHOOK_PATH.indexOf('{'))}*`),
+  FilterPattern.stringValue(
+    '$.routeKey',
+    '=',
+    `${WEBHOOK_METHOD} ${WEBHOOK_PATH.slice(0, WEBHOOK_PATH.indexOf('{'))}*`,
+  ),
   // Refused by the route's throttling before the function saw them: they cannot be rejections.
   FilterPattern.stringValue('$.status', '!=', '429'),
 );
@@ -45,10 +49,19 @@ export class WebhookAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: WebhookAlarmsProps) {
     super(scope, id);
-    const countFrom = (logGroup: ILogGroup, name: string, pattern: IFilterPattern) => logLineCount(this, logGroup, props.metricNamespace, name, pattern);
+    const countFrom = (logGroup: ILogGroup, name: string, pattern: IFilterPattern) =>
+      logLineCount(this, logGroup, props.metricNamespace, name, pattern);
     const calls = countFrom(props.accessLogGroup, 'WebhookRequests', WEBHOOK_CALLS);
-    const rejected = countFrom(props.functionLogGroup, 'WebhooksRejected', FilterPattern.stringValue('$.event', '=', WEBHOOK_LOG_EVENTS.rejected));
-    const publishFailed = countFrom(props.functionLogGroup, 'WebhookPublishFailures', FilterPattern.stringValue('$.event', '=', WEBHOOK_LOG_EVENTS.publishFailed));
+    const rejected = countFrom(
+      props.functionLogGroup,
+      'WebhooksRejected',
+      FilterPattern.stringValue('$.event', '=', WEBHOOK_LOG_EVENTS.rejected),
+    );
+    const publishFailed = countFrom(
+      props.functionLogGroup,
+      'WebhookPublishFailures',
+      FilterPattern.stringValue('$.event', '=', WEBHOOK_LOG_EVENTS.publishFailed),
+    );
 
     const alarms = [
       serviceAlarm(
@@ -70,7 +83,7 @@ export class WebhookAlarms extends Construct {
           description:
             `At least ${MIN_REJECTED} posts to ${WEBHOOK_PATH} in 5 minutes, and at least ${REJECTED_PERCENT}% of them, failed verification (401). ` +
             `Search the function log for "${WEBHOOK_LOG_EVENTS.rejected}": one tenant with the same reason on every post is a misconfiguration refusing Plaid's genuine webhooks ` +
-            '(wrong Plaid keys in the tenant\'s secret, a clock or body-altering proxy; Plaid retries for 24 hours and stops retrying an endpoint that refuses most of its webhooks); ' +
+            "(wrong Plaid keys in the tenant's secret, a clock or body-altering proxy; Plaid retries for 24 hours and stops retrying an endpoint that refuses most of its webhooks); " +
             'many tenants or unknown key ids from a few sourceIp in the access log is forgery: the route throttling (webhookThrottle in infra/stages.ts) caps it.',
         },
       ),

@@ -8,7 +8,12 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { createAuthenticator } from './auth/authenticate.ts';
 import { createJwksFetcher } from './auth/jwks-fetcher.ts';
 import { readSettings } from './config/settings.ts';
-import { COMPILED_TENANTS_FILE_NAME, isCompiledTenants, readCompiledTenants, type TenantDirectory } from './config/tenant-directory.ts';
+import {
+  COMPILED_TENANTS_FILE_NAME,
+  isCompiledTenants,
+  readCompiledTenants,
+  type TenantDirectory,
+} from './config/tenant-directory.ts';
 import type { Tenant } from './config/tenant-schema.ts';
 import { ServiceFailure } from './domain/failure.ts';
 import type { ItemVault } from './domain/item-vault.ts';
@@ -40,7 +45,11 @@ async function loadTenants(path: string): Promise<TenantDirectory> {
     throw new Error(`Invalid tenants file ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   if (isCompiledTenants(text)) {
-    return readCompiledTenants(text, path, typeof __TENANTS_SCHEMA_FINGERPRINT__ === 'string' ? __TENANTS_SCHEMA_FINGERPRINT__ : undefined);
+    return readCompiledTenants(
+      text,
+      path,
+      typeof __TENANTS_SCHEMA_FINGERPRINT__ === 'string' ? __TENANTS_SCHEMA_FINGERPRINT__ : undefined,
+    );
   }
   const { tenantDirectoryFromText } = await import('./config/load-tenants.ts');
   return tenantDirectoryFromText(text, path);
@@ -48,7 +57,8 @@ async function loadTenants(path: string): Promise<TenantDirectory> {
 const tenants = await loadTenants(settings.TENANTS_FILE);
 // Accepted but worth hearing about (Plaid-deprecated fields, values Plaid adjusts): found when the
 // file was validated, logged once per cold start.
-for (const { tenant, profile, field, message } of tenants.warnings) logger.warn('config.warning', { tenant, profile, field, warning: message });
+for (const { tenant, profile, field, message } of tenants.warnings)
+  logger.warn('config.warning', { tenant, profile, field, warning: message });
 
 const secrets = createSecretCache({
   fetch: createSecretsManagerReader({
@@ -64,7 +74,9 @@ const secrets = createSecretCache({
 
 /** The secrets a tenant's request reads: its Plaid credentials, and the shared key when it derives client_user_id with it. */
 const secretIdsOf = (tenant: Tenant) =>
-  tenant.client_user_id.strategy === 'hmac-sha256' ? [tenant.plaid.secret_id, tenants.clientUserIdKeySecretId] : [tenant.plaid.secret_id];
+  tenant.client_user_id.strategy === 'hmac-sha256'
+    ? [tenant.plaid.secret_id, tenants.clientUserIdKeySecretId]
+    : [tenant.plaid.secret_id];
 
 const authenticate = createAuthenticator({
   tenants,
@@ -103,16 +115,29 @@ let webhookVerifier: Promise<WebhookVerifier> | undefined;
 let publisher: Promise<WebhookPublisher> | undefined;
 const loadVerifier = (): Promise<WebhookVerifier> =>
   (webhookVerifier ??= import('./webhooks/plaid-webhook-verifier.ts').then(({ createPlaidWebhookVerifier }) =>
-    createPlaidWebhookVerifier({ plaid: upstream.plaid, secrets, plaidBaseUrlOverride: settings.PLAID_BASE_URL, now: Date.now }),
+    createPlaidWebhookVerifier({
+      plaid: upstream.plaid,
+      secrets,
+      plaidBaseUrlOverride: settings.PLAID_BASE_URL,
+      now: Date.now,
+    }),
   ));
 const loadPublisher = (): Promise<WebhookPublisher> =>
   (publisher ??= import('./events/eventbridge-publisher.ts').then(({ createEventBridgePublisher }) => {
     if (!settings.WEBHOOK_BUS_NAME) {
-      throw new ServiceFailure('misconfigured', 'The webhook event bus is not configured; the operator has been alerted.', {
-        cause: { name: 'EventBusNotConfigured' },
-      });
+      throw new ServiceFailure(
+        'misconfigured',
+        'The webhook event bus is not configured; the operator has been alerted.',
+        {
+          cause: { name: 'EventBusNotConfigured' },
+        },
+      );
     }
-    return createEventBridgePublisher({ busName: settings.WEBHOOK_BUS_NAME, requestTimeoutMs: settings.EVENTS_TIMEOUT_MS, maxAttempts: 2 });
+    return createEventBridgePublisher({
+      busName: settings.WEBHOOK_BUS_NAME,
+      requestTimeoutMs: settings.EVENTS_TIMEOUT_MS,
+      maxAttempts: 2,
+    });
   }));
 
 const upstream = {
@@ -139,11 +164,15 @@ const api = createLinkTokenApi({
   publicBaseUrl: settings.PUBLIC_BASE_URL,
   logger,
 });
-logger.info('function.initialised', { tenants: tenants.size, plaid_base_url_override: settings.PLAID_BASE_URL !== undefined });
+logger.info('function.initialised', {
+  tenants: tenants.size,
+  plaid_base_url_override: settings.PLAID_BASE_URL !== undefined,
+});
 
 // A small deployment's keys and secrets are fetched during init; a larger one's by each first
 // request, for its own tenant only (runtime/prefetch-at-init.ts).
-const prefetchPlan = settings.INIT_PREFETCH === 'on' ? planInitPrefetch(tenants, settings.INIT_PREFETCH_MAX_SECRETS) : undefined;
+const prefetchPlan =
+  settings.INIT_PREFETCH === 'on' ? planInitPrefetch(tenants, settings.INIT_PREFETCH_MAX_SECRETS) : undefined;
 if (prefetchPlan) await prefetchAtInit({ plan: prefetchPlan, keys: authenticate, secrets, logger });
 
 // API Gateway's request id is what the caller sees in its logs and our access logs: use it.

@@ -6,7 +6,11 @@ export const DEMO_AUDIENCE = 'demo-web-app';
 export const DEMO_PLAID_SECRET_ID = 'local/plaid/demo';
 export const DEMO_KEY_SECRET_ID = 'local/link-token/client-user-id-key';
 
-export function demoTenantsFile(opts: { issuer: string; origins: string[]; withOAuthRedirect: boolean }): TenantsFileInput {
+export function demoTenantsFile(opts: {
+  issuer: string;
+  origins: string[];
+  withOAuthRedirect: boolean;
+}): TenantsFileInput {
   const pageOrigin = opts.origins[0]!;
   return {
     client_user_id_key_secret_id: DEMO_KEY_SECRET_ID,

@@ -12,12 +12,21 @@ const USAGE = `Usage: npm run -s dev-token -- --tenant <id> [--sub <subject>] [-
   --email   the user's verified email (default dev.user@example.com)
   --url     the local stack's API (default http://$HOST:$PORT, i.e. http://127.0.0.1:3000)`;
 
-export async function devToken(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
+export async function devToken(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; out: string; err: string }> {
   let values: { tenant?: string; sub?: string; email?: string; url?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { tenant: { type: 'string' }, sub: { type: 'string' }, email: { type: 'string' }, url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        tenant: { type: 'string' },
+        sub: { type: 'string' },
+        email: { type: 'string' },
+        url: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -30,18 +39,33 @@ export async function devToken(argv: readonly string[], env: NodeJS.ProcessEnv):
     const knobs = readLocalKnobs({ PORT: env.PORT, HOST: env.HOST });
     base = `http://${knobs.HOST ?? '127.0.0.1'}:${knobs.PORT || 3000}`;
   }
-  const body = Object.fromEntries(Object.entries({ tenant: values.tenant, sub: values.sub, email: values.email }).filter(([, v]) => v !== undefined));
+  const body = Object.fromEntries(
+    Object.entries({ tenant: values.tenant, sub: values.sub, email: values.email }).filter(([, v]) => v !== undefined),
+  );
   let res: Response;
   try {
-    res = await fetch(new URL('/dev/token', base), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+    res = await fetch(new URL('/dev/token', base), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
   } catch (error) {
     const reason = (error as Error).cause as NodeJS.ErrnoException | undefined;
     const cause = reason?.code ?? reason?.message ?? (error as Error).message;
-    return { code: 1, out: '', err: `No local stack answers at ${base} (${cause}): start it with npm start, or pass --url <api> (the "api" of its local.ready line).\n` };
+    return {
+      code: 1,
+      out: '',
+      err: `No local stack answers at ${base} (${cause}): start it with npm start, or pass --url <api> (the "api" of its local.ready line).\n`,
+    };
   }
   const answer = (await res.json().catch(() => ({}))) as { access_token?: string; detail?: string; message?: string };
   if (!res.ok || typeof answer.access_token !== 'string') {
-    return { code: 1, out: '', err: `The dev sign-in at ${base} refused (${res.status}): ${answer.detail ?? answer.message ?? 'no detail'}\n` };
+    return {
+      code: 1,
+      out: '',
+      err: `The dev sign-in at ${base} refused (${res.status}): ${answer.detail ?? answer.message ?? 'no detail'}\n`,
+    };
   }
   return { code: 0, out: `${answer.access_token}\n`, err: '' };
 }

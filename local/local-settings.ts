@@ -52,10 +52,13 @@ const LocalKnobsSchema = v.object({
   HOST: v.optional(
     v.pipe(
       v.string(),
-      v.regex(/^(?:[A-Za-z0-9.-]+|\[?[0-9A-Fa-f:]+\]?)$/, 'must be a host name or IP address to listen on, such as 127.0.0.1 or localhost'),
+      v.regex(
+        /^(?:[A-Za-z0-9.-]+|\[?[0-9A-Fa-f:]+\]?)$/,
+        'must be a host name or IP address to listen on, such as 127.0.0.1 or localhost',
+      ),
     ),
   ),
-  OIDC_PORT: port('the local OIDC issuer (its JWKS stands in for every tenant\'s)'),
+  OIDC_PORT: port("the local OIDC issuer (its JWKS stands in for every tenant's)"),
   TENANTS_FILE: path,
   LOCAL_SECRETS_FILE: path,
   LOCAL_WORK_DIR: path,
@@ -64,17 +67,32 @@ const LocalKnobsSchema = v.object({
   PLAID_BASE_URL: v.optional(
     v.pipe(
       v.string(),
-      v.check((value) => urlProblem(value, { allowLoopbackHttp: true }) === undefined, 'must be https (http only for loopback hosts)'),
+      v.check(
+        (value) => urlProblem(value, { allowLoopbackHttp: true }) === undefined,
+        'must be https (http only for loopback hosts)',
+      ),
     ),
   ),
-  PLAID_CLIENT_ID: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9]+$/, "must be the Plaid client_id from the Dashboard's Keys page (letters and digits)"))),
-  PLAID_SECRET: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9]+$/, "must be the Plaid sandbox secret from the Dashboard's Keys page (letters and digits)"))),
+  PLAID_CLIENT_ID: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z0-9]+$/, "must be the Plaid client_id from the Dashboard's Keys page (letters and digits)"),
+    ),
+  ),
+  PLAID_SECRET: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z0-9]+$/, "must be the Plaid sandbox secret from the Dashboard's Keys page (letters and digits)"),
+    ),
+  ),
   AWS_ENDPOINT_URL: endpoint,
   AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
   AWS_ENDPOINT_URL_DYNAMODB: endpoint,
   AWS_ENDPOINT_URL_KMS: endpoint,
   AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
-  AWS_REGION: v.optional(v.pipe(v.string(), v.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as us-east-1'))),
+  AWS_REGION: v.optional(
+    v.pipe(v.string(), v.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as us-east-1')),
+  ),
 });
 
 export type LocalKnobs = v.InferOutput<typeof LocalKnobsSchema>;
@@ -82,7 +100,9 @@ export type LocalKnobs = v.InferOutput<typeof LocalKnobsSchema>;
 /** The knobs `npm start` reads, each one named in the message when it is wrong. Empty counts as unset. */
 export function readLocalKnobs(env: Readonly<Record<string, string | undefined>>): LocalKnobs {
   const given = Object.fromEntries(
-    Object.keys(LocalKnobsSchema.entries).flatMap((key) => (env[key] === undefined || env[key] === '' ? [] : [[key, env[key]]])),
+    Object.keys(LocalKnobsSchema.entries).flatMap((key) =>
+      env[key] === undefined || env[key] === '' ? [] : [[key, env[key]]],
+    ),
   );
   const result = v.safeParse(LocalKnobsSchema, given);
   if (!result.success) {
@@ -92,12 +112,19 @@ export function readLocalKnobs(env: Readonly<Record<string, string | undefined>>
   }
   const knobs = result.output;
   if ((knobs.PLAID_CLIENT_ID === undefined) !== (knobs.PLAID_SECRET === undefined)) {
-    throw new LocalStartError('PLAID_CLIENT_ID and PLAID_SECRET go together: set both (your Plaid sandbox keys) or neither (the Plaid stand-in).');
+    throw new LocalStartError(
+      'PLAID_CLIENT_ID and PLAID_SECRET go together: set both (your Plaid sandbox keys) or neither (the Plaid stand-in).',
+    );
   }
   if (knobs.PORT !== undefined && knobs.PORT !== 0 && knobs.PORT === knobs.OIDC_PORT) {
-    throw new LocalStartError(`PORT and OIDC_PORT are both ${knobs.PORT}: the API and the local OIDC issuer need a port each (OIDC_PORT=0 picks a free one).`);
+    throw new LocalStartError(
+      `PORT and OIDC_PORT are both ${knobs.PORT}: the API and the local OIDC issuer need a port each (OIDC_PORT=0 picks a free one).`,
+    );
   }
-  if (knobs.LOCAL_SECRETS_FILE !== undefined && (knobs.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? knobs.AWS_ENDPOINT_URL) !== undefined) {
+  if (
+    knobs.LOCAL_SECRETS_FILE !== undefined &&
+    (knobs.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? knobs.AWS_ENDPOINT_URL) !== undefined
+  ) {
     throw new LocalStartError(
       'LOCAL_SECRETS_FILE seeds the local Secrets Manager stand-in, but AWS_ENDPOINT_URL_SECRETS_MANAGER (or AWS_ENDPOINT_URL) points the function at another Secrets Manager: unset one of them.',
     );
@@ -112,10 +139,16 @@ export function readLocalKnobs(env: Readonly<Record<string, string | undefined>>
 export function listenFailure(error: unknown, knob: 'PORT' | 'OIDC_PORT', port: number, host: string): Error {
   const code = (error as NodeJS.ErrnoException)?.code;
   if (code === 'EADDRINUSE') {
-    const hint = knob === 'PORT' ? 'another `npm start` running? Stop it, or set PORT to a free port (PORT=0 picks one)' : 'set OIDC_PORT to a free port, or leave it unset to pick one';
+    const hint =
+      knob === 'PORT'
+        ? 'another `npm start` running? Stop it, or set PORT to a free port (PORT=0 picks one)'
+        : 'set OIDC_PORT to a free port, or leave it unset to pick one';
     return new LocalStartError(`Port ${port} on ${host} is already in use (${knob}): ${hint}.`);
   }
-  if (code === 'EACCES') return new LocalStartError(`Port ${port} on ${host} needs privileges to listen on (${knob}): use a port from 1024 to 65535, or 0 for a free one.`);
+  if (code === 'EACCES')
+    return new LocalStartError(
+      `Port ${port} on ${host} needs privileges to listen on (${knob}): use a port from 1024 to 65535, or 0 for a free one.`,
+    );
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return new LocalStartError(`HOST=${host} is not an address of this machine (${code}): use 127.0.0.1 or localhost.`);
   }

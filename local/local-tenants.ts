@@ -38,10 +38,16 @@ export interface LocalTenants {
 export function localTenants(path: string, local: { issuer: string; jwksUri: string }): LocalTenants {
   const { file, warnings } = loadTenantsFile(path);
   // The file as written (not the parsed output): the derived copy keeps the user's own form.
-  const derived = JSON.parse(readFileSync(path, 'utf8')) as { tenants: Record<string, { auth: Record<string, unknown>; plaid: Record<string, unknown> }> };
+  const derived = JSON.parse(readFileSync(path, 'utf8')) as {
+    tenants: Record<string, { auth: Record<string, unknown>; plaid: Record<string, unknown> }>;
+  };
   const stoodIn = new Set<string>();
   for (const [id, tenant] of Object.entries(file.tenants)) {
-    const ownLocalKeys = tenant.auth.issuer !== local.issuer && [tenant.auth.issuer, tenant.auth.jwks_uri].some((url) => url !== undefined && isLoopbackHost(new URL(url).hostname));
+    const ownLocalKeys =
+      tenant.auth.issuer !== local.issuer &&
+      [tenant.auth.issuer, tenant.auth.jwks_uri].some(
+        (url) => url !== undefined && isLoopbackHost(new URL(url).hostname),
+      );
     if (ownLocalKeys) continue;
     stoodIn.add(id);
     derived.tenants[id]!.auth.jwks_uri = local.jwksUri;
@@ -52,9 +58,13 @@ export function localTenants(path: string, local: { issuer: string; jwksUri: str
 }
 
 /** The secret ids the function will read: each tenant's Plaid secret, and the client_user_id key when a tenant uses hmac-sha256. */
-export function namedSecrets(file: TenantsFile): { plaid: ReadonlyMap<string, readonly string[]>; clientUserIdKey: string | undefined } {
+export function namedSecrets(file: TenantsFile): {
+  plaid: ReadonlyMap<string, readonly string[]>;
+  clientUserIdKey: string | undefined;
+} {
   const plaid = new Map<string, string[]>();
-  for (const [id, tenant] of Object.entries(file.tenants)) plaid.set(tenant.plaid.secret_id, [...(plaid.get(tenant.plaid.secret_id) ?? []), id]);
+  for (const [id, tenant] of Object.entries(file.tenants))
+    plaid.set(tenant.plaid.secret_id, [...(plaid.get(tenant.plaid.secret_id) ?? []), id]);
   const usesHmac = Object.values(file.tenants).some((t) => t.client_user_id.strategy === 'hmac-sha256');
   return { plaid, clientUserIdKey: usesHmac ? file.client_user_id_key_secret_id : undefined };
 }
@@ -71,7 +81,9 @@ export function generatedPlaidKeys(): PlaidKeys {
 
 /** A random client_user_id HMAC key of the function's minimum length (base64url characters). */
 export function generatedClientUserIdKey(): string {
-  return randomBytes(Math.ceil((MIN_KEY_LENGTH * 3) / 4)).toString('base64url').slice(0, MIN_KEY_LENGTH);
+  return randomBytes(Math.ceil((MIN_KEY_LENGTH * 3) / 4))
+    .toString('base64url')
+    .slice(0, MIN_KEY_LENGTH);
 }
 
 /**
@@ -84,7 +96,9 @@ export function readLocalSecretsFile(path: string, named: ReturnType<typeof name
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new LocalStartError(`LOCAL_SECRETS_FILE ${path} ${code ? `cannot be read (${code})` : `is not valid JSON (${(error as Error).message})`}.`);
+    throw new LocalStartError(
+      `LOCAL_SECRETS_FILE ${path} ${code ? `cannot be read (${code})` : `is not valid JSON (${(error as Error).message})`}.`,
+    );
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new LocalStartError(`LOCAL_SECRETS_FILE ${path} must be a JSON object of {"<secret id>": "<SecretString>"}.`);
@@ -92,12 +106,19 @@ export function readLocalSecretsFile(path: string, named: ReturnType<typeof name
   const secrets = new Map<string, string>();
   for (const [id, value] of Object.entries(json)) {
     // Never the value in a message: it may be a real sandbox secret.
-    if (typeof value !== 'string') throw new LocalStartError(`LOCAL_SECRETS_FILE ${path}, secret '${id}': must be a string (the SecretString; Plaid keys as JSON text).`);
+    if (typeof value !== 'string')
+      throw new LocalStartError(
+        `LOCAL_SECRETS_FILE ${path}, secret '${id}': must be a string (the SecretString; Plaid keys as JSON text).`,
+      );
     if (named.plaid.has(id) && plaidKeysIn(value) === undefined) {
-      throw new LocalStartError(`LOCAL_SECRETS_FILE ${path}, secret '${id}' (Plaid keys of tenant ${named.plaid.get(id)!.join(', ')}): must be the JSON text {"client_id":"...","secret":"..."}.`);
+      throw new LocalStartError(
+        `LOCAL_SECRETS_FILE ${path}, secret '${id}' (Plaid keys of tenant ${named.plaid.get(id)!.join(', ')}): must be the JSON text {"client_id":"...","secret":"..."}.`,
+      );
     }
     if (id === named.clientUserIdKey && value.length < MIN_KEY_LENGTH) {
-      throw new LocalStartError(`LOCAL_SECRETS_FILE ${path}, secret '${id}' (the client_user_id key): must be at least ${MIN_KEY_LENGTH} characters.`);
+      throw new LocalStartError(
+        `LOCAL_SECRETS_FILE ${path}, secret '${id}' (the client_user_id key): must be at least ${MIN_KEY_LENGTH} characters.`,
+      );
     }
     secrets.set(id, value);
   }
@@ -108,7 +129,9 @@ export function readLocalSecretsFile(path: string, named: ReturnType<typeof name
 export function plaidKeysIn(secretString: string): PlaidKeys | undefined {
   try {
     const keys = JSON.parse(secretString) as Partial<PlaidKeys>;
-    return typeof keys.client_id === 'string' && keys.client_id && typeof keys.secret === 'string' && keys.secret ? { client_id: keys.client_id, secret: keys.secret } : undefined;
+    return typeof keys.client_id === 'string' && keys.client_id && typeof keys.secret === 'string' && keys.secret
+      ? { client_id: keys.client_id, secret: keys.secret }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -129,22 +152,39 @@ const DEV_TOKEN_FIELDS = new Set(['tenant', 'sub', 'email']);
  * file has one. What the token says about the tenant (issuer, audience, claims) is the tenant's,
  * never the caller's: any other field is refused.
  */
-export function parseDevTokenRequest(body: unknown, tenants: ReadonlyMap<string, Tenant>, stoodIn: ReadonlySet<string>): DevTokenRequest | DevTokenInputProblem {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { field: '', message: 'the body must be a JSON object such as {"tenant":"<id>","sub":"<subject>"}' };
+export function parseDevTokenRequest(
+  body: unknown,
+  tenants: ReadonlyMap<string, Tenant>,
+  stoodIn: ReadonlySet<string>,
+): DevTokenRequest | DevTokenInputProblem {
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    return { field: '', message: 'the body must be a JSON object such as {"tenant":"<id>","sub":"<subject>"}' };
   const input = body as Record<string, unknown>;
   const unknown = Object.keys(input).find((key) => !DEV_TOKEN_FIELDS.has(key));
-  if (unknown !== undefined) return { field: unknown, message: "is not a field of the dev sign-in: issuer, audience and claims are the tenant's (tenant, sub and email may be given)" };
+  if (unknown !== undefined)
+    return {
+      field: unknown,
+      message:
+        "is not a field of the dev sign-in: issuer, audience and claims are the tenant's (tenant, sub and email may be given)",
+    };
   const ids = [...tenants.keys()];
   let tenant: Tenant | undefined;
   if (input.tenant === undefined) {
-    if (ids.length !== 1) return { field: 'tenant', message: `is required when the tenants file has several tenants: one of ${ids.join(', ')}` };
+    if (ids.length !== 1)
+      return {
+        field: 'tenant',
+        message: `is required when the tenants file has several tenants: one of ${ids.join(', ')}`,
+      };
     tenant = tenants.get(ids[0]!);
   } else {
     tenant = typeof input.tenant === 'string' ? tenants.get(input.tenant) : undefined;
     if (!tenant) return { field: 'tenant', message: `must be a tenant of the tenants file: one of ${ids.join(', ')}` };
   }
   if (!stoodIn.has(tenant!.id)) {
-    return { field: 'tenant', message: `has its own issuer on this machine (${tenant!.auth.issuer}): only that issuer can sign its tokens` };
+    return {
+      field: 'tenant',
+      message: `has its own issuer on this machine (${tenant!.auth.issuer}): only that issuer can sign its tokens`,
+    };
   }
   if (input.sub !== undefined && (typeof input.sub !== 'string' || input.sub.trim() === '' || input.sub.length > 255)) {
     return { field: 'sub', message: 'must be a non-empty string of at most 255 characters (the signed-in user)' };
@@ -152,7 +192,11 @@ export function parseDevTokenRequest(body: unknown, tenants: ReadonlyMap<string,
   if (input.email !== undefined && (typeof input.email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(input.email))) {
     return { field: 'email', message: 'must be an email address' };
   }
-  return { tenant: tenant!, sub: (input.sub as string | undefined) ?? 'dev-user-1', email: (input.email as string | undefined) ?? 'dev.user@example.com' };
+  return {
+    tenant: tenant!,
+    sub: (input.sub as string | undefined) ?? 'dev-user-1',
+    email: (input.email as string | undefined) ?? 'dev.user@example.com',
+  };
 }
 
 /** Dev tokens live an hour, or less where the tenant allows less. */
@@ -171,7 +215,8 @@ export function devTokenClaims(request: DevTokenRequest): Record<string, unknown
   const claims: Record<string, unknown> = { iss: tenant.auth.issuer, sub, email, email_verified: true };
   if (cognitoUserPoolId(tenant.auth.issuer) !== undefined) {
     claims.token_use = tenant.auth.token_use;
-    if (tenant.auth.token_use === 'access') Object.assign(claims, { client_id: audience, username: sub, scope: 'aws.cognito.signin.user.admin' });
+    if (tenant.auth.token_use === 'access')
+      Object.assign(claims, { client_id: audience, username: sub, scope: 'aws.cognito.signin.user.admin' });
     else Object.assign(claims, { aud: audience, 'cognito:username': sub });
   } else {
     claims.aud = audience;

@@ -9,7 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 
-export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | undefined>;
+export type LambdaHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2 | string | undefined>;
 
 /** A dev route's answer; contentType defaults to application/json (problem answers say application/problem+json). */
 export interface DevAnswer {
@@ -66,10 +69,21 @@ export async function startLocalApiServer(opts: {
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://local');
-      const fixed = req.method === 'GET' && opts.files && Object.hasOwn(opts.files, url.pathname) ? opts.files[url.pathname] : undefined;
+      const fixed =
+        req.method === 'GET' && opts.files && Object.hasOwn(opts.files, url.pathname)
+          ? opts.files[url.pathname]
+          : undefined;
       if (fixed) return await serveFile(fixed.file, res, fixed.headers);
-      if (req.method === 'GET' && opts.staticDir && (PAGE_PATHS.has(url.pathname) || url.pathname.startsWith('/demo/'))) {
-        return await serveStatic(opts.staticDir, PAGE_PATHS.has(url.pathname) ? '/index.html' : url.pathname.slice('/demo'.length), res);
+      if (
+        req.method === 'GET' &&
+        opts.staticDir &&
+        (PAGE_PATHS.has(url.pathname) || url.pathname.startsWith('/demo/'))
+      ) {
+        return await serveStatic(
+          opts.staticDir,
+          PAGE_PATHS.has(url.pathname) ? '/index.html' : url.pathname.slice('/demo'.length),
+          res,
+        );
       }
       const body = await readBody(req);
       if (body === undefined) return sendJson(res, 413, { message: 'Request Entity Too Large' });
@@ -78,12 +92,20 @@ export async function startLocalApiServer(opts: {
         try {
           input = body.length ? JSON.parse(body.toString('utf8')) : {};
         } catch {
-          return sendJson(res, 400, { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The body is not valid JSON.' }, 'application/problem+json');
+          return sendJson(
+            res,
+            400,
+            { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The body is not valid JSON.' },
+            'application/problem+json',
+          );
         }
         const answer = await opts.devToken(input);
         return sendJson(res, answer.status, answer.body, answer.contentType);
       }
-      const devRoute = req.method === 'POST' && opts.devRoutes && Object.hasOwn(opts.devRoutes, url.pathname) ? opts.devRoutes[url.pathname] : undefined;
+      const devRoute =
+        req.method === 'POST' && opts.devRoutes && Object.hasOwn(opts.devRoutes, url.pathname)
+          ? opts.devRoutes[url.pathname]
+          : undefined;
       if (devRoute) {
         let input: unknown;
         try {
@@ -100,7 +122,9 @@ export async function startLocalApiServer(opts: {
       writeResult(res, result);
     } catch (error) {
       // What API Gateway answers when the integration fails; the function itself never gets here.
-      process.stderr.write(`local server: integration error: ${(error as Error)?.name}: ${(error as Error)?.message}\n`);
+      process.stderr.write(
+        `local server: integration error: ${(error as Error)?.name}: ${(error as Error)?.message}\n`,
+      );
       if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
       else res.destroy();
     }
@@ -181,7 +205,12 @@ export function toEvent(req: http.IncomingMessage, url: URL, body: Buffer): APIG
 
 function isTextContent(contentType: string | undefined): boolean {
   const type = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
-  return type.startsWith('text/') || type.includes('json') || type.includes('xml') || type === 'application/x-www-form-urlencoded';
+  return (
+    type.startsWith('text/') ||
+    type.includes('json') ||
+    type.includes('xml') ||
+    type === 'application/x-www-form-urlencoded'
+  );
 }
 
 /** A Lambda context whose remaining time counts down from timeoutMs, as the runtime's does. */

@@ -53,7 +53,12 @@ import {
 } from './local-tenants.ts';
 import { startLocalApiServer, type DevAnswer, type LambdaHandler } from './server.ts';
 import { startOidcIssuer, type OidcIssuer } from './standins/oidc-issuer.ts';
-import { DEFAULT_PLAID_CREDENTIALS, SANDBOX_INSTITUTIONS, startPlaidStandIn, type PlaidStandIn } from './standins/plaid.ts';
+import {
+  DEFAULT_PLAID_CREDENTIALS,
+  SANDBOX_INSTITUTIONS,
+  startPlaidStandIn,
+  type PlaidStandIn,
+} from './standins/plaid.ts';
 import { createItemsTable, startDynamoDbStandIn } from './standins/dynamodb.ts';
 import { startKmsStandIn } from './standins/kms.ts';
 import { startEventBridgeStandIn, type EventBridgeStandIn } from './standins/eventbridge.ts';
@@ -93,7 +98,10 @@ export class LocalResources {
 }
 
 /** Starts the local stack; on any failure everything started so far is closed before the error is thrown. */
-export async function startLocalStack(env: NodeJS.ProcessEnv = process.env, resources = new LocalResources()): Promise<LocalStack> {
+export async function startLocalStack(
+  env: NodeJS.ProcessEnv = process.env,
+  resources = new LocalResources(),
+): Promise<LocalStack> {
   try {
     return await startInto(env, resources);
   } catch (error) {
@@ -104,7 +112,10 @@ export async function startLocalStack(env: NodeJS.ProcessEnv = process.env, reso
 
 async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Promise<LocalStack> {
   const knobs = readLocalKnobs(env);
-  if ((knobs.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? knobs.AWS_ENDPOINT_URL) && !(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY)) {
+  if (
+    (knobs.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? knobs.AWS_ENDPOINT_URL) &&
+    !(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY)
+  ) {
     // The bundle reads credentials from the environment only, as Lambda provides them
     // (lambda/runtime/aws-credentials-from-env.ts): a profile alone would fail every read.
     throw new LocalStartError(
@@ -135,7 +146,9 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
   const port = knobs.PORT ?? 3000;
   const host = knobs.HOST ?? '127.0.0.1';
   if (!isLoopbackHost(host)) {
-    process.stderr.write(`HOST=${host}: the dev sign-in (POST /dev/token mints a token for any tenant) is reachable from the network, not only from this machine.\n`);
+    process.stderr.write(
+      `HOST=${host}: the dev sign-in (POST /dev/token mints a token for any tenant) is reachable from the network, not only from this machine.\n`,
+    );
   }
   const server = await startLocalApiServer({
     port,
@@ -146,25 +159,43 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
     devRoutes: {
       '/dev/plaid-link/success': (body) => linkSuccess?.(body) ?? Promise.resolve(starting),
       '/dev/simulate/login-required': async (body) =>
-        plaid ? simulateLoginRequired(plaid, body) : { status: 404, body: { message: 'Plaid is not the local stand-in: use its own tools' } },
+        plaid
+          ? simulateLoginRequired(plaid, body)
+          : { status: 404, body: { message: 'Plaid is not the local stand-in: use its own tools' } },
       // The events the function published to the local bus (the tenant's backend would subscribe).
       '/dev/events': async () =>
         events
-          ? { status: 200, body: { events: events.events.map(({ DetailType, Source, Detail, Time }) => ({ detail_type: DetailType, source: Source, time: Time, detail: Detail })) } }
+          ? {
+              status: 200,
+              body: {
+                events: events.events.map(({ DetailType, Source, Detail, Time }) => ({
+                  detail_type: DetailType,
+                  source: Source,
+                  time: Time,
+                  detail: Detail,
+                })),
+              },
+            }
           : { status: 404, body: { message: 'the event bus is not the local stand-in' } },
     },
     files: {
       '/demo/link-token-client.js': { file: clientFile },
       '/demo/link-token-client.js.map': { file: `${clientFile}.map` },
       // The committed description (a test keeps it equal to what the schemas generate); public.
-      '/openapi.json': { file: fileURLToPath(new URL('../openapi/link-token.openapi.json', import.meta.url)), headers: { 'access-control-allow-origin': '*' } },
+      '/openapi.json': {
+        file: fileURLToPath(new URL('../openapi/link-token.openapi.json', import.meta.url)),
+        headers: { 'access-control-allow-origin': '*' },
+      },
     },
   }).catch((error: unknown) => {
     throw listenFailure(error, 'PORT', port, host);
   });
   resources.add(() => server.close());
 
-  const realPlaidKeys: PlaidKeys | undefined = knobs.PLAID_CLIENT_ID && knobs.PLAID_SECRET ? { client_id: knobs.PLAID_CLIENT_ID, secret: knobs.PLAID_SECRET } : undefined;
+  const realPlaidKeys: PlaidKeys | undefined =
+    knobs.PLAID_CLIENT_ID && knobs.PLAID_SECRET
+      ? { client_id: knobs.PLAID_CLIENT_ID, secret: knobs.PLAID_SECRET }
+      : undefined;
   let tenantsFile = knobs.TENANTS_FILE;
   if (!tenantsFile) {
     tenantsFile = join(workDir, 'tenants.json');
@@ -181,9 +212,12 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
   const secretsEndpointGiven = knobs.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? knobs.AWS_ENDPOINT_URL;
   const ownPlaid = !knobs.PLAID_BASE_URL && !realPlaidKeys;
   const named = namedSecrets(tenants.file);
-  const fromFile = knobs.LOCAL_SECRETS_FILE ? readLocalSecretsFile(knobs.LOCAL_SECRETS_FILE, named) : new Map<string, string>();
+  const fromFile = knobs.LOCAL_SECRETS_FILE
+    ? readLocalSecretsFile(knobs.LOCAL_SECRETS_FILE, named)
+    : new Map<string, string>();
   for (const id of fromFile.keys()) {
-    if (!named.plaid.has(id) && id !== named.clientUserIdKey) process.stderr.write(`LOCAL_SECRETS_FILE: secret '${id}' is not named by ${tenantsFile} (seeded anyway)\n`);
+    if (!named.plaid.has(id) && id !== named.clientUserIdKey)
+      process.stderr.write(`LOCAL_SECRETS_FILE: secret '${id}' is not named by ${tenantsFile} (seeded anyway)\n`);
   }
   const [defaultClientId, defaultSecret] = Object.entries(DEFAULT_PLAID_CREDENTIALS)[0]!;
   const seeded = new Map<string, string>(fromFile);
@@ -191,7 +225,8 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
   for (const id of named.plaid.keys()) {
     if (seeded.has(id)) continue;
     // An external Plaid (PLAID_BASE_URL without keys) is a Plaid stand-in started with its defaults.
-    const keys = realPlaidKeys ?? (ownPlaid ? generatedPlaidKeys() : { client_id: defaultClientId, secret: defaultSecret });
+    const keys =
+      realPlaidKeys ?? (ownPlaid ? generatedPlaidKeys() : { client_id: defaultClientId, secret: defaultSecret });
     seeded.set(id, JSON.stringify(keys));
     generated.push(id);
   }
@@ -209,7 +244,10 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
   let plaidBaseUrl = knobs.PLAID_BASE_URL ?? (realPlaidKeys ? 'https://sandbox.plaid.com' : undefined);
   if (!plaidBaseUrl) {
     // With another Secrets Manager its Plaid secrets are unknown here: the stand-in's default keys, as before.
-    const credentials = plaidKeys.size > 0 ? Object.fromEntries([...plaidKeys.values()].map(({ keys }) => [keys.client_id, keys.secret])) : undefined;
+    const credentials =
+      plaidKeys.size > 0
+        ? Object.fromEntries([...plaidKeys.values()].map(({ keys }) => [keys.client_id, keys.secret]))
+        : undefined;
     const standIn = (plaid = await startPlaidStandIn({ credentials }));
     resources.add(() => standIn.close());
     plaidBaseUrl = standIn.url;
@@ -220,7 +258,11 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
       plaid,
       plaidBaseUrl: plaidBaseUrl!,
       // The Link session's own client (its tenant's keys), as Link completes it for that client.
-      keysFor: (clientId) => plaidKeys.get(clientId ?? '') ?? { keys: realPlaidKeys ?? { client_id: defaultClientId, secret: defaultSecret }, tenant: firstTenant },
+      keysFor: (clientId) =>
+        plaidKeys.get(clientId ?? '') ?? {
+          keys: realPlaidKeys ?? { client_id: defaultClientId, secret: defaultSecret },
+          tenant: firstTenant,
+        },
     });
 
   let secretsEndpoint = secretsEndpointGiven;
@@ -253,7 +295,9 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
   });
   const bundle = await buildLambdaBundle({ outdir: join(workDir, 'lambda') });
   // The import runs the function's init (top-level await included): only then are calls sent to it.
-  server.setHandler((await import(`${pathToFileURL(bundle.handlerFile).href}?t=${Date.now()}`)).handler as LambdaHandler);
+  server.setHandler(
+    (await import(`${pathToFileURL(bundle.handlerFile).href}?t=${Date.now()}`)).handler as LambdaHandler,
+  );
   local = tenants;
 
   return {
@@ -273,7 +317,11 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
  * The item vault: DynamoDB and KMS stand-ins in process unless endpoints are given; a table and a
  * key are created on a loopback endpoint (an emulator such as moto_server) when none is named.
  */
-async function startVault(env: NodeJS.ProcessEnv, region: string, resources: LocalResources): Promise<Record<string, string>> {
+async function startVault(
+  env: NodeJS.ProcessEnv,
+  region: string,
+  resources: LocalResources,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   let dynamodbEndpoint = env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
   if (!dynamodbEndpoint) {
@@ -281,8 +329,11 @@ async function startVault(env: NodeJS.ProcessEnv, region: string, resources: Loc
     resources.add(() => dynamodb.close());
     dynamodbEndpoint = out.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.url;
   }
-  out.ITEMS_TABLE_NAME = env.ITEMS_TABLE_NAME ?? (await createOnLoopback(dynamodbEndpoint, 'ITEMS_TABLE_NAME', () =>
-    createItemsTable(dynamodbEndpoint!, { tableName: 'link-token-items', region })));
+  out.ITEMS_TABLE_NAME =
+    env.ITEMS_TABLE_NAME ??
+    (await createOnLoopback(dynamodbEndpoint, 'ITEMS_TABLE_NAME', () =>
+      createItemsTable(dynamodbEndpoint!, { tableName: 'link-token-items', region }),
+    ));
 
   let kmsEndpoint = env.AWS_ENDPOINT_URL_KMS ?? env.AWS_ENDPOINT_URL;
   if (!kmsEndpoint) {
@@ -292,15 +343,24 @@ async function startVault(env: NodeJS.ProcessEnv, region: string, resources: Loc
     out.VAULT_KMS_KEY_ID = env.VAULT_KMS_KEY_ID ?? kms.keyArn;
     return out;
   }
-  out.VAULT_KMS_KEY_ID = env.VAULT_KMS_KEY_ID ?? (await createOnLoopback(kmsEndpoint, 'VAULT_KMS_KEY_ID', async () => {
-    const client = new KMSClient({ endpoint: kmsEndpoint, region, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'local', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'local' } });
-    try {
-      const { KeyMetadata } = await client.send(new CreateKeyCommand({ Description: 'local item vault key' }));
-      return KeyMetadata!.Arn!;
-    } finally {
-      client.destroy();
-    }
-  }));
+  out.VAULT_KMS_KEY_ID =
+    env.VAULT_KMS_KEY_ID ??
+    (await createOnLoopback(kmsEndpoint, 'VAULT_KMS_KEY_ID', async () => {
+      const client = new KMSClient({
+        endpoint: kmsEndpoint,
+        region,
+        credentials: {
+          accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'local',
+          secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'local',
+        },
+      });
+      try {
+        const { KeyMetadata } = await client.send(new CreateKeyCommand({ Description: 'local item vault key' }));
+        return KeyMetadata!.Arn!;
+      } finally {
+        client.destroy();
+      }
+    }));
   return out;
 }
 
@@ -323,13 +383,18 @@ async function createOnLoopback(endpoint: string, knob: string, create: () => Pr
  */
 async function devLinkSuccess(
   body: unknown,
-  ctx: { plaid: PlaidStandIn | undefined; plaidBaseUrl: string; keysFor: (clientId: string | undefined) => { keys: PlaidKeys; tenant: Tenant } },
+  ctx: {
+    plaid: PlaidStandIn | undefined;
+    plaidBaseUrl: string;
+    keysFor: (clientId: string | undefined) => { keys: PlaidKeys; tenant: Tenant };
+  },
 ): Promise<DevAnswer> {
   const input = (body && typeof body === 'object' ? body : {}) as { link_token?: unknown; institution_id?: unknown };
   if (typeof input.link_token !== 'string' || !input.link_token.startsWith('link-')) {
     return { status: 400, body: { message: 'link_token: the link token Link was opened with is required' } };
   }
-  let institutionId = typeof input.institution_id === 'string' ? input.institution_id : SANDBOX_INSTITUTIONS[0]!.institution_id;
+  let institutionId =
+    typeof input.institution_id === 'string' ? input.institution_id : SANDBOX_INSTITUTIONS[0]!.institution_id;
   let mode: 'new' | 'update' = 'new';
   // Link gives the Item the link token's webhook; the sandbox endpoint takes it as options.webhook.
   let webhook: string | undefined;
@@ -349,21 +414,40 @@ async function devLinkSuccess(
     }
   }
   const institution = SANDBOX_INSTITUTIONS.find((i) => i.institution_id === institutionId);
-  if (!institution) return { status: 400, body: { message: `institution_id: one of ${SANDBOX_INSTITUTIONS.map((i) => i.institution_id).join(', ')}` } };
+  if (!institution)
+    return {
+      status: 400,
+      body: { message: `institution_id: one of ${SANDBOX_INSTITUTIONS.map((i) => i.institution_id).join(', ')}` },
+    };
   // The Item gets the products of its tenant's default profile (what the demo page asks for).
   const { keys, tenant } = ctx.keysFor(clientId);
   const products = tenant.profiles.default?.products ?? [];
   const answer = await fetch(new URL('/sandbox/public_token/create', ctx.plaidBaseUrl), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ ...keys, institution_id: institution.institution_id, initial_products: products, ...(webhook ? { options: { webhook } } : {}) }),
+    body: JSON.stringify({
+      ...keys,
+      institution_id: institution.institution_id,
+      initial_products: products,
+      ...(webhook ? { options: { webhook } } : {}),
+    }),
     signal: AbortSignal.timeout(10_000),
   });
   const json = (await answer.json().catch(() => ({}))) as { public_token?: unknown; error_code?: unknown };
   if (!answer.ok || typeof json.public_token !== 'string') {
-    return { status: 502, body: { message: `Plaid's /sandbox/public_token/create failed: ${String(json.error_code ?? answer.status)}` } };
+    return {
+      status: 502,
+      body: { message: `Plaid's /sandbox/public_token/create failed: ${String(json.error_code ?? answer.status)}` },
+    };
   }
-  return { status: 200, body: { public_token: json.public_token, mode, institution: { institution_id: institution.institution_id, name: institution.name } } };
+  return {
+    status: 200,
+    body: {
+      public_token: json.public_token,
+      mode,
+      institution: { institution_id: institution.institution_id, name: institution.name },
+    },
+  };
 }
 
 // Plaid's item_id: letters, digits, '-' and '_' (the stand-in's are 37 characters).
@@ -381,9 +465,16 @@ async function simulateLoginRequired(plaid: PlaidStandIn, body: unknown): Promis
     return { status: 400, body: { message: 'item_id: the item_id of an Item (from GET /items) is required' } };
   }
   const item = plaid.item(itemId.item_id);
-  if (!item || item.removed) return { status: 404, body: { message: 'item_id: no live Item of this Plaid stand-in has that id' } };
+  if (!item || item.removed)
+    return { status: 404, body: { message: 'item_id: no live Item of this Plaid stand-in has that id' } };
   if (item.webhook === null) {
-    return { status: 409, body: { message: "item_id: the Item has no webhook URL (its link token's profile has no \"webhook\"), so no webhook would be sent" } };
+    return {
+      status: 409,
+      body: {
+        message:
+          'item_id: the Item has no webhook URL (its link token\'s profile has no "webhook"), so no webhook would be sent',
+      },
+    };
   }
   const sentBefore = plaid.deliveries.length;
   plaid.resetLogin(item.item_id);
@@ -391,9 +482,22 @@ async function simulateLoginRequired(plaid: PlaidStandIn, body: unknown): Promis
   const delivery = plaid.deliveries.slice(sentBefore).find((d) => d.url === item.webhook);
   if (!delivery) return { status: 502, body: { message: 'the Plaid stand-in sent no webhook' } };
   // What was sent and how the receiver answered; never the delivery's headers (the Plaid-Verification JWT).
-  const sent = JSON.parse(delivery.body) as { webhook_type?: string; webhook_code?: string; error?: { error_code?: string } };
-  const webhook = { webhook_type: sent.webhook_type, webhook_code: sent.webhook_code, error_code: sent.error?.error_code, status: delivery.status ?? null, ...(delivery.error ? { error: delivery.error } : {}) };
-  return { status: delivery.status === 200 ? 200 : 502, body: { item_id: item.item_id, item_error: plaid.item(item.item_id)?.error_code ?? null, webhook } };
+  const sent = JSON.parse(delivery.body) as {
+    webhook_type?: string;
+    webhook_code?: string;
+    error?: { error_code?: string };
+  };
+  const webhook = {
+    webhook_type: sent.webhook_type,
+    webhook_code: sent.webhook_code,
+    error_code: sent.error?.error_code,
+    status: delivery.status ?? null,
+    ...(delivery.error ? { error: delivery.error } : {}),
+  };
+  return {
+    status: delivery.status === 200 ? 200 : 502,
+    body: { item_id: item.item_id, item_error: plaid.item(item.item_id)?.error_code ?? null, webhook },
+  };
 }
 
 /**
@@ -409,17 +513,27 @@ function devSignIn(issuer: OidcIssuer, local: LocalTenants, body: unknown): DevA
     return {
       status: 400,
       contentType: 'application/problem+json',
-      body: { type: 'about:blank', title: 'Bad Request', status: 400, detail, errors: [{ field: request.field || '(body)', message: request.message }] },
+      body: {
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail,
+        errors: [{ field: request.field || '(body)', message: request.message }],
+      },
     };
   }
   const expiresIn = devTokenLifetimeSeconds(request.tenant);
   const token = issuer.mint(devTokenClaims(request), { expiresInSeconds: expiresIn });
-  return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_in: expiresIn, tenant: request.tenant.id } };
+  return {
+    status: 200,
+    body: { access_token: token, token_type: 'Bearer', expires_in: expiresIn, tenant: request.tenant.id },
+  };
 }
 
 /** The one line a person reads: where it listens, which tenants, how to get a token, what is local only. */
 export function humanReadyLine(stack: LocalStack): string {
-  const shown = stack.tenants.slice(0, 5).join(', ') + (stack.tenants.length > 5 ? ` and ${stack.tenants.length - 5} more` : '');
+  const shown =
+    stack.tenants.slice(0, 5).join(', ') + (stack.tenants.length > 5 ? ` and ${stack.tenants.length - 5} more` : '');
   const first = stack.stoodIn[0] ?? stack.tenants[0]!;
   const own = stack.tenants.length - stack.stoodIn.length;
   const file = shortPath(stack.tenantsFile);
@@ -476,7 +590,8 @@ if (import.meta.main) {
           dev_token: `${stack.apiUrl}/dev/token`,
           // Secret ids only, never values.
           secrets: { generated: stack.secrets.generated, from_local_secrets_file: stack.secrets.fromFile },
-          local_only: 'the local issuer stands in for the issuers of issuer_stood_in_for; secrets are seeded in the Secrets Manager stand-in',
+          local_only:
+            'the local issuer stands in for the issuers of issuer_stood_in_for; secrets are seeded in the Secrets Manager stand-in',
         })}\n`,
       );
       process.stdout.write(`${humanReadyLine(stack)}\n`);

@@ -53,10 +53,23 @@ export const allowOf = (path: keyof typeof PATH_METHODS): string => [...PATH_MET
 // every authenticated call verifies a token (the identity provider's keys may be unreachable),
 // reads the tenant's secrets and runs in the request budget (504 when it runs out).
 const AUTHENTICATED: readonly ProblemKind[] = [
-  'missing_token', 'invalid_token', 'unknown_tenant', 'origin_not_allowed', 'upstream_unavailable', 'upstream_timeout', 'secrets_unavailable', 'misconfigured', 'internal',
+  'missing_token',
+  'invalid_token',
+  'unknown_tenant',
+  'origin_not_allowed',
+  'upstream_unavailable',
+  'upstream_timeout',
+  'secrets_unavailable',
+  'misconfigured',
+  'internal',
 ];
 const READS_BODY: readonly ProblemKind[] = ['invalid_request', 'unsupported_media_type', 'payload_too_large'];
-const CALLS_PLAID: readonly ProblemKind[] = ['upstream_rejected', 'upstream_rate_limited', 'upstream_unavailable', 'upstream_timeout'];
+const CALLS_PLAID: readonly ProblemKind[] = [
+  'upstream_rejected',
+  'upstream_rate_limited',
+  'upstream_unavailable',
+  'upstream_timeout',
+];
 const USES_STORE: readonly ProblemKind[] = ['vault_unavailable'];
 const kindsOf = (...groups: Array<readonly ProblemKind[]>): readonly ProblemKind[] => {
   const wanted = new Set(groups.flat());
@@ -73,13 +86,17 @@ export const OPERATION_KINDS = {
 
 // What each request field means; typed by the schema's own keys, so a new field fails tsc here.
 const REQUEST_FIELD_DOCS: Record<keyof typeof ClientChoicesSchema.entries, string> = {
-  profile: "Which of the tenant's Link profiles to use (products, account filters, redirect URI and Android package name all come from it). Unknown profiles get 400.",
+  profile:
+    "Which of the tenant's Link profiles to use (products, account filters, redirect URI and Android package name all come from it). Unknown profiles get 400.",
   platform:
     "Where Link will open. 'web' and 'ios' get the profile's redirect_uri for OAuth; 'android' gets its android_package_name and no redirect_uri, as Plaid requires.",
-  language: "Plaid Link's display language. Must also be one the tenant offers (400 otherwise); the tenant's default when omitted.",
+  language:
+    "Plaid Link's display language. Must also be one the tenant offers (400 otherwise); the tenant's default when omitted.",
   mode: "'new' (default) links a new Item; 'update' opens Link's update mode for one of the signed-in user's Items (item_id), e.g. after ITEM_LOGIN_REQUIRED.",
-  item_id: "Update mode only: the Item to repair, as GET /items lists it. Another user's Item is a 404, exactly like one that does not exist.",
-  account_selection: "Update mode only: ask for Account Select (to share new accounts), where the tenant's items.update_account_selection allows it (400 otherwise).",
+  item_id:
+    "Update mode only: the Item to repair, as GET /items lists it. Another user's Item is a 404, exactly like one that does not exist.",
+  account_selection:
+    "Update mode only: ask for Account Select (to share new accounts), where the tenant's items.update_account_selection allows it (400 otherwise).",
 };
 
 // When each failure happens and what a client should do, for the problem responses' descriptions.
@@ -90,23 +107,30 @@ const KIND_DOCS: Record<ProblemKind, string> = {
   unknown_tenant: 'The token is valid but its issuer and audience belong to no configured tenant.',
   origin_not_allowed:
     "The browser's `Origin` is not one of the tenant's allowed origins (on a preflight: of any tenant's). Browsers then block the response; native apps send no `Origin`.",
-  invalid_request: 'The body is not a JSON object, has a field a client may not set, or a value the tenant does not offer. `errors` names every field.',
+  invalid_request:
+    'The body is not a JSON object, has a field a client may not set, or a value the tenant does not offer. `errors` names every field.',
   unsupported_media_type: 'The body was not sent as `application/json`.',
   payload_too_large: `The body is over ${MAX_BODY_BYTES} bytes.`,
-  method_not_allowed: `The path has no such method. Each path's methods (and the OPTIONS preflight): ${Object.entries(PATH_METHODS)
+  method_not_allowed: `The path has no such method. Each path's methods (and the OPTIONS preflight): ${Object.entries(
+    PATH_METHODS,
+  )
     .map(([path, methods]) => `${methods.join(' and ')} on ${path}`)
     .join(', ')}; \`Allow\` lists them.`,
   not_found: `The path is none of ${Object.keys(PATH_METHODS).join(', ')} (an item id of other characters than letters, digits, '_' and '-' is no path either).`,
-  upstream_rejected: "Plaid refused the request because of how the tenant is set up; retrying will not help. The operator is alerted.",
+  upstream_rejected:
+    'Plaid refused the request because of how the tenant is set up; retrying will not help. The operator is alerted.',
   upstream_rate_limited: 'Plaid is rate limiting this service. Wait `Retry-After` seconds.',
   upstream_unavailable: "Plaid or the identity provider's signing keys are unreachable. Try again shortly.",
   upstream_timeout: 'Plaid did not answer within the request budget. Try again shortly.',
   secrets_unavailable: "The tenant's Plaid credentials could not be read. Try again shortly.",
   vault_unavailable: 'The item store (DynamoDB or KMS) is unavailable; nothing was half-done. Try again shortly.',
   events_unavailable: 'Webhooks only: the event bus did not take the webhook; Plaid retries a non-200 answer.',
-  webhook_unverified: 'Webhooks only: the Plaid-Verification header did not verify (signature, algorithm, key, age or body hash).',
-  item_not_found: 'The signed-in user has no Item with this id (another user\'s Item looks exactly like one that does not exist).',
-  conflict: 'The user already has a live Item at this institution; `existing_item_id` names it, so the app can offer update mode instead.',
+  webhook_unverified:
+    'Webhooks only: the Plaid-Verification header did not verify (signature, algorithm, key, age or body hash).',
+  item_not_found:
+    "The signed-in user has no Item with this id (another user's Item looks exactly like one that does not exist).",
+  conflict:
+    'The user already has a live Item at this institution; `existing_item_id` names it, so the app can offer update mode instead.',
   misconfigured: "The tenant's configuration cannot serve this request. Quote `correlation_id` to support.",
   internal: 'An unexpected error. Quote `correlation_id` to support.',
 };
@@ -128,7 +152,10 @@ const STATUS_NAMES: Readonly<Record<number, string>> = {
 };
 
 function jsonSchemaOf(schema: GenericSchema): JsonObject {
-  const { $schema: _dialect, ...rest } = toJsonSchema(schema, { target: 'draft-2020-12', errorMode: 'throw' }) as JsonObject;
+  const { $schema: _dialect, ...rest } = toJsonSchema(schema, {
+    target: 'draft-2020-12',
+    errorMode: 'throw',
+  }) as JsonObject;
   return rest;
 }
 
@@ -136,18 +163,23 @@ function requestSchema(): JsonObject {
   const schema = jsonSchemaOf(ClientChoicesSchema);
   const properties = schema.properties as Record<string, JsonObject>;
   for (const [field, description] of Object.entries(REQUEST_FIELD_DOCS)) {
-    if (!properties[field]) throw new Error(`openapi: documented request field '${field}' is not in ClientChoicesSchema`);
+    if (!properties[field])
+      throw new Error(`openapi: documented request field '${field}' is not in ClientChoicesSchema`);
     properties[field] = { description, ...properties[field] };
   }
   return {
     title: 'LinkTokenRequest',
     description:
-      'The only choices a client makes. Everything else about the link token (products, webhook, redirect_uri, android_package_name, country codes, the user) comes from the tenant\'s configuration and the verified token; any other field is refused with 400 naming it. `item_id` is required in update mode and, like `account_selection`, refused outside it.',
+      "The only choices a client makes. Everything else about the link token (products, webhook, redirect_uri, android_package_name, country codes, the user) comes from the tenant's configuration and the verified token; any other field is refused with 400 naming it. `item_id` is required in update mode and, like `account_selection`, refused outside it.",
     ...schema,
     // parseClientChoices's rules across fields; the test holds the schema to what the function accepts.
     anyOf: [
       { title: 'Update mode', required: ['mode', 'item_id'], properties: { mode: { const: 'update' } } },
-      { title: 'New Item', properties: { mode: { const: 'new' } }, not: { anyOf: [{ required: ['item_id'] }, { required: ['account_selection'] }] } },
+      {
+        title: 'New Item',
+        properties: { mode: { const: 'new' } },
+        not: { anyOf: [{ required: ['item_id'] }, { required: ['account_selection'] }] },
+      },
     ],
   };
 }
@@ -157,10 +189,15 @@ function linkItemRequestSchema(): JsonObject {
   const publicToken = (schema.properties as Record<string, JsonObject>).public_token;
   if (!publicToken) throw new Error("openapi: LinkItemBodySchema has no 'public_token'");
   (schema.properties as Record<string, JsonObject>).public_token = {
-    description: "What Plaid Link's onSuccess handed over: single-use, valid 30 minutes, from a Link session of this tenant's Plaid environment (another environment's is a 400).",
+    description:
+      "What Plaid Link's onSuccess handed over: single-use, valid 30 minutes, from a Link session of this tenant's Plaid environment (another environment's is a 400).",
     ...publicToken,
   };
-  return { title: 'LinkItemRequest', description: 'Exactly `public_token`; any other field is refused with 400 naming it.', ...schema };
+  return {
+    title: 'LinkItemRequest',
+    description: 'Exactly `public_token`; any other field is refused with 400 naming it.',
+    ...schema,
+  };
 }
 
 function itemListSchema(): JsonObject {
@@ -179,10 +216,14 @@ function problemSchema(valibot: GenericSchema, title: string, description: strin
   return { title, description, ...schema };
 }
 
-const ref = (kind: 'schemas' | 'responses' | 'headers', name: string): JsonObject => ({ $ref: `#/components/${kind}/${name}` });
+const ref = (kind: 'schemas' | 'responses' | 'headers', name: string): JsonObject => ({
+  $ref: `#/components/${kind}/${name}`,
+});
 
 /** The statuses the adapter can answer, each with the failure kinds behind it, from PROBLEM_TYPES. */
-export function problemStatuses(kinds: readonly ProblemKind[] = Object.keys(PROBLEM_TYPES) as ProblemKind[]): Map<number, ProblemKind[]> {
+export function problemStatuses(
+  kinds: readonly ProblemKind[] = Object.keys(PROBLEM_TYPES) as ProblemKind[],
+): Map<number, ProblemKind[]> {
   const byStatus = new Map<number, ProblemKind[]>();
   for (const kind of kinds) {
     const { status } = PROBLEM_TYPES[kind];
@@ -204,10 +245,13 @@ function problemResponse(status: number, kinds: readonly ProblemKind[]): JsonObj
     'Access-Control-Allow-Origin': ref('headers', 'Access-Control-Allow-Origin'),
     'Access-Control-Expose-Headers': ref('headers', 'Access-Control-Expose-Headers'),
   };
-  if (kinds.some((k) => k === 'missing_token' || k === 'invalid_token')) headers['WWW-Authenticate'] = ref('headers', 'WWW-Authenticate');
+  if (kinds.some((k) => k === 'missing_token' || k === 'invalid_token'))
+    headers['WWW-Authenticate'] = ref('headers', 'WWW-Authenticate');
   if (kinds.includes('upstream_rate_limited')) headers['Retry-After'] = ref('headers', 'Retry-After');
   if (kinds.includes('method_not_allowed')) headers.Allow = ref('headers', 'Allow');
-  const lines = kinds.map((k) => `- \`${PROBLEM_TYPE_BASE}${PROBLEM_TYPES[k].slug}\` (${PROBLEM_TYPES[k].title}): ${KIND_DOCS[k]}`);
+  const lines = kinds.map(
+    (k) => `- \`${PROBLEM_TYPE_BASE}${PROBLEM_TYPES[k].slug}\` (${PROBLEM_TYPES[k].title}): ${KIND_DOCS[k]}`,
+  );
   return {
     description: `${kinds.map((k) => PROBLEM_TYPES[k].title).join(' / ')}.\n\n${lines.join('\n')}`,
     headers,
@@ -247,8 +291,14 @@ const problemResponses = (kinds: readonly ProblemKind[]): JsonObject => {
 };
 
 export function buildOpenApiDocument(): JsonObject {
-  const responses = Object.fromEntries([...problemStatuses()].map(([status, kinds]) => [statusName(status), problemResponse(status, kinds)]));
-  const header = (description: string, schema: JsonObject, required = false): JsonObject => ({ description, required, schema });
+  const responses = Object.fromEntries(
+    [...problemStatuses()].map(([status, kinds]) => [statusName(status), problemResponse(status, kinds)]),
+  );
+  const header = (description: string, schema: JsonObject, required = false): JsonObject => ({
+    description,
+    required,
+    schema,
+  });
   const successHeaders = (extra: JsonObject = {}): JsonObject => ({
     'X-Correlation-Id': ref('headers', 'X-Correlation-Id'),
     'Cache-Control': ref('headers', 'Cache-Control'),
@@ -260,7 +310,8 @@ export function buildOpenApiDocument(): JsonObject {
     name: 'Origin',
     in: 'header',
     required: false,
-    description: "Sent by browsers on cross-origin requests; must be one of the tenant's allowed origins. Native apps send none.",
+    description:
+      "Sent by browsers on cross-origin requests; must be one of the tenant's allowed origins. Native apps send none.",
     schema: { type: 'string', format: 'uri' },
   };
   const jsonBody = (schemaName: string, examples: JsonObject): JsonObject => ({
@@ -278,18 +329,41 @@ export function buildOpenApiDocument(): JsonObject {
       security: [],
       parameters: [
         { name: 'Origin', in: 'header', required: false, schema: { type: 'string', format: 'uri' } },
-        { name: 'Access-Control-Request-Method', in: 'header', required: false, schema: { type: 'string', enum: [...methods] } },
-        { name: 'Access-Control-Request-Headers', in: 'header', required: false, description: 'authorization, content-type', schema: { type: 'string' } },
+        {
+          name: 'Access-Control-Request-Method',
+          in: 'header',
+          required: false,
+          schema: { type: 'string', enum: [...methods] },
+        },
+        {
+          name: 'Access-Control-Request-Headers',
+          in: 'header',
+          required: false,
+          description: 'authorization, content-type',
+          schema: { type: 'string' },
+        },
       ],
       responses: {
         '204': {
           description: 'The preflight is allowed (or a plain OPTIONS is answered).',
           headers: {
             'Access-Control-Allow-Origin': ref('headers', 'Access-Control-Allow-Origin'),
-            'Access-Control-Allow-Methods': header(`\`${allowOf(path)}\` on an allowed preflight.`, { type: 'string', const: allowOf(path) }),
-            'Access-Control-Allow-Headers': header('`Authorization, Content-Type` on an allowed preflight.', { type: 'string', const: 'Authorization, Content-Type' }),
-            'Access-Control-Max-Age': header('Seconds the browser may cache the preflight.', { type: 'string', pattern: '^[0-9]+$' }),
-            Allow: header('The methods this path supports, on a plain OPTIONS.', { type: 'string', const: allowOf(path) }),
+            'Access-Control-Allow-Methods': header(`\`${allowOf(path)}\` on an allowed preflight.`, {
+              type: 'string',
+              const: allowOf(path),
+            }),
+            'Access-Control-Allow-Headers': header('`Authorization, Content-Type` on an allowed preflight.', {
+              type: 'string',
+              const: 'Authorization, Content-Type',
+            }),
+            'Access-Control-Max-Age': header('Seconds the browser may cache the preflight.', {
+              type: 'string',
+              pattern: '^[0-9]+$',
+            }),
+            Allow: header('The methods this path supports, on a plain OPTIONS.', {
+              type: 'string',
+              const: allowOf(path),
+            }),
             'X-Correlation-Id': ref('headers', 'X-Correlation-Id'),
           },
         },
@@ -298,7 +372,12 @@ export function buildOpenApiDocument(): JsonObject {
     };
   };
   const exampleItemId = 'eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6';
-  const exampleItem = { item_id: exampleItemId, institution: { institution_id: 'ins_109508', name: 'First Platypus Bank' }, status: 'healthy', created_at: '2026-01-01T03:00:00.000Z' };
+  const exampleItem = {
+    item_id: exampleItemId,
+    institution: { institution_id: 'ins_109508', name: 'First Platypus Bank' },
+    status: 'healthy',
+    created_at: '2026-01-01T03:00:00.000Z',
+  };
   const itemPath = `${ITEMS_PATH}/{item_id}` as const;
 
   return {
@@ -306,20 +385,26 @@ export function buildOpenApiDocument(): JsonObject {
     info: {
       title: 'Link token service',
       version: API_VERSION,
-      summary: "Mints Plaid Link tokens for signed-in app users and keeps the Items they link.",
+      summary: 'Mints Plaid Link tokens for signed-in app users and keeps the Items they link.',
       description: [
-        'A backend-for-frontend for Plaid Link. A web page or mobile app sends its signed-in user\'s access token and gets a Plaid `link_token` to open Link with. The tenant is resolved from the verified token, and the tenant\'s configuration decides everything Plaid receives: the client chooses only `platform`, `profile` and `language` (and, in update mode, which of its own Items to repair).',
+        "A backend-for-frontend for Plaid Link. A web page or mobile app sends its signed-in user's access token and gets a Plaid `link_token` to open Link with. The tenant is resolved from the verified token, and the tenant's configuration decides everything Plaid receives: the client chooses only `platform`, `profile` and `language` (and, in update mode, which of its own Items to repair).",
         '',
-        'When Link succeeds the app sends its `public_token` to `POST /items`: the service exchanges it and keeps the Item\'s access token encrypted; the app only ever sees Item views (`GET /items`) and removes an Item with `DELETE /items/{item_id}`. An Item of another user or tenant is a 404, exactly like one that does not exist.',
+        "When Link succeeds the app sends its `public_token` to `POST /items`: the service exchanges it and keeps the Item's access token encrypted; the app only ever sees Item views (`GET /items`) and removes an Item with `DELETE /items/{item_id}`. An Item of another user or tenant is a 404, exactly like one that does not exist.",
         '',
-        'Every failure is RFC 9457 problem details (`application/problem+json`) with a `correlation_id` to quote to support. Browsers may call it cross-origin from the tenant\'s allowed origins: the function answers the CORS preflight of each path itself (`OPTIONS`).',
+        "Every failure is RFC 9457 problem details (`application/problem+json`) with a `correlation_id` to quote to support. Browsers may call it cross-origin from the tenant's allowed origins: the function answers the CORS preflight of each path itself (`OPTIONS`).",
         '',
         `Routing: requests to other paths get 404 and other methods on a path get 405 with \`Allow\` (components.responses NotFound and MethodNotAllowed) when the gateway routes them to the function.`,
       ].join('\n'),
     },
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
     servers: [
-      { url: 'https://{apiDomain}', description: 'A deployed stage', variables: { apiDomain: { default: 'api.example.com', description: "The HTTP API's execute-api or custom domain." } } },
+      {
+        url: 'https://{apiDomain}',
+        description: 'A deployed stage',
+        variables: {
+          apiDomain: { default: 'api.example.com', description: "The HTTP API's execute-api or custom domain." },
+        },
+      },
       { url: 'http://127.0.0.1:3000', description: 'The local stack (`npm start`)' },
     ],
     security: [{ bearerAuth: [] }],
@@ -334,7 +419,7 @@ export function buildOpenApiDocument(): JsonObject {
           operationId: 'createLinkToken',
           summary: 'Create a Plaid link token for the signed-in user',
           description: [
-            'Verifies the bearer token, resolves the tenant from it, checks the browser\'s `Origin` against the tenant\'s allowed origins, then asks Plaid for a link token configured by the tenant\'s profile. Open Plaid Link with the returned `link_token` before `expiration`.',
+            "Verifies the bearer token, resolves the tenant from it, checks the browser's `Origin` against the tenant's allowed origins, then asks Plaid for a link token configured by the tenant's profile. Open Plaid Link with the returned `link_token` before `expiration`.",
             '',
             'Update mode: `mode: "update"` with the `item_id` of one of the user\'s Items (as `GET /items` lists it) gets a link token that repairs that Item, e.g. after `login_required`; add `account_selection: true` to let the user share new accounts, where the tenant\'s `items.update_account_selection` allows it (400 otherwise). An `item_id` that is not the user\'s is a 404 `item-not-found`, as for one that does not exist. `item_id` and `account_selection` without `mode: "update"` are refused with 400. The public token Link hands over after update mode need not be exchanged: the Item is the same.',
           ].join('\n'),
@@ -343,8 +428,14 @@ export function buildOpenApiDocument(): JsonObject {
           requestBody: jsonBody('LinkTokenRequest', {
             web: { summary: 'A web page', value: { platform: 'web' } },
             ios: { summary: 'An iOS app, French', value: { platform: 'ios', language: 'fr' } },
-            android: { summary: 'An Android app, another profile', value: { platform: 'android', profile: 'payments' } },
-            update: { summary: 'Update mode: repair one of the user\'s Items', value: { platform: 'web', mode: 'update', item_id: exampleItemId } },
+            android: {
+              summary: 'An Android app, another profile',
+              value: { platform: 'android', profile: 'payments' },
+            },
+            update: {
+              summary: "Update mode: repair one of the user's Items",
+              value: { platform: 'web', mode: 'update', item_id: exampleItemId },
+            },
             updateAccountSelection: {
               summary: 'Update mode with Account Select (new accounts to share)',
               value: { platform: 'ios', mode: 'update', item_id: exampleItemId, account_selection: true },
@@ -357,7 +448,10 @@ export function buildOpenApiDocument(): JsonObject {
               content: {
                 'application/json': {
                   schema: ref('schemas', 'LinkTokenResponse'),
-                  example: { link_token: 'link-sandbox-00000000-0000-4000-8000-000000000002', expiration: '2026-01-01T04:00:00Z' },
+                  example: {
+                    link_token: 'link-sandbox-00000000-0000-4000-8000-000000000002',
+                    expiration: '2026-01-01T04:00:00Z',
+                  },
                 },
               },
             },
@@ -371,7 +465,8 @@ export function buildOpenApiDocument(): JsonObject {
           tags: ['items'],
           operationId: 'listItems',
           summary: "The signed-in user's Items",
-          description: "Every Item the user linked at this tenant, with its institution and health. Never a token: the access tokens stay encrypted in the service's store.",
+          description:
+            "Every Item the user linked at this tenant, with its institution and health. Never a token: the access tokens stay encrypted in the service's store.",
           security: [{ bearerAuth: [] }],
           parameters: [originParameter],
           responses: {
@@ -383,7 +478,12 @@ export function buildOpenApiDocument(): JsonObject {
                   schema: ref('schemas', 'ItemList'),
                   example: {
                     items: [
-                      { ...exampleItem, action: 'none', consent_expiration_time: null, updated_at: '2026-01-02T09:30:00.000Z' },
+                      {
+                        ...exampleItem,
+                        action: 'none',
+                        consent_expiration_time: null,
+                        updated_at: '2026-01-02T09:30:00.000Z',
+                      },
                       {
                         ...exampleItem,
                         item_id: 'Pz3nVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrA1',
@@ -409,7 +509,10 @@ export function buildOpenApiDocument(): JsonObject {
           security: [{ bearerAuth: [] }],
           parameters: [originParameter],
           requestBody: jsonBody('LinkItemRequest', {
-            publicToken: { summary: "Link's onSuccess public_token", value: { public_token: 'public-sandbox-00000000-0000-4000-8000-000000000001' } },
+            publicToken: {
+              summary: "Link's onSuccess public_token",
+              value: { public_token: 'public-sandbox-00000000-0000-4000-8000-000000000001' },
+            },
           }),
           responses: {
             '201': {
@@ -418,7 +521,8 @@ export function buildOpenApiDocument(): JsonObject {
               content: { 'application/json': { schema: ref('schemas', 'LinkedItem'), example: exampleItem } },
             },
             '200': {
-              description: 'The Item was already stored for this user (the same Item exchanged again): nothing changed; `Location` is its path.',
+              description:
+                'The Item was already stored for this user (the same Item exchanged again): nothing changed; `Location` is its path.',
               headers: successHeaders({ Location: ref('headers', 'Location') }),
               content: { 'application/json': { schema: ref('schemas', 'LinkedItem'), example: exampleItem } },
             },
@@ -433,15 +537,17 @@ export function buildOpenApiDocument(): JsonObject {
             name: 'item_id',
             in: 'path',
             required: true,
-            description: 'An `item_id` from `GET /items`. Another user\'s Item is a 404 `item-not-found`, as is one that does not exist; an id of other characters is no path (404 `not-found`).',
+            description:
+              "An `item_id` from `GET /items`. Another user's Item is a 404 `item-not-found`, as is one that does not exist; an id of other characters is no path (404 `not-found`).",
             schema: { type: 'string', pattern: ITEM_ID_PATTERN.source },
           },
         ],
         delete: {
           tags: ['items'],
           operationId: 'removeItem',
-          summary: 'Remove one of the user\'s Items, at Plaid and in the store',
-          description: 'Removes the Item at Plaid (/item/remove: Plaid stops billing it and revokes its access token) and then deletes it from the store. An Item Plaid had already forgotten is removed from the store all the same. A failure at Plaid leaves the Item stored, so the call can be repeated.',
+          summary: "Remove one of the user's Items, at Plaid and in the store",
+          description:
+            'Removes the Item at Plaid (/item/remove: Plaid stops billing it and revokes its access token) and then deletes it from the store. An Item Plaid had already forgotten is removed from the store all the same. A failure at Plaid leaves the Item stored, so the call can be repeated.',
           security: [{ bearerAuth: [] }],
           parameters: [originParameter],
           responses: {
@@ -468,12 +574,20 @@ export function buildOpenApiDocument(): JsonObject {
         LinkItemRequest: linkItemRequestSchema(),
         LinkedItem: {
           title: 'LinkedItem',
-          description: "The Item just linked, as POST /items answers it (GET /items adds `updated_at`). Never a token.",
+          description: 'The Item just linked, as POST /items answers it (GET /items adds `updated_at`). Never a token.',
           ...jsonSchemaOf(LinkedItemSchema),
         },
-        Item: { title: 'Item', description: 'An Item as GET /items lists it. Never a token.', ...jsonSchemaOf(ItemSchema) },
+        Item: {
+          title: 'Item',
+          description: 'An Item as GET /items lists it. Never a token.',
+          ...jsonSchemaOf(ItemSchema),
+        },
         ItemList: itemListSchema(),
-        Problem: problemSchema(ProblemSchema, 'Problem', 'RFC 9457 problem details, with the request id and, on 400, the fields at fault.'),
+        Problem: problemSchema(
+          ProblemSchema,
+          'Problem',
+          'RFC 9457 problem details, with the request id and, on 400, the fields at fault.',
+        ),
         ConflictProblem: problemSchema(
           ConflictProblemSchema,
           'ConflictProblem',
@@ -483,14 +597,39 @@ export function buildOpenApiDocument(): JsonObject {
       },
       responses,
       headers: {
-        'X-Correlation-Id': header('The request id, also in problem bodies as `correlation_id`.', { type: 'string' }, true),
-        'Cache-Control': header('Link tokens, Items and problems are never cached.', { type: 'string', const: 'no-store' }, true),
-        'Access-Control-Allow-Origin': header("The caller's `Origin`, echoed when it is allowed; absent otherwise (and the browser then blocks the response).", { type: 'string' }),
-        'Access-Control-Expose-Headers': header('Response headers a browser page may read.', { type: 'string', const: 'X-Correlation-Id, Retry-After, WWW-Authenticate' }),
-        'WWW-Authenticate': header('The Bearer challenge (RFC 6750); `error="invalid_token"` when a token was sent but refused.', { type: 'string', pattern: '^Bearer realm="link-token"' }, true),
+        'X-Correlation-Id': header(
+          'The request id, also in problem bodies as `correlation_id`.',
+          { type: 'string' },
+          true,
+        ),
+        'Cache-Control': header(
+          'Link tokens, Items and problems are never cached.',
+          { type: 'string', const: 'no-store' },
+          true,
+        ),
+        'Access-Control-Allow-Origin': header(
+          "The caller's `Origin`, echoed when it is allowed; absent otherwise (and the browser then blocks the response).",
+          { type: 'string' },
+        ),
+        'Access-Control-Expose-Headers': header('Response headers a browser page may read.', {
+          type: 'string',
+          const: 'X-Correlation-Id, Retry-After, WWW-Authenticate',
+        }),
+        'WWW-Authenticate': header(
+          'The Bearer challenge (RFC 6750); `error="invalid_token"` when a token was sent but refused.',
+          { type: 'string', pattern: '^Bearer realm="link-token"' },
+          true,
+        ),
         'Retry-After': header('Seconds to wait before asking again.', { type: 'string', pattern: '^[0-9]+$' }, true),
-        Allow: header('The methods the requested path supports.', { type: 'string', enum: Object.keys(PATH_METHODS).map((path) => allowOf(path as keyof typeof PATH_METHODS)) }),
-        Location: header("The Item's path, for DELETE.", { type: 'string', pattern: `^${ITEMS_PATH}/${ITEM_ID_PATTERN.source.slice(1)}` }, true),
+        Allow: header('The methods the requested path supports.', {
+          type: 'string',
+          enum: Object.keys(PATH_METHODS).map((path) => allowOf(path as keyof typeof PATH_METHODS)),
+        }),
+        Location: header(
+          "The Item's path, for DELETE.",
+          { type: 'string', pattern: `^${ITEMS_PATH}/${ITEM_ID_PATTERN.source.slice(1)}` },
+          true,
+        ),
       },
     },
   };

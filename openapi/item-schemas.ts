@@ -9,12 +9,22 @@ import type { ItemView } from '../lambda/domain/items.ts';
 import { ITEM_STATUSES } from '../lambda/domain/item-vault.ts';
 import { ProblemSchema } from '../lambda/http/response-schemas.ts';
 
-const itemId = v.pipe(v.string(), v.regex(ITEM_ID_PATTERN), v.description("Plaid's item_id: the Item's handle in DELETE /items/{item_id} and in update mode (POST /link-token)."));
+const itemId = v.pipe(
+  v.string(),
+  v.regex(ITEM_ID_PATTERN),
+  v.description("Plaid's item_id: the Item's handle in DELETE /items/{item_id} and in update mode (POST /link-token)."),
+);
 const timestamp = (what: string) => v.pipe(v.string(), v.isoTimestamp(), v.description(what));
 
 export const InstitutionSchema = v.strictObject({
-  institution_id: v.pipe(v.nullable(v.string()), v.description("Plaid's institution id; null when Plaid did not name one.")),
-  name: v.pipe(v.nullable(v.string()), v.description("The institution's display name; null when Plaid did not name one.")),
+  institution_id: v.pipe(
+    v.nullable(v.string()),
+    v.description("Plaid's institution id; null when Plaid did not name one."),
+  ),
+  name: v.pipe(
+    v.nullable(v.string()),
+    v.description("The institution's display name; null when Plaid did not name one."),
+  ),
 });
 
 const itemEntries = {
@@ -22,7 +32,9 @@ const itemEntries = {
   institution: InstitutionSchema,
   status: v.pipe(
     v.picklist(ITEM_STATUSES),
-    v.description("The Item's health as last reported by Plaid. 'login_required' or 'pending_expiration': open Link in update mode (POST /link-token with mode 'update'); 'new_accounts_available': update mode with account_selection; 'revoked': the user withdrew consent at their bank."),
+    v.description(
+      "The Item's health as last reported by Plaid. 'login_required' or 'pending_expiration': open Link in update mode (POST /link-token with mode 'update'); 'new_accounts_available': update mode with account_selection; 'revoked': the user withdrew consent at their bank.",
+    ),
   ),
   created_at: timestamp('When the Item was linked (RFC 3339, UTC).'),
 };
@@ -35,19 +47,35 @@ export const ItemSchema = v.strictObject({
   ...itemEntries,
   action: v.pipe(
     v.picklist(['update', 'update_with_account_selection', 'relink', 'none']),
-    v.description("What the app should offer: 'update' (update mode), 'update_with_account_selection' (update mode with account_selection: true), 'relink' (link the institution again), or 'none'."),
+    v.description(
+      "What the app should offer: 'update' (update mode), 'update_with_account_selection' (update mode with account_selection: true), 'relink' (link the institution again), or 'none'.",
+    ),
   ),
-  consent_expiration_time: v.pipe(v.nullable(v.string()), v.description('When the Item\'s consent expires (from Plaid\'s PENDING_EXPIRATION webhook), else null.')),
+  consent_expiration_time: v.pipe(
+    v.nullable(v.string()),
+    v.description("When the Item's consent expires (from Plaid's PENDING_EXPIRATION webhook), else null."),
+  ),
   updated_at: timestamp('When its status last changed (RFC 3339, UTC).'),
 });
 
 export const ItemListSchema = v.strictObject({
-  items: v.pipe(v.array(ItemSchema), v.description("The signed-in user's Items at this tenant, never a token; empty when there are none.")),
+  items: v.pipe(
+    v.array(ItemSchema),
+    v.description("The signed-in user's Items at this tenant, never a token; empty when there are none."),
+  ),
 });
 
 // ---- drift checks (type-level only) ----
-type DeepReadonly<T> = T extends readonly (infer E)[] ? readonly DeepReadonly<E>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
-type Same<A, B> = [DeepReadonly<A>] extends [DeepReadonly<B>] ? ([DeepReadonly<B>] extends [DeepReadonly<A>] ? true : false) : false;
+type DeepReadonly<T> = T extends readonly (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+type Same<A, B> = [DeepReadonly<A>] extends [DeepReadonly<B>]
+  ? [DeepReadonly<B>] extends [DeepReadonly<A>]
+    ? true
+    : false
+  : false;
 
 export const ITEM_SCHEMAS_MATCH_THE_ADAPTER: [
   Same<v.InferOutput<typeof ItemSchema>, ItemView>,
@@ -57,5 +85,11 @@ export const ITEM_SCHEMAS_MATCH_THE_ADAPTER: [
 /** POST /items's 409: a problem naming the user's Item at the same institution. */
 export const ConflictProblemSchema = v.strictObject({
   ...ProblemSchema.entries,
-  existing_item_id: v.pipe(v.string(), v.regex(ITEM_ID_PATTERN), v.description('The live Item the user already has at this institution: offer update mode for it (POST /link-token, mode "update").')),
+  existing_item_id: v.pipe(
+    v.string(),
+    v.regex(ITEM_ID_PATTERN),
+    v.description(
+      'The live Item the user already has at this institution: offer update mode for it (POST /link-token, mode "update").',
+    ),
+  ),
 });

@@ -34,7 +34,10 @@ export const HELP_OPTION = { help: { type: 'boolean', default: false } } as cons
  * The parsed flags, or undefined when --help was asked for (the usage is printed then). Unknown
  * options, values missing after a flag and positional arguments are UsageErrors naming them.
  */
-export function parseCli<const T extends ParseArgsConfig & { options: typeof HELP_OPTION }>(config: T, usage: string): ReturnType<typeof parseArgs<T>>['values'] | undefined {
+export function parseCli<const T extends ParseArgsConfig & { options: typeof HELP_OPTION }>(
+  config: T,
+  usage: string,
+): ReturnType<typeof parseArgs<T>>['values'] | undefined {
   let values;
   try {
     // strict (the default): unknown options and positional arguments throw.
@@ -52,16 +55,24 @@ export function parseCli<const T extends ParseArgsConfig & { options: typeof HEL
 }
 
 /** The tenants file chosen by --stage or --tenants-file, and the tenant named by --tenant in it. */
-export function tenantOf(values: { stage?: string; 'tenants-file'?: string; tenant?: string }): { file: TenantsFile; path: string; tenant: Tenant } {
-  if (values.stage !== undefined && values['tenants-file'] !== undefined) throw new UsageError('Give --stage or --tenants-file, not both.');
+export function tenantOf(values: { stage?: string; 'tenants-file'?: string; tenant?: string }): {
+  file: TenantsFile;
+  path: string;
+  tenant: Tenant;
+} {
+  if (values.stage !== undefined && values['tenants-file'] !== undefined)
+    throw new UsageError('Give --stage or --tenants-file, not both.');
   if (values.stage !== undefined && !(STAGE_NAMES as readonly string[]).includes(values.stage)) {
     throw new UsageError(`--stage must be one of ${STAGE_NAMES.join(', ')} (got '${values.stage}').`);
   }
-  const path = values['tenants-file'] ?? resolve(PROJECT_ROOT, STAGES[(values.stage as StageName | undefined) ?? DEFAULT_STAGE].tenantsFile);
+  const path =
+    values['tenants-file'] ??
+    resolve(PROJECT_ROOT, STAGES[(values.stage as StageName | undefined) ?? DEFAULT_STAGE].tenantsFile);
   const file = readTenantsFile(path);
   const byId = tenantsById(file);
   const tenant = values.tenant === undefined ? undefined : byId.get(values.tenant);
-  if (!tenant) throw new UsageError(`No tenant '${values.tenant}' in ${path} (tenants: ${[...byId.keys()].join(', ')})`);
+  if (!tenant)
+    throw new UsageError(`No tenant '${values.tenant}' in ${path} (tenants: ${[...byId.keys()].join(', ')})`);
   return { file, path, tenant };
 }
 

@@ -9,7 +9,16 @@
 // or from the CLIENT_USER_ID_KEY environment variable with --key-from-env.
 import { deriveClientUserId } from '../lambda/domain/client-user-id.ts';
 import { createSecretsManagerReader } from '../lambda/secrets/secrets-manager.ts';
-import { HELP_OPTION, parseCli, runCli, TENANTS_HELP, TENANTS_OPTIONS, TENANTS_USAGE, tenantOf, UsageError } from './cli.ts';
+import {
+  HELP_OPTION,
+  parseCli,
+  runCli,
+  TENANTS_HELP,
+  TENANTS_OPTIONS,
+  TENANTS_USAGE,
+  tenantOf,
+  UsageError,
+} from './cli.ts';
 
 export const USAGE = [
   `usage: npm run client-user-id -- ${TENANTS_USAGE} --tenant <id> --subject <sub> [--key-from-env]`,
@@ -24,7 +33,13 @@ async function main(): Promise<void> {
   const values = parseCli(
     {
       args: process.argv.slice(2),
-      options: { ...TENANTS_OPTIONS, tenant: { type: 'string' }, subject: { type: 'string' }, 'key-from-env': { type: 'boolean', default: false }, ...HELP_OPTION },
+      options: {
+        ...TENANTS_OPTIONS,
+        tenant: { type: 'string' },
+        subject: { type: 'string' },
+        'key-from-env': { type: 'boolean', default: false },
+        ...HELP_OPTION,
+      },
     },
     USAGE,
   );
@@ -42,7 +57,9 @@ async function main(): Promise<void> {
       key = await read(file.client_user_id_key_secret_id);
     }
   }
-  process.stdout.write(`${deriveClientUserId({ strategy: tenant.client_user_id.strategy, tenantId: tenant.id, subject: values.subject, key })}\n`);
+  process.stdout.write(
+    `${deriveClientUserId({ strategy: tenant.client_user_id.strategy, tenantId: tenant.id, subject: values.subject, key })}\n`,
+  );
 }
 
 runCli(main);

@@ -8,16 +8,22 @@ const daysBetween = (min: number, max: number) => `whole number of days, ${min}�
 
 export const FIELD_RULES: Partial<Record<LinkTokenCreateFieldPath, string>> = {
   client_name: 'non-empty, at most 30 characters (Plaid shows "This Application" past 30)',
-  country_codes: "non-empty, no repeats, from the country codes Plaid Link supports; a profile may override the tenant's list; must be `[\"US\"]` when an Auth flow that Plaid offers only in the US is enabled (`auth.instant_match_enabled`, `instant_microdeposits_enabled`, `same_day_microdeposits_enabled`, `automated_microdeposits_enabled`, `database_match_enabled`, `database_insights_enabled` set to true); exactly one country (where the company is based) with `identity_verification`",
-  products: 'non-empty; Plaid product names; no repeats; not `balance`; with any Plaid Check product (`cra_*`) it must include `cra_base_report`; never `payment_initiation` (see `payment_initiation`); `statements`, `employment`, `income_verification`, `identity_verification` and the CRA products need their options object',
+  country_codes:
+    'non-empty, no repeats, from the country codes Plaid Link supports; a profile may override the tenant\'s list; must be `["US"]` when an Auth flow that Plaid offers only in the US is enabled (`auth.instant_match_enabled`, `instant_microdeposits_enabled`, `same_day_microdeposits_enabled`, `automated_microdeposits_enabled`, `database_match_enabled`, `database_insights_enabled` set to true); exactly one country (where the company is based) with `identity_verification`',
+  products:
+    'non-empty; Plaid product names; no repeats; not `balance`; with any Plaid Check product (`cra_*`) it must include `cra_base_report`; never `payment_initiation` (see `payment_initiation`); `statements`, `employment`, `income_verification`, `identity_verification` and the CRA products need their options object',
   required_if_supported_products: 'Plaid product names, no repeats, no overlap with the other product arrays',
   optional_products: 'Plaid product names, no repeats, no overlap with the other product arrays',
-  additional_consented_products: 'Plaid product names, no repeats, not `balance`, no overlap with the other product arrays',
-  webhook: '"service" (the service\'s own verified receiver, POST /webhooks/plaid/{tenant_id}, which keeps Item health and publishes to EventBridge) or an absolute https URL (http only for loopback hosts in sandbox), no credentials',
+  additional_consented_products:
+    'Plaid product names, no repeats, not `balance`, no overlap with the other product arrays',
+  webhook:
+    '"service" (the service\'s own verified receiver, POST /webhooks/plaid/{tenant_id}, which keeps Item health and publishes to EventBridge) or an absolute https URL (http only for loopback hosts in sandbox), no credentials',
   link_customization_name: 'non-empty, at most 100 characters',
   appearance_mode: '`LIGHT`, `DARK` or `SYSTEM`',
-  redirect_uri: 'absolute URL, https (http only for loopback hosts in sandbox), no query string, no fragment, `*` only as a whole leftmost subdomain label before a registrable domain (`https://*.example.com/oauth.html`); sent for web and iOS only',
-  android_package_name: 'an Android application id (`com.example.app`); sent for Android only, and then no `redirect_uri`',
+  redirect_uri:
+    'absolute URL, https (http only for loopback hosts in sandbox), no query string, no fragment, `*` only as a whole leftmost subdomain label before a registrable domain (`https://*.example.com/oauth.html`); sent for web and iOS only',
+  android_package_name:
+    'an Android application id (`com.example.app`); sent for Android only, and then no `redirect_uri`',
   institution_data: 'an object with `routing_number`',
   'institution_data.routing_number': 'required in `institution_data`; 9 digits (an ABA routing number)',
   card_switch: 'an object with `card_bin`',
@@ -67,14 +73,16 @@ export const FIELD_RULES: Partial<Record<LinkTokenCreateFieldPath, string>> = {
   'cra_options.partner_insights.prism_versions.insights': '`4.1`, `4` or `3`',
   'cra_options.base_report': 'an object',
   'cra_options.base_report.gse_options': 'an object with `report_types`',
-  'cra_options.base_report.gse_options.report_types': 'required in `gse_options`; non-empty, no repeats; `VOA`, `EMPLOYMENT_REFRESH`',
+  'cra_options.base_report.gse_options.report_types':
+    'required in `gse_options`; non-empty, no repeats; `VOA`, `EMPLOYMENT_REFRESH`',
   'cra_options.base_report.require_identity': BOOL,
   'cra_options.cashflow_insights': 'an object',
   'cra_options.cashflow_insights.attributes_version': '`v1.0`, `v2.0` or `CFI1`',
   'cra_options.lend_score': 'an object',
   'cra_options.lend_score.lend_score_version': '`v1.0`, `v2.0` or `LS1`',
   'cra_options.include_investments': BOOL,
-  consumer_report_permissible_purpose: 'required with any Plaid Check product (`cra_*`) and refused without one; one of `ACCOUNT_REVIEW_CREDIT`, `ACCOUNT_REVIEW_NON_CREDIT`, `EXTENSION_OF_CREDIT`, `LEGITIMATE_BUSINESS_NEED_TENANT_SCREENING`, `LEGITIMATE_BUSINESS_NEED_OTHER`, `WRITTEN_INSTRUCTION_PREQUALIFICATION`, `WRITTEN_INSTRUCTION_OTHER`, `ELIGIBILITY_FOR_GOVT_BENEFITS`',
+  consumer_report_permissible_purpose:
+    'required with any Plaid Check product (`cra_*`) and refused without one; one of `ACCOUNT_REVIEW_CREDIT`, `ACCOUNT_REVIEW_NON_CREDIT`, `EXTENSION_OF_CREDIT`, `LEGITIMATE_BUSINESS_NEED_TENANT_SCREENING`, `LEGITIMATE_BUSINESS_NEED_OTHER`, `WRITTEN_INSTRUCTION_PREQUALIFICATION`, `WRITTEN_INSTRUCTION_OTHER`, `ELIGIBILITY_FOR_GOVT_BENEFITS`',
   auth: 'an object',
   'auth.auth_type_select_enabled': BOOL,
   'auth.automated_microdeposits_enabled': `${BOOL}; true needs \`country_codes\` \`["US"]\``,
@@ -87,7 +95,8 @@ export const FIELD_RULES: Partial<Record<LinkTokenCreateFieldPath, string>> = {
   'auth.flow_type': '`FLEXIBLE_AUTH`; deprecated: warns',
   'auth.sms_microdeposits_verification_enabled': BOOL,
   identity_verification: 'required with the `identity_verification` product',
-  'identity_verification.template_id': 'required in `identity_verification`; an Identity Verification template id from the Plaid Dashboard (`idvtmp_…`)',
+  'identity_verification.template_id':
+    'required in `identity_verification`; an Identity Verification template id from the Plaid Dashboard (`idvtmp_…`)',
   'identity_verification.gave_consent': `${BOOL}; true only where every user of the profile has already accepted a privacy policy that covers sharing data with Plaid`,
   statements: 'required with the `statements` product',
   'statements.start_date': 'required; an ISO 8601 date `YYYY-MM-DD`, not after `end_date`',
@@ -100,18 +109,24 @@ export const FIELD_RULES: Partial<Record<LinkTokenCreateFieldPath, string>> = {
   'investments_auth.masked_number_match_enabled': BOOL,
   'investments_auth.stated_account_number_enabled': BOOL,
   'investments_auth.rollover_401k_enabled': BOOL,
-  hosted_link: 'an object, may be empty: enables Hosted Link, and the service then answers `hosted_link_url` beside `link_token` and `expiration`',
-  'hosted_link.delivery_method': '`sms` (needs `user.phone_number`: the tenant must enable `prefill.phone_number`, and a user without a verified phone number is refused with 400) or `email` (the same with `prefill.email_address`)',
-  'hosted_link.completion_redirect_uri': 'absolute https URL (http only for loopback hosts in sandbox), or an app URL scheme (`myapp://done`) with `is_mobile_app: true`',
+  hosted_link:
+    'an object, may be empty: enables Hosted Link, and the service then answers `hosted_link_url` beside `link_token` and `expiration`',
+  'hosted_link.delivery_method':
+    '`sms` (needs `user.phone_number`: the tenant must enable `prefill.phone_number`, and a user without a verified phone number is refused with 400) or `email` (the same with `prefill.email_address`)',
+  'hosted_link.completion_redirect_uri':
+    'absolute https URL (http only for loopback hosts in sandbox), or an app URL scheme (`myapp://done`) with `is_mobile_app: true`',
   'hosted_link.url_lifetime_seconds': 'whole number of seconds, 1–1814400 (21 days)',
   'hosted_link.is_mobile_app': BOOL,
   transactions: 'an object with `days_requested`',
-  'transactions.days_requested': 'required in `transactions`; whole number of days, 1–730; under 30 is sent as 30 (Plaid\'s minimum) with a warning',
+  'transactions.days_requested':
+    "required in `transactions`; whole number of days, 1–730; under 30 is sent as 30 (Plaid's minimum) with a warning",
   cashflow_report: 'an object',
   'cashflow_report.days_requested': daysBetween(1, 730),
   cra_enabled: BOOL,
   financekit_supported: `${BOOL}; sent for iOS only (FinanceKit is Apple's)`,
   enable_multi_item_link: BOOL,
-  'update.account_selection_enabled': "sent as true in update mode when the client's account_selection is true and the tenant's `items.update_account_selection` allows it (400 otherwise)",
-  language: "`languages.default` and `languages.allowed` from the languages Plaid Link supports (da, nl, en, et, fr, de, hi, it, lv, lt, no, pl, pt, ro, es, sv, vi); the default must be allowed",
+  'update.account_selection_enabled':
+    "sent as true in update mode when the client's account_selection is true and the tenant's `items.update_account_selection` allows it (400 otherwise)",
+  language:
+    '`languages.default` and `languages.allowed` from the languages Plaid Link supports (da, nl, en, et, fr, de, hi, it, lv, lt, no, pl, pt, ro, es, sv, vi); the default must be allowed',
 };

@@ -13,7 +13,16 @@ import { deriveClientUserId } from '../lambda/domain/client-user-id.ts';
 import { actionFor } from '../lambda/domain/receive-webhook.ts';
 import { ITEM_STATUSES, type ItemStatus } from '../lambda/domain/item-vault.ts';
 import { createSecretsManagerReader } from '../lambda/secrets/secrets-manager.ts';
-import { HELP_OPTION, parseCli, runCli, TENANTS_HELP, TENANTS_OPTIONS, TENANTS_USAGE, tenantOf, UsageError } from './cli.ts';
+import {
+  HELP_OPTION,
+  parseCli,
+  runCli,
+  TENANTS_HELP,
+  TENANTS_OPTIONS,
+  TENANTS_USAGE,
+  tenantOf,
+  UsageError,
+} from './cli.ts';
 
 export const USAGE = [
   `usage: npm run items -- ${TENANTS_USAGE} --tenant <id> (--subject <sub> | --client-user-id <id> | --item-id <item_id>) --table <name> [--key-from-env]`,
@@ -43,7 +52,9 @@ async function main(): Promise<void> {
   if (!values) return;
   const lookups = [values.subject, values['client-user-id'], values['item-id']].filter((v) => v !== undefined);
   if (!values.tenant || !values.table || lookups.length !== 1) {
-    throw new UsageError(`--tenant, --table and exactly one of --subject, --client-user-id, --item-id are required.\n${USAGE}`);
+    throw new UsageError(
+      `--tenant, --table and exactly one of --subject, --client-user-id, --item-id are required.\n${USAGE}`,
+    );
   }
   const { file: tenantsFile, tenant } = tenantOf(values);
   const db = new DynamoDBClient({});
@@ -66,10 +77,17 @@ async function main(): Promise<void> {
       if (tenant.client_user_id.strategy === 'hmac-sha256') {
         key = values['key-from-env']
           ? (process.env.CLIENT_USER_ID_KEY ?? '')
-          : await createSecretsManagerReader({ requestTimeoutMs: 5000, connectionTimeoutMs: 5000, maxAttempts: 3 })(tenantsFile.client_user_id_key_secret_id);
+          : await createSecretsManagerReader({ requestTimeoutMs: 5000, connectionTimeoutMs: 5000, maxAttempts: 3 })(
+              tenantsFile.client_user_id_key_secret_id,
+            );
         if (!key) throw new Error('CLIENT_USER_ID_KEY is not set');
       }
-      clientUserId = deriveClientUserId({ strategy: tenant.client_user_id.strategy, tenantId: tenant.id, subject: values.subject, key });
+      clientUserId = deriveClientUserId({
+        strategy: tenant.client_user_id.strategy,
+        tenantId: tenant.id,
+        subject: values.subject,
+        key,
+      });
     }
     const out = await db.send(
       new QueryCommand({
@@ -82,19 +100,25 @@ async function main(): Promise<void> {
       }),
     );
     const records = out.Items ?? [];
-    const items = records.filter((r) => r.sk?.S?.startsWith('item#')).map((r) => {
-      const status = (ITEM_STATUSES as readonly string[]).includes(r.status?.S ?? '') ? (r.status!.S as ItemStatus) : 'healthy';
-      return {
-        item_id: r.item_id?.S,
-        institution: `${r.institution_name?.S ?? '?'} (${r.institution_id?.S ?? '-'})`,
-        status,
-        action: actionFor(status),
-        created_at: r.created_at?.S,
-        updated_at: r.updated_at?.S,
-      };
-    });
+    const items = records
+      .filter((r) => r.sk?.S?.startsWith('item#'))
+      .map((r) => {
+        const status = (ITEM_STATUSES as readonly string[]).includes(r.status?.S ?? '')
+          ? (r.status!.S as ItemStatus)
+          : 'healthy';
+        return {
+          item_id: r.item_id?.S,
+          institution: `${r.institution_name?.S ?? '?'} (${r.institution_id?.S ?? '-'})`,
+          status,
+          action: actionFor(status),
+          created_at: r.created_at?.S,
+          updated_at: r.updated_at?.S,
+        };
+      });
     const plaidUser = records.find((r) => r.sk?.S === 'plaid_user')?.user_id?.S;
-    process.stdout.write(`${JSON.stringify({ tenant: tenant.id, client_user_id: clientUserId, plaid_user_id: plaidUser ?? null, items }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ tenant: tenant.id, client_user_id: clientUserId, plaid_user_id: plaidUser ?? null, items }, null, 2)}\n`,
+    );
   } finally {
     db.destroy();
   }

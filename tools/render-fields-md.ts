@@ -5,7 +5,12 @@
 // It writes docs/tenants.md only: the README links to the table and never holds it.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { LINK_TOKEN_CREATE_FIELDS, type FieldClass, type FieldEntry, type LinkTokenCreateFieldPath } from '../lambda/config/field-classes.ts';
+import {
+  LINK_TOKEN_CREATE_FIELDS,
+  type FieldClass,
+  type FieldEntry,
+  type LinkTokenCreateFieldPath,
+} from '../lambda/config/field-classes.ts';
 import { FIELD_RULES } from './field-rules.ts';
 
 export const FIELDS_PAGE = fileURLToPath(new URL('../docs/tenants.md', import.meta.url));
@@ -38,8 +43,15 @@ function detail(path: LinkTokenCreateFieldPath, entry: FieldEntry): string {
   const rules = FIELD_RULES[path];
   switch (entry.class) {
     case 'configured': {
-      const where = entry.where === 'tenant' ? 'tenant' : entry.where === 'tenant or profile' ? 'tenant, profile overrides' : 'profile';
-      const replacement = entry.replacement ? ` Deprecated by Plaid: accepted with a warning naming its replacement, ${entry.replacement}.` : '';
+      const where =
+        entry.where === 'tenant'
+          ? 'tenant'
+          : entry.where === 'tenant or profile'
+            ? 'tenant, profile overrides'
+            : 'profile';
+      const replacement = entry.replacement
+        ? ` Deprecated by Plaid: accepted with a warning naming its replacement, ${entry.replacement}.`
+        : '';
       return `${where}: ${rules}.${replacement}`;
     }
     case 'client':
@@ -65,7 +77,7 @@ export function renderFieldsMarkdown(): string {
     '  validated at `cdk synth`, at `npm start` and at cold start; a mistake fails with one message naming tenant,',
     '  profile and field.',
     '- **derived**: the service sets it, from Secrets Manager or the verified token.',
-    '- **client**: the client chooses it in the request body, within the tenant\'s limits (besides `language`, the',
+    "- **client**: the client chooses it in the request body, within the tenant's limits (besides `language`, the",
     '  client sends `platform` and `profile`, which are not Plaid fields).',
     '- **refused**: never sent to Plaid. A client that sends it gets 400 naming the field with the reason below; a',
     '  tenants file that sets it fails validation with the same reason.',
@@ -75,7 +87,10 @@ export function renderFieldsMarkdown(): string {
     '',
     '| field | class | where it comes from, and the rules |',
     '| --- | --- | --- |',
-    ...entries.map(([path, entry]) => `| \`${path}\` | ${CLASS_LABEL[entry.class]} | ${cell(detail(path as LinkTokenCreateFieldPath, entry))} |`),
+    ...entries.map(
+      ([path, entry]) =>
+        `| \`${path}\` | ${CLASS_LABEL[entry.class]} | ${cell(detail(path as LinkTokenCreateFieldPath, entry))} |`,
+    ),
     '',
   ];
   return lines.join('\n');

@@ -7,4 +7,7 @@ const { read } = await import(new URL(`file://${process.argv[2]}`).href);
 const imported = performance.now();
 const value = await read(process.argv[3]);
 const done = performance.now();
-process.stdout.write(`BENCH_RESULT ${JSON.stringify({ importMs: imported - started, readMs: done - imported, ok: typeof value === 'string' })}\n`, () => process.exit(0));
+process.stdout.write(
+  `BENCH_RESULT ${JSON.stringify({ importMs: imported - started, readMs: done - imported, ok: typeof value === 'string' })}\n`,
+  () => process.exit(0),
+);

@@ -33,12 +33,14 @@ const RUNTIME = '(esbuild runtime, banner)';
 
 // Why each dependency is in the bundle. A contributor missing here is reported as unexplained.
 const WHY: Record<string, string> = {
-  'lambda/config/': 'settings and the tenants file: schema, rules, Plaid vocabularies (the schema and rules run at build and for a raw TENANTS_FILE only: the deployed cold start reads the compiled form)',
+  'lambda/config/':
+    'settings and the tenants file: schema, rules, Plaid vocabularies (the schema and rules run at build and for a raw TENANTS_FILE only: the deployed cold start reads the compiled form)',
   'lambda/domain/': 'the use case: tenant, identity, client choices, link token request, client_user_id',
   'lambda/http/': 'the API Gateway adapter: routing, CORS, body rules, problem+json',
   'lambda/auth/': 'bearer token verification around aws-jwt-verify, JWKS fetcher',
   'lambda/secrets/': 'Secrets Manager reader (bounded SDK timeouts and attempts) and the in-memory secret cache',
-  'lambda/runtime/': 'node:http loaded through require (~25 ms less cold start); the SDK credential chain reduced to the environment (135 kB less); prefetch at init',
+  'lambda/runtime/':
+    'node:http loaded through require (~25 ms less cold start); the SDK credential chain reduced to the environment (135 kB less); prefetch at init',
   'lambda/plaid/': 'the Plaid call: budget, one retry, typed outcomes; credentials secret',
   'lambda/log/': 'structured JSON logs with redaction',
   'lambda/handler.ts': 'composition root and the early timeout',
@@ -84,7 +86,12 @@ export function packageOf(path: string): string {
   return normalized;
 }
 
-export function analyseBundle(opts: { metafile: Metafile; outFile: string; projectRoot: string; entry: string }): BundleReport {
+export function analyseBundle(opts: {
+  metafile: Metafile;
+  outFile: string;
+  projectRoot: string;
+  entry: string;
+}): BundleReport {
   const outKey = relative(opts.projectRoot, opts.outFile).replaceAll('\\', '/');
   const output = opts.metafile.outputs[outKey];
   if (!output) throw new Error(`metafile has no output ${outKey}`);
@@ -111,7 +118,11 @@ export function analyseBundle(opts: { metafile: Metafile; outFile: string; proje
       share: bytes / output.bytes,
       via: chains.get(name)?.via ?? [],
       lazy: chains.get(name)?.lazy ?? false,
-      why: WHY[name] ?? (name.startsWith('@smithy/') || name.startsWith('@aws-sdk/') ? 'AWS SDK internals' : 'UNEXPLAINED: add a reason in bench/lib/bundle.ts'),
+      why:
+        WHY[name] ??
+        (name.startsWith('@smithy/') || name.startsWith('@aws-sdk/')
+          ? 'AWS SDK internals'
+          : 'UNEXPLAINED: add a reason in bench/lib/bundle.ts'),
     }))
     .sort((a, b) => b.bytes - a.bytes);
   return { file: outKey, bytes: output.bytes, gzipBytes: gzipSync(code).length, contributors };
@@ -126,7 +137,10 @@ function importChains(metafile: Metafile, entry: string): Map<string, { via: str
     const lazyHere = parent.get(file)?.lazy ?? false;
     for (const imp of metafile.inputs[file]?.imports ?? []) {
       if (imp.external || parent.has(imp.path) || !metafile.inputs[imp.path]) continue;
-      parent.set(imp.path, { from: file, lazy: lazyHere || imp.kind === 'dynamic-import' || imp.kind === 'require-call' });
+      parent.set(imp.path, {
+        from: file,
+        lazy: lazyHere || imp.kind === 'dynamic-import' || imp.kind === 'require-call',
+      });
       queue.push(imp.path);
     }
   }
@@ -151,7 +165,11 @@ function importChains(metafile: Metafile, entry: string): Map<string, { via: str
  * Share of each contributor's bytes that ran, from a NODE_V8_COVERAGE directory written by one
  * cold start (import + first request). Bytes are attributed to sources through the source map.
  */
-export function executedShares(opts: { coverageDir: string; outFile: string; projectRoot: string }): Map<string, { bytes: number; executed: number }> {
+export function executedShares(opts: {
+  coverageDir: string;
+  outFile: string;
+  projectRoot: string;
+}): Map<string, { bytes: number; executed: number }> {
   const code = readFileSync(opts.outFile, 'utf8');
   const url = pathToFileURL(resolve(opts.outFile)).href;
   const counts = new Int32Array(code.length).fill(-1);
@@ -201,10 +219,12 @@ export function executedShares(opts: { coverageDir: string; outFile: string; pro
       column += fields[0]!;
       const source = fields.length >= 4 ? (sourceIndex += fields[1]!) : undefined;
       const offset = lineStart + column;
-      if (previous) add(previous.source === undefined ? RUNTIME : sourcePackages[previous.source]!, previous.offset, offset);
+      if (previous)
+        add(previous.source === undefined ? RUNTIME : sourcePackages[previous.source]!, previous.offset, offset);
       previous = { offset, source };
     }
-    if (previous) add(previous.source === undefined ? RUNTIME : sourcePackages[previous.source]!, previous.offset, lineEnd);
+    if (previous)
+      add(previous.source === undefined ? RUNTIME : sourcePackages[previous.source]!, previous.offset, lineEnd);
   }
   return totals;
 }

@@ -35,12 +35,21 @@ export async function waitForPort(port: number, child: ChildProcess, timeoutMs =
 }
 
 /** Resolves with the first line of `stream` that `match` accepts, and the time it arrived. */
-export function waitForLine(stream: Readable, match: (line: string) => boolean, child: ChildProcess, timeoutMs = 30_000): Promise<{ line: string; at: number }> {
+export function waitForLine(
+  stream: Readable,
+  match: (line: string) => boolean,
+  child: ChildProcess,
+  timeoutMs = 30_000,
+): Promise<{ line: string; at: number }> {
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: stream });
     const seen: string[] = [];
-    const timer = setTimeout(() => finish(new Error(`no expected line within ${timeoutMs} ms:\n${seen.slice(-20).join('\n')}`)), timeoutMs);
-    const onExit = (code: number | null) => finish(new Error(`process exited with ${code} first:\n${seen.slice(-20).join('\n')}`));
+    const timer = setTimeout(
+      () => finish(new Error(`no expected line within ${timeoutMs} ms:\n${seen.slice(-20).join('\n')}`)),
+      timeoutMs,
+    );
+    const onExit = (code: number | null) =>
+      finish(new Error(`process exited with ${code} first:\n${seen.slice(-20).join('\n')}`));
     const finish = (error?: Error, value?: { line: string; at: number }) => {
       clearTimeout(timer);
       child.off('exit', onExit);
@@ -90,7 +99,10 @@ export async function forkIpcChild<Ready, Request>(
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   const ready = await new Promise<Ready>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`stand-ins did not start within ${opts.startTimeoutMs / 1000} s`)), opts.startTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`stand-ins did not start within ${opts.startTimeoutMs / 1000} s`)),
+      opts.startTimeoutMs,
+    );
     child.once('exit', (code) => reject(new Error(`stand-ins exited with ${code}`)));
     child.on('message', (message: { ready?: Ready; id?: number; result?: unknown; error?: string }) => {
       if (message.ready) {
@@ -128,7 +140,11 @@ export async function forkIpcChild<Ready, Request>(
  * The child side of forkIpcChild: answers each `{id, request}` with `answer(request)`, closes
  * everything and exits when the parent disconnects, and announces `ready`.
  */
-export function serveIpc<Request, Ready>(answer: (request: Request) => unknown, closeAll: () => Promise<unknown>, ready: Ready): void {
+export function serveIpc<Request, Ready>(
+  answer: (request: Request) => unknown,
+  closeAll: () => Promise<unknown>,
+  ready: Ready,
+): void {
   process.on('message', (message: { id: number; request: Request }) => {
     let reply: { id: number; result?: unknown; error?: string };
     try {

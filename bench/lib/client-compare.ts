@@ -22,12 +22,16 @@ const headers = {
 const agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 64, scheduling: 'lifo' });
 const nodeHttp = () =>
   new Promise<string>((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -36,14 +40,30 @@ const nodeHttp = () =>
 const viaFetch = async () => (await fetch(url, { method: 'POST', headers, body })).text();
 
 // The peer's client: the official SDK (axios underneath).
-const plaid = new PlaidApi(new Configuration({ basePath: url.origin, baseOptions: { headers: { 'PLAID-CLIENT-ID': headers['plaid-client-id'], 'PLAID-SECRET': headers['plaid-secret'], 'Plaid-Version': '2020-09-14' } } }));
+const plaid = new PlaidApi(
+  new Configuration({
+    basePath: url.origin,
+    baseOptions: {
+      headers: {
+        'PLAID-CLIENT-ID': headers['plaid-client-id'],
+        'PLAID-SECRET': headers['plaid-secret'],
+        'Plaid-Version': '2020-09-14',
+      },
+    },
+  }),
+);
 const viaSdk = async () => JSON.stringify((await plaid.linkTokenCreate(parsedBody as never)).data);
 
 // undici's own request API from npm (not fetch): the fast path undici offers, with a pool of
 // keep-alive connections like the product's agent.
 const pool = new Pool(url.origin, { connections: 64 });
 const viaUndiciPool = async () => {
-  const res = await pool.request({ method: 'POST', path: url.pathname, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, body });
+  const res = await pool.request({
+    method: 'POST',
+    path: url.pathname,
+    headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+    body,
+  });
   return res.body.text();
 };
 
@@ -71,12 +91,19 @@ async function measure(call: () => Promise<string>, connections: number, total: 
   const used = process.cpuUsage(cpu);
   const calls = Math.ceil(total / connections) * connections;
   // msPerCall is the latency of one call only when connections is 1.
-  return { cpuMsPerCall: (used.user + used.system) / 1000 / calls, msPerCall: elapsed / calls, callsPerSecond: (calls * 1000) / elapsed };
+  return {
+    cpuMsPerCall: (used.user + used.system) / 1000 / calls,
+    msPerCall: elapsed / calls,
+    callsPerSecond: (calls * 1000) / elapsed,
+  };
 }
 
 const out: Record<string, { c1: Figures; c32: Figures }> = {};
 for (const [name, call] of Object.entries(clients)) {
-  out[name] = { c1: await measure(call, 1, Number(process.env.BENCH_CLIENT_CALLS ?? 1500)), c32: await measure(call, 32, Number(process.env.BENCH_CLIENT_CALLS ?? 1500) * 2) };
+  out[name] = {
+    c1: await measure(call, 1, Number(process.env.BENCH_CLIENT_CALLS ?? 1500)),
+    c32: await measure(call, 32, Number(process.env.BENCH_CLIENT_CALLS ?? 1500) * 2),
+  };
 }
 agent.destroy();
 await pool.close();

@@ -18,7 +18,13 @@ export interface ColdStart {
   peakRssKb: number;
 }
 
-export async function coldInvoke(label: string, handlerFile: string, env: Record<string, string>, token: string, origin: string): Promise<ColdStart> {
+export async function coldInvoke(
+  label: string,
+  handlerFile: string,
+  env: Record<string, string>,
+  token: string,
+  origin: string,
+): Promise<ColdStart> {
   const started = performance.now();
   const child = spawn(process.execPath, [COLD_SCRIPT, handlerFile], {
     env: { ...env, BENCH_TOKEN: token, BENCH_ORIGIN: origin },
@@ -27,12 +33,21 @@ export async function coldInvoke(label: string, handlerFile: string, env: Record
   const { line, at } = await waitForLine(child.stdout!, (l) => l.startsWith('BENCH_RESULT '), child, 60_000);
   const code = await exited(child);
   const result = JSON.parse(line.slice('BENCH_RESULT '.length)) as {
-    statusCode: number; hasLinkToken: boolean; importMs: number; firstInvokeMs: number; peakRssKb: number;
+    statusCode: number;
+    hasLinkToken: boolean;
+    importMs: number;
+    firstInvokeMs: number;
+    peakRssKb: number;
   };
   if (result.statusCode !== 200 || !result.hasLinkToken || code !== 0) {
     throw new Error(`${label}: cold start answered ${line} (exit ${code})`);
   }
-  return { totalMs: at - started, importMs: result.importMs, firstInvokeMs: result.firstInvokeMs, peakRssKb: result.peakRssKb };
+  return {
+    totalMs: at - started,
+    importMs: result.importMs,
+    firstInvokeMs: result.firstInvokeMs,
+    peakRssKb: result.peakRssKb,
+  };
 }
 
 /** What Lambda puts in a function's environment, with the stand-ins as AWS and Plaid. */

@@ -33,7 +33,10 @@ export interface FleetStandIns extends FleetReady {
   readonly pid: number;
   /** Creates the secrets (first: the client_user_id HMAC key when firstIsHmacKey; the others: Plaid credentials). */
   seed(secretIds: string[], firstIsHmacKey?: boolean): Promise<void>;
-  mint(tokens: Array<{ issuer: number; claims: Record<string, unknown> }>, expiresInSeconds?: number): Promise<string[]>;
+  mint(
+    tokens: Array<{ issuer: number; claims: Record<string, unknown> }>,
+    expiresInSeconds?: number,
+  ): Promise<string[]>;
   counters(): Promise<FleetCounters>;
   reset(): Promise<void>;
   /** Delays every JWKS and Secrets Manager answer by ms (0 turns it off). */
@@ -43,15 +46,22 @@ export interface FleetStandIns extends FleetReady {
 }
 
 export async function startFleetStandIns(): Promise<FleetStandIns> {
-  const { child, ready, call, close } = await forkIpcChild<FleetReady, FleetRequest>(fileURLToPath(new URL('./fleet-standins-process.ts', import.meta.url)), {
-    env: { PATH: process.env.PATH, ...(process.env.BENCH_ISSUER_KEY_POOL ? { BENCH_ISSUER_KEY_POOL: process.env.BENCH_ISSUER_KEY_POOL } : {}) },
-    startTimeoutMs: 120_000,
-  });
+  const { child, ready, call, close } = await forkIpcChild<FleetReady, FleetRequest>(
+    fileURLToPath(new URL('./fleet-standins-process.ts', import.meta.url)),
+    {
+      env: {
+        PATH: process.env.PATH,
+        ...(process.env.BENCH_ISSUER_KEY_POOL ? { BENCH_ISSUER_KEY_POOL: process.env.BENCH_ISSUER_KEY_POOL } : {}),
+      },
+      startTimeoutMs: 120_000,
+    },
+  );
   return {
     ...ready,
     pid: child.pid!,
     seed: async (secretIds, firstIsHmacKey = true) => void (await call({ op: 'seed', secretIds, firstIsHmacKey })),
-    mint: async (tokens, expiresInSeconds = 24 * 3600) => (await call({ op: 'mint', tokens, expiresInSeconds })) as string[],
+    mint: async (tokens, expiresInSeconds = 24 * 3600) =>
+      (await call({ op: 'mint', tokens, expiresInSeconds })) as string[],
     counters: async () => (await call({ op: 'counters' })) as FleetCounters,
     reset: async () => void (await call({ op: 'reset' })),
     setUpstreamLatency: async (ms) => void (await call({ op: 'setUpstreamLatency', ms })),

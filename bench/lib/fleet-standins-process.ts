@@ -35,7 +35,12 @@ function answer(request: FleetRequest): unknown {
       return request.tokens.map(({ issuer, claims }) => issuers.mint(issuer, claims, request.expiresInSeconds));
     case 'counters': {
       const { jwksFetches, issuersFetched } = issuers.counters();
-      return { plaid: plaid.calls, secrets: secrets.calls.GetSecretValue, jwks: jwksFetches, issuersFetched } satisfies FleetCounters;
+      return {
+        plaid: plaid.calls,
+        secrets: secrets.calls.GetSecretValue,
+        jwks: jwksFetches,
+        issuersFetched,
+      } satisfies FleetCounters;
     }
     case 'reset':
       // Also bounds the stand-ins' memory: the Plaid stand-in records every request it sees.
@@ -61,4 +66,3 @@ const ready: FleetReady = {
   plaidCredentials: { client_id: clientId, secret },
 };
 serveIpc<FleetRequest, FleetReady>(answer, () => Promise.all([plaid.close(), secrets.close(), issuers.close()]), ready);
-

@@ -29,7 +29,9 @@ const b64url = (value: string | Buffer) => Buffer.from(value).toString('base64ur
 
 function rsaKey(): Promise<KeyObject> {
   return new Promise((resolve, reject) =>
-    generateKeyPair('rsa', { modulusLength: 2048 }, (error, _publicKey, privateKey) => (error ? reject(error) : resolve(privateKey))),
+    generateKeyPair('rsa', { modulusLength: 2048 }, (error, _publicKey, privateKey) =>
+      error ? reject(error) : resolve(privateKey),
+    ),
   );
 }
 
@@ -52,7 +54,11 @@ export async function startMultiIssuer(opts: { keyPool?: number } = {}): Promise
     const index = Number(match[1]);
     const issuer = `${server.url}/issuers/${index}`;
     if (match[2] === '/.well-known/openid-configuration') {
-      return sendJson(res, 200, { issuer, jwks_uri: `${issuer}/.well-known/jwks.json`, id_token_signing_alg_values_supported: ['RS256'] });
+      return sendJson(res, 200, {
+        issuer,
+        jwks_uri: `${issuer}/.well-known/jwks.json`,
+        id_token_signing_alg_values_supported: ['RS256'],
+      });
     }
     fetches.set(index, (fetches.get(index) ?? 0) + 1);
     if (latencyMs > 0) await server.sleep(latencyMs);

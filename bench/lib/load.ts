@@ -29,7 +29,10 @@ export interface LoadResult {
   cpuMsTotal: number;
 }
 
-export async function runLoad(target: LoadTarget, opts: { connections: number; durationS: number; measurePid: number }): Promise<LoadResult> {
+export async function runLoad(
+  target: LoadTarget,
+  opts: { connections: number; durationS: number; measurePid: number },
+): Promise<LoadResult> {
   const latencies: number[] = [];
   let non2xx = 0;
   const cpuBefore = cpuMs(opts.measurePid);
@@ -44,7 +47,13 @@ export async function runLoad(target: LoadTarget, opts: { connections: number; d
     pipelining: 1,
     timeout: 10,
     ...(target.headerVariants
-      ? { requests: target.headerVariants.map((h) => ({ method: target.method, headers: { ...target.headers, ...h }, body: target.body })) }
+      ? {
+          requests: target.headerVariants.map((h) => ({
+            method: target.method,
+            headers: { ...target.headers, ...h },
+            body: target.body,
+          })),
+        }
       : {}),
   });
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {

@@ -11,7 +11,8 @@ import { PROJECT_ROOT } from '../../infra/lambda-bundling.ts';
 
 export function productRoot(env: Readonly<Record<string, string | undefined>> = process.env): string {
   const root = resolve(env.BENCH_PRODUCT_ROOT ?? PROJECT_ROOT);
-  if (!existsSync(join(root, 'lambda', 'handler.ts'))) throw new Error(`BENCH_PRODUCT_ROOT=${root} is not a checkout of this project (no lambda/handler.ts)`);
+  if (!existsSync(join(root, 'lambda', 'handler.ts')))
+    throw new Error(`BENCH_PRODUCT_ROOT=${root} is not a checkout of this project (no lambda/handler.ts)`);
   return root;
 }
 
@@ -20,10 +21,14 @@ export function buildProductBundle(root: string, outdir: string, tenantsFile?: s
   const entry = ['local/build.ts', 'infra/lambda-bundling.ts'].find((file) => existsSync(join(root, file)));
   if (!entry) throw new Error(`${root}: neither local/build.ts nor infra/lambda-bundling.ts`);
   // A tree without its own node_modules (a bare git worktree) builds with this checkout's.
-  if (!existsSync(join(root, 'node_modules'))) symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(root, 'node_modules'));
+  if (!existsSync(join(root, 'node_modules')))
+    symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(root, 'node_modules'));
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
-  execFileSync(process.execPath, [entry, outdir, ...(tenantsFile ? [tenantsFile] : [])], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [entry, outdir, ...(tenantsFile ? [tenantsFile] : [])], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const handlerFile = join(outdir, 'index.mjs');
   if (!existsSync(handlerFile)) throw new Error(`${root}/${entry} wrote no ${handlerFile}`);
   return handlerFile;
@@ -33,7 +38,10 @@ export function buildProductBundle(root: string, outdir: string, tenantsFile?: s
 export function describeTree(root: string): string {
   try {
     const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], {
+        encoding: 'utf8',
+      }).trim() !== '';
     return `${head}${dirty ? '+dirty' : ''}`;
   } catch {
     return 'unknown';

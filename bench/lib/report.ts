@@ -36,7 +36,13 @@ export interface Results {
   peerCode: { bytes: number; files: number };
   cold?: {
     runs: number;
-    product: { totalMs: Summary; phases: Record<string, Summary>; peakRssKb: number; upstreamCallsPerStart: Upstream; samplesMs: number[] };
+    product: {
+      totalMs: Summary;
+      phases: Record<string, Summary>;
+      peakRssKb: number;
+      upstreamCallsPerStart: Upstream;
+      samplesMs: number[];
+    };
     peer: { totalMs: Summary; phases: Record<string, Summary>; peakRssKb: number; samplesMs: number[] };
     /** The product's Secrets Manager reader alone (AWS SDK bare client), spawn → one secret read. */
     sdkAlone?: { totalMs: Summary; samplesMs: number[] };
@@ -48,11 +54,24 @@ export interface Results {
     peakRssKb: Record<TargetName, number>;
   };
   clients?: Record<string, Record<'c1' | 'c32', { cpuMsPerCall: number; msPerCall: number; callsPerSecond: number }>>;
-  alternatives?: Array<{ name: string; transport: 'https' | 'http'; bytes: number; gzipBytes: number; importMs: number; firstReadMs: number }>;
+  alternatives?: Array<{
+    name: string;
+    transport: 'https' | 'http';
+    bytes: number;
+    gzipBytes: number;
+    importMs: number;
+    firstReadMs: number;
+  }>;
   /** The tenant-count sweep (bench/tenants.ts). */
   tenants?: SweepResult;
   /** Product, serverless peer (two builds) and stack floor (bench/serverless.ts). */
-  serverless?: { productRoot: string; productTree: string; bytes: Contenders['bytes']; cold?: ColdFigures; warm?: WarmFigures };
+  serverless?: {
+    productRoot: string;
+    productTree: string;
+    bytes: Contenders['bytes'];
+    cold?: ColdFigures;
+    warm?: WarmFigures;
+  };
 }
 
 /** Issue 13's targets, from the stages of this run that measured them. */
@@ -136,7 +155,8 @@ const COLUMNS: readonly TargetName[] = ['product', 'peer', 'floor', 'emulator'];
 
 export function renderReport(r: Results): { text: string; markdown: string; json: unknown } {
   const rows: string[][] = [];
-  const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !b ? '' : fmt(a / b, 3));
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined || !b ? '' : fmt(a / b, 3);
   type Values = Partial<Record<TargetName, number>>;
   const row = (metric: string, values: Values, digits = 2, text: Partial<Record<TargetName, string>> = {}) =>
     rows.push([
@@ -146,45 +166,98 @@ export function renderReport(r: Results): { text: string; markdown: string; json
       ratio(values.product, values.floor),
     ]);
 
-  row('Bundle, minified (kB)', { product: r.bundle.bytes / 1000 }, 1, { peer: `unbundled: ${fmt(r.peerCode.bytes / 1e6, 1)} MB of JS, ${r.peerCode.files} files` });
+  row('Bundle, minified (kB)', { product: r.bundle.bytes / 1000 }, 1, {
+    peer: `unbundled: ${fmt(r.peerCode.bytes / 1e6, 1)} MB of JS, ${r.peerCode.files} files`,
+  });
   row('Bundle, gzipped (kB)', { product: r.bundle.gzipBytes / 1000 }, 1);
   if (r.cold) {
-    row(`Cold path, spawn → first token, median of ${r.cold.runs} (ms)`, { product: r.cold.product.totalMs.median, peer: r.cold.peer.totalMs.median }, 1);
+    row(
+      `Cold path, spawn → first token, median of ${r.cold.runs} (ms)`,
+      { product: r.cold.product.totalMs.median, peer: r.cold.peer.totalMs.median },
+      1,
+    );
     row('Cold path, p90 (ms)', { product: r.cold.product.totalMs.p90, peer: r.cold.peer.totalMs.p90 }, 1);
     if (r.cold.sdkAlone) {
-      row('Cold path of the AWS SDK alone, spawn → one secret read, median (ms)', { product: r.cold.sdkAlone.totalMs.median, peer: r.cold.peer.totalMs.median }, 1);
+      row(
+        'Cold path of the AWS SDK alone, spawn → one secret read, median (ms)',
+        { product: r.cold.sdkAlone.totalMs.median, peer: r.cold.peer.totalMs.median },
+        1,
+      );
     }
     const rtt = r.cold.withUpstreamRtt;
     if (rtt) {
-      row(`Cold path with ${rtt.rttMs} ms JWKS and Secrets Manager round trips, prefetch at init on / off, median (ms)`, {}, 1, {
-        product: `${fmt(rtt.prefetchOn.median, 1)} / ${fmt(rtt.prefetchOff.median, 1)}`,
-      });
+      row(
+        `Cold path with ${rtt.rttMs} ms JWKS and Secrets Manager round trips, prefetch at init on / off, median (ms)`,
+        {},
+        1,
+        {
+          product: `${fmt(rtt.prefetchOn.median, 1)} / ${fmt(rtt.prefetchOff.median, 1)}`,
+        },
+      );
     }
   }
   for (const [key, run] of Object.entries(r.warm?.runs ?? {})) {
     const c = label(key);
     const pick = (f: (x: WarmRun) => number) => Object.fromEntries(COLUMNS.map((n) => [n, f(run[n])])) as Values;
-    row(`Warm ${c}: requests/s`, pick((x) => x.rps), 0);
-    row(`Warm ${c}: p50 latency (ms)`, pick((x) => x.latencyMs.p50), 3);
-    row(`Warm ${c}: p99 latency (ms)`, pick((x) => x.latencyMs.p99), 3);
-    row(`Warm ${c}: CPU per request (ms)`, pick((x) => x.cpuMsPerRequest), 3);
+    row(
+      `Warm ${c}: requests/s`,
+      pick((x) => x.rps),
+      0,
+    );
+    row(
+      `Warm ${c}: p50 latency (ms)`,
+      pick((x) => x.latencyMs.p50),
+      3,
+    );
+    row(
+      `Warm ${c}: p99 latency (ms)`,
+      pick((x) => x.latencyMs.p99),
+      3,
+    );
+    row(
+      `Warm ${c}: CPU per request (ms)`,
+      pick((x) => x.cpuMsPerRequest),
+      3,
+    );
     if (run.product.handlerDurationMs) {
       row(`Warm ${c}: handler duration p50, what Lambda bills (ms)`, { product: run.product.handlerDurationMs.p50 }, 3);
     }
     if (key === 'c1') {
-      row(`Warm ${c}: p50 added over the floor (ms)`, {
-        product: run.product.latencyMs.p50 - run.floor.latencyMs.p50,
-        peer: run.peer.latencyMs.p50 - run.floor.latencyMs.p50,
-        emulator: run.emulator.latencyMs.p50 - run.floor.latencyMs.p50,
-      }, 3);
+      row(
+        `Warm ${c}: p50 added over the floor (ms)`,
+        {
+          product: run.product.latencyMs.p50 - run.floor.latencyMs.p50,
+          peer: run.peer.latencyMs.p50 - run.floor.latencyMs.p50,
+          emulator: run.emulator.latencyMs.p50 - run.floor.latencyMs.p50,
+        },
+        3,
+      );
       if (run.product.handlerDurationMs) {
-        row(`Warm ${c}: handler duration p50 − floor p50 (ms)`, { product: run.product.handlerDurationMs.p50 - run.floor.latencyMs.p50 }, 3);
+        row(
+          `Warm ${c}: handler duration p50 − floor p50 (ms)`,
+          { product: run.product.handlerDurationMs.p50 - run.floor.latencyMs.p50 },
+          3,
+        );
       }
     }
   }
   // The floor's process also holds the other stand-ins and every request they recorded: not comparable.
-  if (r.warm) row('Peak RSS, warm server (MB)', { product: r.warm.peakRssKb.product / 1024, peer: r.warm.peakRssKb.peer / 1024, emulator: r.warm.peakRssKb.emulator / 1024 }, 1);
-  if (r.cold) row('Peak RSS, cold process after first token (MB)', { product: r.cold.product.peakRssKb / 1024, peer: r.cold.peer.peakRssKb / 1024 }, 1);
+  if (r.warm)
+    row(
+      'Peak RSS, warm server (MB)',
+      {
+        product: r.warm.peakRssKb.product / 1024,
+        peer: r.warm.peakRssKb.peer / 1024,
+        emulator: r.warm.peakRssKb.emulator / 1024,
+      },
+      1,
+    );
+  if (r.cold)
+    row(
+      'Peak RSS, cold process after first token (MB)',
+      { product: r.cold.product.peakRssKb / 1024, peer: r.cold.peer.peakRssKb / 1024 },
+      1,
+    );
   if (r.warm) {
     const warmProduct = Object.values(r.warm.runs).map((run) => run.product);
     row('Warm: Secrets Manager calls / JWKS fetches', {}, 0, {
@@ -192,15 +265,26 @@ export function renderReport(r: Results): { text: string; markdown: string; json
       peer: 'n/a (no auth, keys in env)',
     });
   }
-  const header = ['', 'product', 'peer (Express + plaid SDK)', 'floor (Plaid stand-in)', 'emulator only', 'product/peer', 'product/floor'];
+  const header = [
+    '',
+    'product',
+    'peer (Express + plaid SDK)',
+    'floor (Plaid stand-in)',
+    'emulator only',
+    'product/peer',
+    'product/floor',
+  ];
 
   const checks = targets(r);
-  const checkLines = checks.map((c) =>
-    `${c.met === null ? '[ ]' : c.met ? '[x]' : '[!]'} ${c.target}: ${c.value === null ? 'not measured' : fmt(c.value, c.unit === 'ratio' ? 3 : c.unit === 'MB' ? 1 : 0)} ${c.unit} (target ≤ ${c.limit})${c.met === false ? '  NOT MET' : ''}${c.value === null ? '' : ` — ${c.detail}`}`,
+  const checkLines = checks.map(
+    (c) =>
+      `${c.met === null ? '[ ]' : c.met ? '[x]' : '[!]'} ${c.target}: ${c.value === null ? 'not measured' : fmt(c.value, c.unit === 'ratio' ? 3 : c.unit === 'MB' ? 1 : 0)} ${c.unit} (target ≤ ${c.limit})${c.met === false ? '  NOT MET' : ''}${c.value === null ? '' : ` — ${c.detail}`}`,
   );
   // The Express comparison's floors, kept as information: its targets were superseded by issue 13's.
   const floors = stackFloors(r);
-  const floorLines = floors.map((f) => `${f.target.trim()}: floor of the stack ${fmt(f.value, 3)} ${f.unit} (${f.made_of})`);
+  const floorLines = floors.map(
+    (f) => `${f.target.trim()}: floor of the stack ${fmt(f.value, 3)} ${f.unit} (${f.made_of})`,
+  );
   const sweepSection = r.tenants ? sweepMarkdown(r.tenants) : '';
   const serverlessSection = r.serverless ? serverlessMarkdown(r.serverless, r.serverless.cold, r.serverless.warm) : '';
 
@@ -230,19 +314,75 @@ export function renderReport(r: Results): { text: string; markdown: string; json
     c.via.join(' ← ') || '(entry)',
     c.why,
   ]);
-  const contributorHeader = ['contributor', 'bytes', 'share', 'ran at cold start', 'init', 'pulled in by', 'why it is there'];
+  const contributorHeader = [
+    'contributor',
+    'bytes',
+    'share',
+    'ran at cold start',
+    'init',
+    'pulled in by',
+    'why it is there',
+  ];
 
-  const clientHeader = ['Plaid call through', 'CPU/call, c=1 (ms)', 'latency, c=1 (ms)', 'CPU/call, c=32 (ms)', 'calls/s, c=32'];
-  const clientRows = Object.entries(r.clients ?? {}).map(([name, f]) => [name, fmt(f.c1.cpuMsPerCall, 3), fmt(f.c1.msPerCall, 3), fmt(f.c32.cpuMsPerCall, 3), fmt(f.c32.callsPerSecond, 0)]);
+  const clientHeader = [
+    'Plaid call through',
+    'CPU/call, c=1 (ms)',
+    'latency, c=1 (ms)',
+    'CPU/call, c=32 (ms)',
+    'calls/s, c=32',
+  ];
+  const clientRows = Object.entries(r.clients ?? {}).map(([name, f]) => [
+    name,
+    fmt(f.c1.cpuMsPerCall, 3),
+    fmt(f.c1.msPerCall, 3),
+    fmt(f.c32.cpuMsPerCall, 3),
+    fmt(f.c32.callsPerSecond, 0),
+  ]);
   const altHeader = ['GetSecretValue through', 'bundle (kB)', 'gzipped (kB)', 'cold import (ms)', 'first read (ms)'];
-  const altRows = (r.alternatives ?? []).map((a) => [a.name, fmt(a.bytes / 1000, 1), fmt(a.gzipBytes / 1000, 1), fmt(a.importMs, 1), fmt(a.firstReadMs, 1)]);
+  const altRows = (r.alternatives ?? []).map((a) => [
+    a.name,
+    fmt(a.bytes / 1000, 1),
+    fmt(a.gzipBytes / 1000, 1),
+    fmt(a.importMs, 1),
+    fmt(a.firstReadMs, 1),
+  ]);
   const choiceText = [
-    ...(clientRows.length ? ['', 'HTTP clients: the product\'s Plaid call, sequential (c=1) and 32 at a time, CPU of the calling process', plainTable(clientHeader, clientRows)] : []),
-    ...(altRows.length ? ['', `Secrets Manager: one cold read in a fresh process, over ${r.alternatives![0]!.transport} (median of 7)`, plainTable(altHeader, altRows)] : []),
+    ...(clientRows.length
+      ? [
+          '',
+          "HTTP clients: the product's Plaid call, sequential (c=1) and 32 at a time, CPU of the calling process",
+          plainTable(clientHeader, clientRows),
+        ]
+      : []),
+    ...(altRows.length
+      ? [
+          '',
+          `Secrets Manager: one cold read in a fresh process, over ${r.alternatives![0]!.transport} (median of 7)`,
+          plainTable(altHeader, altRows),
+        ]
+      : []),
   ];
   const choiceMarkdown = [
-    ...(clientRows.length ? ['## HTTP clients', '', "The product's Plaid call through each candidate client, against the Plaid stand-in: CPU of the calling process per call, sequential (c=1) and 32 at a time.", '', mdTable(clientHeader, clientRows), ''] : []),
-    ...(altRows.length ? ['## Secrets Manager client', '', `One GetSecretValue in a fresh process (import, then the first read; median of 7) over ${r.alternatives![0]!.transport} (a TLS front on loopback, as production is https), each bundled with the deploy's esbuild settings.`, '', mdTable(altHeader, altRows), ''] : []),
+    ...(clientRows.length
+      ? [
+          '## HTTP clients',
+          '',
+          "The product's Plaid call through each candidate client, against the Plaid stand-in: CPU of the calling process per call, sequential (c=1) and 32 at a time.",
+          '',
+          mdTable(clientHeader, clientRows),
+          '',
+        ]
+      : []),
+    ...(altRows.length
+      ? [
+          '## Secrets Manager client',
+          '',
+          `One GetSecretValue in a fresh process (import, then the first read; median of 7) over ${r.alternatives![0]!.transport} (a TLS front on loopback, as production is https), each bundled with the deploy's esbuild settings.`,
+          '',
+          mdTable(altHeader, altRows),
+          '',
+        ]
+      : []),
   ];
 
   const m = r.meta;
@@ -252,7 +392,9 @@ export function renderReport(r: Results): { text: string; markdown: string; json
     '',
     `Benchmark — ${machineLine}`,
     '',
-    ...(serverlessSection ? ['Serverless: product, serverless peer (CDK default build, tuned build), stack floor', serverlessSection] : []),
+    ...(serverlessSection
+      ? ['Serverless: product, serverless peer (CDK default build, tuned build), stack floor', serverlessSection]
+      : []),
     ...(sweepSection ? ['Tenant-count sweep', sweepSection] : []),
     'Targets (issue 13)',
     ...checkLines,
@@ -263,7 +405,10 @@ export function renderReport(r: Results): { text: string; markdown: string; json
     ...notes.map((n) => `* ${n}`),
     '',
     'Bundle contributors (esbuild metafile; "ran" = share of its bytes executed by init + first request, V8 coverage)',
-    plainTable(contributorHeader.slice(0, 6), contributorRows.map((c, i) => [...c.slice(0, 5), r.bundle.contributors[i]!.via[0] ?? '(entry)'])),
+    plainTable(
+      contributorHeader.slice(0, 6),
+      contributorRows.map((c, i) => [...c.slice(0, 5), r.bundle.contributors[i]!.via[0] ?? '(entry)']),
+    ),
     ...choiceText,
     '',
   ].join('\n');
@@ -285,7 +430,7 @@ export function renderReport(r: Results): { text: string; markdown: string; json
       ? [
           '## Product, serverless peer and stack floor',
           '',
-          'Cold: a fresh process imports the handler and invokes it once with an API Gateway v2 event (spawn → response), the JWKS and each Secrets Manager read answering after the round trip; interleaved. Warm: the handler invoked in process one request at a time, as Lambda runs it, 256 users\' tokens; CPU per invocation from process.cpuUsage around each batch; batches interleaved. Peer: bench/serverless/peer-handler.ts (aws-jwt-verify, @aws-sdk/client-secrets-manager cached in module scope, the plaid SDK); CDK default build = CommonJS, not minified, @aws-sdk/* and @smithy/* left to node_modules as to the runtime; tuned = one minified ES module with everything. Floor: bench/serverless/floor-handler.ts with the product\'s bundling (one secret read with the SDK, one keep-alive node:http POST of a fixed body, its JSON read).',
+          "Cold: a fresh process imports the handler and invokes it once with an API Gateway v2 event (spawn → response), the JWKS and each Secrets Manager read answering after the round trip; interleaved. Warm: the handler invoked in process one request at a time, as Lambda runs it, 256 users' tokens; CPU per invocation from process.cpuUsage around each batch; batches interleaved. Peer: bench/serverless/peer-handler.ts (aws-jwt-verify, @aws-sdk/client-secrets-manager cached in module scope, the plaid SDK); CDK default build = CommonJS, not minified, @aws-sdk/* and @smithy/* left to node_modules as to the runtime; tuned = one minified ES module with everything. Floor: bench/serverless/floor-handler.ts with the product's bundling (one secret read with the SDK, one keep-alive node:http POST of a fixed body, its JSON read).",
           '',
           `Product tree: ${r.serverless!.productRoot} (${r.serverless!.productTree}).`,
           '',
@@ -361,7 +506,8 @@ function fmt(n: number, digits: number): string {
 
 function plainTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 

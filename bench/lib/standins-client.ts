@@ -35,10 +35,13 @@ export interface StandIns extends StandInsReady {
 }
 
 export async function startStandIns(): Promise<StandIns> {
-  const { child, ready, call, close } = await forkIpcChild<StandInsReady, StandInsRequest>(fileURLToPath(new URL('./standins-process.ts', import.meta.url)), {
-    env: { PATH: process.env.PATH },
-    startTimeoutMs: 30_000,
-  });
+  const { child, ready, call, close } = await forkIpcChild<StandInsReady, StandInsRequest>(
+    fileURLToPath(new URL('./standins-process.ts', import.meta.url)),
+    {
+      env: { PATH: process.env.PATH },
+      startTimeoutMs: 30_000,
+    },
+  );
   return {
     ...ready,
     pid: child.pid!,

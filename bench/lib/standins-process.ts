@@ -37,5 +37,8 @@ const ready: StandInsReady = {
   issuer: issuer.issuer,
   plaidCredentials,
 };
-serveIpc<StandInsRequest, StandInsReady>(answer, () => Promise.all([plaid.close(), secrets.close(), issuer.close()]), ready);
-
+serveIpc<StandInsRequest, StandInsReady>(
+  answer,
+  () => Promise.all([plaid.close(), secrets.close(), issuer.close()]),
+  ready,
+);

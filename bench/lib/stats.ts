@@ -16,5 +16,10 @@ export function median(values: readonly number[]): number {
 
 export function summary(values: readonly number[]): { median: number; min: number; max: number; p90: number } {
   const sorted = [...values].sort((a, b) => a - b);
-  return { median: median(sorted), min: sorted[0] ?? Number.NaN, max: sorted.at(-1) ?? Number.NaN, p90: percentile(sorted, 0.9) };
+  return {
+    median: median(sorted),
+    min: sorted[0] ?? Number.NaN,
+    max: sorted.at(-1) ?? Number.NaN,
+    p90: percentile(sorted, 0.9),
+  };
 }

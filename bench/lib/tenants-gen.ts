@@ -8,14 +8,16 @@ export const SWEEP_CLIENT_USER_ID_KEY_SECRET_ID = 'bench/link-token/client-user-
 
 /** Zero-padded so that ids sort in index order and every file names its tenants the same way. */
 export const tenantId = (index: number): string => `tenant-${String(index).padStart(4, '0')}`;
-export const tenantIssuer = (issuersBaseUrl: string, index: number): string => `${issuersBaseUrl.replace(/\/$/, '')}/issuers/${index}`;
+export const tenantIssuer = (issuersBaseUrl: string, index: number): string =>
+  `${issuersBaseUrl.replace(/\/$/, '')}/issuers/${index}`;
 export const tenantAudience = (index: number): string => `app-${index}`;
 export const tenantOrigin = (index: number): string => `https://tenant-${index}.example.com`;
 export const tenantPlaidSecretId = (index: number): string => `bench/plaid/${tenantId(index)}`;
 
 /** The tenants file of `count` tenants, 0 … count-1, pointed at `issuersBaseUrl`. */
 export function generateTenantsFile(count: number, issuersBaseUrl: string): TenantsFileInput {
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`tenant count must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new RangeError(`tenant count must be a positive integer, got ${count}`);
   const tenants: TenantsFileInput['tenants'] = {};
   for (let i = 0; i < count; i++) {
     const origin = tenantOrigin(i);
@@ -58,7 +60,11 @@ export function sweepSecretIds(count: number): string[] {
  * order rotated run by run, so no cell always follows the same one (and drifts of the machine's
  * load spread over all cells). Pure, for the unit test.
  */
-export function sweepSchedule<C, P>(runs: number, counts: readonly C[], prefetch: readonly P[]): Array<{ run: number; count: C; prefetch: P }> {
+export function sweepSchedule<C, P>(
+  runs: number,
+  counts: readonly C[],
+  prefetch: readonly P[],
+): Array<{ run: number; count: C; prefetch: P }> {
   const cells = counts.flatMap((count) => prefetch.map((p) => ({ count, prefetch: p })));
   const out: Array<{ run: number; count: C; prefetch: P }> = [];
   for (let run = 0; run < runs; run++) {

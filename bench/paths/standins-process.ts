@@ -73,5 +73,8 @@ const ready: PathsStandInsReady = {
   busName: PATHS_BUS,
   plaidCredentials,
 };
-serveIpc<PathsStandInsRequest, PathsStandInsReady>(answer, () => Promise.all([plaid.close(), secrets.close(), issuer.close(), dynamodb.close(), kms.close(), events.close()]), ready);
-
+serveIpc<PathsStandInsRequest, PathsStandInsReady>(
+  answer,
+  () => Promise.all([plaid.close(), secrets.close(), issuer.close(), dynamodb.close(), kms.close(), events.close()]),
+  ready,
+);

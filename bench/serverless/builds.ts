@@ -68,7 +68,9 @@ export async function buildPeerTuned(outdir: string): Promise<Built> {
 /** The product tree's own esbuild settings (its infra/lambda-bundling.ts), or this checkout's. */
 async function productBuildOptions(productRoot: string): Promise<BuildOptions> {
   try {
-    const mod = (await import(pathToFileURL(join(productRoot, 'infra', 'lambda-bundling.ts')).href)) as { lambdaBuildOptions?: () => BuildOptions };
+    const mod = (await import(pathToFileURL(join(productRoot, 'infra', 'lambda-bundling.ts')).href)) as {
+      lambdaBuildOptions?: () => BuildOptions;
+    };
     if (typeof mod.lambdaBuildOptions === 'function') return mod.lambdaBuildOptions();
   } catch {
     // fall through: this checkout's settings
@@ -84,7 +86,12 @@ export async function buildFloor(productRoot: string, outdir: string): Promise<B
   // another worktree's settings, resolving the SDK from this checkout would bundle two copies of it.
   await build({
     ...(await productBuildOptions(productRoot)),
-    stdin: { contents: readFileSync(FLOOR_ENTRY, 'utf8'), resolveDir: productRoot, sourcefile: 'floor-handler.ts', loader: 'ts' },
+    stdin: {
+      contents: readFileSync(FLOOR_ENTRY, 'utf8'),
+      resolveDir: productRoot,
+      sourcefile: 'floor-handler.ts',
+      loader: 'ts',
+    },
     outfile: handlerFile,
     sourcemap: false,
     metafile: false,

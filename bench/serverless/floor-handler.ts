@@ -15,33 +15,46 @@ const endpoint = new URL('/link/token/create', process.env.PLAID_BASE_URL);
 
 let fixedBody: Promise<string> | undefined;
 const body = () =>
-  (fixedBody ??= secretsManager.send(new GetSecretValueCommand({ SecretId: process.env.FLOOR_SECRET_ID })).then((secret) => {
-    const { client_id, secret: plaidSecret } = JSON.parse(secret.SecretString!) as { client_id: string; secret: string };
-    return JSON.stringify({
-      client_id,
-      secret: plaidSecret,
-      client_name: 'Bench Floor',
-      user: { client_user_id: 'floor-user' },
-      products: ['transactions'],
-      country_codes: ['US', 'CA'],
-      language: 'en',
-    });
-  }));
+  (fixedBody ??= secretsManager
+    .send(new GetSecretValueCommand({ SecretId: process.env.FLOOR_SECRET_ID }))
+    .then((secret) => {
+      const { client_id, secret: plaidSecret } = JSON.parse(secret.SecretString!) as {
+        client_id: string;
+        secret: string;
+      };
+      return JSON.stringify({
+        client_id,
+        secret: plaidSecret,
+        client_name: 'Bench Floor',
+        user: { client_user_id: 'floor-user' },
+        products: ['transactions'],
+        country_codes: ['US', 'CA'],
+        language: 'en',
+      });
+    }));
 
 function post(payload: string): Promise<{ status: number; data: { link_token?: string; expiration?: string } }> {
   return new Promise((resolve, reject) => {
-    const req = request(endpoint, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, data: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-        } catch (error) {
-          reject(error);
-        }
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      endpoint,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, data: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+          } catch (error) {
+            reject(error);
+          }
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -49,5 +62,9 @@ function post(payload: string): Promise<{ status: number; data: { link_token?: s
 
 export async function handler(): Promise<{ statusCode: number; headers: Record<string, string>; body: string }> {
   const { status, data } = await post(await body());
-  return { statusCode: status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ link_token: data.link_token, expiration: data.expiration }) };
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ link_token: data.link_token, expiration: data.expiration }),
+  };
 }

@@ -49,11 +49,16 @@ function plaid(): Promise<PlaidApi> {
   plaidClient ??= secretsManager
     .send(new GetSecretValueCommand({ SecretId: process.env.PLAID_SECRET_ID }))
     .then((secret) => {
-      const { client_id, secret: plaidSecret } = JSON.parse(secret.SecretString!) as { client_id: string; secret: string };
+      const { client_id, secret: plaidSecret } = JSON.parse(secret.SecretString!) as {
+        client_id: string;
+        secret: string;
+      };
       return new PlaidApi(
         new Configuration({
           basePath: process.env.PLAID_BASE_URL ?? PlaidEnvironments.sandbox,
-          baseOptions: { headers: { 'PLAID-CLIENT-ID': client_id, 'PLAID-SECRET': plaidSecret, 'Plaid-Version': '2020-09-14' } },
+          baseOptions: {
+            headers: { 'PLAID-CLIENT-ID': client_id, 'PLAID-SECRET': plaidSecret, 'Plaid-Version': '2020-09-14' },
+          },
         }),
       );
     })
@@ -81,7 +86,9 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
   }
   if (!sub) return json(401, { message: 'Unauthorized' });
   try {
-    const response = await (await plaid()).linkTokenCreate({
+    const response = await (
+      await plaid()
+    ).linkTokenCreate({
       user: { client_user_id: sub },
       client_name: 'Bench App',
       products: [Products.Transactions],
@@ -90,7 +97,10 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
     });
     return json(200, { link_token: response.data.link_token, expiration: response.data.expiration });
   } catch (error) {
-    console.error('link token creation failed', (error as { response?: { data?: unknown } }).response?.data ?? (error as Error).message);
+    console.error(
+      'link token creation failed',
+      (error as { response?: { data?: unknown } }).response?.data ?? (error as Error).message,
+    );
     return json(502, { message: 'Could not create a link token' });
   }
 };

@@ -30,7 +30,8 @@ process.on('message', async ({ id, requests }) => {
         ok = false;
       }
     }
-    if (!ok && broken.length < 3) broken.push({ index: i, statusCode: r?.statusCode, body: String(r?.body ?? '').slice(0, 200) });
+    if (!ok && broken.length < 3)
+      broken.push({ index: i, statusCode: r?.statusCode, body: String(r?.body ?? '').slice(0, 200) });
   });
   process.send({ id, cpuMs: (cpu.user + cpu.system) / 1000, wallMs: [...wallMs], broken });
 });

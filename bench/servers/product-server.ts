@@ -16,8 +16,16 @@ const handler: LambdaHandler =
   handlerFile === 'canned'
     ? async () => ({
         statusCode: 200,
-        headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', vary: 'Origin' },
-        body: JSON.stringify({ link_token: `link-sandbox-${crypto.randomUUID()}`, expiration: new Date(Date.now() + 4 * 3600_000).toISOString() }),
+        headers: {
+          'content-type': 'application/json',
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+          vary: 'Origin',
+        },
+        body: JSON.stringify({
+          link_token: `link-sandbox-${crypto.randomUUID()}`,
+          expiration: new Date(Date.now() + 4 * 3600_000).toISOString(),
+        }),
       })
     : ((await import(pathToFileURL(handlerFile).href)) as { handler: LambdaHandler }).handler;
 
@@ -41,7 +49,14 @@ process.on('message', (message: { type?: string }) => {
   if (message?.type !== 'durations') return;
   const sorted = durations.slice(0, count).sort();
   const at = (q: number) => (count ? sorted[Math.min(count, Math.max(1, Math.ceil(q * count))) - 1]! : Number.NaN);
-  process.send?.({ type: 'durations', count, p50: at(0.5), p90: at(0.9), p99: at(0.99), mean: count ? sorted.reduce((a, b) => a + b, 0) / count : Number.NaN });
+  process.send?.({
+    type: 'durations',
+    count,
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    mean: count ? sorted.reduce((a, b) => a + b, 0) / count : Number.NaN,
+  });
   count = 0;
 });
 

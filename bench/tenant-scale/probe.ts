@@ -81,7 +81,12 @@ const maxCount = Math.max(...COUNTS);
 const secrets = await startSecretsManagerStandIn({
   secrets: {
     [KEY_SECRET_ID]: 'probe-client-user-id-key-0123456789abcdef0123456789',
-    ...Object.fromEntries(Array.from({ length: maxCount }, (_, i) => [`probe/plaid/t${i}`, JSON.stringify({ client_id: clientId, secret: plaidSecret })])),
+    ...Object.fromEntries(
+      Array.from({ length: maxCount }, (_, i) => [
+        `probe/plaid/t${i}`,
+        JSON.stringify({ client_id: clientId, secret: plaidSecret }),
+      ]),
+    ),
   },
 });
 secrets.setLatency(RTT_MS);
@@ -104,7 +109,10 @@ function tenantsFile(count: number) {
           prefill: { email_address: false, phone_number: false },
           languages: { default: 'en', allowed: ['en', 'fr'] },
           country_codes: ['US', 'CA'],
-          profiles: { default: { products: ['transactions'], transactions: { days_requested: 180 } }, payments: { products: ['auth'] } },
+          profiles: {
+            default: { products: ['transactions'], transactions: { days_requested: 180 } },
+            payments: { products: ['auth'] },
+          },
         },
       ]),
     ),
@@ -115,11 +123,14 @@ function tenantsFile(count: number) {
 const smProxy = createServer((req, res) => {
   smMaxInFlight = Math.max(smMaxInFlight, ++smInFlight);
   const target = new URL(secrets.url);
-  const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-    res.writeHead(answer.statusCode ?? 502, answer.headers);
-    answer.pipe(res);
-    answer.on('end', () => smInFlight--);
-  });
+  const upstream = request(
+    { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+      answer.on('end', () => smInFlight--);
+    },
+  );
   req.pipe(upstream);
 });
 await new Promise<void>((resolve) => smProxy.listen(0, '127.0.0.1', resolve));
@@ -148,7 +159,19 @@ if (values.floor) {
   TREES.push({ name: 'floor', path: HERE });
 }
 
-interface Sample { importCpuMs: number; invokeCpuMs: number; cpuMs: number; coldMs: number; importMs: number; firstInvokeMs: number; jwks: number; jwksMax: number; sm: number; smMax: number; rssMb: number }
+interface Sample {
+  importCpuMs: number;
+  invokeCpuMs: number;
+  cpuMs: number;
+  coldMs: number;
+  importMs: number;
+  firstInvokeMs: number;
+  jwks: number;
+  jwksMax: number;
+  sm: number;
+  smMax: number;
+  rssMb: number;
+}
 function coldStart(handlerFile: string, count: number, treeEnv: Record<string, string> = {}): Promise<Sample> {
   const tenant = Math.floor(Math.random() * count);
   jwksFetches = 0;
@@ -156,23 +179,27 @@ function coldStart(handlerFile: string, count: number, treeEnv: Record<string, s
   smMaxInFlight = 0;
   secrets.resetCalls();
   return new Promise((resolve, reject) => {
-    const child = spawn(join(HERE, 'node_modules/.bin/node'), [...values['node-arg']!, resolvePath(HERE, values.runner!), handlerFile], {
-      env: {
-        PATH: process.env.PATH,
-        BENCH_TOKEN: mint(`${idpUrl}/i${tenant}`),
-        BENCH_ORIGIN: ORIGIN,
-        PLAID_BASE_URL: plaid.url,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: smUrl,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'probe',
-        AWS_SECRET_ACCESS_KEY: 'probe',
-        LOG_LEVEL: 'error',
-        FLOOR_SECRET_ID: `probe/plaid/t${tenant}`,
-        ...EXTRA_ENV,
-        ...treeEnv,
+    const child = spawn(
+      join(HERE, 'node_modules/.bin/node'),
+      [...values['node-arg']!, resolvePath(HERE, values.runner!), handlerFile],
+      {
+        env: {
+          PATH: process.env.PATH,
+          BENCH_TOKEN: mint(`${idpUrl}/i${tenant}`),
+          BENCH_ORIGIN: ORIGIN,
+          PLAID_BASE_URL: plaid.url,
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: smUrl,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'probe',
+          AWS_SECRET_ACCESS_KEY: 'probe',
+          LOG_LEVEL: 'error',
+          FLOOR_SECRET_ID: `probe/plaid/t${tenant}`,
+          ...EXTRA_ENV,
+          ...treeEnv,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));
@@ -214,8 +241,12 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
-console.log(`rtt ${RTT_MS} ms, ${RUNS} interleaved runs, medians${Object.keys(EXTRA_ENV).length ? `, env ${JSON.stringify(EXTRA_ENV)}` : ''}`);
-console.log('tree       tenants  cold ms  CPU ms  import ms  1st invoke ms  vs 1 tenant  jwks (max in flight)  SM reads (max in flight)  peak RSS MB');
+console.log(
+  `rtt ${RTT_MS} ms, ${RUNS} interleaved runs, medians${Object.keys(EXTRA_ENV).length ? `, env ${JSON.stringify(EXTRA_ENV)}` : ''}`,
+);
+console.log(
+  'tree       tenants  cold ms  CPU ms  import ms  1st invoke ms  vs 1 tenant  jwks (max in flight)  SM reads (max in flight)  peak RSS MB',
+);
 for (const tree of TREES) {
   const base = median(samples.get(`${tree.name}/${COUNTS[0]}`)!.map((s) => s.coldMs));
   for (const count of COUNTS) {
@@ -226,18 +257,37 @@ for (const tree of TREES) {
       [
         tree.name.padEnd(10),
         String(count).padStart(7),
-        m((x) => x.coldMs).toFixed(1).padStart(8),
-        m((x) => x.cpuMs).toFixed(1).padStart(7),
-        m((x) => x.importMs).toFixed(1).padStart(10),
-        m((x) => x.firstInvokeMs).toFixed(1).padStart(14),
+        m((x) => x.coldMs)
+          .toFixed(1)
+          .padStart(8),
+        m((x) => x.cpuMs)
+          .toFixed(1)
+          .padStart(7),
+        m((x) => x.importMs)
+          .toFixed(1)
+          .padStart(10),
+        m((x) => x.firstInvokeMs)
+          .toFixed(1)
+          .padStart(14),
         (m((x) => x.coldMs) / base).toFixed(2).padStart(12),
         `${Math.max(...s.map((x) => x.jwks))} (${Math.max(...s.map((x) => x.jwksMax))})`.padStart(21),
         `${Math.max(...s.map((x) => x.sm))} (${Math.max(...s.map((x) => x.smMax))})`.padStart(25),
-        m((x) => x.rssMb).toFixed(1).padStart(12),
-        ...(Number.isNaN(m((x) => x.importCpuMs)) ? [] : [`  CPU: to imported ${m((x) => x.importCpuMs).toFixed(1)}, 1st invoke ${m((x) => x.invokeCpuMs).toFixed(1)}`]),
+        m((x) => x.rssMb)
+          .toFixed(1)
+          .padStart(12),
+        ...(Number.isNaN(m((x) => x.importCpuMs))
+          ? []
+          : [
+              `  CPU: to imported ${m((x) => x.importCpuMs).toFixed(1)}, 1st invoke ${m((x) => x.invokeCpuMs).toFixed(1)}`,
+            ]),
       ].join(' '),
     );
   }
 }
-await Promise.all([new Promise((r) => idp.close(r)), new Promise((r) => smProxy.close(r)), plaid.close(), secrets.close()]);
+await Promise.all([
+  new Promise((r) => idp.close(r)),
+  new Promise((r) => smProxy.close(r)),
+  plaid.close(),
+  secrets.close(),
+]);
 rmSync(work, { recursive: true, force: true });

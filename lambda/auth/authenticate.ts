@@ -104,11 +104,19 @@ export function createAuthenticator(opts: {
     }
     requireSubjectAndExpiry(claims);
     const tenant = resolveTenant(claims, entry.tenants);
-    refuseOverlongLifetime(claims as { exp: number; iat?: number }, tenant.auth.max_token_lifetime_seconds, now() / 1000);
+    refuseOverlongLifetime(
+      claims as { exp: number; iat?: number },
+      tenant.auth.max_token_lifetime_seconds,
+      now() / 1000,
+    );
     return { tenant, identity: identityFromClaims(claims) };
   };
 
-  const verifyFetchingKeys = (entry: { tenants: readonly Tenant[]; verifier: AnyVerifier }, unverified: Record<string, unknown>, token: string) => {
+  const verifyFetchingKeys = (
+    entry: { tenants: readonly Tenant[]; verifier: AnyVerifier },
+    unverified: Record<string, unknown>,
+    token: string,
+  ) => {
     const verifying = entry.verifier.verify(token);
     const named = opts.onKeysFetchedFor && unverifiedTenant(entry.tenants, unverified);
     if (named) opts.onKeysFetchedFor!(named);
@@ -120,7 +128,9 @@ export function createAuthenticator(opts: {
   const prefetchKeys = async (list: readonly string[]): Promise<KeyPrefetchFailure[]> => {
     const settled = await Promise.allSettled(list.map((issuer) => issuerEntry(issuer)?.verifier.hydrate()));
     return settled.flatMap((result, i) =>
-      result.status === 'rejected' ? [{ issuer: list[i]!, error_name: result.reason instanceof FetchError ? 'JwksFetchError' : 'Error' }] : [],
+      result.status === 'rejected'
+        ? [{ issuer: list[i]!, error_name: result.reason instanceof FetchError ? 'JwksFetchError' : 'Error' }]
+        : [],
     );
   };
   return Object.assign(authenticate, { prefetchKeys });
@@ -153,13 +163,22 @@ function cognitoJwksRedirect(fetcher: Fetcher, issuer: string, tenants: readonly
   const jwksUri = configuredJwksUri(tenants);
   if (!userPoolId || !jwksUri) return fetcher;
   const region = userPoolId.split('_')[0]!;
-  const redirected = new Set([`cognito-idp.${region}.amazonaws.com`, `issuer-cognito-idp.${region}.amazonaws.com`].map(
-    (host) => `https://${host}/${userPoolId}/.well-known/jwks.json`,
-  ));
-  return { fetch: (uri, requestOptions, data) => fetcher.fetch(redirected.has(uri) ? jwksUri : uri, requestOptions, data) };
+  const redirected = new Set(
+    [`cognito-idp.${region}.amazonaws.com`, `issuer-cognito-idp.${region}.amazonaws.com`].map(
+      (host) => `https://${host}/${userPoolId}/.well-known/jwks.json`,
+    ),
+  );
+  return {
+    fetch: (uri, requestOptions, data) => fetcher.fetch(redirected.has(uri) ? jwksUri : uri, requestOptions, data),
+  };
 }
 
-function verifierFor(issuer: string, tenants: readonly Tenant[], jwksCache: SimpleJwksCache, graceSeconds: number): AnyVerifier {
+function verifierFor(
+  issuer: string,
+  tenants: readonly Tenant[],
+  jwksCache: SimpleJwksCache,
+  graceSeconds: number,
+): AnyVerifier {
   const audience = [...new Set(tenants.flatMap((t) => t.auth.audience))];
   const jwksUri = configuredJwksUri(tenants);
   const userPoolId = cognitoUserPoolId(issuer);
@@ -200,8 +219,10 @@ function verifySignedClaims(verifier: AnyVerifier, token: string): Record<string
 function bearerToken(header: string | undefined): string {
   const match = header === undefined ? null : /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(header);
   if (!match) {
-    throw new ServiceFailure(header === undefined ? 'missing_token' : 'invalid_token',
-      header === undefined ? 'A bearer token is required.' : 'The Authorization header must be "Bearer <token>".');
+    throw new ServiceFailure(
+      header === undefined ? 'missing_token' : 'invalid_token',
+      header === undefined ? 'A bearer token is required.' : 'The Authorization header must be "Bearer <token>".',
+    );
   }
   return match[1]!;
 }
@@ -278,9 +299,17 @@ const REFUSAL_DETAILS: ReadonlyArray<readonly [abstract new (...args: never[]) =
   [JwtNotBeforeError, 'JwtNotBeforeError', 'The token is not valid yet.'],
   [JwtInvalidAudienceError, 'JwtInvalidAudienceError', 'The token was not issued for this service.'],
   [CognitoJwtInvalidClientIdError, 'CognitoJwtInvalidClientIdError', 'The token was not issued for this service.'],
-  [CognitoJwtInvalidTokenUseError, 'CognitoJwtInvalidTokenUseError', 'The token is not of the expected kind (id or access).'],
+  [
+    CognitoJwtInvalidTokenUseError,
+    'CognitoJwtInvalidTokenUseError',
+    'The token is not of the expected kind (id or access).',
+  ],
   [JwtInvalidIssuerError, 'JwtInvalidIssuerError', 'The token was not issued by a trusted identity provider.'],
-  [JwtInvalidSignatureAlgorithmError, 'JwtInvalidSignatureAlgorithmError', 'The token is signed with an algorithm this service does not accept.'],
+  [
+    JwtInvalidSignatureAlgorithmError,
+    'JwtInvalidSignatureAlgorithmError',
+    'The token is signed with an algorithm this service does not accept.',
+  ],
   [JwtInvalidSignatureError, 'JwtInvalidSignatureError', 'The token signature is invalid.'],
   [KidNotFoundInJwksError, 'KidNotFoundInJwksError', 'The token is signed by an unknown key.'],
   [WaitPeriodNotYetEndedJwkError, 'WaitPeriodNotYetEndedJwkError', 'The token is signed by an unknown key.'],
@@ -289,9 +318,13 @@ const REFUSAL_DETAILS: ReadonlyArray<readonly [abstract new (...args: never[]) =
 
 function verificationFailure(error: unknown): ServiceFailure {
   if (error instanceof FetchError) {
-    return new ServiceFailure('upstream_unavailable', "The identity provider's signing keys are unavailable; try again shortly.", {
-      cause: { name: 'JwksFetchError' },
-    });
+    return new ServiceFailure(
+      'upstream_unavailable',
+      "The identity provider's signing keys are unavailable; try again shortly.",
+      {
+        cause: { name: 'JwksFetchError' },
+      },
+    );
   }
   const known = REFUSAL_DETAILS.find(([type]) => error instanceof type);
   return new ServiceFailure('invalid_token', known?.[2] ?? 'The token could not be verified.', {

@@ -40,15 +40,20 @@ const safeJsonParse = (s: string): unknown => withoutPrototypeKeys(JSON.parse(s)
 
 function assertJwtHeader(header: unknown): asserts header is Json {
   if (!isJsonObject(header)) throw new JwtParseError('JWT header is not an object');
-  if (header.alg !== undefined && typeof header.alg !== 'string') throw new JwtParseError('JWT header alg claim is not a string');
-  if (header.kid !== undefined && typeof header.kid !== 'string') throw new JwtParseError('JWT header kid claim is not a string');
+  if (header.alg !== undefined && typeof header.alg !== 'string')
+    throw new JwtParseError('JWT header alg claim is not a string');
+  if (header.kid !== undefined && typeof header.kid !== 'string')
+    throw new JwtParseError('JWT header kid claim is not a string');
 }
 
 function assertJwtPayload(payload: unknown): asserts payload is Json {
   if (!isJsonObject(payload)) throw new JwtParseError('JWT payload is not an object');
-  if (payload.exp !== undefined && !Number.isFinite(payload.exp)) throw new JwtParseError('JWT payload exp claim is not a number');
-  if (payload.iss !== undefined && typeof payload.iss !== 'string') throw new JwtParseError('JWT payload iss claim is not a string');
-  if (payload.sub !== undefined && typeof payload.sub !== 'string') throw new JwtParseError('JWT payload sub claim is not a string');
+  if (payload.exp !== undefined && !Number.isFinite(payload.exp))
+    throw new JwtParseError('JWT payload exp claim is not a number');
+  if (payload.iss !== undefined && typeof payload.iss !== 'string')
+    throw new JwtParseError('JWT payload iss claim is not a string');
+  if (payload.sub !== undefined && typeof payload.sub !== 'string')
+    throw new JwtParseError('JWT payload sub claim is not a string');
   if (
     payload.aud !== undefined &&
     typeof payload.aud !== 'string' &&
@@ -56,17 +61,22 @@ function assertJwtPayload(payload: unknown): asserts payload is Json {
   ) {
     throw new JwtParseError('JWT payload aud claim is not a string or array of strings');
   }
-  if (payload.nbf !== undefined && !Number.isFinite(payload.nbf)) throw new JwtParseError('JWT payload nbf claim is not a number');
-  if (payload.iat !== undefined && !Number.isFinite(payload.iat)) throw new JwtParseError('JWT payload iat claim is not a number');
-  if (payload.scope !== undefined && typeof payload.scope !== 'string') throw new JwtParseError('JWT payload scope claim is not a string');
-  if (payload.jti !== undefined && typeof payload.jti !== 'string') throw new JwtParseError('JWT payload jti claim is not a string');
+  if (payload.nbf !== undefined && !Number.isFinite(payload.nbf))
+    throw new JwtParseError('JWT payload nbf claim is not a number');
+  if (payload.iat !== undefined && !Number.isFinite(payload.iat))
+    throw new JwtParseError('JWT payload iat claim is not a number');
+  if (payload.scope !== undefined && typeof payload.scope !== 'string')
+    throw new JwtParseError('JWT payload scope claim is not a string');
+  if (payload.jti !== undefined && typeof payload.jti !== 'string')
+    throw new JwtParseError('JWT payload jti claim is not a string');
 }
 
 /** decomposeUnverifiedJwt with the reviver replaced by a plain parse and a walk (see above). */
 export function decomposeJwt(jwt: string): DecomposedJwt {
   if (!jwt) throw new JwtParseError('Empty JWT');
   if (typeof jwt !== 'string') throw new JwtParseError('JWT is not a string');
-  if (!JWT_REGEX.test(jwt)) throw new JwtParseError('JWT string does not consist of exactly 3 parts (header, payload, signature)');
+  if (!JWT_REGEX.test(jwt))
+    throw new JwtParseError('JWT string does not consist of exactly 3 parts (header, payload, signature)');
   const [headerB64, payloadB64, signatureB64] = jwt.split('.') as [string, string, string];
   // The library's nodeWebCompat.parseB64UrlString: Node's base64 decoder reads both alphabets.
   const headerString = Buffer.from(headerB64, 'base64').toString('utf8');

@@ -19,25 +19,29 @@ export function createJwksFetcher(opts: { timeoutMs: number; onFetch?: (uri: str
       const url = new URL(uri);
       const transport = url.protocol === 'https:' ? https : http;
       return new Promise<ArrayBuffer>((resolve, reject) => {
-        const req = transport.get(url, { agent: agents[url.protocol as 'https:' | 'http:'], timeout: opts.timeoutMs }, (res) => {
-          if (res.statusCode !== 200) {
-            res.resume();
-            reject(new NonRetryableFetchError(uri, `Status code is ${res.statusCode}, expected 200`));
-            return;
-          }
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > MAX_JWKS_BYTES) req.destroy(new Error('JWKS response too large'));
-            else chunks.push(chunk);
-          });
-          res.on('end', () => {
-            const buf = Buffer.concat(chunks);
-            resolve(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
-          });
-          res.on('error', (err) => reject(new FetchError(uri, err.message)));
-        });
+        const req = transport.get(
+          url,
+          { agent: agents[url.protocol as 'https:' | 'http:'], timeout: opts.timeoutMs },
+          (res) => {
+            if (res.statusCode !== 200) {
+              res.resume();
+              reject(new NonRetryableFetchError(uri, `Status code is ${res.statusCode}, expected 200`));
+              return;
+            }
+            const chunks: Buffer[] = [];
+            let size = 0;
+            res.on('data', (chunk: Buffer) => {
+              size += chunk.length;
+              if (size > MAX_JWKS_BYTES) req.destroy(new Error('JWKS response too large'));
+              else chunks.push(chunk);
+            });
+            res.on('end', () => {
+              const buf = Buffer.concat(chunks);
+              resolve(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
+            });
+            res.on('error', (err) => reject(new FetchError(uri, err.message)));
+          },
+        );
         req.on('timeout', () => req.destroy(new Error(`timed out after ${opts.timeoutMs} ms`)));
         req.on('error', (err) => reject(new FetchError(uri, err.message)));
       });

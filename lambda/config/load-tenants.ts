@@ -72,7 +72,10 @@ export function validateTenantsFile(input: unknown, source = '(inline)'): Valida
   }
   const violations = tenantRuleViolations(result.output);
   if (violations.length > 0) {
-    throw new TenantConfigError(source, violations.map((violation) => problemAt(violation.path, violation.message)));
+    throw new TenantConfigError(
+      source,
+      violations.map((violation) => problemAt(violation.path, violation.message)),
+    );
   }
   return { file: result.output, warnings: tenantWarnings(result.output).map((w) => problemAt(w.path, w.message)) };
 }
@@ -88,7 +91,9 @@ export function loadTenantsFile(path: string): ValidatedTenantsFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new TenantConfigError(path, [{ message: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` }]);
+    throw new TenantConfigError(path, [
+      { message: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` },
+    ]);
   }
   return validateTenantsText(text, path);
 }
@@ -117,7 +122,9 @@ export function readTenantsFile(path: string): TenantsFile {
 
 /** Warnings as printable lines, for `cdk synth` and the local stack. */
 export function describeWarnings(source: string, warnings: readonly ConfigProblem[]): string {
-  return warnings.length === 0 ? '' : `Warnings for tenants file ${source}:\n${warnings.map((w) => `  - ${describeProblem(w)}`).join('\n')}`;
+  return warnings.length === 0
+    ? ''
+    : `Warnings for tenants file ${source}:\n${warnings.map((w) => `  - ${describeProblem(w)}`).join('\n')}`;
 }
 
 /**
@@ -148,7 +155,10 @@ const EXPECTED: Readonly<Record<string, string>> = {
 function issueMessage(issue: v.BaseIssue<unknown>): string {
   if (isUnknownKey(issue)) return 'is not a known field (unknown fields are refused, never passed to Plaid)';
   if (issue.input === undefined && issue.kind === 'schema') return 'is required';
-  if ((issue.type === 'object' || issue.type === 'strict_object' || issue.type === 'array' || issue.type === 'record') && issue.expected) {
+  if (
+    (issue.type === 'object' || issue.type === 'strict_object' || issue.type === 'array' || issue.type === 'record') &&
+    issue.expected
+  ) {
     return EXPECTED[issue.expected] ?? issue.message;
   }
   return issue.message;
@@ -171,8 +181,10 @@ function unknownFieldMessage(problem: ConfigProblem): string {
     case 'client':
       return "is chosen by the client for each request: set the tenant's languages.default and languages.allowed instead";
     case 'configured':
-      if (inProfile && TENANT_ONLY.has(problem.field!)) return 'is set for the tenant, not per profile: move it up to the tenant';
-      if (!inProfile && entry.where === 'profile') return `is set per profile: move it into profiles.<name>.${problem.field}`;
+      if (inProfile && TENANT_ONLY.has(problem.field!))
+        return 'is set for the tenant, not per profile: move it up to the tenant';
+      if (!inProfile && entry.where === 'profile')
+        return `is set per profile: move it into profiles.<name>.${problem.field}`;
       return problem.message;
   }
 }

@@ -15,7 +15,10 @@ const SettingsSchema = v.object({
   PLAID_BASE_URL: v.optional(
     v.pipe(
       v.string(),
-      v.check((value) => urlProblem(value, { allowLoopbackHttp: true }) === undefined, 'must be https (http only for loopback hosts)'),
+      v.check(
+        (value) => urlProblem(value, { allowLoopbackHttp: true }) === undefined,
+        'must be https (http only for loopback hosts)',
+      ),
     ),
   ),
   // Secrets, JWKS and Plaid together; API Gateway gives up at 30 s, the function's timeout sits between.
@@ -46,7 +49,10 @@ const SettingsSchema = v.object({
   PUBLIC_BASE_URL: v.optional(
     v.pipe(
       v.string(),
-      v.check((value) => urlProblem(value, { allowLoopbackHttp: true }) === undefined && !value.endsWith('/'), 'must be https (http only for loopback hosts), without a trailing slash'),
+      v.check(
+        (value) => urlProblem(value, { allowLoopbackHttp: true }) === undefined && !value.endsWith('/'),
+        'must be https (http only for loopback hosts), without a trailing slash',
+      ),
     ),
   ),
   WEBHOOK_BUDGET_MS: intFrom(1000, 9000, 5000),
@@ -57,7 +63,9 @@ export type Settings = v.InferOutput<typeof SettingsSchema> & { TENANTS_FILE: st
 
 export function readSettings(env: Readonly<Record<string, string | undefined>>, defaultTenantsFile: URL): Settings {
   const known = Object.fromEntries(
-    Object.keys(SettingsSchema.entries).flatMap((key) => (env[key] === undefined || env[key] === '' ? [] : [[key, env[key]]])),
+    Object.keys(SettingsSchema.entries).flatMap((key) =>
+      env[key] === undefined || env[key] === '' ? [] : [[key, env[key]]],
+    ),
   );
   const result = v.safeParse(SettingsSchema, known);
   if (!result.success) {

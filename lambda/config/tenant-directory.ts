@@ -79,9 +79,17 @@ export function directoryOf(file: TenantsFile, warnings: readonly ConfigProblem[
 }
 
 /** The compiled form of a validated file: a header line, then the payload line it fingerprints. */
-export function compileTenants(file: TenantsFile, warnings: readonly ConfigProblem[], schemaFingerprint: string): string {
+export function compileTenants(
+  file: TenantsFile,
+  warnings: readonly ConfigProblem[],
+  schemaFingerprint: string,
+): string {
   const payload = JSON.stringify(payloadOf(file, warnings));
-  const header: CompiledHeader = { format: COMPILED_TENANTS_FORMAT, schema: schemaFingerprint, sha256: sha256(payload) };
+  const header: CompiledHeader = {
+    format: COMPILED_TENANTS_FORMAT,
+    schema: schemaFingerprint,
+    sha256: sha256(payload),
+  };
   return `${JSON.stringify(header)}\n${payload}\n`;
 }
 
@@ -91,7 +99,9 @@ export function isCompiledTenants(text: string): boolean {
 
 export class CompiledTenantsError extends Error {
   constructor(source: string, reason: string) {
-    super(`Refusing the compiled tenants form ${source}: ${reason}. Rebuild the bundle from the tenants file (cdk synth / npm start) instead of editing the built form.`);
+    super(
+      `Refusing the compiled tenants form ${source}: ${reason}. Rebuild the bundle from the tenants file (cdk synth / npm start) instead of editing the built form.`,
+    );
     this.name = 'CompiledTenantsError';
   }
 }
@@ -110,10 +120,16 @@ export function readCompiledTenants(text: string, source: string, expectedSchema
   } catch {
     throw new CompiledTenantsError(source, 'its header is not valid JSON');
   }
-  if (expectedSchema === undefined) throw new CompiledTenantsError(source, 'this code was not built with a tenants schema fingerprint (run the bundle, not the sources)');
-  if (header.schema !== expectedSchema) throw new CompiledTenantsError(source, 'it was validated by another version of the tenants schema');
+  if (expectedSchema === undefined)
+    throw new CompiledTenantsError(
+      source,
+      'this code was not built with a tenants schema fingerprint (run the bundle, not the sources)',
+    );
+  if (header.schema !== expectedSchema)
+    throw new CompiledTenantsError(source, 'it was validated by another version of the tenants schema');
   const payload = text.slice(newline + 1).trimEnd();
-  if (header.sha256 !== sha256(payload)) throw new CompiledTenantsError(source, 'its content changed after the build (sha-256 mismatch)');
+  if (header.sha256 !== sha256(payload))
+    throw new CompiledTenantsError(source, 'its content changed after the build (sha-256 mismatch)');
   return directoryFromPayload(JSON.parse(payload) as DirectoryPayload);
 }
 

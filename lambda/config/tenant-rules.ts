@@ -61,11 +61,15 @@ function profileRuleViolations(profile: LinkProfile, tenant: TenantConfig): Rule
   const add = (path: ConfigPath, message: string) => violations.push({ path, message });
   const allowLoopbackHttp = tenant.plaid.environment === 'sandbox';
   const countryCodes = profile.country_codes ?? tenant.country_codes;
-  const inherited = profile.country_codes === undefined ? ", inherited from the tenant: set country_codes on this profile to override" : '';
+  const inherited =
+    profile.country_codes === undefined
+      ? ', inherited from the tenant: set country_codes on this profile to override'
+      : '';
 
   for (const field of NO_BALANCE_IN) {
     const index = profile[field]?.indexOf('balance') ?? -1;
-    if (index >= 0) add([field, index], '"balance" is not valid here: Plaid initialises Balance with any other product');
+    if (index >= 0)
+      add([field, index], '"balance" is not valid here: Plaid initialises Balance with any other product');
   }
   const seenIn = new Map<string, string>();
   for (const field of PRODUCT_ARRAYS) {
@@ -77,7 +81,8 @@ function profileRuleViolations(profile: LinkProfile, tenant: TenantConfig): Rule
   }
   const where = (product: Product) => PRODUCT_ARRAYS.find((field) => profile[field]?.includes(product));
   // additional_consented_products only collects consent: the product is not initialised in Link.
-  const initialised = (product: Product) => PRODUCT_ARRAYS.some((field) => field !== 'additional_consented_products' && profile[field]?.includes(product));
+  const initialised = (product: Product) =>
+    PRODUCT_ARRAYS.some((field) => field !== 'additional_consented_products' && profile[field]?.includes(product));
   const locate = (product: Product): ConfigPath => {
     const field = where(product)!;
     return [field, profile[field]!.indexOf(product)];
@@ -122,7 +127,8 @@ function profileRuleViolations(profile: LinkProfile, tenant: TenantConfig): Rule
     ['identity_verification', 'identity_verification'],
   ] as const;
   for (const [product, object] of requiredObjects) {
-    if (initialised(product) && profile[object] === undefined) add([object], `is required with the "${product}" product`);
+    if (initialised(product) && profile[object] === undefined)
+      add([object], `is required with the "${product}" product`);
   }
   if (profile.employment?.employment_source_types.includes('bank') && !profile.employment.bank_employment) {
     add(['employment', 'bank_employment'], 'is required when employment_source_types is ["bank"]');
@@ -134,7 +140,10 @@ function profileRuleViolations(profile: LinkProfile, tenant: TenantConfig): Rule
     const { start_date: start, end_date: end } = profile.statements;
     if (start > end) add(['statements', 'end_date'], `must not be before start_date (${start})`);
     else if (end > addYears(start, STATEMENTS_MAX_YEARS)) {
-      add(['statements', 'end_date'], `must be at most two years after start_date (${start}): Plaid returns up to two years of statements`);
+      add(
+        ['statements', 'end_date'],
+        `must be at most two years after start_date (${start}): Plaid returns up to two years of statements`,
+      );
     }
   }
 
@@ -165,7 +174,11 @@ function profileRuleViolations(profile: LinkProfile, tenant: TenantConfig): Rule
 
   const hostedLink = profile.hosted_link;
   if (hostedLink?.completion_redirect_uri !== undefined) {
-    const problem = completionRedirectProblem(hostedLink.completion_redirect_uri, hostedLink.is_mobile_app === true, allowLoopbackHttp);
+    const problem = completionRedirectProblem(
+      hostedLink.completion_redirect_uri,
+      hostedLink.is_mobile_app === true,
+      allowLoopbackHttp,
+    );
     if (problem) add(['hosted_link', 'completion_redirect_uri'], problem);
   }
   // Plaid's API reference: "'sms' will deliver via SMS. Must pass user.phone_number. 'email' ... Must pass user.email_address."
@@ -195,7 +208,10 @@ export function tenantWarnings(file: TenantsFile): RuleViolation[] {
       const at = (...path: ConfigPath): ConfigPath => ['tenants', tenantId, 'profiles', profileName, ...path];
       for (const [path, replacement] of DEPRECATED_CONFIGURED_FIELDS) {
         if (valueAt(profile, path) !== undefined) {
-          warnings.push({ path: at(...path.split('.')), message: `is deprecated by Plaid, replaced by ${replacement}` });
+          warnings.push({
+            path: at(...path.split('.')),
+            message: `is deprecated by Plaid, replaced by ${replacement}`,
+          });
         }
       }
       const days = profile.transactions?.days_requested;
@@ -207,7 +223,9 @@ export function tenantWarnings(file: TenantsFile): RuleViolation[] {
       }
       // The service creates Plaid users (domain/plaid-users.ts), but Plaid Check also needs the
       // user's identity data at /user/create (consumer_report_user_identity), which it does not hold.
-      const craProduct = [...CRA_PRODUCTS].find((product) => PRODUCT_ARRAYS.some((field) => profile[field]?.includes(product)));
+      const craProduct = [...CRA_PRODUCTS].find((product) =>
+        PRODUCT_ARRAYS.some((field) => profile[field]?.includes(product)),
+      );
       if (craProduct) {
         warnings.push({
           path: at('products'),
@@ -235,7 +253,11 @@ function addYears(isoDate: string, years: number): string {
 }
 
 /** Hosted Link's return: https (loopback http in sandbox), or an app's own URL scheme when opened in a mobile app. */
-export function completionRedirectProblem(value: string, isMobileApp: boolean, allowLoopbackHttp: boolean): string | undefined {
+export function completionRedirectProblem(
+  value: string,
+  isMobileApp: boolean,
+  allowLoopbackHttp: boolean,
+): string | undefined {
   let url: URL;
   try {
     url = new URL(value);
@@ -246,7 +268,8 @@ export function completionRedirectProblem(value: string, isMobileApp: boolean, a
   if (['javascript:', 'data:', 'file:', 'blob:', 'vbscript:', 'about:', 'ftp:', 'ws:', 'wss:'].includes(url.protocol)) {
     return 'must be https or an app URL scheme such as myapp://plaid-done';
   }
-  if (!isMobileApp) return 'may use an app URL scheme only with hosted_link.is_mobile_app true; otherwise it must be https';
+  if (!isMobileApp)
+    return 'may use an app URL scheme only with hosted_link.is_mobile_app true; otherwise it must be https';
   return undefined;
 }
 
@@ -291,9 +314,15 @@ function sharedIssuerViolations(file: TenantsFile): RuleViolation[] {
       if (!claim) {
         violations.push({ path, message: `is required: tenants ${ids.join(', ')} share the issuer ${issuer}` });
       } else if (claim.name !== claimName) {
-        violations.push({ path: [...path, 'name'], message: `must be "${claimName}" like the other tenants of issuer ${issuer}` });
+        violations.push({
+          path: [...path, 'name'],
+          message: `must be "${claimName}" like the other tenants of issuer ${issuer}`,
+        });
       } else if (values.has(claim.value)) {
-        violations.push({ path: [...path, 'value'], message: `"${claim.value}" is already another tenant's value for issuer ${issuer}` });
+        violations.push({
+          path: [...path, 'value'],
+          message: `"${claim.value}" is already another tenant's value for issuer ${issuer}`,
+        });
       } else {
         values.add(claim.value);
       }

@@ -35,7 +35,10 @@ import { PROFILE_NAME_PATTERN, TENANT_ID_PATTERN } from './tenant-names.ts';
 const nonEmptyString = v.pipe(v.string('must be a string'), v.trim(), v.nonEmpty('must not be empty'));
 const unique = <T>(items: readonly T[]) => new Set(items).size === items.length;
 const uniqueList = <T extends v.GenericSchema>(item: T, what: string) =>
-  v.pipe(v.array(item, 'must be a list'), v.check((items) => unique(items), `must not list a ${what} twice`));
+  v.pipe(
+    v.array(item, 'must be a list'),
+    v.check((items) => unique(items), `must not list a ${what} twice`),
+  );
 const oneOf = <const T extends readonly string[]>(values: T, what = 'one of') =>
   v.picklist(values, `must be ${what} ${values.map((value) => `"${value}"`).join(', ')}`);
 const flag = v.boolean('must be true or false');
@@ -72,7 +75,11 @@ const CountryCode = v.picklist(COUNTRY_CODES, `must be a Plaid-supported country
 const CountryCodes = v.pipe(uniqueList(CountryCode, 'country code'), v.nonEmpty('must list at least one country code'));
 const Product = v.picklist(PRODUCTS, 'must be a Plaid product name');
 const ProductList = uniqueList(Product, 'product');
-const HttpUrl = v.pipe(v.string('must be an absolute URL'), v.url('must be an absolute URL'), v.maxLength(2048, 'must be at most 2048 characters'));
+const HttpUrl = v.pipe(
+  v.string('must be an absolute URL'),
+  v.url('must be an absolute URL'),
+  v.maxLength(2048, 'must be at most 2048 characters'),
+);
 
 const accountFilter = <const T extends readonly string[]>(subtypes: T) =>
   v.strictObject({
@@ -112,13 +119,18 @@ const CraOptions = v.strictObject({
     v.strictObject({
       gse_options: v.optional(
         v.strictObject({
-          report_types: v.pipe(uniqueList(oneOf(GSE_REPORT_TYPES), 'report type'), v.nonEmpty('must list at least one report type')),
+          report_types: v.pipe(
+            uniqueList(oneOf(GSE_REPORT_TYPES), 'report type'),
+            v.nonEmpty('must list at least one report type'),
+          ),
         }),
       ),
       require_identity: v.optional(flag),
     }),
   ),
-  cashflow_insights: v.optional(v.strictObject({ attributes_version: v.optional(oneOf(CASHFLOW_ATTRIBUTES_VERSIONS)) })),
+  cashflow_insights: v.optional(
+    v.strictObject({ attributes_version: v.optional(oneOf(CASHFLOW_ATTRIBUTES_VERSIONS)) }),
+  ),
   lend_score: v.optional(v.strictObject({ lend_score_version: v.optional(oneOf(LEND_SCORE_VERSIONS)) })),
   include_investments: v.optional(flag),
 });
@@ -142,7 +154,9 @@ const Auth = v.strictObject({
 const HostedLink = v.strictObject({
   delivery_method: v.optional(oneOf(HOSTED_LINK_DELIVERY_METHODS)),
   /** https (loopback http in sandbox), or an app URL scheme with is_mobile_app: tenant-rules.ts. */
-  completion_redirect_uri: v.optional(v.pipe(v.string('must be an absolute URL'), v.maxLength(2048, 'must be at most 2048 characters'))),
+  completion_redirect_uri: v.optional(
+    v.pipe(v.string('must be an absolute URL'), v.maxLength(2048, 'must be at most 2048 characters')),
+  ),
   url_lifetime_seconds: v.optional(wholeNumber(1, HOSTED_LINK_MAX_LIFETIME_SECONDS, 'seconds', '21 days')),
   is_mobile_app: v.optional(flag),
 });
@@ -165,25 +179,37 @@ export const LinkProfileSchema = v.strictObject({
   android_package_name: v.optional(
     v.pipe(
       v.string('must be an Android application id such as com.example.app'),
-      v.regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/, 'must be an Android application id such as com.example.app'),
+      v.regex(
+        /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/,
+        'must be an Android application id such as com.example.app',
+      ),
     ),
   ),
   link_customization_name: v.optional(v.pipe(nonEmptyString, v.maxLength(100, 'must be at most 100 characters'))),
   appearance_mode: v.optional(oneOf(APPEARANCE_MODES)),
   institution_data: v.optional(
     v.strictObject({
-      routing_number: v.pipe(v.string('must be a 9-digit routing number'), v.regex(/^\d{9}$/, 'must be a 9-digit routing number')),
+      routing_number: v.pipe(
+        v.string('must be a 9-digit routing number'),
+        v.regex(/^\d{9}$/, 'must be a 9-digit routing number'),
+      ),
     }),
   ),
   card_switch: v.optional(
     v.strictObject({
-      card_bin: v.pipe(v.string('must be a card BIN of 6 or 8 digits'), v.regex(/^(\d{6}|\d{8})$/, 'must be a card BIN of 6 or 8 digits')),
+      card_bin: v.pipe(
+        v.string('must be a card BIN of 6 or 8 digits'),
+        v.regex(/^(\d{6}|\d{8})$/, 'must be a card BIN of 6 or 8 digits'),
+      ),
     }),
   ),
   account_filters: v.optional(AccountFilters),
   eu_config: v.optional(v.strictObject({ headless: v.optional(flag) })),
   institution_id: v.optional(
-    v.pipe(v.string('must be a Plaid institution id such as ins_109508'), v.regex(/^ins_\d+$/, 'must be a Plaid institution id such as ins_109508')),
+    v.pipe(
+      v.string('must be a Plaid institution id such as ins_109508'),
+      v.regex(/^ins_\d+$/, 'must be a Plaid institution id such as ins_109508'),
+    ),
   ),
   payment_configuration: v.optional(
     v.strictObject({
@@ -193,7 +219,10 @@ export const LinkProfileSchema = v.strictObject({
         v.check((amount) => Number(amount) > 0, 'must be more than zero'),
       ),
       description: v.optional(
-        v.pipe(nonEmptyString, v.maxLength(PAYMENT_DESCRIPTION_MAX, `must be at most ${PAYMENT_DESCRIPTION_MAX} characters`)),
+        v.pipe(
+          nonEmptyString,
+          v.maxLength(PAYMENT_DESCRIPTION_MAX, `must be at most ${PAYMENT_DESCRIPTION_MAX} characters`),
+        ),
       ),
     }),
   ),
@@ -280,9 +309,15 @@ const TenantClaimSchema = v.strictObject({
 
 export const TenantSchema = v.strictObject({
   /** Shown in Link; Plaid displays "This Application" past 30 characters, so longer is refused. */
-  client_name: v.pipe(nonEmptyString, v.maxLength(30, 'must be at most 30 characters (Plaid shows "This Application" otherwise)')),
+  client_name: v.pipe(
+    nonEmptyString,
+    v.maxLength(30, 'must be at most 30 characters (Plaid shows "This Application" otherwise)'),
+  ),
   plaid: v.strictObject({
-    environment: v.picklist(Object.keys(PLAID_ENVIRONMENTS) as Array<keyof typeof PLAID_ENVIRONMENTS>, 'must be sandbox or production'),
+    environment: v.picklist(
+      Object.keys(PLAID_ENVIRONMENTS) as Array<keyof typeof PLAID_ENVIRONMENTS>,
+      'must be sandbox or production',
+    ),
     /** Name or ARN of the Secrets Manager secret holding {"client_id": "...", "secret": "..."}. */
     secret_id: v.pipe(nonEmptyString, v.maxLength(2048)),
   }),
@@ -303,7 +338,10 @@ export const TenantSchema = v.strictObject({
     max_token_lifetime_seconds: v.optional(wholeNumber(60, 2_592_000, 'seconds', '30 days'), 86_400),
   }),
   /** Browser origins allowed to call for this tenant (scheme://host[:port]); mobile apps send none. */
-  allowed_origins: v.optional(uniqueList(v.pipe(v.string(), v.url('must be an origin such as https://app.example.com')), 'origin'), []),
+  allowed_origins: v.optional(
+    uniqueList(v.pipe(v.string(), v.url('must be an origin such as https://app.example.com')), 'origin'),
+    [],
+  ),
   client_user_id: v.optional(
     v.strictObject({
       /**
@@ -343,7 +381,10 @@ export const TenantSchema = v.strictObject({
   /** A profile may override it (`profiles.<name>.country_codes`). */
   country_codes: CountryCodes,
   profiles: v.pipe(
-    v.record(v.pipe(v.string(), v.regex(PROFILE_NAME_PATTERN, 'profile names are lowercase letters, digits, - and _')), LinkProfileSchema),
+    v.record(
+      v.pipe(v.string(), v.regex(PROFILE_NAME_PATTERN, 'profile names are lowercase letters, digits, - and _')),
+      LinkProfileSchema,
+    ),
     v.check((profiles) => 'default' in profiles, 'must define a "default" profile'),
   ),
 });
@@ -355,7 +396,10 @@ export const TenantsFileSchema = v.strictObject({
   /** Secrets Manager secret (name or ARN) whose SecretString keys the client_user_id HMAC. */
   client_user_id_key_secret_id: v.pipe(nonEmptyString, v.maxLength(2048)),
   tenants: v.pipe(
-    v.record(v.pipe(v.string(), v.regex(TENANT_ID_PATTERN, 'tenant ids are lowercase letters, digits and -')), TenantSchema),
+    v.record(
+      v.pipe(v.string(), v.regex(TENANT_ID_PATTERN, 'tenant ids are lowercase letters, digits and -')),
+      TenantSchema,
+    ),
     v.check((tenants) => Object.keys(tenants).length > 0, 'must define at least one tenant'),
   ),
 });

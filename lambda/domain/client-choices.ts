@@ -20,7 +20,9 @@ export const ClientChoicesSchema = v.strictObject({
   language: v.optional(v.picklist(LINK_LANGUAGES, 'must be a Plaid Link language code such as "en"')),
   /** "update": Link's update mode for one of the caller's own Items (item_id). */
   mode: v.optional(v.picklist(LINK_MODES, 'must be "new" or "update"'), 'new'),
-  item_id: v.optional(v.pipe(v.string('must be a string'), v.regex(ITEM_ID_PATTERN, 'must be an item_id from GET /items'))),
+  item_id: v.optional(
+    v.pipe(v.string('must be a string'), v.regex(ITEM_ID_PATTERN, 'must be an item_id from GET /items')),
+  ),
   /** Update mode with Account Select, where the tenant allows it. */
   account_selection: v.optional(v.boolean('must be true or false')),
 });
@@ -57,14 +59,22 @@ export function parseClientChoices(body: unknown): ClientChoices {
     .filter((field) => !Object.hasOwn(ClientChoicesSchema.entries, field))
     .map((field) => {
       const why = Object.hasOwn(SERVER_DECIDED, field) ? SERVER_DECIDED[field] : undefined;
-      return { field, message: why ? `may not be set by the client: ${why}` : `is not a field a client may set (allowed: ${Object.keys(ClientChoicesSchema.entries).join(', ')})` };
+      return {
+        field,
+        message: why
+          ? `may not be set by the client: ${why}`
+          : `is not a field a client may set (allowed: ${Object.keys(ClientChoicesSchema.entries).join(', ')})`,
+      };
     });
   const result = v.safeParse(ClientChoicesSchema, body);
   if (result.success) {
     const { mode, item_id, account_selection } = result.output;
-    if (mode === 'update' && item_id === undefined) errors.push({ field: 'item_id', message: 'is required in update mode' });
-    if (mode === 'new' && item_id !== undefined) errors.push({ field: 'item_id', message: 'is only for update mode (mode: "update")' });
-    if (mode === 'new' && account_selection !== undefined) errors.push({ field: 'account_selection', message: 'is only for update mode (mode: "update")' });
+    if (mode === 'update' && item_id === undefined)
+      errors.push({ field: 'item_id', message: 'is required in update mode' });
+    if (mode === 'new' && item_id !== undefined)
+      errors.push({ field: 'item_id', message: 'is only for update mode (mode: "update")' });
+    if (mode === 'new' && account_selection !== undefined)
+      errors.push({ field: 'account_selection', message: 'is only for update mode (mode: "update")' });
   }
   if (result.success && errors.length === 0) return result.output;
   for (const issue of result.issues ?? []) {
@@ -72,5 +82,9 @@ export function parseClientChoices(body: unknown): ClientChoices {
     const field = (issue.path ?? []).map((p) => String(p.key)).join('.') || '(body)';
     errors.push({ field, message: issue.input === undefined ? 'is required' : issue.message });
   }
-  throw new ServiceFailure('invalid_request', `Invalid request field ${errors.map((e) => `'${e.field}'`).join(', ')}.`, { errors });
+  throw new ServiceFailure(
+    'invalid_request',
+    `Invalid request field ${errors.map((e) => `'${e.field}'`).join(', ')}.`,
+    { errors },
+  );
 }

@@ -18,7 +18,10 @@ export function deriveClientUserId(input: {
   if (input.strategy === 'subject') {
     // A subject that looks like an email address or a phone number must not reach Plaid.
     if (PII_SHAPE.test(input.subject)) {
-      throw new ServiceFailure('misconfigured', "The tenant's client_user_id strategy cannot be used with this identity provider.");
+      throw new ServiceFailure(
+        'misconfigured',
+        "The tenant's client_user_id strategy cannot be used with this identity provider.",
+      );
     }
     return input.subject;
   }
@@ -34,6 +37,7 @@ export function deriveClientUserId(input: {
 // environment's one key, replaced when it rotates.
 let lastKey: { text: string; keyObject: KeyObject } | undefined;
 function keyObjectOf(text: string): KeyObject {
-  if (lastKey === undefined || lastKey.text !== text) lastKey = { text, keyObject: createSecretKey(Buffer.from(text, 'utf8')) };
+  if (lastKey === undefined || lastKey.text !== text)
+    lastKey = { text, keyObject: createSecretKey(Buffer.from(text, 'utf8')) };
   return lastKey.keyObject;
 }

@@ -10,7 +10,15 @@ import type { ItemVault } from './item-vault.ts';
 import { itemNotFound } from './items.ts';
 import { buildLinkTokenRequest, buildUpdateModeRequest, selectProfile } from './link-token-request.ts';
 import { ensurePlaidUser, needsPlaidUser } from './plaid-users.ts';
-import { credentialsAndOwner, heldCredentialsAndOwner, plaidBaseUrl, readCredentials, sameCredentials, withinBudget, type UpstreamDeps } from './upstream.ts';
+import {
+  credentialsAndOwner,
+  heldCredentialsAndOwner,
+  plaidBaseUrl,
+  readCredentials,
+  sameCredentials,
+  withinBudget,
+  type UpstreamDeps,
+} from './upstream.ts';
 
 export interface LinkTokenResult {
   readonly link_token: string;
@@ -46,11 +54,20 @@ export async function createLinkToken(
     if (accessToken === undefined) throw itemNotFound();
     body = buildUpdateModeRequest({ tenant, choices, clientUserId, accessToken });
   } else {
-    body = buildLinkTokenRequest({ tenant, choices, identity, clientUserId, serviceWebhookUrl: input.serviceWebhookUrl });
+    body = buildLinkTokenRequest({
+      tenant,
+      choices,
+      identity,
+      clientUserId,
+      serviceWebhookUrl: input.serviceWebhookUrl,
+    });
   }
   const baseUrl = plaidBaseUrl(tenant, deps.plaidBaseUrlOverride);
   if (choices.mode !== 'update' && needsPlaidUser(selectProfile(tenant, choices.profile))) {
-    const user = await ensurePlaidUser({ owner, baseUrl, credentials, deadline }, { ...deps, vault: await deps.vault() });
+    const user = await ensurePlaidUser(
+      { owner, baseUrl, credentials, deadline },
+      { ...deps, vault: await deps.vault() },
+    );
     // Plaid: integrations since 2025-12 identify the user by user_id; older ones by user_token.
     if (user.userToken) body = { ...body, user_token: user.userToken };
     else body = { ...body, user_id: user.userId };
@@ -61,8 +78,15 @@ export async function createLinkToken(
     // Keys are rotated in Secrets Manager before Plaid stops accepting the old ones: refetch once
     // and retry only if the secret actually changed, so a wrong secret fails fast.
     deps.secrets.invalidate(tenant.plaid.secret_id);
-    const fresh = await withinBudget(readCredentials(deps.secrets, tenant.plaid.secret_id), deadline - deps.now(), budgetDetail);
-    deps.logger.warn('plaid.credentials_refetched', { tenant: tenant.id, changed: !sameCredentials(fresh, credentials) });
+    const fresh = await withinBudget(
+      readCredentials(deps.secrets, tenant.plaid.secret_id),
+      deadline - deps.now(),
+      budgetDetail,
+    );
+    deps.logger.warn('plaid.credentials_refetched', {
+      tenant: tenant.id,
+      changed: !sameCredentials(fresh, credentials),
+    });
     if (!sameCredentials(fresh, credentials)) {
       outcome = await deps.plaid.createLinkToken({ baseUrl, credentials: fresh, body, deadline });
     }
@@ -83,7 +107,8 @@ function resultOf(outcome: PlaidOutcome, rateLimitRetryAfterSeconds: number, hos
     // Exactly {link_token, expiration}, plus hosted_link_url when the profile enables Hosted Link.
     const { link_token, expiration, hosted_link_url } = outcome.value;
     if (!hostedLink) return { link_token, expiration };
-    if (!hosted_link_url) return fail('upstream_rejected', 'Plaid returned no Hosted Link URL for a Hosted Link profile.');
+    if (!hosted_link_url)
+      return fail('upstream_rejected', 'Plaid returned no Hosted Link URL for a Hosted Link profile.');
     return { link_token, expiration, hosted_link_url };
   }
   switch (outcome.kind) {
@@ -115,13 +140,27 @@ function fail(kind: 'upstream_timeout' | 'upstream_unavailable' | 'upstream_reje
 
 function logOutcome(logger: Logger, outcome: PlaidOutcome, fields: Record<string, unknown>): void {
   if (outcome.ok) {
-    logger.info('plaid.link_token_created', { ...fields, attempts: outcome.attempts, plaid_request_id: outcome.value.request_id });
+    logger.info('plaid.link_token_created', {
+      ...fields,
+      attempts: outcome.attempts,
+      plaid_request_id: outcome.value.request_id,
+    });
   } else if (outcome.kind === 'plaid_error') {
     const { status, error_type, error_code, request_id } = outcome.error;
     logger.error('plaid.link_token_failed', {
-      ...fields, attempts: outcome.attempts, plaid_status: status, plaid_error_type: error_type, plaid_error_code: error_code, plaid_request_id: request_id,
+      ...fields,
+      attempts: outcome.attempts,
+      plaid_status: status,
+      plaid_error_type: error_type,
+      plaid_error_code: error_code,
+      plaid_request_id: request_id,
     });
   } else {
-    logger.error('plaid.link_token_failed', { ...fields, attempts: outcome.attempts, failure: outcome.kind, ...('code' in outcome ? { network_code: outcome.code } : {}) });
+    logger.error('plaid.link_token_failed', {
+      ...fields,
+      attempts: outcome.attempts,
+      failure: outcome.kind,
+      ...('code' in outcome ? { network_code: outcome.code } : {}),
+    });
   }
 }

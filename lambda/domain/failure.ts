@@ -48,7 +48,12 @@ export class ServiceFailure extends Error {
   constructor(
     kind: FailureKind,
     detail: string,
-    extra: { errors?: readonly FieldError[]; retryAfterSeconds?: number; cause?: unknown; extensions?: Readonly<Record<string, string>> } = {},
+    extra: {
+      errors?: readonly FieldError[];
+      retryAfterSeconds?: number;
+      cause?: unknown;
+      extensions?: Readonly<Record<string, string>>;
+    } = {},
   ) {
     super(detail, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.name = 'ServiceFailure';

@@ -23,7 +23,8 @@ export function identityFromClaims(claims: Readonly<Record<string, unknown>>): V
     issuer: String(claims.iss),
     subject: String(claims.sub),
     verifiedEmail: typeof email === 'string' && EMAIL.test(email) && isTrue(claims.email_verified) ? email : undefined,
-    verifiedPhone: typeof phone === 'string' && E164.test(phone) && isTrue(claims.phone_number_verified) ? phone : undefined,
+    verifiedPhone:
+      typeof phone === 'string' && E164.test(phone) && isTrue(claims.phone_number_verified) ? phone : undefined,
     claims,
   };
 }

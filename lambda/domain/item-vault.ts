@@ -8,7 +8,14 @@ export interface ItemOwner {
   readonly clientUserId: string;
 }
 
-export const ITEM_STATUSES = ['healthy', 'login_required', 'pending_expiration', 'pending_disconnect', 'new_accounts_available', 'revoked'] as const;
+export const ITEM_STATUSES = [
+  'healthy',
+  'login_required',
+  'pending_expiration',
+  'pending_disconnect',
+  'new_accounts_available',
+  'revoked',
+] as const;
 export type ItemStatus = (typeof ITEM_STATUSES)[number];
 
 export interface StoredItem {

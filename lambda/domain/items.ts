@@ -12,7 +12,14 @@ import { ServiceFailure } from './failure.ts';
 import type { VerifiedIdentity } from './identity.ts';
 import type { ItemOwner, ItemVault, StoredItem } from './item-vault.ts';
 import { actionFor, type ItemAction } from './receive-webhook.ts';
-import { credentialsAndOwner, plaidBaseUrl, plaidFailure, plaidFailureFields, withinBudget, type UpstreamDeps } from './upstream.ts';
+import {
+  credentialsAndOwner,
+  plaidBaseUrl,
+  plaidFailure,
+  plaidFailureFields,
+  withinBudget,
+  type UpstreamDeps,
+} from './upstream.ts';
 
 export interface ItemsDeps extends UpstreamDeps {
   readonly vault: ItemVault;
@@ -44,13 +51,18 @@ const UNDO_RESERVE_MS = 1500;
 const PUBLIC_TOKEN = /^public-(sandbox|production)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export const LinkItemBodySchema = v.strictObject({
-  public_token: v.pipe(v.string('must be a string'), v.regex(PUBLIC_TOKEN, 'must be the public_token Plaid Link returned (public-<environment>-<uuid>)')),
+  public_token: v.pipe(
+    v.string('must be a string'),
+    v.regex(PUBLIC_TOKEN, 'must be the public_token Plaid Link returned (public-<environment>-<uuid>)'),
+  ),
 });
 
 /** POST /items's body: exactly {public_token}; any other field is refused by name. */
 export function parseLinkItemBody(body: unknown): { publicToken: string } {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ServiceFailure('invalid_request', 'The request body must be a JSON object.', { errors: [{ field: '(body)', message: 'must be a JSON object' }] });
+    throw new ServiceFailure('invalid_request', 'The request body must be a JSON object.', {
+      errors: [{ field: '(body)', message: 'must be a JSON object' }],
+    });
   }
   const errors = Object.keys(body)
     .filter((field) => field !== 'public_token')
@@ -61,7 +73,11 @@ export function parseLinkItemBody(body: unknown): { publicToken: string } {
     errors.push({ field: 'public_token', message: issue.input === undefined ? 'is required' : issue.message });
   }
   if (result.success && errors.length === 0) return { publicToken: result.output.public_token };
-  throw new ServiceFailure('invalid_request', `Invalid request field ${errors.map((e) => `'${e.field}'`).join(', ')}.`, { errors });
+  throw new ServiceFailure(
+    'invalid_request',
+    `Invalid request field ${errors.map((e) => `'${e.field}'`).join(', ')}.`,
+    { errors },
+  );
 }
 
 export function itemView(item: StoredItem): ItemView {
@@ -86,7 +102,8 @@ interface ItemDetails {
   readonly institution_name: string | null;
 }
 
-const str = (json: Record<string, unknown>, key: string) => (typeof json[key] === 'string' ? (json[key] as string) : undefined);
+const str = (json: Record<string, unknown>, key: string) =>
+  typeof json[key] === 'string' ? (json[key] as string) : undefined;
 
 export async function linkItem(
   input: { tenant: Tenant; identity: VerifiedIdentity; publicToken: string },
@@ -101,9 +118,18 @@ export async function linkItem(
 
   const environment = input.publicToken.split('-')[1];
   if (environment !== tenant.plaid.environment) {
-    throw new ServiceFailure('invalid_request', `The public_token is from Plaid's ${environment} environment, not this tenant's.`, {
-      errors: [{ field: 'public_token', message: `must come from a Link session of this tenant (Plaid ${tenant.plaid.environment})` }],
-    });
+    throw new ServiceFailure(
+      'invalid_request',
+      `The public_token is from Plaid's ${environment} environment, not this tenant's.`,
+      {
+        errors: [
+          {
+            field: 'public_token',
+            message: `must come from a Link session of this tenant (Plaid ${tenant.plaid.environment})`,
+          },
+        ],
+      },
+    );
   }
   const { credentials, owner } = await withinBudget(credentialsAndOwner(input, deps), forwardDeadline - deps.now());
 
@@ -125,21 +151,36 @@ export async function linkItem(
     throw exchangeFailure(exchanged, deps.rateLimitRetryAfterSeconds);
   }
   const { access_token: accessToken, item_id: itemId } = exchanged.value;
-  const undo = (reason: string) => removeAtPlaid({ baseUrl, credentials, accessToken, itemId, deadline, reason }, deps, log);
+  const undo = (reason: string) =>
+    removeAtPlaid({ baseUrl, credentials, accessToken, itemId, deadline, reason }, deps, log);
 
   let stored: { item: StoredItem; existing?: StoredItem; outcome: 'created' | 'exists' };
   try {
-    stored = await storeExchanged({ owner, itemId, accessToken, baseUrl, credentials, forwardDeadline, undo }, tenant, deps, log);
+    stored = await storeExchanged(
+      { owner, itemId, accessToken, baseUrl, credentials, forwardDeadline, undo },
+      tenant,
+      deps,
+      log,
+    );
   } catch (error) {
     // A refused duplicate was undone already; anything else after the exchange is undone now.
-    if (!(error instanceof ServiceFailure && error.kind === 'conflict')) await undo(error instanceof ServiceFailure ? error.kind : 'internal');
+    if (!(error instanceof ServiceFailure && error.kind === 'conflict'))
+      await undo(error instanceof ServiceFailure ? error.kind : 'internal');
     throw error;
   }
-  log.info('items.created', { item_id: itemId, institution_id: stored.item.institutionId, duration_ms: deps.now() - started, already_stored: stored.outcome === 'exists' });
+  log.info('items.created', {
+    item_id: itemId,
+    institution_id: stored.item.institutionId,
+    duration_ms: deps.now() - started,
+    already_stored: stored.outcome === 'exists',
+  });
   if (stored.existing && tenant.items.duplicates === 'replace') {
     // The new Item is stored: a failure here leaves the old one in place, never the new one undone.
     await replaceOld(owner, stored.existing, { baseUrl, credentials, deadline }, deps, log).catch((error: unknown) =>
-      log.error('items.replace_old_removal_failed', { item_id: stored.existing!.itemId, error_name: (error as Error)?.name }),
+      log.error('items.replace_old_removal_failed', {
+        item_id: stored.existing!.itemId,
+        error_name: (error as Error)?.name,
+      }),
     );
   }
   return { item: itemView(stored.item), created: stored.outcome === 'created' };
@@ -170,7 +211,10 @@ async function storeExchanged(
     read: (json) => {
       const item = json.item as Record<string, unknown> | undefined;
       if (!item || typeof item !== 'object' || item.item_id !== itemId) return undefined;
-      return { institution_id: str(item, 'institution_id') ?? null, institution_name: str(item, 'institution_name') ?? null };
+      return {
+        institution_id: str(item, 'institution_id') ?? null,
+        institution_name: str(item, 'institution_name') ?? null,
+      };
     },
   });
   if (!details.ok) {
@@ -189,17 +233,31 @@ async function storeExchanged(
   if (existing && tenant.items.duplicates === 'refuse') {
     await req.undo('duplicate_refused');
     log.info('items.duplicate_refused', { item_id: itemId, existing_item_id: existing.itemId, institution_id });
-    throw new ServiceFailure('conflict', 'The user already has a live Item at this institution; offer update mode for it instead.', {
-      extensions: { existing_item_id: existing.itemId },
-    });
+    throw new ServiceFailure(
+      'conflict',
+      'The user already has a live Item at this institution; offer update mode for it instead.',
+      {
+        extensions: { existing_item_id: existing.itemId },
+      },
+    );
   }
   const at = new Date(deps.now()).toISOString();
-  const item: StoredItem = { itemId, institutionId: institution_id, institutionName: institution_name, status: 'healthy', createdAt: at, updatedAt: at };
+  const item: StoredItem = {
+    itemId,
+    institutionId: institution_id,
+    institutionName: institution_name,
+    status: 'healthy',
+    createdAt: at,
+    updatedAt: at,
+  };
   const outcome = await withinBudget(deps.vault.putItem(owner, item, accessToken), forwardDeadline - deps.now());
   return { item, existing, outcome };
 }
 
-export async function listItems(input: { tenant: Tenant; identity: VerifiedIdentity }, deps: ItemsDeps): Promise<ItemView[]> {
+export async function listItems(
+  input: { tenant: Tenant; identity: VerifiedIdentity },
+  deps: ItemsDeps,
+): Promise<ItemView[]> {
   const deadline = deps.now() + deps.budgetMs;
   const { owner, credentials } = await withinBudget(credentialsAndOwner(input, deps), deadline - deps.now());
   const items = await withinBudget(deps.vault.listItems(owner), deadline - deps.now());
@@ -211,12 +269,23 @@ export async function listItems(input: { tenant: Tenant; identity: VerifiedIdent
   await Promise.all(
     stale.map(async (item) => {
       try {
-        if (await repaired(owner, item.itemId, { baseUrl: plaidBaseUrl(input.tenant, deps.plaidBaseUrlOverride), credentials, deadline }, deps)) {
+        if (
+          await repaired(
+            owner,
+            item.itemId,
+            { baseUrl: plaidBaseUrl(input.tenant, deps.plaidBaseUrlOverride), credentials, deadline },
+            deps,
+          )
+        ) {
           healed.add(item.itemId);
         }
       } catch (error) {
         // The list still answers with what is stored.
-        deps.logger.warn('items.refresh_failed', { tenant: owner.tenantId, item_id: item.itemId, error_name: (error as Error)?.name });
+        deps.logger.warn('items.refresh_failed', {
+          tenant: owner.tenantId,
+          item_id: item.itemId,
+          error_name: (error as Error)?.name,
+        });
       }
     }),
   );
@@ -239,23 +308,41 @@ async function repaired(
     repeatable: true,
     read: (json) => {
       const item = json.item as Record<string, unknown> | undefined;
-      return item && typeof item === 'object' ? { healthy: item.error === null || item.error === undefined } : undefined;
+      return item && typeof item === 'object'
+        ? { healthy: item.error === null || item.error === undefined }
+        : undefined;
     },
   });
   if (!outcome.ok || !outcome.value.healthy) return false;
-  const applied = await deps.vault.applyItemStatus(owner, itemId, { status: 'healthy', at: new Date(deps.now()).toISOString(), iat: Math.floor(deps.now() / 1000) });
-  deps.logger.info('items.status_changed', { tenant: owner.tenantId, item_id: itemId, status: 'healthy', applied, source: 'item_get' });
+  const applied = await deps.vault.applyItemStatus(owner, itemId, {
+    status: 'healthy',
+    at: new Date(deps.now()).toISOString(),
+    iat: Math.floor(deps.now() / 1000),
+  });
+  deps.logger.info('items.status_changed', {
+    tenant: owner.tenantId,
+    item_id: itemId,
+    status: 'healthy',
+    applied,
+    source: 'item_get',
+  });
   return applied === 'applied';
 }
 
-export async function unlinkItem(input: { tenant: Tenant; identity: VerifiedIdentity; itemId: string }, deps: ItemsDeps): Promise<void> {
+export async function unlinkItem(
+  input: { tenant: Tenant; identity: VerifiedIdentity; itemId: string },
+  deps: ItemsDeps,
+): Promise<void> {
   const { tenant, itemId } = input;
   const deadline = deps.now() + deps.budgetMs;
   const log = deps.logger.child({ tenant: tenant.id });
   const { credentials, owner } = await withinBudget(credentialsAndOwner(input, deps), deadline - deps.now());
   const accessToken = await withinBudget(deps.vault.accessToken(owner, itemId), deadline - deps.now());
   if (accessToken === undefined) throw itemNotFound();
-  const removed = await callRemove({ baseUrl: plaidBaseUrl(tenant, deps.plaidBaseUrlOverride), credentials, accessToken, deadline }, deps);
+  const removed = await callRemove(
+    { baseUrl: plaidBaseUrl(tenant, deps.plaidBaseUrlOverride), credentials, accessToken, deadline },
+    deps,
+  );
   if (!removed.ok && !alreadyGone(removed)) {
     log.error('plaid.item_remove_failed', { item_id: itemId, ...plaidFailureFields(removed) });
     throw plaidFailure(removed, deps.rateLimitRetryAfterSeconds);
@@ -269,17 +356,28 @@ export function itemNotFound(): ServiceFailure {
 }
 
 function exchangeFailure(outcome: PlaidFailure, rateLimitRetryAfterSeconds: number): ServiceFailure {
-  if (outcome.kind === 'plaid_error' && outcome.error.error_type === 'INVALID_INPUT' && outcome.error.error_code === 'INVALID_PUBLIC_TOKEN') {
-    return new ServiceFailure('invalid_request', 'The public_token is invalid or has expired (they are single-use and live 30 minutes): link again.', {
-      errors: [{ field: 'public_token', message: 'is invalid, already exchanged or expired' }],
-    });
+  if (
+    outcome.kind === 'plaid_error' &&
+    outcome.error.error_type === 'INVALID_INPUT' &&
+    outcome.error.error_code === 'INVALID_PUBLIC_TOKEN'
+  ) {
+    return new ServiceFailure(
+      'invalid_request',
+      'The public_token is invalid or has expired (they are single-use and live 30 minutes): link again.',
+      {
+        errors: [{ field: 'public_token', message: 'is invalid, already exchanged or expired' }],
+      },
+    );
   }
   return plaidFailure(outcome, rateLimitRetryAfterSeconds);
 }
 
 /** Plaid has already forgotten the Item: removing it again is success. */
 function alreadyGone(outcome: PlaidFailure): boolean {
-  return outcome.kind === 'plaid_error' && (outcome.error.error_code === 'ITEM_NOT_FOUND' || outcome.error.error_code === 'INVALID_ACCESS_TOKEN');
+  return (
+    outcome.kind === 'plaid_error' &&
+    (outcome.error.error_code === 'ITEM_NOT_FOUND' || outcome.error.error_code === 'INVALID_ACCESS_TOKEN')
+  );
 }
 
 function callRemove(
@@ -298,7 +396,14 @@ function callRemove(
 
 /** Undoes an exchange: the Item Plaid just created is removed again. Never throws. */
 async function removeAtPlaid(
-  req: { baseUrl: string; credentials: PlaidCredentials; accessToken: string; itemId: string; deadline: number; reason: string },
+  req: {
+    baseUrl: string;
+    credentials: PlaidCredentials;
+    accessToken: string;
+    itemId: string;
+    deadline: number;
+    reason: string;
+  },
   deps: ItemsDeps,
   log: Logger,
 ): Promise<void> {

@@ -46,7 +46,9 @@ type UnknownToPlaid<A, B, P extends string = ''> = A extends readonly (infer U)[
     ? {
         [K in keyof A & string]: K extends keyof NonNullable<B>
           ? UnknownToPlaid<A[K], NonNullable<NonNullable<B>[K]>, P extends '' ? K : `${P}.${K}`>
-          : P extends '' ? K : `${P}.${K}`;
+          : P extends ''
+            ? K
+            : `${P}.${K}`;
       }[keyof A & string]
     : never;
 type MustBeAssignable<A extends B, B> = A;
@@ -79,7 +81,12 @@ export function selectProfile(tenant: Tenant, name: string): LinkProfile {
   const profile = Object.hasOwn(tenant.profiles, name) ? tenant.profiles[name] : undefined;
   if (!profile) {
     throw new ServiceFailure('invalid_request', `Unknown profile '${name}'.`, {
-      errors: [{ field: 'profile', message: `must be one of this tenant's profiles (${Object.keys(tenant.profiles).join(', ')})` }],
+      errors: [
+        {
+          field: 'profile',
+          message: `must be one of this tenant's profiles (${Object.keys(tenant.profiles).join(', ')})`,
+        },
+      ],
     });
   }
   return profile;
@@ -105,7 +112,9 @@ export function buildUpdateModeRequest(input: {
   const profile = selectProfile(tenant, choices.profile);
   if (choices.account_selection && !tenant.items.update_account_selection) {
     throw new ServiceFailure('invalid_request', 'Account Select in update mode is not enabled for this tenant.', {
-      errors: [{ field: 'account_selection', message: "is not allowed: the tenant's items.update_account_selection is off" }],
+      errors: [
+        { field: 'account_selection', message: "is not allowed: the tenant's items.update_account_selection is off" },
+      ],
     });
   }
   const body: LinkTokenUpdateBody = {
@@ -125,7 +134,11 @@ export function buildUpdateModeRequest(input: {
  * Plaid's platform rule: Android identifies the app by package name and must not get a
  * redirect_uri; web and iOS return from OAuth through the redirect_uri.
  */
-function applyPlatformRule(body: { redirect_uri?: string; android_package_name?: string }, profile: LinkProfile, choices: ClientChoices): void {
+function applyPlatformRule(
+  body: { redirect_uri?: string; android_package_name?: string },
+  profile: LinkProfile,
+  choices: ClientChoices,
+): void {
   if (choices.platform === 'android') {
     if (!profile.android_package_name) {
       throw new ServiceFailure('invalid_request', `Profile '${choices.profile}' is not set up for Android.`, {
@@ -154,7 +167,13 @@ export function buildLinkTokenRequest(input: {
   if (tenant.prefill.email_address && identity.verifiedEmail) user.email_address = identity.verifiedEmail;
   if (tenant.prefill.phone_number && identity.verifiedPhone) user.phone_number = identity.verifiedPhone;
 
-  const { country_codes, redirect_uri: _redirect, android_package_name: _package, financekit_supported, ...rest } = profile;
+  const {
+    country_codes,
+    redirect_uri: _redirect,
+    android_package_name: _package,
+    financekit_supported,
+    ...rest
+  } = profile;
   // The profile's own objects go in as they are, not copied: tenants are frozen at load
   // (tenantsById), and the body is only serialised. What differs from the profile is new here.
   const body: LinkTokenCreateBody = {
@@ -165,7 +184,8 @@ export function buildLinkTokenRequest(input: {
     ...rest,
   };
   if (body.webhook === 'service') {
-    if (!input.serviceWebhookUrl) throw new ServiceFailure('misconfigured', "The service's webhook receiver URL is unknown.");
+    if (!input.serviceWebhookUrl)
+      throw new ServiceFailure('misconfigured', "The service's webhook receiver URL is unknown.");
     body.webhook = input.serviceWebhookUrl;
   }
   // Plaid's API reference: under 30 days Plaid requests 30 anyway; send what Plaid will do (warned at validation).
@@ -174,20 +194,39 @@ export function buildLinkTokenRequest(input: {
   }
   applyPlatformRule(body, profile, choices);
   // FinanceKit (Apple Card) can only be linked from an iOS app.
-  if (financekit_supported !== undefined && choices.platform === 'ios') body.financekit_supported = financekit_supported;
+  if (financekit_supported !== undefined && choices.platform === 'ios')
+    body.financekit_supported = financekit_supported;
 
   // Hosted Link delivery needs the contact it delivers to; the tenant's prefill is checked at
   // validation, the user's verified claim only here.
   const delivery = profile.hosted_link?.delivery_method;
   if (delivery === 'sms' && !user.phone_number) {
-    throw new ServiceFailure('invalid_request', `Profile '${choices.profile}' delivers Link by SMS and needs a verified phone number.`, {
-      errors: [{ field: 'profile', message: `profile '${choices.profile}' needs a verified phone_number claim in the user's token` }],
-    });
+    throw new ServiceFailure(
+      'invalid_request',
+      `Profile '${choices.profile}' delivers Link by SMS and needs a verified phone number.`,
+      {
+        errors: [
+          {
+            field: 'profile',
+            message: `profile '${choices.profile}' needs a verified phone_number claim in the user's token`,
+          },
+        ],
+      },
+    );
   }
   if (delivery === 'email' && !user.email_address) {
-    throw new ServiceFailure('invalid_request', `Profile '${choices.profile}' delivers Link by email and needs a verified email address.`, {
-      errors: [{ field: 'profile', message: `profile '${choices.profile}' needs a verified email claim in the user's token` }],
-    });
+    throw new ServiceFailure(
+      'invalid_request',
+      `Profile '${choices.profile}' delivers Link by email and needs a verified email address.`,
+      {
+        errors: [
+          {
+            field: 'profile',
+            message: `profile '${choices.profile}' needs a verified email claim in the user's token`,
+          },
+        ],
+      },
+    );
   }
   return body;
 }

@@ -20,7 +20,10 @@ export function parsePlaidCredentials(secretString: string): PlaidCredentials {
   const result = v.safeParse(PlaidCredentialsSchema, json);
   if (!result.success) {
     // The message names the expected shape only; the secret's content never reaches an error.
-    throw new ServiceFailure('misconfigured', 'The tenant\'s Plaid credentials secret is not {"client_id","secret"} JSON.');
+    throw new ServiceFailure(
+      'misconfigured',
+      'The tenant\'s Plaid credentials secret is not {"client_id","secret"} JSON.',
+    );
   }
   return { client_id: result.output.client_id, secret: result.output.secret };
 }

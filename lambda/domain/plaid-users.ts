@@ -9,7 +9,12 @@ import type { Clock, Logger, PlaidApi, PlaidCredentials } from './ports.ts';
 import type { ItemOwner, ItemVault, PlaidUser } from './item-vault.ts';
 import { plaidFailure, plaidFailureFields, withinBudget } from './upstream.ts';
 
-const PRODUCT_FIELDS = ['products', 'required_if_supported_products', 'optional_products', 'additional_consented_products'] as const;
+const PRODUCT_FIELDS = [
+  'products',
+  'required_if_supported_products',
+  'optional_products',
+  'additional_consented_products',
+] as const;
 const USER_BOUND: ReadonlySet<string> = new Set([...PLAID_USER_PRODUCTS, 'income_verification']);
 
 /** Whether link tokens of this profile carry the user's Plaid user. */
@@ -43,7 +48,11 @@ export async function ensurePlaidUser(
     deps.logger.error('plaid.user_create_failed', plaidFailureFields(created));
     throw plaidFailure(created, deps.rateLimitRetryAfterSeconds);
   }
-  const user: PlaidUser = { userId: created.value.user_id, userToken: created.value.user_token, createdAt: new Date(deps.now()).toISOString() };
+  const user: PlaidUser = {
+    userId: created.value.user_id,
+    userToken: created.value.user_token,
+    createdAt: new Date(deps.now()).toISOString(),
+  };
   const outcome = await withinBudget(deps.vault.putPlaidUser(req.owner, user), remaining());
   if (outcome === 'exists') {
     // Another request of the same user stored one first: that one is the user's.

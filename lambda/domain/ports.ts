@@ -96,5 +96,8 @@ export interface PlaidApi {
    * is not `repeatable` is never retried: a lost answer to /item/public_token/exchange cannot be
    * asked for again (the public token is spent), and a retried /user/create would conflict.
    */
-  call<T>(path: string, request: PlaidRequest & { repeatable: boolean; read: (json: Record<string, unknown>) => T | undefined }): Promise<PlaidResult<T>>;
+  call<T>(
+    path: string,
+    request: PlaidRequest & { repeatable: boolean; read: (json: Record<string, unknown>) => T | undefined },
+  ): Promise<PlaidResult<T>>;
 }

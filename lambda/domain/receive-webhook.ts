@@ -62,12 +62,21 @@ export async function receiveWebhook(
   const log = deps.logger.child({ tenant: tenant.id });
   const detail = 'Handling the webhook took too long; Plaid will retry.';
 
-  const verified = await withinBudget(deps.verifier.verify(tenant, input.verificationHeader, input.rawBody), remaining(), detail);
+  const verified = await withinBudget(
+    deps.verifier.verify(tenant, input.verificationHeader, input.rawBody),
+    remaining(),
+    detail,
+  );
   const body = parseWebhookBody(input.rawBody);
   const webhookType = body.webhook_type as string;
   const webhookCode = body.webhook_code as string;
   const itemId = typeof body.item_id === 'string' ? body.item_id : null;
-  const fields = { webhook_type: webhookType, webhook_code: webhookCode, item_id: itemId, event_id: verified.bodySha256 };
+  const fields = {
+    webhook_type: webhookType,
+    webhook_code: webhookCode,
+    item_id: itemId,
+    event_id: verified.bodySha256,
+  };
 
   const vault = await deps.vault();
   if (await withinBudget(vault.webhookProcessed(tenant.id, verified.bodySha256), remaining(), detail)) {
@@ -75,7 +84,8 @@ export async function receiveWebhook(
     return 'replayed';
   }
   // Only an Item of this tenant: another tenant's item_id, or an unknown one, changes no record.
-  const owner = itemId === null ? undefined : await withinBudget(vault.findItemOwner(tenant.id, itemId), remaining(), detail);
+  const owner =
+    itemId === null ? undefined : await withinBudget(vault.findItemOwner(tenant.id, itemId), remaining(), detail);
   const change = owner ? statusChangeOf(body, verified.iat, new Date(deps.now()).toISOString()) : undefined;
   if (owner && itemId && change) {
     const applied = await withinBudget(vault.applyItemStatus(owner, itemId, change), remaining(), detail);
@@ -102,13 +112,22 @@ export async function receiveWebhook(
       detail,
     );
   } catch (error) {
-    log.error('webhook.publish_failed', { ...fields, error_name: (error as { cause?: { name?: string } })?.cause?.name ?? (error as Error)?.name });
+    log.error('webhook.publish_failed', {
+      ...fields,
+      error_name: (error as { cause?: { name?: string } })?.cause?.name ?? (error as Error)?.name,
+    });
     throw error instanceof ServiceFailure && error.kind !== 'upstream_timeout'
       ? error
-      : new ServiceFailure('events_unavailable', 'The webhook could not be handed on; Plaid will retry.', { cause: { name: 'PublishTimeout' } });
+      : new ServiceFailure('events_unavailable', 'The webhook could not be handed on; Plaid will retry.', {
+          cause: { name: 'PublishTimeout' },
+        });
   }
   log.info('webhook.published', fields);
-  await withinBudget(vault.markWebhookProcessed(tenant.id, verified.bodySha256, verified.iat + REPLAY_WINDOW_SECONDS), remaining(), detail);
+  await withinBudget(
+    vault.markWebhookProcessed(tenant.id, verified.bodySha256, verified.iat + REPLAY_WINDOW_SECONDS),
+    remaining(),
+    detail,
+  );
   return 'processed';
 }
 
@@ -126,15 +145,23 @@ function parseWebhookBody(raw: Buffer): Record<string, unknown> {
     typeof (body as Record<string, unknown>).webhook_type !== 'string' ||
     typeof (body as Record<string, unknown>).webhook_code !== 'string'
   ) {
-    throw new ServiceFailure('invalid_request', 'A Plaid webhook is a JSON object with webhook_type and webhook_code.', {
-      errors: [{ field: '(body)', message: 'must be a Plaid webhook' }],
-    });
+    throw new ServiceFailure(
+      'invalid_request',
+      'A Plaid webhook is a JSON object with webhook_type and webhook_code.',
+      {
+        errors: [{ field: '(body)', message: 'must be a Plaid webhook' }],
+      },
+    );
   }
   return body as Record<string, unknown>;
 }
 
 /** What an ITEM webhook says of the Item's health; undefined for webhooks that say nothing of it. */
-export function statusChangeOf(body: Readonly<Record<string, unknown>>, iat: number, at: string): ItemStatusChange | undefined {
+export function statusChangeOf(
+  body: Readonly<Record<string, unknown>>,
+  iat: number,
+  at: string,
+): ItemStatusChange | undefined {
   if (body.webhook_type !== 'ITEM') return undefined;
   const error = body.error as { error_code?: unknown } | null | undefined;
   const status: ItemStatus | undefined = (() => {

@@ -24,7 +24,11 @@ export function resolveTenant(claims: Readonly<Record<string, unknown>>, candida
     throw new ServiceFailure('invalid_token', 'The token is not of the expected kind (id or access).');
   }
   const audiences =
-    isCognito && claims.token_use === 'access' ? [claims.client_id] : Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    isCognito && claims.token_use === 'access'
+      ? [claims.client_id]
+      : Array.isArray(claims.aud)
+        ? claims.aud
+        : [claims.aud];
   if (!audiences.some((aud) => typeof aud === 'string' && tenant.auth.audience.includes(aud))) {
     throw new ServiceFailure('invalid_token', 'The token was not issued for this service.');
   }

@@ -84,7 +84,11 @@ export function heldCredentialsAndOwner(
   return { credentials, owner: { tenantId: tenant.id, clientUserId } };
 }
 
-export async function withinBudget<T>(work: Promise<T>, remainingMs: number, detail = 'The request took too long.'): Promise<T> {
+export async function withinBudget<T>(
+  work: Promise<T>,
+  remainingMs: number,
+  detail = 'The request took too long.',
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ServiceFailure('upstream_timeout', detail)), Math.max(0, remainingMs));
@@ -115,7 +119,10 @@ export function plaidFailure(outcome: PlaidFailure, rateLimitRetryAfterSeconds: 
         });
       }
       if (status >= 500) return new ServiceFailure('upstream_unavailable', 'Plaid is unavailable; try again shortly.');
-      return new ServiceFailure('upstream_rejected', 'Plaid rejected the request; the service operator has been alerted.');
+      return new ServiceFailure(
+        'upstream_rejected',
+        'Plaid rejected the request; the service operator has been alerted.',
+      );
     }
   }
 }
@@ -124,7 +131,17 @@ export function plaidFailure(outcome: PlaidFailure, rateLimitRetryAfterSeconds: 
 export function plaidFailureFields(outcome: PlaidFailure): Record<string, unknown> {
   if (outcome.kind === 'plaid_error') {
     const { status, error_type, error_code, request_id } = outcome.error;
-    return { attempts: outcome.attempts, plaid_status: status, plaid_error_type: error_type, plaid_error_code: error_code, plaid_request_id: request_id };
+    return {
+      attempts: outcome.attempts,
+      plaid_status: status,
+      plaid_error_type: error_type,
+      plaid_error_code: error_code,
+      plaid_request_id: request_id,
+    };
   }
-  return { attempts: outcome.attempts, failure: outcome.kind, ...('code' in outcome ? { network_code: outcome.code } : {}) };
+  return {
+    attempts: outcome.attempts,
+    failure: outcome.kind,
+    ...('code' in outcome ? { network_code: outcome.code } : {}),
+  };
 }

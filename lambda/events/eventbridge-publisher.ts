@@ -7,10 +7,18 @@ import type { WebhookPublisher } from '../domain/receive-webhook.ts';
 
 export const EVENT_SOURCE = 'link-token-service.plaid';
 
-export function createEventBridgePublisher(opts: { busName: string; requestTimeoutMs: number; maxAttempts: number }): WebhookPublisher {
+export function createEventBridgePublisher(opts: {
+  busName: string;
+  requestTimeoutMs: number;
+  maxAttempts: number;
+}): WebhookPublisher {
   const client = new EventBridgeClient({
     maxAttempts: opts.maxAttempts,
-    requestHandler: { requestTimeout: opts.requestTimeoutMs, connectionTimeout: opts.requestTimeoutMs, throwOnRequestTimeout: true },
+    requestHandler: {
+      requestTimeout: opts.requestTimeoutMs,
+      connectionTimeout: opts.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
   });
   return {
     async publish(event) {
@@ -18,12 +26,22 @@ export function createEventBridgePublisher(opts: { busName: string; requestTimeo
       try {
         out = await client.send(
           new PutEventsCommand({
-            Entries: [{ EventBusName: opts.busName, Source: EVENT_SOURCE, DetailType: event.detailType, Time: event.time, Detail: JSON.stringify(event.detail) }],
+            Entries: [
+              {
+                EventBusName: opts.busName,
+                Source: EVENT_SOURCE,
+                DetailType: event.detailType,
+                Time: event.time,
+                Detail: JSON.stringify(event.detail),
+              },
+            ],
           }),
         );
       } catch (error) {
         const name = (error as { name?: unknown })?.name;
-        throw new ServiceFailure('events_unavailable', 'The webhook could not be handed on; Plaid will retry.', { cause: { name: typeof name === 'string' ? name : 'Error' } });
+        throw new ServiceFailure('events_unavailable', 'The webhook could not be handed on; Plaid will retry.', {
+          cause: { name: typeof name === 'string' ? name : 'Error' },
+        });
       }
       if ((out.FailedEntryCount ?? 0) > 0) {
         throw new ServiceFailure('events_unavailable', 'The webhook could not be handed on; Plaid will retry.', {

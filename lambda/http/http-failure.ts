@@ -3,7 +3,8 @@
 // know nothing of these; both become problem+json through the one table in problem.ts.
 import { ServiceFailure, type FailureKind, type FieldError } from '../domain/failure.ts';
 
-export type HttpFailureKind = 'not_found' | 'method_not_allowed' | 'unsupported_media_type' | 'payload_too_large' | 'origin_not_allowed';
+export type HttpFailureKind =
+  'not_found' | 'method_not_allowed' | 'unsupported_media_type' | 'payload_too_large' | 'origin_not_allowed';
 
 /** Every kind the API answers with: the domain's and the adapter's own. */
 export type ProblemKind = FailureKind | HttpFailureKind;

@@ -102,9 +102,11 @@ export function createLinkTokenApi(opts: {
     headers['content-type'] = 'application/problem+json';
     if (failure.kind === 'missing_token') headers['www-authenticate'] = 'Bearer realm="link-token"';
     if (failure.kind === 'invalid_token') {
-      headers['www-authenticate'] = `Bearer realm="link-token", error="invalid_token", error_description="${failure.detail.replace(/"/g, "'")}"`;
+      headers['www-authenticate'] =
+        `Bearer realm="link-token", error="invalid_token", error_description="${failure.detail.replace(/"/g, "'")}"`;
     }
-    if (failure.kind === 'method_not_allowed') headers.allow = [...ROUTE_METHODS[route?.kind ?? 'link-token'], 'OPTIONS'].join(', ');
+    if (failure.kind === 'method_not_allowed')
+      headers.allow = [...ROUTE_METHODS[route?.kind ?? 'link-token'], 'OPTIONS'].join(', ');
     if (failure.retryAfterSeconds !== undefined) headers['retry-after'] = String(failure.retryAfterSeconds);
     return { statusCode: problem.status, headers, body: JSON.stringify(problem) };
   };
@@ -113,11 +115,20 @@ export function createLinkTokenApi(opts: {
     const refusal = refusalOf(error);
     if (refusal) {
       const status = PROBLEM_TYPES[refusal.kind].status;
-      const fields = { kind: refusal.kind, status, cause: causeName(refusal.cause), fields: refusal.errors?.map((e) => e.field) };
+      const fields = {
+        kind: refusal.kind,
+        status,
+        cause: causeName(refusal.cause),
+        fields: refusal.errors?.map((e) => e.field),
+      };
       if (status >= 500) logger.error('request.failed', fields);
       else logger.info('request.rejected', fields);
     } else {
-      logger.error('request.failed', { kind: 'internal', status: 500, error_name: (error as Error)?.name ?? typeof error });
+      logger.error('request.failed', {
+        kind: 'internal',
+        status: 500,
+        error_name: (error as Error)?.name ?? typeof error,
+      });
     }
   };
 
@@ -129,11 +140,17 @@ export function createLinkTokenApi(opts: {
     const logger = opts.logger.child({
       correlation_id: requestId,
       method,
-      path: route?.kind === 'item' ? `${ITEMS_PATH}/{item_id}` : route?.kind === 'webhook' ? `${WEBHOOKS_PATH}/{tenant_id}` : path,
+      path:
+        route?.kind === 'item'
+          ? `${ITEMS_PATH}/{item_id}`
+          : route?.kind === 'webhook'
+            ? `${WEBHOOKS_PATH}/{tenant_id}`
+            : path,
     });
     let allowed: ReadonlySet<string> = anyTenantOrigins;
     try {
-      if (!route) throw new HttpFailure('not_found', `No route ${path}; the endpoints are ${LINK_TOKEN_PATH} and ${ITEMS_PATH}.`);
+      if (!route)
+        throw new HttpFailure('not_found', `No route ${path}; the endpoints are ${LINK_TOKEN_PATH} and ${ITEMS_PATH}.`);
       if (route.kind === 'webhook') return await webhook(event, requestId, route.tenantId, logger);
       if (method === 'OPTIONS') return preflight(event, requestId, anyTenantOrigins, logger, route);
       if (!ROUTE_METHODS[route.kind].includes(method)) {
@@ -154,7 +171,10 @@ export function createLinkTokenApi(opts: {
         // A success logs one line, the use case's plaid.link_token_created: it already carries the
         // correlation id, tenant, profile, platform and duration.
         const serviceWebhookUrl = `${opts.publicBaseUrl ?? apiBaseUrl(event)}${WEBHOOKS_PATH}/${tenant.id}`;
-        const token: LinkTokenResult = await createLinkToken({ tenant, identity, choices, serviceWebhookUrl }, { ...opts.deps, logger: tenantLogger });
+        const token: LinkTokenResult = await createLinkToken(
+          { tenant, identity, choices, serviceWebhookUrl },
+          { ...opts.deps, logger: tenantLogger },
+        );
         result = { status: 200, body: token };
       } else {
         const deps = { ...(await opts.itemsDeps()), logger };
@@ -179,8 +199,17 @@ export function createLinkTokenApi(opts: {
 
   // Plaid's webhooks: the tenant comes from the path, and only Plaid's signature admits the
   // request. No CORS headers: no browser is ever meant to call this.
-  const webhook = async (event: APIGatewayProxyEventV2, requestId: string, tenantId: string, logger: Logger): Promise<HttpResponse> => {
-    const headers: Record<string, string> = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'x-correlation-id': requestId };
+  const webhook = async (
+    event: APIGatewayProxyEventV2,
+    requestId: string,
+    tenantId: string,
+    logger: Logger,
+  ): Promise<HttpResponse> => {
+    const headers: Record<string, string> = {
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'x-correlation-id': requestId,
+    };
     const fail = (error: unknown): HttpResponse => {
       if (error instanceof ServiceFailure && error.kind === 'webhook_unverified') {
         // One line with the reason; nothing else of the request.
@@ -191,13 +220,21 @@ export function createLinkTokenApi(opts: {
       const failure = refusalOf(error) ?? new ServiceFailure('internal', 'An unexpected error occurred.');
       const problem = problemBody(failure.kind, failure.detail, requestId, failure.errors);
       const extra: Record<string, string> = failure.kind === 'method_not_allowed' ? { allow: 'POST' } : {};
-      return { statusCode: problem.status, headers: { ...headers, ...extra, 'content-type': 'application/problem+json' }, body: JSON.stringify(problem) };
+      return {
+        statusCode: problem.status,
+        headers: { ...headers, ...extra, 'content-type': 'application/problem+json' },
+        body: JSON.stringify(problem),
+      };
     };
     try {
-      if (event.requestContext.http.method.toUpperCase() !== 'POST') throw new HttpFailure('method_not_allowed', 'Plaid POSTs webhooks.');
+      if (event.requestContext.http.method.toUpperCase() !== 'POST')
+        throw new HttpFailure('method_not_allowed', 'Plaid POSTs webhooks.');
       const tenant = tenantsById.get(tenantId);
       // An unknown tenant looks like any other unverified webhook: nothing tells a prober which ids exist.
-      if (!tenant) throw new ServiceFailure('webhook_unverified', 'The webhook could not be verified.', { cause: { name: 'UnknownTenant' } });
+      if (!tenant)
+        throw new ServiceFailure('webhook_unverified', 'The webhook could not be verified.', {
+          cause: { name: 'UnknownTenant' },
+        });
       const raw = event.body ?? '';
       const rawBody = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
       if (rawBody.length > MAX_WEBHOOK_BODY_BYTES) {
@@ -207,13 +244,23 @@ export function createLinkTokenApi(opts: {
         { tenant, verificationHeader: header(event, 'plaid-verification'), rawBody },
         { ...(await opts.webhookDeps()), logger },
       );
-      return { statusCode: 200, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ status: outcome }) };
+      return {
+        statusCode: 200,
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ status: outcome }),
+      };
     } catch (error) {
       return fail(error);
     }
   };
 
-  const preflight = (event: APIGatewayProxyEventV2, requestId: string, origins: ReadonlySet<string>, logger: Logger, route: Route): HttpResponse => {
+  const preflight = (
+    event: APIGatewayProxyEventV2,
+    requestId: string,
+    origins: ReadonlySet<string>,
+    logger: Logger,
+    route: Route,
+  ): HttpResponse => {
     const methods = ROUTE_METHODS[route.kind];
     const allow = [...methods, 'OPTIONS'].join(', ');
     const origin = header(event, 'origin');
@@ -302,4 +349,3 @@ function readJsonBody(event: APIGatewayProxyEventV2): unknown {
     });
   }
 }
-

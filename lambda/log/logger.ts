@@ -41,8 +41,17 @@ const LEVEL_PREFIX: Record<LogLevel, string> = {
 };
 /** Powertools' own keys: a caller's field of the same name would make a line with two of them. */
 const RESERVED = new Set([
-  'level', 'message', 'timestamp', 'service', 'cold_start', 'function_name', 'function_memory_size', 'function_arn',
-  'function_request_id', 'xray_trace_id', 'event',
+  'level',
+  'message',
+  'timestamp',
+  'service',
+  'cold_start',
+  'function_name',
+  'function_memory_size',
+  'function_arn',
+  'function_request_id',
+  'xray_trace_id',
+  'event',
 ]);
 
 const JWT_SHAPE = /\beyJ[\w-]*\.[\w-]*\.[\w-]*/g;
@@ -73,7 +82,8 @@ function redactValue(value: unknown, depth = 0): unknown {
 function needsRedaction(value: unknown, depth = 0): boolean {
   if (typeof value === 'string') return MAY_HOLD_A_CREDENTIAL.test(value);
   if (value === null || typeof value !== 'object' || depth > 4) return false;
-  for (const item of Array.isArray(value) ? value : Object.values(value)) if (needsRedaction(item, depth + 1)) return true;
+  for (const item of Array.isArray(value) ? value : Object.values(value))
+    if (needsRedaction(item, depth + 1)) return true;
   return false;
 }
 
@@ -90,17 +100,19 @@ export function xrayTraceId(header: string | undefined): string | undefined {
   return root?.trim() || undefined;
 }
 
-export function createLogger(opts: {
-  level?: LogLevel;
-  write?: (line: string) => void;
-  now?: () => Date;
-  /** Powertools' `service` key (default POWERTOOLS_SERVICE_NAME, else 'link-token'). */
-  service?: string;
-  /** Fields on every line. */
-  base?: LogFields;
-  /** Where the trace header and the function's name and memory are read (default process.env). */
-  env?: Readonly<Record<string, string | undefined>>;
-} = {}): FunctionLogger {
+export function createLogger(
+  opts: {
+    level?: LogLevel;
+    write?: (line: string) => void;
+    now?: () => Date;
+    /** Powertools' `service` key (default POWERTOOLS_SERVICE_NAME, else 'link-token'). */
+    service?: string;
+    /** Fields on every line. */
+    base?: LogFields;
+    /** Where the trace header and the function's name and memory are read (default process.env). */
+    env?: Readonly<Record<string, string | undefined>>;
+  } = {},
+): FunctionLogger {
   const threshold = LEVELS[opts.level ?? 'info'];
   const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const now = opts.now ?? (() => new Date());
@@ -152,7 +164,9 @@ export function createLogger(opts: {
         own = collides ? fragment(withoutReserved({ ...base, ...fields })) : own + fragment(fields);
       }
       const name = JSON.stringify(redact(event));
-      write(`${LEVEL_PREFIX[level]}${name},"timestamp":"${now().toISOString()}"${invocationFragment()},"event":${name}${own}}`);
+      write(
+        `${LEVEL_PREFIX[level]}${name},"timestamp":"${now().toISOString()}"${invocationFragment()},"event":${name}${own}}`,
+      );
     };
     return {
       debug: log('debug'),

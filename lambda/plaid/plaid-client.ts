@@ -35,7 +35,14 @@ export function createPlaidClient(opts: PlaidClientOptions = {}): PlaidApi {
 
   async function call<T>(
     path: string,
-    { baseUrl, credentials, body, deadline, repeatable, read }: PlaidRequest & { repeatable: boolean; read: (json: Record<string, unknown>) => T | undefined },
+    {
+      baseUrl,
+      credentials,
+      body,
+      deadline,
+      repeatable,
+      read,
+    }: PlaidRequest & { repeatable: boolean; read: (json: Record<string, unknown>) => T | undefined },
   ): Promise<PlaidResult<T>> {
     const endpoint = endpointOf(path, baseUrl);
     const payload = JSON.stringify(body);
@@ -54,7 +61,8 @@ export function createPlaidClient(opts: PlaidClientOptions = {}): PlaidApi {
   }
 
   return {
-    createLinkToken: (request) => call('/link/token/create', { ...request, repeatable: true, read: readLinkTokenCreated }),
+    createLinkToken: (request) =>
+      call('/link/token/create', { ...request, repeatable: true, read: readLinkTokenCreated }),
     call,
   };
 }
@@ -152,11 +160,14 @@ function isRetryable(outcome: PlaidResult<unknown>): boolean {
 }
 
 type RawResult =
-  | { kind: 'response'; status: number; body: string }
-  | { kind: 'network'; code: string }
-  | { kind: 'timeout' };
+  { kind: 'response'; status: number; body: string } | { kind: 'network'; code: string } | { kind: 'timeout' };
 
-function postJson(endpoint: Endpoint, credentials: PlaidCredentials, payload: string, timeoutMs: number): Promise<RawResult> {
+function postJson(
+  endpoint: Endpoint,
+  credentials: PlaidCredentials,
+  payload: string,
+  timeoutMs: number,
+): Promise<RawResult> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (result: RawResult) => {
@@ -203,8 +214,16 @@ function postJson(endpoint: Endpoint, credentials: PlaidCredentials, payload: st
           chunks.push(chunk);
         });
         // A link token answer is one chunk: decoded as it is, without concatenating a copy first.
-        res.on('end', () => finish({ kind: 'response', status: res.statusCode ?? 0, body: (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8') }));
-        res.on('error', (err: NodeJS.ErrnoException) => finish({ kind: 'network', code: err.code ?? 'RESPONSE_ERROR' }));
+        res.on('end', () =>
+          finish({
+            kind: 'response',
+            status: res.statusCode ?? 0,
+            body: (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8'),
+          }),
+        );
+        res.on('error', (err: NodeJS.ErrnoException) =>
+          finish({ kind: 'network', code: err.code ?? 'RESPONSE_ERROR' }),
+        );
       },
     );
     watch(call);
@@ -213,7 +232,11 @@ function postJson(endpoint: Endpoint, credentials: PlaidCredentials, payload: st
   });
 }
 
-function toOutcome<T>(result: RawResult, attempts: number, read: (json: Record<string, unknown>) => T | undefined): PlaidResult<T> {
+function toOutcome<T>(
+  result: RawResult,
+  attempts: number,
+  read: (json: Record<string, unknown>) => T | undefined,
+): PlaidResult<T> {
   if (result.kind === 'network') return { ok: false, kind: 'network', code: result.code, attempts };
   if (result.kind === 'timeout') return { ok: false, kind: 'timeout', attempts };
   let json: Record<string, unknown> | undefined;
@@ -234,6 +257,11 @@ function toOutcome<T>(result: RawResult, attempts: number, read: (json: Record<s
     ok: false,
     kind: 'plaid_error',
     attempts,
-    error: { status: result.status, error_type: str('error_type'), error_code: str('error_code'), request_id: str('request_id') },
+    error: {
+      status: result.status,
+      error_type: str('error_type'),
+      error_code: str('error_code'),
+      request_id: str('request_id'),
+    },
   };
 }

@@ -60,10 +60,15 @@ export async function prefetchAtInit(opts: {
     plan.issuers.length === 0 ? Promise.resolve<KeyPrefetchFailure[]>([]) : opts.keys.prefetchKeys(plan.issuers),
     Promise.allSettled(plan.secretIds.map((secretId) => opts.secrets.get(secretId))),
   ]);
-  for (const { issuer, error_name } of keyFailures) logger.warn('init.prefetch_failed', { what: 'jwks', issuer, error_name });
+  for (const { issuer, error_name } of keyFailures)
+    logger.warn('init.prefetch_failed', { what: 'jwks', issuer, error_name });
   secretResults.forEach((result, i) => {
     if (result.status === 'fulfilled') return;
-    logger.warn('init.prefetch_failed', { what: 'secret', secret_id: plan.secretIds[i], error_name: causeName((result.reason as Error)?.cause) ?? causeName(result.reason) ?? 'Error' });
+    logger.warn('init.prefetch_failed', {
+      what: 'secret',
+      secret_id: plan.secretIds[i],
+      error_name: causeName((result.reason as Error)?.cause) ?? causeName(result.reason) ?? 'Error',
+    });
   });
   logger.info('init.prefetched', {
     issuers: plan.issuers.length,

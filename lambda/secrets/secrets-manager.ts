@@ -29,15 +29,23 @@ export function createSecretsManagerReader(opts: SecretsManagerReaderOptions): (
     } catch (error) {
       const cause = secretsErrorSummary(error);
       if (NEEDS_AN_OPERATOR.has(cause.name)) {
-        throw new ServiceFailure('misconfigured', 'The service cannot read its credentials; the operator has been alerted.', { cause });
+        throw new ServiceFailure(
+          'misconfigured',
+          'The service cannot read its credentials; the operator has been alerted.',
+          { cause },
+        );
       }
       throw new ServiceFailure('secrets_unavailable', 'Credentials are temporarily unavailable.', { cause });
     }
     if (typeof output.SecretString !== 'string') {
       // Stored as SecretBinary (or empty): no retry will change that, only a put-secret-value.
-      throw new ServiceFailure('misconfigured', 'The service cannot read its credentials; the operator has been alerted.', {
-        cause: { name: output.SecretBinary === undefined ? 'SecretWithoutValue' : 'SecretIsBinary' },
-      });
+      throw new ServiceFailure(
+        'misconfigured',
+        'The service cannot read its credentials; the operator has been alerted.',
+        {
+          cause: { name: output.SecretBinary === undefined ? 'SecretWithoutValue' : 'SecretIsBinary' },
+        },
+      );
     }
     return output.SecretString;
   };
@@ -49,7 +57,11 @@ export function createSecretsManagerReader(opts: SecretsManagerReaderOptions): (
  * so clients that retry on 503 do not retry forever. Throttling, 5xx, timeouts and
  * DecryptionFailure (KMS unavailable) stay 503: they heal.
  */
-const NEEDS_AN_OPERATOR: ReadonlySet<string> = new Set(['ResourceNotFoundException', 'InvalidRequestException', 'AccessDeniedException']);
+const NEEDS_AN_OPERATOR: ReadonlySet<string> = new Set([
+  'ResourceNotFoundException',
+  'InvalidRequestException',
+  'AccessDeniedException',
+]);
 
 /** A loggable projection of an SDK error: its name and HTTP status, never its message or request. */
 export function secretsErrorSummary(error: unknown): { name: string; status?: number } {

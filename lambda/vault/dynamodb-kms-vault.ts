@@ -20,7 +20,14 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DecryptCommand, EncryptCommand, InvalidCiphertextException, KMSClient } from '@aws-sdk/client-kms';
 import { ServiceFailure } from '../domain/failure.ts';
-import { ITEM_STATUSES, type ItemOwner, type ItemStatus, type ItemVault, type PlaidUser, type StoredItem } from '../domain/item-vault.ts';
+import {
+  ITEM_STATUSES,
+  type ItemOwner,
+  type ItemStatus,
+  type ItemVault,
+  type PlaidUser,
+  type StoredItem,
+} from '../domain/item-vault.ts';
 import type { Logger } from '../domain/ports.ts';
 
 export interface VaultOptions {
@@ -58,16 +65,30 @@ const NEEDS_AN_OPERATOR: ReadonlySet<string> = new Set([
 ]);
 
 export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
-  const requestHandler = { requestTimeout: opts.requestTimeoutMs, connectionTimeout: opts.requestTimeoutMs, throwOnRequestTimeout: true };
+  const requestHandler = {
+    requestTimeout: opts.requestTimeoutMs,
+    connectionTimeout: opts.requestTimeoutMs,
+    throwOnRequestTimeout: true,
+  };
   const dynamodb = new DynamoDBClient({ maxAttempts: opts.maxAttempts, requestHandler });
   const kms = new KMSClient({ maxAttempts: opts.maxAttempts, requestHandler });
   const table = opts.tableName;
 
-  const context = (owner: ItemOwner, itemId: string) => ({ tenant_id: owner.tenantId, client_user_id: owner.clientUserId, item_id: itemId });
+  const context = (owner: ItemOwner, itemId: string) => ({
+    tenant_id: owner.tenantId,
+    client_user_id: owner.clientUserId,
+    item_id: itemId,
+  });
 
   async function encrypt(owner: ItemOwner, itemId: string, token: string): Promise<Uint8Array> {
     const out = await guarded('kms.encrypt', () =>
-      kms.send(new EncryptCommand({ KeyId: opts.kmsKeyId, Plaintext: Buffer.from(token, 'utf8'), EncryptionContext: context(owner, itemId) })),
+      kms.send(
+        new EncryptCommand({
+          KeyId: opts.kmsKeyId,
+          Plaintext: Buffer.from(token, 'utf8'),
+          EncryptionContext: context(owner, itemId),
+        }),
+      ),
     );
     if (!out.CiphertextBlob) throw unavailable('EmptyCiphertext');
     return out.CiphertextBlob;
@@ -75,7 +96,9 @@ export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
 
   async function decrypt(owner: ItemOwner, itemId: string, blob: Uint8Array): Promise<string | undefined> {
     try {
-      const out = await kms.send(new DecryptCommand({ KeyId: opts.kmsKeyId, CiphertextBlob: blob, EncryptionContext: context(owner, itemId) }));
+      const out = await kms.send(
+        new DecryptCommand({ KeyId: opts.kmsKeyId, CiphertextBlob: blob, EncryptionContext: context(owner, itemId) }),
+      );
       return out.Plaintext ? Buffer.from(out.Plaintext).toString('utf8') : undefined;
     } catch (error) {
       if (error instanceof InvalidCiphertextException) {
@@ -101,7 +124,11 @@ export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
     const cause = { name: typeof name === 'string' ? name : 'Error' };
     if (NEEDS_AN_OPERATOR.has(cause.name)) {
       opts.logger.error('vault.misconfigured', { operation, error_name: cause.name });
-      return new ServiceFailure('misconfigured', 'The service cannot reach its item store; the operator has been alerted.', { cause });
+      return new ServiceFailure(
+        'misconfigured',
+        'The service cannot reach its item store; the operator has been alerted.',
+        { cause },
+      );
     }
     opts.logger.error('vault.unavailable', { operation, error_name: cause.name });
     return unavailable(cause.name);
@@ -110,7 +137,9 @@ export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
   /** Writes a record that must not exist yet: whatever a client retries, one record per key. */
   async function putOnce(record: Record<string, AttributeValue>): Promise<'created' | 'exists'> {
     try {
-      await dynamodb.send(new PutItemCommand({ TableName: table, Item: record, ConditionExpression: 'attribute_not_exists(pk)' }));
+      await dynamodb.send(
+        new PutItemCommand({ TableName: table, Item: record, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
       return 'created';
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return 'exists';
@@ -120,7 +149,13 @@ export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
 
   async function getRecord(owner: ItemOwner, sk: string): Promise<Record<string, AttributeValue> | undefined> {
     const out = await guarded('dynamodb.get', () =>
-      dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: partitionKey(owner) }, sk: { S: sk } }, ConsistentRead: true })),
+      dynamodb.send(
+        new GetItemCommand({
+          TableName: table,
+          Key: { pk: { S: partitionKey(owner) }, sk: { S: sk } },
+          ConsistentRead: true,
+        }),
+      ),
     );
     return out.Item;
   }
@@ -171,7 +206,12 @@ export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
 
     async deleteItem(owner, itemId) {
       await guarded('dynamodb.delete', () =>
-        dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: partitionKey(owner) }, sk: { S: `${ITEM_SK_PREFIX}${itemId}` } } })),
+        dynamodb.send(
+          new DeleteItemCommand({
+            TableName: table,
+            Key: { pk: { S: partitionKey(owner) }, sk: { S: `${ITEM_SK_PREFIX}${itemId}` } },
+          }),
+        ),
       );
     },
 
@@ -223,7 +263,10 @@ export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
               ':iat': { N: String(change.iat) },
               ...(change.consentExpirationTime === undefined
                 ? {}
-                : { ':consent': change.consentExpirationTime === null ? { NULL: true } : { S: change.consentExpirationTime } }),
+                : {
+                    ':consent':
+                      change.consentExpirationTime === null ? { NULL: true } : { S: change.consentExpirationTime },
+                  }),
             },
           }),
         );
@@ -237,7 +280,13 @@ export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
 
     async webhookProcessed(tenantId, bodySha256) {
       const out = await guarded('dynamodb.get', () =>
-        dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: webhookPartition(tenantId) }, sk: { S: bodySha256 } }, ConsistentRead: true })),
+        dynamodb.send(
+          new GetItemCommand({
+            TableName: table,
+            Key: { pk: { S: webhookPartition(tenantId) }, sk: { S: bodySha256 } },
+            ConsistentRead: true,
+          }),
+        ),
       );
       const keepUntil = Number(out.Item?.expires_at?.N ?? 0);
       return out.Item !== undefined && keepUntil * 1000 > Date.now();
@@ -249,7 +298,11 @@ export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
           new PutItemCommand({
             TableName: table,
             // expires_at is the table's TTL attribute: DynamoDB deletes the record after it.
-            Item: { pk: { S: webhookPartition(tenantId) }, sk: { S: bodySha256 }, expires_at: { N: String(keepUntilEpochSeconds) } },
+            Item: {
+              pk: { S: webhookPartition(tenantId) },
+              sk: { S: bodySha256 },
+              expires_at: { N: String(keepUntilEpochSeconds) },
+            },
           }),
         ),
       );
@@ -269,7 +322,9 @@ export function createDynamoDbKmsVault(opts: VaultOptions): ItemVault {
 }
 
 function unavailable(causeName: string): ServiceFailure {
-  return new ServiceFailure('vault_unavailable', 'The item store is temporarily unavailable; try again shortly.', { cause: { name: causeName } });
+  return new ServiceFailure('vault_unavailable', 'The item store is temporarily unavailable; try again shortly.', {
+    cause: { name: causeName },
+  });
 }
 
 function itemOf(record: Record<string, AttributeValue>): StoredItem {

@@ -71,23 +71,42 @@ export function createPlaidWebhookVerifier(deps: PlaidWebhookVerifierDeps): Webh
       repeatable: true,
       read: (json) => {
         const key = json.key as Record<string, unknown> | undefined;
-        return key && typeof key === 'object' && key.kid === kid ? (key as JWK & { expired_at?: number | null }) : undefined;
+        return key && typeof key === 'object' && key.kid === kid
+          ? (key as JWK & { expired_at?: number | null })
+          : undefined;
       },
     });
     if (!outcome.ok) {
-      if (outcome.kind === 'plaid_error' && outcome.error.status >= 400 && outcome.error.status < 500 && outcome.error.status !== 429) {
+      if (
+        outcome.kind === 'plaid_error' &&
+        outcome.error.status >= 400 &&
+        outcome.error.status < 500 &&
+        outcome.error.status !== 429
+      ) {
         unknownKids.set(`${tenant.id}:${kid}`, deps.now() + UNKNOWN_KID_TTL_MS);
         return undefined;
       }
       // Plaid unreachable: the webhook cannot be verified now, and Plaid retries a non-200 answer.
-      throw new ServiceFailure('upstream_unavailable', "Plaid's webhook verification key is unavailable; try again later.", {
-        cause: { name: `WebhookKeyFetch_${outcome.kind}` },
-      });
+      throw new ServiceFailure(
+        'upstream_unavailable',
+        "Plaid's webhook verification key is unavailable; try again later.",
+        {
+          cause: { name: `WebhookKeyFetch_${outcome.kind}` },
+        },
+      );
     }
-    const { expired_at, created_at: _created, ...jwk } = outcome.value as JWK & { expired_at?: number | null; created_at?: number };
+    const {
+      expired_at,
+      created_at: _created,
+      ...jwk
+    } = outcome.value as JWK & { expired_at?: number | null; created_at?: number };
     if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') return undefined;
     const key = (await importJWK({ ...jwk, alg: 'ES256' }, 'ES256')) as CryptoKey;
-    const cached: CachedKey = { key, expiredAt: typeof expired_at === 'number' ? expired_at : null, fetchedAt: deps.now() };
+    const cached: CachedKey = {
+      key,
+      expiredAt: typeof expired_at === 'number' ? expired_at : null,
+      fetchedAt: deps.now(),
+    };
     keys.set(`${tenant.id}:${kid}`, cached);
     return cached;
   }
@@ -115,7 +134,9 @@ export function createPlaidWebhookVerifier(deps: PlaidWebhookVerifierDeps): Webh
 
   async function refreshOthers(tenant: Tenant, newKid: string): Promise<void> {
     const prefix = `${tenant.id}:`;
-    const others = [...keys.entries()].filter(([id, key]) => id.startsWith(prefix) && id !== `${prefix}${newKid}` && key.expiredAt === null);
+    const others = [...keys.entries()].filter(
+      ([id, key]) => id.startsWith(prefix) && id !== `${prefix}${newKid}` && key.expiredAt === null,
+    );
     await Promise.allSettled(others.map(([id]) => fetchKey(tenant, id.slice(prefix.length))));
   }
 
@@ -151,7 +172,11 @@ export function createPlaidWebhookVerifier(deps: PlaidWebhookVerifierDeps): Webh
       if (key.expiredAt !== null && iat >= key.expiredAt) throw refused('KeyExpired');
       const claimed = payload.request_body_sha256;
       const actual = createHash('sha256').update(rawBody).digest();
-      if (typeof claimed !== 'string' || !/^[0-9a-f]{64}$/i.test(claimed) || !timingSafeEqual(Buffer.from(claimed, 'hex'), actual)) {
+      if (
+        typeof claimed !== 'string' ||
+        !/^[0-9a-f]{64}$/i.test(claimed) ||
+        !timingSafeEqual(Buffer.from(claimed, 'hex'), actual)
+      ) {
         throw refused('BodyHashMismatch');
       }
       return { iat, bodySha256: actual.toString('hex') } satisfies VerifiedWebhook;

@@ -73,12 +73,13 @@ const clearSession = () => sessionStorage.removeItem(SESSION_KEY);
 
 // Which Link script: on the OAuth return the query belongs to the bank's redirect, so the choice
 // made before leaving is read back from the session.
-const requestedScript = isOAuthReturn ? saved?.linkScript ?? 'plaid' : params.get('plaid_link') ?? 'plaid';
+const requestedScript = isOAuthReturn ? (saved?.linkScript ?? 'plaid') : (params.get('plaid_link') ?? 'plaid');
 const linkScript = Object.hasOwn(PLAID_LINK_SCRIPTS, requestedScript) ? requestedScript : 'plaid';
 // On the OAuth return the query is the bank's: the API and user chosen before leaving come back from the session.
 let apiBase;
 try {
-  apiBase = new URL(isOAuthReturn ? saved?.apiBase ?? location.origin : params.get('api') ?? location.origin).origin;
+  apiBase = new URL(isOAuthReturn ? (saved?.apiBase ?? location.origin) : (params.get('api') ?? location.origin))
+    .origin;
 } catch {
   apiBase = location.origin;
 }
@@ -104,7 +105,11 @@ async function openLink({ token, receivedRedirectUri, update }) {
   try {
     Plaid = await plaidReady;
   } catch (error) {
-    show(`Got a link token, but Plaid's Link script did not load (${error.message}). Offline? Try ?plaid_link=stand-in.`, 'error', 'link-script');
+    show(
+      `Got a link token, but Plaid's Link script did not load (${error.message}). Offline? Try ?plaid_link=stand-in.`,
+      'error',
+      'link-script',
+    );
     return;
   }
   const handler = Plaid.create({
@@ -127,7 +132,13 @@ async function openLink({ token, receivedRedirectUri, update }) {
         show('The link token expired or was used up: get a new one.', 'error', 'link-token-invalid');
         return;
       }
-      show(error ? `Link closed: ${error.error_code}. ${error.display_message ?? error.error_message ?? ''}` : 'Link closed.', error ? 'error' : '', 'link-exit');
+      show(
+        error
+          ? `Link closed: ${error.error_code}. ${error.display_message ?? error.error_message ?? ''}`
+          : 'Link closed.',
+        error ? 'error' : '',
+        'link-exit',
+      );
     },
   });
   handler.open();
@@ -140,7 +151,13 @@ async function exchange(publicToken, metadata) {
   conflictItemId = undefined;
   try {
     const item = await service.linkItem(publicToken);
-    showResult({ item_id: item.itemId, institution: item.institution, status: item.status, created: item.created, correlation_id: item.correlationId });
+    showResult({
+      item_id: item.itemId,
+      institution: item.institution,
+      status: item.status,
+      created: item.created,
+      correlation_id: item.correlationId,
+    });
     show(`Linked ${item.institution.name ?? bank} (Item ${item.itemId}).`, 'ok', 'linked');
   } catch (error) {
     explain(error);
@@ -185,7 +202,10 @@ function renderItems(items) {
       // update mode repairs it (login_required, pending_*); with Account Select it adds new accounts.
       if (action === 'update' || action === 'update_with_account_selection') {
         update.classList.add('attention');
-        update.title = action === 'update' ? 'Plaid needs the user in Link: update mode repairs this Item' : 'New accounts: update mode with Account Select';
+        update.title =
+          action === 'update'
+            ? 'Plaid needs the user in Link: update mode repairs this Item'
+            : 'New accounts: update mode with Account Select';
       }
       const simulate = button('Simulate login required', 'simulate-login-required', () => simulateLoginRequired(item));
       const remove = button('Remove', 'remove', () => remove_(item));
@@ -212,7 +232,13 @@ async function startUpdate(item) {
   try {
     const token = await service.createLinkToken({ platform: 'web', mode: 'update', itemId: item.itemId });
     const expiration = token.expiration.toISOString();
-    showResult({ link_token: token.linkToken, expiration, mode: 'update', item_id: item.itemId, correlation_id: token.correlationId });
+    showResult({
+      link_token: token.linkToken,
+      expiration,
+      mode: 'update',
+      item_id: item.itemId,
+      correlation_id: token.correlationId,
+    });
     show(`Got an update-mode link token for ${name ?? item.itemId}. Opening Plaid Link…`, 'ok', 'update-link-token');
     await openLink({ token: token.linkToken, update: { itemId: item.itemId, name } });
   } catch (error) {
@@ -236,13 +262,21 @@ async function simulateLoginRequired(item) {
   const name = item.institution.name ?? item.itemId;
   show(`Simulating a login change at ${name}: Plaid sends the ITEM ERROR webhook…`);
   try {
-    const res = await fetch('/dev/simulate/login-required', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ item_id: item.itemId }) });
+    const res = await fetch('/dev/simulate/login-required', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ item_id: item.itemId }),
+    });
     const answer = await res.json().catch(() => ({}));
     if (!res.ok) {
       show(`Could not simulate it: ${answer.message ?? `HTTP ${res.status}`}`, 'error', 'simulate-failed');
     } else {
       showResult(answer);
-      show(`${name} now needs the user's login: Plaid sent ${answer.webhook.webhook_type} ${answer.webhook.webhook_code} (${answer.webhook.error_code}), the service answered ${answer.webhook.status}. Use "Update".`, 'ok', 'login-required-simulated');
+      show(
+        `${name} now needs the user's login: Plaid sent ${answer.webhook.webhook_type} ${answer.webhook.webhook_code} (${answer.webhook.error_code}), the service answered ${answer.webhook.status}. Use "Update".`,
+        'ok',
+        'login-required-simulated',
+      );
     }
   } catch (error) {
     show(`Could not simulate it: ${error.message}`, 'error', 'simulate-failed');
@@ -256,7 +290,11 @@ let eventsLoading = Promise.resolve();
 function loadEvents() {
   eventsLoading = eventsLoading.then(async () => {
     try {
-      const res = await fetch('/dev/events', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const res = await fetch('/dev/events', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       const answer = await res.json().catch(() => ({}));
       if (!res.ok) {
         eventsStatus.textContent = `No events to show: ${answer.message ?? `HTTP ${res.status}`}`;
@@ -274,12 +312,19 @@ function loadEvents() {
           type.className = 'detail-type';
           type.textContent = event.detail_type;
           // The bus's Time: Unix seconds, as PutEvents takes it.
-          const time = typeof event.time === 'number' ? new Date(event.time * 1000).toISOString() : String(event.time ?? '');
-          li.append(type, ` · item ${event.detail?.item_id ?? '(none)'} · event ${event.detail?.event_id ?? '(none)'} · ${time}`);
+          const time =
+            typeof event.time === 'number' ? new Date(event.time * 1000).toISOString() : String(event.time ?? '');
+          li.append(
+            type,
+            ` · item ${event.detail?.item_id ?? '(none)'} · event ${event.detail?.event_id ?? '(none)'} · ${time}`,
+          );
           return li;
         }),
       );
-      eventsStatus.textContent = events.length === 0 ? 'No events published yet.' : `${events.length} event${events.length === 1 ? '' : 's'} published.`;
+      eventsStatus.textContent =
+        events.length === 0
+          ? 'No events published yet.'
+          : `${events.length} event${events.length === 1 ? '' : 's'} published.`;
       eventsStatus.dataset.kind = 'listed';
       eventsStatus.dataset.count = String(events.length);
     } catch (error) {
@@ -307,7 +352,11 @@ function explain(error) {
       show(`Not allowed to link accounts from here: ${error.message}`, 'error', error.kind);
       break;
     case 'try-again-later':
-      show(`Busy: try again ${error.retryAfterSeconds ? `in ${error.retryAfterSeconds} s` : 'shortly'}. (${error.message})`, 'error', error.kind);
+      show(
+        `Busy: try again ${error.retryAfterSeconds ? `in ${error.retryAfterSeconds} s` : 'shortly'}. (${error.message})`,
+        'error',
+        error.kind,
+      );
       break;
     case 'network':
       show(error.message, 'error', error.kind);
@@ -323,15 +372,27 @@ function explain(error) {
       show(`That Item is gone: ${error.message}`, 'error', error.kind);
       break;
     case 'bad-request':
-      show(`Request refused: ${error.fieldErrors.map((e) => `${e.field} ${e.message}`).join('; ') || error.message}`, 'error', error.kind);
+      show(
+        `Request refused: ${error.fieldErrors.map((e) => `${e.field} ${e.message}`).join('; ') || error.message}`,
+        'error',
+        error.kind,
+      );
       break;
     default:
-      show(`Something went wrong: ${error.message} Quote ${error.correlationId ?? 'the time'} to support.`, 'error', error.kind);
+      show(
+        `Something went wrong: ${error.message} Quote ${error.correlationId ?? 'the time'} to support.`,
+        'error',
+        error.kind,
+      );
   }
 }
 
 async function devSignIn() {
-  const res = await fetch('/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: devUser }) });
+  const res = await fetch('/dev/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sub: devUser }),
+  });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   ({ access_token: accessToken } = await res.json());
   getToken.disabled = false;
@@ -373,10 +434,18 @@ getToken.addEventListener('click', async () => {
 if (isOAuthReturn) {
   signIn.disabled = true;
   if (!saved?.linkToken) {
-    show('Back from the bank, but this tab has no link token to resume with: start again from the demo page.', 'error', 'oauth-no-token');
+    show(
+      'Back from the bank, but this tab has no link token to resume with: start again from the demo page.',
+      'error',
+      'oauth-no-token',
+    );
   } else if (Date.parse(saved.expiration) <= Date.now()) {
     clearSession();
-    show('Back from the bank, but the link token has expired: start again from the demo page.', 'error', 'oauth-expired');
+    show(
+      'Back from the bank, but the link token has expired: start again from the demo page.',
+      'error',
+      'oauth-expired',
+    );
   } else {
     // A real app's session survives the trip to the bank; here the dev sign-in is simply repeated,
     // so that Link's onSuccess can be exchanged.

@@ -37,8 +37,15 @@
       callbacks: ['onSuccess', 'onExit', 'onEvent', 'onLoad'].filter((name) => typeof config[name] === 'function'),
       config_keys: Object.keys(config).sort(),
     });
-    const metadata = (extra = {}) => ({ link_session_id: linkSessionId, request_id: uuid(), institution: null, status: null, ...extra });
-    const event = (name, extra = {}) => config.onEvent?.(name, { link_session_id: linkSessionId, timestamp: new Date().toISOString(), ...extra });
+    const metadata = (extra = {}) => ({
+      link_session_id: linkSessionId,
+      request_id: uuid(),
+      institution: null,
+      status: null,
+      ...extra,
+    });
+    const event = (name, extra = {}) =>
+      config.onEvent?.(name, { link_session_id: linkSessionId, timestamp: new Date().toISOString(), ...extra });
     let panel;
     const close = () => {
       panel?.remove();
@@ -60,14 +67,31 @@
       } catch (error) {
         // As Link does when it cannot finish: onExit with an error.
         record({ call: 'onExit', token: config.token, error: String(error?.message ?? error) });
-        config.onExit?.({ error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR', error_message: String(error?.message ?? error), display_message: null }, metadata());
+        config.onExit?.(
+          {
+            error_type: 'API_ERROR',
+            error_code: 'INTERNAL_SERVER_ERROR',
+            error_message: String(error?.message ?? error),
+            display_message: null,
+          },
+          metadata(),
+        );
         return;
       }
       record({ call: 'onSuccess', token: config.token, institution_id: answer.institution.institution_id });
       event('HANDOFF');
       config.onSuccess(answer.public_token, {
         institution: { name: answer.institution.name, institution_id: answer.institution.institution_id },
-        accounts: [{ id: uuid(), name: 'Plaid Checking', mask: '0000', type: 'depository', subtype: 'checking', verification_status: null }],
+        accounts: [
+          {
+            id: uuid(),
+            name: 'Plaid Checking',
+            mask: '0000',
+            type: 'depository',
+            subtype: 'checking',
+            verification_status: null,
+          },
+        ],
         link_session_id: linkSessionId,
         transfer_status: null,
       });
@@ -99,13 +123,23 @@
         panel.setAttribute('role', 'dialog');
         panel.setAttribute('aria-label', 'Plaid Link (stand-in)');
         const title = document.createElement('h2');
-        title.textContent = config.receivedRedirectUri ? 'Plaid Link (stand-in): back from the bank' : 'Plaid Link (stand-in)';
+        title.textContent = config.receivedRedirectUri
+          ? 'Plaid Link (stand-in): back from the bank'
+          : 'Plaid Link (stand-in)';
         const text = document.createElement('p');
         text.textContent = `Opened with ${config.token}`;
         panel.append(title, text);
         const buttons = config.receivedRedirectUri
-          ? [['success', 'Finish linking'], ['exit', 'Exit']]
-          : [['oauth', 'Continue with an OAuth bank'], ['success', 'Link an account'], ['success-other', 'Link another bank'], ['exit', 'Exit']];
+          ? [
+              ['success', 'Finish linking'],
+              ['exit', 'Exit'],
+            ]
+          : [
+              ['oauth', 'Continue with an OAuth bank'],
+              ['success', 'Link an account'],
+              ['success-other', 'Link another bank'],
+              ['exit', 'Exit'],
+            ];
         for (const [action, label] of buttons) {
           const button = document.createElement('button');
           button.type = 'button';

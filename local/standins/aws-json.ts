@@ -55,7 +55,9 @@ export interface AwsJsonService<Op extends string> {
   close(): Promise<void>;
 }
 
-export async function startAwsJsonService<Op extends string>(opts: AwsJsonServiceOptions<Op>): Promise<AwsJsonService<Op>> {
+export async function startAwsJsonService<Op extends string>(
+  opts: AwsJsonServiceOptions<Op>,
+): Promise<AwsJsonService<Op>> {
   const names = Object.keys(opts.operations) as Op[];
   const calls = Object.fromEntries(names.map((op) => [op, 0])) as Record<Op, number>;
   let faults: Array<{ fault: AwsFault; operation: Op | undefined }> = [];
@@ -91,7 +93,10 @@ export async function startAwsJsonService<Op extends string>(opts: AwsJsonServic
     }
     const input = raw.length === 0 ? {} : parseJson(raw);
     if (!isPlainObject(input)) {
-      return respondError(res, new AwsError('SerializationException', 'Start of structure or map found where not expected.'));
+      return respondError(
+        res,
+        new AwsError('SerializationException', 'Start of structure or map found where not expected.'),
+      );
     }
 
     calls[op as Op]++;
@@ -164,7 +169,10 @@ export function checkSignature(req: IncomingMessage, service: string): AwsError 
     return new AwsError('InvalidSignatureException', `Credential should be scoped to correct service: '${service}'.`);
   }
   if (req.headers['x-amz-date'] === undefined && req.headers.date === undefined) {
-    return new AwsError('IncompleteSignatureException', 'Authorization header requires existence of either a \'X-Amz-Date\' or a \'Date\' header.');
+    return new AwsError(
+      'IncompleteSignatureException',
+      "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+    );
   }
   return undefined;
 }

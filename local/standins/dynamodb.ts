@@ -95,13 +95,20 @@ export async function startDynamoDbStandIn(opts: DynamoDbStandInOptions = {}): P
   }
 
   function sendError(res: ServerResponse, status: number, type: string, message: string) {
-    sendJson(res, status, { __type: `${ERROR_PREFIX}${type}`, message }, { 'x-amzn-requestid': randomAlnum(52).toUpperCase() }, 'application/x-amz-json-1.0');
+    sendJson(
+      res,
+      status,
+      { __type: `${ERROR_PREFIX}${type}`, message },
+      { 'x-amzn-requestid': randomAlnum(52).toUpperCase() },
+      'application/x-amz-json-1.0',
+    );
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const raw = await readBody(req, MAX_BODY);
     const target = req.headers['x-amz-target'];
-    const operation = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+    const operation =
+      typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
     if (operation !== '') {
       calls[operation] = (calls[operation] ?? 0) + 1;
       const body = parseJson(raw);
@@ -116,10 +123,15 @@ export async function startDynamoDbStandIn(opts: DynamoDbStandInOptions = {}): P
     }
     if (latencyMs > 0) await server.sleep(latencyMs);
     if (fault === 'internal') return sendError(res, 500, 'InternalServerError', 'Internal server error');
-    if (fault === 'throttle') return sendError(res, 400, 'ThrottlingException', 'Rate of requests exceeds the allowed throughput.');
+    if (fault === 'throttle')
+      return sendError(res, 400, 'ThrottlingException', 'Rate of requests exceeds the allowed throughput.');
     if (fault === 'throughput') {
-      return sendError(res, 400, 'ProvisionedThroughputExceededException',
-        'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.');
+      return sendError(
+        res,
+        400,
+        'ProvisionedThroughputExceededException',
+        'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+      );
     }
     await forward(req, raw, res);
   }
@@ -127,7 +139,14 @@ export async function startDynamoDbStandIn(opts: DynamoDbStandInOptions = {}): P
   function forward(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
     return new Promise((resolve, reject) => {
       const upstream = request(
-        { host: '127.0.0.1', port: dbPort, method: req.method, path: req.url, headers: { ...req.headers, 'content-length': body.length }, agent },
+        {
+          host: '127.0.0.1',
+          port: dbPort,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, 'content-length': body.length },
+          agent,
+        },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
@@ -204,7 +223,10 @@ export function itemsTableDefinition(tableName: string): CreateTableCommandInput
  * Creates the items table at `endpoint` (the stand-in, moto_server, or anything speaking
  * DynamoDB) through the real SDK and waits until it is ACTIVE. Returns the table name.
  */
-export async function createItemsTable(endpoint: string, opts: { tableName?: string; region?: string } = {}): Promise<string> {
+export async function createItemsTable(
+  endpoint: string,
+  opts: { tableName?: string; region?: string } = {},
+): Promise<string> {
   const tableName = opts.tableName ?? 'items';
   const client = new DynamoDBClient({
     endpoint,

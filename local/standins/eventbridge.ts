@@ -72,7 +72,10 @@ export async function startEventBridgeStandIn(opts: EventBridgeStandInOptions = 
   function entryError(entry: Record<string, unknown>): { ErrorCode: string; ErrorMessage: string } | undefined {
     for (const member of ['Source', 'DetailType', 'Detail'] as const) {
       if (typeof entry[member] !== 'string' || entry[member] === '') {
-        return { ErrorCode: 'InvalidArgument', ErrorMessage: `Parameter ${member} is not valid. Reason: ${member} is a required argument.` };
+        return {
+          ErrorCode: 'InvalidArgument',
+          ErrorMessage: `Parameter ${member} is not valid. Reason: ${member} is a required argument.`,
+        };
       }
     }
     try {
@@ -95,7 +98,10 @@ export async function startEventBridgeStandIn(opts: EventBridgeStandInOptions = 
         const entries = input.Entries;
         if (!Array.isArray(entries)) throw missingMember('entries');
         if (entries.length < 1 || entries.length > MAX_ENTRIES) {
-          throw new AwsError('ValidationException', `1 validation error detected: Value '[PutEventsRequestEntry]' at 'entries' failed to satisfy constraint: Member must have length ${entries.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${MAX_ENTRIES}`}`);
+          throw new AwsError(
+            'ValidationException',
+            `1 validation error detected: Value '[PutEventsRequestEntry]' at 'entries' failed to satisfy constraint: Member must have length ${entries.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${MAX_ENTRIES}`}`,
+          );
         }
         // Every bus is checked before any entry is accepted, so an unknown bus accepts nothing.
         const named = entries.map((e) => busName(isPlainObject(e) ? e.EventBusName : undefined));
@@ -104,14 +110,20 @@ export async function startEventBridgeStandIn(opts: EventBridgeStandInOptions = 
           const error = entryError(entry);
           if (error) return error;
           const injected = entryFaults.shift();
-          if (injected) return { ErrorCode: injected, ErrorMessage: injected === 'ThrottlingException' ? 'Rate exceeded' : 'An internal error occurred.' };
+          if (injected)
+            return {
+              ErrorCode: injected,
+              ErrorMessage: injected === 'ThrottlingException' ? 'Rate exceeded' : 'An internal error occurred.',
+            };
           const event: RecordedEvent = {
             EventId: randomUUID(),
             EventBusName: named[i] as string,
             Source: entry.Source as string,
             DetailType: entry.DetailType as string,
             Detail: JSON.parse(entry.Detail as string),
-            Resources: Array.isArray(entry.Resources) ? entry.Resources.filter((r): r is string => typeof r === 'string') : [],
+            Resources: Array.isArray(entry.Resources)
+              ? entry.Resources.filter((r): r is string => typeof r === 'string')
+              : [],
             Time: typeof entry.Time === 'number' ? entry.Time : Date.now() / 1000,
           };
           events.push(event);

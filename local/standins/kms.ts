@@ -14,7 +14,14 @@ import type { AwsFault } from './aws-json.ts';
 import { isPlainObject } from './http-util.ts';
 
 export const KMS_OPERATIONS = [
-  'CreateKey', 'DescribeKey', 'Encrypt', 'Decrypt', 'GenerateDataKey', 'CreateAlias', 'DisableKey', 'EnableKey',
+  'CreateKey',
+  'DescribeKey',
+  'Encrypt',
+  'Decrypt',
+  'GenerateDataKey',
+  'CreateAlias',
+  'DisableKey',
+  'EnableKey',
 ] as const;
 export type KmsOperation = (typeof KMS_OPERATIONS)[number];
 export type KmsFault = AwsFault;
@@ -117,10 +124,13 @@ export async function startKmsStandIn(opts: KmsStandInOptions = {}): Promise<Kms
     if (typeof aliasName !== 'string') throw missingMember('aliasName');
     if (typeof targetKeyId !== 'string') throw missingMember('targetKeyId');
     if (!ALIAS_PATTERN.test(aliasName)) {
-      throw new AwsError('ValidationException', `1 validation error detected: Value '${aliasName}' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^alias/[a-zA-Z0-9/_-]+$`);
+      throw new AwsError(
+        'ValidationException',
+        `1 validation error detected: Value '${aliasName}' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^alias/[a-zA-Z0-9/_-]+$`,
+      );
     }
     if (aliasName.startsWith('alias/aws/')) {
-      throw new AwsError('NotAuthorizedException', 'Cannot create alias with prefix \'alias/aws/\'');
+      throw new AwsError('NotAuthorizedException', "Cannot create alias with prefix 'alias/aws/'");
     }
     if (/^alias\/|:alias\//.test(targetKeyId)) {
       throw new AwsError('ValidationException', 'Aliases must refer to keys. Not aliases');
@@ -171,14 +181,21 @@ export async function startKmsStandIn(opts: KmsStandInOptions = {}): Promise<Kms
     return Buffer.concat([header, iv, cipher.getAuthTag(), ciphertext]);
   }
 
-  function decrypt(blob: Buffer, context: Record<string, string>, requestedKeyId: unknown): { key: Key; plaintext: Buffer } {
+  function decrypt(
+    blob: Buffer,
+    context: Record<string, string>,
+    requestedKeyId: unknown,
+  ): { key: Key; plaintext: Buffer } {
     const requested = requestedKeyId === undefined ? undefined : resolve(requestedKeyId);
     const parsed = parseBlob(blob);
     const key = parsed && keys.get(parsed.keyId);
     const material = parsed && key?.materials[parsed.material];
     if (!parsed || !key || !material) throw invalidCiphertext();
     if (requested && requested.id !== key.id) {
-      throw new AwsError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
+      throw new AwsError(
+        'IncorrectKeyException',
+        'The key ID in the request does not identify a CMK that can perform this operation.',
+      );
     }
     usable(key);
     try {
@@ -196,7 +213,10 @@ export async function startKmsStandIn(opts: KmsStandInOptions = {}): Promise<Kms
       const usage = input.KeyUsage ?? 'ENCRYPT_DECRYPT';
       const spec = input.KeySpec ?? input.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT';
       if (usage !== 'ENCRYPT_DECRYPT' || spec !== 'SYMMETRIC_DEFAULT') {
-        throw new AwsError('UnsupportedOperationException', `this KMS stand-in creates only SYMMETRIC_DEFAULT ENCRYPT_DECRYPT keys, not ${String(spec)} ${String(usage)}`);
+        throw new AwsError(
+          'UnsupportedOperationException',
+          `this KMS stand-in creates only SYMMETRIC_DEFAULT ENCRYPT_DECRYPT keys, not ${String(spec)} ${String(usage)}`,
+        );
       }
       const description = typeof input.Description === 'string' ? input.Description : '';
       return { KeyMetadata: metadata(create(description)) };
@@ -211,7 +231,10 @@ export async function startKmsStandIn(opts: KmsStandInOptions = {}): Promise<Kms
       checkAlgorithm(input.EncryptionAlgorithm);
       const plaintext = blobMember(input.Plaintext, 'plaintext');
       if (plaintext.length > MAX_PLAINTEXT) {
-        throw new AwsError('ValidationException', `1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to ${MAX_PLAINTEXT}`);
+        throw new AwsError(
+          'ValidationException',
+          `1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to ${MAX_PLAINTEXT}`,
+        );
       }
       const blob = encrypt(key, plaintext, contextMember(input.EncryptionContext));
       return { CiphertextBlob: blob.toString('base64'), KeyId: key.arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
@@ -234,10 +257,17 @@ export async function startKmsStandIn(opts: KmsStandInOptions = {}): Promise<Kms
       if (spec === 'AES_256') length = 32;
       else if (spec === 'AES_128') length = 16;
       else if (spec !== undefined) {
-        throw new AwsError('ValidationException', `1 validation error detected: Value '${String(spec)}' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]`);
-      } else if (Number.isInteger(count) && (count as number) >= 1 && (count as number) <= 1024) length = count as number;
+        throw new AwsError(
+          'ValidationException',
+          `1 validation error detected: Value '${String(spec)}' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]`,
+        );
+      } else if (Number.isInteger(count) && (count as number) >= 1 && (count as number) <= 1024)
+        length = count as number;
       else {
-        throw new AwsError('ValidationException', `1 validation error detected: Value '${String(count)}' at 'numberOfBytes' failed to satisfy constraint: Member must have value between 1 and 1024`);
+        throw new AwsError(
+          'ValidationException',
+          `1 validation error detected: Value '${String(count)}' at 'numberOfBytes' failed to satisfy constraint: Member must have value between 1 and 1024`,
+        );
       }
       const plaintext = randomBytes(length);
       const blob = encrypt(key, plaintext, contextMember(input.EncryptionContext));
@@ -262,7 +292,8 @@ export async function startKmsStandIn(opts: KmsStandInOptions = {}): Promise<Kms
 
   /** DisableKey and EnableKey take a key id or key ARN, not an alias. */
   function keyOnly(id: unknown): Key {
-    if (typeof id === 'string' && /^alias\/|:alias\//.test(id)) throw new AwsError('NotFoundException', `Invalid keyId ${id}`);
+    if (typeof id === 'string' && /^alias\/|:alias\//.test(id))
+      throw new AwsError('NotFoundException', `Invalid keyId ${id}`);
     return resolve(id);
   }
 
@@ -293,7 +324,8 @@ export async function startKmsStandIn(opts: KmsStandInOptions = {}): Promise<Kms
         const record: KmsRequestRecord = { operation: op };
         const keyId = input.KeyId ?? input.TargetKeyId;
         if (typeof keyId === 'string') record.keyId = keyId;
-        if (isPlainObject(input.EncryptionContext)) record.encryptionContext = { ...(input.EncryptionContext as Record<string, string>) };
+        if (isPlainObject(input.EncryptionContext))
+          record.encryptionContext = { ...(input.EncryptionContext as Record<string, string>) };
         requests.push(record);
         return operations[op](input);
       },
@@ -376,16 +408,22 @@ function uint16(n: number): Buffer {
 
 /** An unambiguous, order-independent encoding: {a: "bc"} and {ab: "c"} must not authenticate alike. */
 function canonicalContext(context: Record<string, string>): Buffer {
-  const entries = Object.keys(context).sort().map((k) => [k, context[k]]);
+  const entries = Object.keys(context)
+    .sort()
+    .map((k) => [k, context[k]]);
   return Buffer.from(JSON.stringify(entries), 'utf8');
 }
 
 function contextMember(v: unknown): Record<string, string> {
   if (v === undefined || v === null) return {};
-  if (!isPlainObject(v)) throw new AwsError('SerializationException', 'Start of structure or map found where not expected.');
+  if (!isPlainObject(v))
+    throw new AwsError('SerializationException', 'Start of structure or map found where not expected.');
   for (const [k, value] of Object.entries(v)) {
     if (typeof value !== 'string') {
-      throw new AwsError('SerializationException', `Unexpected value for encryptionContext key ${k}: expected a string`);
+      throw new AwsError(
+        'SerializationException',
+        `Unexpected value for encryptionContext key ${k}: expected a string`,
+      );
     }
   }
   return v as Record<string, string>;
@@ -395,13 +433,19 @@ function blobMember(v: unknown, member: string): Buffer {
   if (typeof v !== 'string') throw missingMember(member);
   const bytes = Buffer.from(v, 'base64');
   if (bytes.length === 0) {
-    throw new AwsError('ValidationException', `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must have length greater than or equal to 1`);
+    throw new AwsError(
+      'ValidationException',
+      `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must have length greater than or equal to 1`,
+    );
   }
   return bytes;
 }
 
 function checkAlgorithm(v: unknown): void {
   if (v !== undefined && v !== 'SYMMETRIC_DEFAULT') {
-    throw new AwsError('InvalidKeyUsageException', `The encryption algorithm ${String(v)} is not supported for a SYMMETRIC_DEFAULT key.`);
+    throw new AwsError(
+      'InvalidKeyUsageException',
+      `The encryption algorithm ${String(v)} is not supported for a SYMMETRIC_DEFAULT key.`,
+    );
   }
 }

@@ -89,7 +89,12 @@ export async function startOidcIssuer(opts: OidcIssuerOptions = {}): Promise<Oid
 
   function jwks() {
     return {
-      keys: keys.map(({ kid, publicKey }) => ({ ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' })),
+      keys: keys.map(({ kid, publicKey }) => ({
+        ...publicKey.export({ format: 'jwk' }),
+        kid,
+        alg: 'RS256',
+        use: 'sig',
+      })),
     };
   }
 
@@ -161,7 +166,12 @@ export async function startOidcIssuer(opts: OidcIssuerOptions = {}): Promise<Oid
       return sendJson(res, 400, { error: 'invalid_request', error_description: 'body must be a JSON object' });
     }
     const { sub = 'dev-user-1', email, audience = config.audience, claims = {} } = body;
-    if (typeof sub !== 'string' || typeof audience !== 'string' || (email !== undefined && typeof email !== 'string') || !isPlainObject(claims)) {
+    if (
+      typeof sub !== 'string' ||
+      typeof audience !== 'string' ||
+      (email !== undefined && typeof email !== 'string') ||
+      !isPlainObject(claims)
+    ) {
       return sendJson(res, 400, {
         error: 'invalid_request',
         error_description: 'expected {sub?: string, email?: string, audience?: string, claims?: object}',
@@ -171,7 +181,12 @@ export async function startOidcIssuer(opts: OidcIssuerOptions = {}): Promise<Oid
       { ...config.defaultClaims, ...claims, sub, aud: audience, ...(email !== undefined && { email }) },
       { expiresInSeconds: DEV_TOKEN_LIFETIME_S },
     );
-    sendJson(res, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: DEV_TOKEN_LIFETIME_S }, { 'cache-control': 'no-store' });
+    sendJson(
+      res,
+      200,
+      { access_token: accessToken, token_type: 'Bearer', expires_in: DEV_TOKEN_LIFETIME_S },
+      { 'cache-control': 'no-store' },
+    );
   }
 
   const server = await listen(handle, opts);
@@ -213,11 +228,16 @@ export async function startOidcIssuer(opts: OidcIssuerOptions = {}): Promise<Oid
     },
     mintWithUnpublishedKey(claims = {}) {
       unpublished ??= newKey();
-      return signRs256({ alg: 'RS256', typ: 'JWT', kid: unpublished.kid }, standardClaims(claims), unpublished.privateKey);
+      return signRs256(
+        { alg: 'RS256', typ: 'JWT', kid: unpublished.kid },
+        standardClaims(claims),
+        unpublished.privateKey,
+      );
     },
     tamper(token, changes) {
       const [header, payload, signature] = token.split('.');
-      if (header === undefined || payload === undefined || signature === undefined) throw new Error('not a compact JWT');
+      if (header === undefined || payload === undefined || signature === undefined)
+        throw new Error('not a compact JWT');
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
       const patched = { ...claims, ...(changes ?? { sub: `${String(claims.sub ?? '')}-tampered` }) };
       return `${header}.${encodeJson(patched)}.${signature}`;

@@ -56,8 +56,19 @@ export interface SandboxInstitution {
 }
 
 const RETAIL_PRODUCTS = [
-  'assets', 'auth', 'balance', 'identity', 'identity_match', 'income_verification', 'investments', 'liabilities',
-  'recurring_transactions', 'signal', 'statements', 'transactions', 'transfer',
+  'assets',
+  'auth',
+  'balance',
+  'identity',
+  'identity_match',
+  'income_verification',
+  'investments',
+  'liabilities',
+  'recurring_transactions',
+  'signal',
+  'statements',
+  'transactions',
+  'transfer',
 ] as const;
 
 /** Plaid's non-OAuth sandbox test institutions. */
@@ -218,65 +229,215 @@ export interface HelperItemOptions {
   linkToken?: string;
 }
 
-const LANGUAGES = new Set(['da', 'nl', 'en', 'et', 'fr', 'de', 'hi', 'it', 'lv', 'lt', 'no', 'pl', 'pt', 'ro', 'es', 'sv', 'vi']);
+const LANGUAGES = new Set([
+  'da',
+  'nl',
+  'en',
+  'et',
+  'fr',
+  'de',
+  'hi',
+  'it',
+  'lv',
+  'lt',
+  'no',
+  'pl',
+  'pt',
+  'ro',
+  'es',
+  'sv',
+  'vi',
+]);
 
 const COUNTRY_CODES = new Set([
-  'US', 'GB', 'ES', 'NL', 'FR', 'IE', 'CA', 'DE', 'IT', 'PL', 'DK', 'NO', 'SE', 'EE', 'LT', 'LV', 'PT', 'BE', 'AT', 'FI',
+  'US',
+  'GB',
+  'ES',
+  'NL',
+  'FR',
+  'IE',
+  'CA',
+  'DE',
+  'IT',
+  'PL',
+  'DK',
+  'NO',
+  'SE',
+  'EE',
+  'LT',
+  'LV',
+  'PT',
+  'BE',
+  'AT',
+  'FI',
 ]);
 
 const PRODUCTS = new Set([
-  'assets', 'auth', 'balance', 'balance_plus', 'beacon', 'identity', 'identity_match', 'investments',
-  'investments_auth', 'liabilities', 'payment_initiation', 'identity_verification', 'transactions',
-  'credit_details', 'income', 'income_verification', 'standing_orders', 'transfer', 'employment',
-  'recurring_transactions', 'transactions_refresh', 'signal', 'statements', 'processor_payments',
-  'processor_identity', 'profile', 'cra_base_report', 'cra_income_insights', 'cra_partner_insights',
-  'cra_network_insights', 'cra_cashflow_insights', 'cra_monitoring', 'cra_lend_score', 'cra_plaid_credit_score',
-  'layer', 'pay_by_bank', 'protect_linked_bank', 'protect_transactions',
+  'assets',
+  'auth',
+  'balance',
+  'balance_plus',
+  'beacon',
+  'identity',
+  'identity_match',
+  'investments',
+  'investments_auth',
+  'liabilities',
+  'payment_initiation',
+  'identity_verification',
+  'transactions',
+  'credit_details',
+  'income',
+  'income_verification',
+  'standing_orders',
+  'transfer',
+  'employment',
+  'recurring_transactions',
+  'transactions_refresh',
+  'signal',
+  'statements',
+  'processor_payments',
+  'processor_identity',
+  'profile',
+  'cra_base_report',
+  'cra_income_insights',
+  'cra_partner_insights',
+  'cra_network_insights',
+  'cra_cashflow_insights',
+  'cra_monitoring',
+  'cra_lend_score',
+  'cra_plaid_credit_score',
+  'layer',
+  'pay_by_bank',
+  'protect_linked_bank',
+  'protect_transactions',
 ]);
 
-const PRODUCT_LISTS = ['products', 'required_if_supported_products', 'optional_products', 'additional_consented_products'] as const;
+const PRODUCT_LISTS = [
+  'products',
+  'required_if_supported_products',
+  'optional_products',
+  'additional_consented_products',
+] as const;
 
 type JsonType = 'string' | 'array' | 'object' | 'boolean';
 
 /** Every top-level field the endpoint accepts, with its JSON type; anything else is UNKNOWN_FIELDS. */
 const FIELDS: Record<string, JsonType> = {
-  client_id: 'string', secret: 'string', client_name: 'string', language: 'string', user_id: 'string',
-  webhook: 'string', access_token: 'string', link_customization_name: 'string', appearance_mode: 'string',
-  redirect_uri: 'string', android_package_name: 'string', institution_id: 'string',
-  consumer_report_permissible_purpose: 'string', user_token: 'string', third_party_user_token: 'string',
-  country_codes: 'array', products: 'array', required_if_supported_products: 'array', optional_products: 'array',
-  additional_consented_products: 'array', access_tokens: 'array',
-  user: 'object', institution_data: 'object', card_switch: 'object', account_filters: 'object', eu_config: 'object',
-  payment_configuration: 'object', payment_initiation: 'object', employment: 'object', income_verification: 'object',
-  base_report: 'object', credit_partner_insights: 'object', cra_options: 'object', auth: 'object', transfer: 'object',
-  update: 'object', identity_verification: 'object', statements: 'object', investments: 'object',
-  investments_auth: 'object', hosted_link: 'object', transactions: 'object', cashflow_report: 'object', identity: 'object',
-  cra_enabled: 'boolean', financekit_supported: 'boolean', enable_multi_item_link: 'boolean',
+  client_id: 'string',
+  secret: 'string',
+  client_name: 'string',
+  language: 'string',
+  user_id: 'string',
+  webhook: 'string',
+  access_token: 'string',
+  link_customization_name: 'string',
+  appearance_mode: 'string',
+  redirect_uri: 'string',
+  android_package_name: 'string',
+  institution_id: 'string',
+  consumer_report_permissible_purpose: 'string',
+  user_token: 'string',
+  third_party_user_token: 'string',
+  country_codes: 'array',
+  products: 'array',
+  required_if_supported_products: 'array',
+  optional_products: 'array',
+  additional_consented_products: 'array',
+  access_tokens: 'array',
+  user: 'object',
+  institution_data: 'object',
+  card_switch: 'object',
+  account_filters: 'object',
+  eu_config: 'object',
+  payment_configuration: 'object',
+  payment_initiation: 'object',
+  employment: 'object',
+  income_verification: 'object',
+  base_report: 'object',
+  credit_partner_insights: 'object',
+  cra_options: 'object',
+  auth: 'object',
+  transfer: 'object',
+  update: 'object',
+  identity_verification: 'object',
+  statements: 'object',
+  investments: 'object',
+  investments_auth: 'object',
+  hosted_link: 'object',
+  transactions: 'object',
+  cashflow_report: 'object',
+  identity: 'object',
+  cra_enabled: 'boolean',
+  financekit_supported: 'boolean',
+  enable_multi_item_link: 'boolean',
 };
 
 const CREDENTIAL_FIELDS = { client_id: 'string', secret: 'string' } as const;
 
 /** The fields of the other endpoints, as FIELDS is for /link/token/create. */
 const ENDPOINT_FIELDS: Record<Exclude<PlaidEndpoint, '/link/token/create'>, Record<string, JsonType>> = {
-  '/sandbox/public_token/create': { ...CREDENTIAL_FIELDS, institution_id: 'string', initial_products: 'array', options: 'object', user_token: 'string', user_id: 'string' },
+  '/sandbox/public_token/create': {
+    ...CREDENTIAL_FIELDS,
+    institution_id: 'string',
+    initial_products: 'array',
+    options: 'object',
+    user_token: 'string',
+    user_id: 'string',
+  },
   '/item/public_token/exchange': { ...CREDENTIAL_FIELDS, public_token: 'string' },
   '/item/get': { ...CREDENTIAL_FIELDS, access_token: 'string' },
   '/item/remove': { ...CREDENTIAL_FIELDS, access_token: 'string', reason_code: 'string', reason_note: 'string' },
-  '/user/create': { ...CREDENTIAL_FIELDS, client_user_id: 'string', identity: 'object', end_customer: 'string', consumer_report_user_identity: 'object', with_upgraded_user: 'boolean' },
+  '/user/create': {
+    ...CREDENTIAL_FIELDS,
+    client_user_id: 'string',
+    identity: 'object',
+    end_customer: 'string',
+    consumer_report_user_identity: 'object',
+    with_upgraded_user: 'boolean',
+  },
   '/sandbox/item/reset_login': { ...CREDENTIAL_FIELDS, access_token: 'string' },
-  '/sandbox/item/fire_webhook': { ...CREDENTIAL_FIELDS, access_token: 'string', webhook_type: 'string', webhook_code: 'string' },
+  '/sandbox/item/fire_webhook': {
+    ...CREDENTIAL_FIELDS,
+    access_token: 'string',
+    webhook_type: 'string',
+    webhook_code: 'string',
+  },
   '/item/webhook/update': { ...CREDENTIAL_FIELDS, access_token: 'string', webhook: 'string' },
   '/webhook_verification_key/get': { ...CREDENTIAL_FIELDS, key_id: 'string' },
 };
 
 /** SandboxItemFireWebhookRequest's enums. */
-const FIRE_WEBHOOK_TYPES = new Set(['AUTH', 'HOLDINGS', 'INVESTMENTS_TRANSACTIONS', 'ITEM', 'LIABILITIES', 'TRANSACTIONS', 'ASSETS']);
-const FIRE_WEBHOOK_CODES = new Set([
-  'DEFAULT_UPDATE', 'NEW_ACCOUNTS_AVAILABLE', 'SMS_MICRODEPOSITS_VERIFICATION', 'AUTHORIZATION_GRANTED', 'USER_PERMISSION_REVOKED',
-  'USER_ACCOUNT_REVOKED', 'PENDING_DISCONNECT', 'RECURRING_TRANSACTIONS_UPDATE', 'LOGIN_REPAIRED', 'SYNC_UPDATES_AVAILABLE',
-  'PRODUCT_READY', 'ERROR',
+const FIRE_WEBHOOK_TYPES = new Set([
+  'AUTH',
+  'HOLDINGS',
+  'INVESTMENTS_TRANSACTIONS',
+  'ITEM',
+  'LIABILITIES',
+  'TRANSACTIONS',
+  'ASSETS',
 ]);
-const ITEM_FIRE_CODES = new Set(['NEW_ACCOUNTS_AVAILABLE', 'USER_PERMISSION_REVOKED', 'USER_ACCOUNT_REVOKED', 'PENDING_DISCONNECT', 'LOGIN_REPAIRED']);
+const FIRE_WEBHOOK_CODES = new Set([
+  'DEFAULT_UPDATE',
+  'NEW_ACCOUNTS_AVAILABLE',
+  'SMS_MICRODEPOSITS_VERIFICATION',
+  'AUTHORIZATION_GRANTED',
+  'USER_PERMISSION_REVOKED',
+  'USER_ACCOUNT_REVOKED',
+  'PENDING_DISCONNECT',
+  'RECURRING_TRANSACTIONS_UPDATE',
+  'LOGIN_REPAIRED',
+  'SYNC_UPDATES_AVAILABLE',
+  'PRODUCT_READY',
+  'ERROR',
+]);
+const ITEM_FIRE_CODES = new Set([
+  'NEW_ACCOUNTS_AVAILABLE',
+  'USER_PERMISSION_REVOKED',
+  'USER_ACCOUNT_REVOKED',
+  'PENDING_DISCONNECT',
+  'LOGIN_REPAIRED',
+]);
 const TRANSACTIONS_FIRE_CODES = new Set(['SYNC_UPDATES_AVAILABLE', 'DEFAULT_UPDATE']);
 
 /** "PENDING_DISCONNECT: Fired when an Item will stop working in the near future": we say in a week. */
@@ -284,10 +445,18 @@ const PENDING_DISCONNECT_LEAD_MS = 7 * 24 * 3600_000;
 /** How long a receiver may take to answer a webhook POST before it counts as failed. */
 const WEBHOOK_TIMEOUT_MS = 10_000;
 
-const REMOVE_REASONS = new Set(['FRAUD_FIRST_PARTY', 'FRAUD_FALSE_IDENTITY', 'FRAUD_ABUSE', 'FRAUD_OTHER', 'CONNECTION_IS_NON_FUNCTIONAL', 'OTHER']);
+const REMOVE_REASONS = new Set([
+  'FRAUD_FIRST_PARTY',
+  'FRAUD_FALSE_IDENTITY',
+  'FRAUD_ABUSE',
+  'FRAUD_OTHER',
+  'CONNECTION_IS_NON_FUNCTIONAL',
+  'OTHER',
+]);
 
 /** "should be omitted (unless you are using update mode to add a credit product, such as Assets, Statements, Income, or Plaid Check Consumer Report ...)" */
-const UPDATE_MODE_ADDABLE = (product: string) => ['assets', 'statements', 'income_verification'].includes(product) || product.startsWith('cra_');
+const UPDATE_MODE_ADDABLE = (product: string) =>
+  ['assets', 'statements', 'income_verification'].includes(product) || product.startsWith('cra_');
 
 const MAX_HOSTED_LINK_LIFETIME_S = 21 * 24 * 3600;
 const DEFAULT_EXPIRY_S = 4 * 3600;
@@ -299,7 +468,13 @@ class PlaidError extends Error {
   error_type: string;
   error_code: string;
   display_message: string | null;
-  constructor(status: number, error_type: string, error_code: string, message: string, display_message: string | null = null) {
+  constructor(
+    status: number,
+    error_type: string,
+    error_code: string,
+    message: string,
+    display_message: string | null = null,
+  ) {
     super(message);
     this.status = status;
     this.error_type = error_type;
@@ -310,19 +485,38 @@ class PlaidError extends Error {
 
 const invalidRequest = (code: string, message: string) => new PlaidError(400, 'INVALID_REQUEST', code, message);
 const invalidField = (message: string) => invalidRequest('INVALID_FIELD', message);
-const missingFields = (...fields: string[]) => invalidRequest('MISSING_FIELDS', `the following required fields are missing: ${fields.join(', ')}`);
+const missingFields = (...fields: string[]) =>
+  invalidRequest('MISSING_FIELDS', `the following required fields are missing: ${fields.join(', ')}`);
 
 // Plaid's documented messages. None of them echoes the token it refuses.
-const invalidAccessToken = (format: boolean) => new PlaidError(400, 'INVALID_INPUT', 'INVALID_ACCESS_TOKEN', format
-  ? 'provided access token is in an invalid format. expected format: access-<environment>-<identifier>'
-  : 'could not find matching access token');
-const itemNotFound = () => new PlaidError(400, 'ITEM_ERROR', 'ITEM_NOT_FOUND',
-  'The Item you requested cannot be found. This Item does not exist, has been previously removed via /item/remove, or has had access removed by the user.');
-const invalidPublicToken = (reason: 'format' | 'unknown' | 'expired') => new PlaidError(400, 'INVALID_INPUT', 'INVALID_PUBLIC_TOKEN', {
-  format: 'provided public token is in an invalid format. expected format: public-<environment>-<identifier>',
-  unknown: 'could not find matching public token',
-  expired: 'provided public token is expired. Public tokens expire 30 minutes after creation at which point they can no longer be exchanged',
-}[reason]);
+const invalidAccessToken = (format: boolean) =>
+  new PlaidError(
+    400,
+    'INVALID_INPUT',
+    'INVALID_ACCESS_TOKEN',
+    format
+      ? 'provided access token is in an invalid format. expected format: access-<environment>-<identifier>'
+      : 'could not find matching access token',
+  );
+const itemNotFound = () =>
+  new PlaidError(
+    400,
+    'ITEM_ERROR',
+    'ITEM_NOT_FOUND',
+    'The Item you requested cannot be found. This Item does not exist, has been previously removed via /item/remove, or has had access removed by the user.',
+  );
+const invalidPublicToken = (reason: 'format' | 'unknown' | 'expired') =>
+  new PlaidError(
+    400,
+    'INVALID_INPUT',
+    'INVALID_PUBLIC_TOKEN',
+    {
+      format: 'provided public token is in an invalid format. expected format: public-<environment>-<identifier>',
+      unknown: 'could not find matching public token',
+      expired:
+        'provided public token is expired. Public tokens expire 30 minutes after creation at which point they can no longer be exchanged',
+    }[reason],
+  );
 
 function plaidErrorBody(err: PlaidError) {
   return {
@@ -404,7 +598,9 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
   /** Sends `payload` to the Item's webhook URL once the current API answer has gone out. */
   function queueWebhook(url: string | null, payload: Record<string, unknown>): void {
     if (url === null) return;
-    const sending = new Promise<void>((resolve) => setImmediate(resolve)).then(() => deliver(url, webhookBody(payload)));
+    const sending = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      deliver(url, webhookBody(payload)),
+    );
     inFlight.add(sending);
     void sending.finally(() => inFlight.delete(sending));
   }
@@ -417,11 +613,18 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       const answer = await post(url, body, headers);
       delivery.status = answer.status;
     } catch (err) {
-      delivery.error = err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);
+      delivery.error =
+        err instanceof Error
+          ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}`
+          : String(err);
     }
   }
 
-  async function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  async function post(
+    url: string,
+    body: string,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; body: string }> {
     const res = await fetch(url, {
       method: 'POST',
       headers,
@@ -483,7 +686,11 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       return sendError(res, new PlaidError(413, 'INVALID_REQUEST', 'INVALID_BODY', err.message));
     }
     const parsed = raw.length === 0 ? undefined : parseJson(raw);
-    requests.push({ path, headers: req.headers, body: parsed === undefined && raw.length > 0 ? raw.toString('utf8') : parsed });
+    requests.push({
+      path,
+      headers: req.headers,
+      body: parsed === undefined && raw.length > 0 ? raw.toString('utf8') : parsed,
+    });
 
     const fault = takeFault(path);
     if (fault?.kind === 'network') {
@@ -494,7 +701,12 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
     if (fault?.kind === 'error') {
       return sendError(
         res,
-        new PlaidError(fault.status, fault.error_type, fault.error_code, fault.error_message ?? `injected ${fault.error_code}`),
+        new PlaidError(
+          fault.status,
+          fault.error_type,
+          fault.error_code,
+          fault.error_message ?? `injected ${fault.error_code}`,
+        ),
       );
     }
 
@@ -536,7 +748,10 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
     }
     const version = header(req.headers['plaid-version']);
     if (version !== undefined && version !== PLAID_API_VERSION) {
-      throw invalidRequest('INVALID_HEADERS', `invalid Plaid-Version header "${version}": this server supports ${PLAID_API_VERSION}`);
+      throw invalidRequest(
+        'INVALID_HEADERS',
+        `invalid Plaid-Version header "${version}": this server supports ${PLAID_API_VERSION}`,
+      );
     }
     return { body, clientId: clientId as string };
   }
@@ -562,8 +777,12 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
   function userById(userId: string, clientId: string): PlaidUser {
     const user = usersById.get(userId);
     if (!user || user.clientId !== clientId) {
-      throw new PlaidError(400, 'USER_ERROR', 'USER_NOT_FOUND',
-        'The User you requested cannot be found. This User does not exist or has had access removed by the user.');
+      throw new PlaidError(
+        400,
+        'USER_ERROR',
+        'USER_NOT_FOUND',
+        'The User you requested cannot be found. This User does not exist or has had access removed by the user.',
+      );
     }
     return user;
   }
@@ -587,8 +806,12 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
   function issuePublicToken(token: Omit<PublicToken, 'created'>): string {
     const unsupported = token.products.filter((p) => !token.institution.products.includes(p));
     if (unsupported.length > 0) {
-      throw new PlaidError(400, 'ITEM_ERROR', 'PRODUCTS_NOT_SUPPORTED',
-        `the following products are not supported by ${token.institution.name}: ${unsupported.join(', ')}`);
+      throw new PlaidError(
+        400,
+        'ITEM_ERROR',
+        'PRODUCTS_NOT_SUPPORTED',
+        `the following products are not supported by ${token.institution.name}: ${unsupported.join(', ')}`,
+      );
     }
     const publicToken = `public-sandbox-${randomUUID()}`;
     publicTokens.set(publicToken, { ...token, created: nowMs() });
@@ -634,7 +857,10 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       validateLinkTokenCreate(body);
       const fields = withoutNulls(body);
       const user = namedUser(fields, clientId);
-      const clientUserId = isPlainObject(fields.user) && typeof fields.user.client_user_id === 'string' ? fields.user.client_user_id : undefined;
+      const clientUserId =
+        isPlainObject(fields.user) && typeof fields.user.client_user_id === 'string'
+          ? fields.user.client_user_id
+          : undefined;
       if (user && clientUserId !== undefined && user.clientUserId !== clientUserId) {
         throw invalidField('user.client_user_id does not match the client_user_id the Plaid user was created with');
       }
@@ -646,9 +872,13 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       if (fields.access_token !== undefined) updated = liveItem(fields.access_token, clientId);
       if (Array.isArray(fields.access_tokens)) for (const token of fields.access_tokens) liveItem(token, clientId);
       if (isUpdateMode(fields)) {
-        const added = Array.isArray(fields.products) ? (fields.products as string[]).filter((p) => !UPDATE_MODE_ADDABLE(p)) : [];
+        const added = Array.isArray(fields.products)
+          ? (fields.products as string[]).filter((p) => !UPDATE_MODE_ADDABLE(p))
+          : [];
         if (added.length > 0) {
-          throw invalidField(`products must be omitted in update mode, except to add assets, statements, income_verification or Plaid Check products; got: ${added.join(', ')}`);
+          throw invalidField(
+            `products must be omitted in update mode, except to add assets, statements, income_verification or Plaid Check products; got: ${added.join(', ')}`,
+          );
         }
       }
       const answer = linkTokenCreate(fields, nowMs() / 1000);
@@ -660,7 +890,10 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
         client_id: clientId,
         client_user_id: clientUserId ?? user?.clientUserId,
         user_id: user?.userId,
-        update: updated && { item_id: updated.itemId, account_selection_enabled: update.account_selection_enabled === true },
+        update: updated && {
+          item_id: updated.itemId,
+          account_selection_enabled: update.account_selection_enabled === true,
+        },
         expiration: answer.expiration as string,
         webhook: typeof fields.webhook === 'string' ? fields.webhook : undefined,
       });
@@ -678,7 +911,11 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       }
       const user = namedUser(body, clientId);
       const publicToken = issuePublicToken({
-        clientId, institution, products, webhook: (options.webhook as string | undefined) ?? null, userId: user?.userId ?? null,
+        clientId,
+        institution,
+        products,
+        webhook: (options.webhook as string | undefined) ?? null,
+        userId: user?.userId ?? null,
       });
       return { public_token: publicToken };
     },
@@ -697,11 +934,15 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
     '/item/webhook/update': (input, clientId) => {
       const body = checkFields(input, ENDPOINT_FIELDS['/item/webhook/update']);
       const item = liveItem(body.access_token, clientId);
-      if (body.webhook !== undefined && !URL.canParse(body.webhook as string)) throw invalidField('webhook must be a valid URL');
+      if (body.webhook !== undefined && !URL.canParse(body.webhook as string))
+        throw invalidField('webhook must be a valid URL');
       // A null (or absent) webhook removes the Item's webhook.
       item.webhook = (body.webhook as string | undefined) ?? null;
       // "This request triggers a WEBHOOK_UPDATE_ACKNOWLEDGED webhook to the newly specified webhook URL."
-      queueWebhook(item.webhook, itemWebhook(item, 'WEBHOOK_UPDATE_ACKNOWLEDGED', { error: null, new_webhook_url: item.webhook }));
+      queueWebhook(
+        item.webhook,
+        itemWebhook(item, 'WEBHOOK_UPDATE_ACKNOWLEDGED', { error: null, new_webhook_url: item.webhook }),
+      );
       return { item: itemJson(item) };
     },
 
@@ -711,8 +952,12 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       const key = webhookKeys.get(body.key_id as string);
       if (!key) {
         // Plaid's errors reference (Invalid Input errors), not the OpenAPI spec, names this one.
-        throw new PlaidError(400, 'INVALID_INPUT', 'INVALID_WEBHOOK_VERIFICATION_KEY_ID',
-          'invalid key_id provided. note that key_ids are specific to Plaid environments, and verification requests must be made to the same environment that the webhook was sent from');
+        throw new PlaidError(
+          400,
+          'INVALID_INPUT',
+          'INVALID_WEBHOOK_VERIFICATION_KEY_ID',
+          'invalid key_id provided. note that key_ids are specific to Plaid environments, and verification requests must be made to the same environment that the webhook was sent from',
+        );
       }
       return { key: { ...key.jwk } };
     },
@@ -721,14 +966,20 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       const body = checkFields(input, ENDPOINT_FIELDS['/sandbox/item/fire_webhook']);
       const code = body.webhook_code;
       if (code === undefined) throw missingFields('webhook_code');
-      if (!FIRE_WEBHOOK_CODES.has(code as string)) throw invalidField(`webhook_code must be one of: ${[...FIRE_WEBHOOK_CODES].join(', ')}`);
+      if (!FIRE_WEBHOOK_CODES.has(code as string))
+        throw invalidField(`webhook_code must be one of: ${[...FIRE_WEBHOOK_CODES].join(', ')}`);
       const type = body.webhook_type;
-      if (type !== undefined && !FIRE_WEBHOOK_TYPES.has(type as string)) throw invalidField(`webhook_type must be one of: ${[...FIRE_WEBHOOK_TYPES].join(', ')}`);
+      if (type !== undefined && !FIRE_WEBHOOK_TYPES.has(type as string))
+        throw invalidField(`webhook_type must be one of: ${[...FIRE_WEBHOOK_TYPES].join(', ')}`);
       const item = liveItem(body.access_token, clientId);
       const payload = fireWebhookPayload(item, type as string | undefined, code as string);
       if (item.webhook === null || !URL.canParse(item.webhook)) {
-        throw new PlaidError(400, 'SANDBOX_ERROR', 'SANDBOX_WEBHOOK_INVALID',
-          "Webhook for this item is either not set up, or invalid. Please update the item's webhook and try again.");
+        throw new PlaidError(
+          400,
+          'SANDBOX_ERROR',
+          'SANDBOX_WEBHOOK_INVALID',
+          "Webhook for this item is either not set up, or invalid. Please update the item's webhook and try again.",
+        );
       }
       queueWebhook(item.webhook, payload);
       return { webhook_fired: true };
@@ -758,7 +1009,12 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       // "the first creation call will succeed and the rest will fail with an error message indicating
       // that the user has been created for the given client_user_id" (Plaid names no error code for it).
       if (users.has(key)) throw invalidField('a user has already been created for the given client_user_id');
-      const user: PlaidUser = { clientId, clientUserId, userId: `usr_${randomAlnum(14)}`, userToken: `user-sandbox-${randomUUID()}` };
+      const user: PlaidUser = {
+        clientId,
+        clientUserId,
+        userId: `usr_${randomAlnum(14)}`,
+        userToken: `user-sandbox-${randomUUID()}`,
+      };
       users.set(key, user);
       usersByToken.set(user.userToken, user);
       usersById.set(user.userId, user);
@@ -774,18 +1030,29 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
 
   /** What /sandbox/item/reset_login does to an Item: ITEM_LOGIN_REQUIRED, and the ITEM ERROR webhook. */
   function requireLogin(item: Item): void {
-    item.error = new PlaidError(400, 'ITEM_ERROR', 'ITEM_LOGIN_REQUIRED',
+    item.error = new PlaidError(
+      400,
+      'ITEM_ERROR',
+      'ITEM_LOGIN_REQUIRED',
       "the login details of this item have changed (credentials, MFA, or required user action) and a user login is required to update this information. use Link's update mode to restore the item to a good state",
-      'The login details of this item have changed. Please update your login in Link to reconnect.');
-    queueWebhook(item.webhook, itemWebhook(item, 'ERROR', { error: { ...plaidErrorBody(item.error), status: item.error.status } }));
+      'The login details of this item have changed. Please update your login in Link to reconnect.',
+    );
+    queueWebhook(
+      item.webhook,
+      itemWebhook(item, 'ERROR', { error: { ...plaidErrorBody(item.error), status: item.error.status } }),
+    );
   }
 
   /** The webhook body /sandbox/item/fire_webhook sends, or the error Plaid answers for the combination. */
   function fireWebhookPayload(item: Item, type: string | undefined, code: string): Record<string, unknown> {
     if (ITEM_FIRE_CODES.has(code)) {
-      if (type !== undefined && type !== 'ITEM') throw invalidField(`webhook_code ${code} is an ITEM webhook; webhook_type must be ITEM or omitted`);
+      if (type !== undefined && type !== 'ITEM')
+        throw invalidField(`webhook_code ${code} is an ITEM webhook; webhook_type must be ITEM or omitted`);
       if (code === 'PENDING_DISCONNECT') {
-        return itemWebhook(item, code, { reason: 'INSTITUTION_MIGRATION', disconnect_time: new Date(Date.now() + PENDING_DISCONNECT_LEAD_MS).toISOString() });
+        return itemWebhook(item, code, {
+          reason: 'INSTITUTION_MIGRATION',
+          disconnect_time: new Date(Date.now() + PENDING_DISCONNECT_LEAD_MS).toISOString(),
+        });
       }
       if (code === 'USER_ACCOUNT_REVOKED') return itemWebhook(item, code, { account_id: item.accountId });
       if (code === 'NEW_ACCOUNTS_AVAILABLE') return itemWebhook(item, code, { error: null });
@@ -795,7 +1062,12 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
     // an omitted type as TRANSACTIONS, the product both codes here belong to.
     if (TRANSACTIONS_FIRE_CODES.has(code) && (type === undefined || type === 'TRANSACTIONS')) {
       if (!item.products.includes('transactions')) {
-        throw new PlaidError(400, 'SANDBOX_ERROR', 'SANDBOX_PRODUCT_NOT_ENABLED', 'The transactions product is not enabled on this item');
+        throw new PlaidError(
+          400,
+          'SANDBOX_ERROR',
+          'SANDBOX_PRODUCT_NOT_ENABLED',
+          'The transactions product is not enabled on this item',
+        );
       }
       const base = { webhook_type: 'TRANSACTIONS', webhook_code: code, item_id: item.itemId };
       return code === 'SYNC_UPDATES_AVAILABLE'
@@ -803,7 +1075,9 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
         : { ...base, error: null, new_transactions: 0, environment: 'sandbox' };
     }
     // A limit of this stand-in, not a Plaid error: say so rather than pretend the webhook went out.
-    throw invalidField(`this Plaid stand-in does not simulate ${type ?? 'the'} ${code} webhook; it fires ITEM ${[...ITEM_FIRE_CODES].join('/')} and TRANSACTIONS ${[...TRANSACTIONS_FIRE_CODES].join('/')}`);
+    throw invalidField(
+      `this Plaid stand-in does not simulate ${type ?? 'the'} ${code} webhook; it fires ITEM ${[...ITEM_FIRE_CODES].join('/')} and TRANSACTIONS ${[...TRANSACTIONS_FIRE_CODES].join('/')}`,
+    );
   }
 
   function itemJson(item: Item): Record<string, unknown> {
@@ -831,8 +1105,13 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       if (!session) throw new Error('not a link token issued by this stand-in (or forgotten by reset())');
       if (session.update) throw new Error('an update-mode link token updates an existing Item: use completeUpdateMode');
       if (Date.parse(session.expiration) <= nowMs()) throw new Error('the link token has expired');
-      for (const [name, given, fromSession] of [['clientId', clientId, session.client_id], ['webhook', webhook, session.webhook], ['userId', userId, session.user_id]] as const) {
-        if (given !== undefined && given !== fromSession) throw new Error(`${name} differs from the link session's; omit it when passing linkToken`);
+      for (const [name, given, fromSession] of [
+        ['clientId', clientId, session.client_id],
+        ['webhook', webhook, session.webhook],
+        ['userId', userId, session.user_id],
+      ] as const) {
+        if (given !== undefined && given !== fromSession)
+          throw new Error(`${name} differs from the link session's; omit it when passing linkToken`);
       }
       ({ client_id: clientId, webhook, user_id: userId } = session);
       products ??= linkTokenProducts.get(session.link_token);
@@ -926,7 +1205,8 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       return currentKey.jwk.kid;
     },
     signWebhook: (body, o = {}) => sign(body, o),
-    deliverWebhook: (url, body, header) => post(url, body, { 'content-type': 'application/json', 'plaid-verification': header }),
+    deliverWebhook: (url, body, header) =>
+      post(url, body, { 'content-type': 'application/json', 'plaid-verification': header }),
     advanceClock(ms) {
       clockOffsetMs += ms;
     },
@@ -942,7 +1222,10 @@ function checkFields(input: Record<string, unknown>, fields: Record<string, Json
   const body = withoutNulls(input);
   const unknown = Object.keys(body).filter((k) => !Object.hasOwn(fields, k));
   if (unknown.length > 0) {
-    throw invalidRequest('UNKNOWN_FIELDS', `the following fields are not recognized by this endpoint: ${unknown.join(', ')}`);
+    throw invalidRequest(
+      'UNKNOWN_FIELDS',
+      `the following fields are not recognized by this endpoint: ${unknown.join(', ')}`,
+    );
   }
   for (const [key, value] of Object.entries(body)) {
     const expected = fields[key];
@@ -963,7 +1246,17 @@ function newWebhookKey(createdAt: number): WebhookKey {
   const { x, y } = publicKey.export({ format: 'jwk' });
   if (typeof x !== 'string' || typeof y !== 'string') throw new Error('P-256 public key without x/y');
   return {
-    jwk: { alg: 'ES256', crv: 'P-256', kid: randomUUID(), kty: 'EC', use: 'sig', x, y, created_at: createdAt, expired_at: null },
+    jwk: {
+      alg: 'ES256',
+      crv: 'P-256',
+      kid: randomUUID(),
+      kty: 'EC',
+      use: 'sig',
+      x,
+      y,
+      created_at: createdAt,
+      expired_at: null,
+    },
     privateKey,
     publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   };
@@ -977,7 +1270,11 @@ function webhookBody(payload: Record<string, unknown>): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (!isPlainObject(value)) return value;
-  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]));
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, sortKeys(value[k])]),
+  );
 }
 
 function sha256Hex(text: string): string {
@@ -998,9 +1295,12 @@ function isoSeconds(ms: number): string {
 
 function linkTokenCreate(body: Record<string, unknown>, now: number): Record<string, unknown> {
   const hostedLink = body.hosted_link;
-  const lifetime = isPlainObject(hostedLink) && typeof hostedLink.url_lifetime_seconds === 'number'
-    ? hostedLink.url_lifetime_seconds
-    : isUpdateMode(body) ? UPDATE_MODE_EXPIRY_S : DEFAULT_EXPIRY_S;
+  const lifetime =
+    isPlainObject(hostedLink) && typeof hostedLink.url_lifetime_seconds === 'number'
+      ? hostedLink.url_lifetime_seconds
+      : isUpdateMode(body)
+        ? UPDATE_MODE_EXPIRY_S
+        : DEFAULT_EXPIRY_S;
   return {
     link_token: `link-sandbox-${randomUUID()}`,
     expiration: isoSeconds((now + lifetime) * 1000),
@@ -1016,7 +1316,10 @@ export function validateLinkTokenCreate(input: Record<string, unknown>): void {
 
   const unknown = Object.keys(body).filter((k) => !Object.hasOwn(FIELDS, k));
   if (unknown.length > 0) {
-    throw invalidRequest('UNKNOWN_FIELDS', `the following fields are not recognized by this endpoint: ${unknown.join(', ')}`);
+    throw invalidRequest(
+      'UNKNOWN_FIELDS',
+      `the following fields are not recognized by this endpoint: ${unknown.join(', ')}`,
+    );
   }
 
   const missing = ['client_name', 'language', 'country_codes'].filter((k) => body[k] === undefined);
@@ -1047,7 +1350,8 @@ export function validateLinkTokenCreate(input: Record<string, unknown>): void {
   const countries = body.country_codes as unknown[];
   if (countries.length === 0) throw invalidField('country_codes must contain at least one country code');
   const badCountry = countries.find((c) => !COUNTRY_CODES.has(c as string));
-  if (badCountry !== undefined) throw invalidField(`country_codes contains an unsupported country code: ${JSON.stringify(badCountry)}`);
+  if (badCountry !== undefined)
+    throw invalidField(`country_codes contains an unsupported country code: ${JSON.stringify(badCountry)}`);
 
   if (isPlainObject(body.user)) {
     const id = body.user.client_user_id;
@@ -1073,19 +1377,25 @@ export function validateLinkTokenCreate(input: Record<string, unknown>): void {
     for (let j = i + 1; j < PRODUCT_LISTS.length; j++) {
       const a = PRODUCT_LISTS[i] as string;
       const b = PRODUCT_LISTS[j] as string;
-      const overlap = ((body[a] as unknown[] | undefined) ?? []).filter((p) => ((body[b] as unknown[] | undefined) ?? []).includes(p));
+      const overlap = ((body[a] as unknown[] | undefined) ?? []).filter((p) =>
+        ((body[b] as unknown[] | undefined) ?? []).includes(p),
+      );
       if (overlap.length > 0) throw invalidField(`${a} and ${b} must not overlap; both contain: ${overlap.join(', ')}`);
     }
   }
 
-  if (typeof body.webhook === 'string' && !URL.canParse(body.webhook)) throw invalidField('webhook must be a valid URL');
+  if (typeof body.webhook === 'string' && !URL.canParse(body.webhook))
+    throw invalidField('webhook must be a valid URL');
   if (typeof body.redirect_uri === 'string') {
     const uri = URL.canParse(body.redirect_uri) ? new URL(body.redirect_uri) : undefined;
     if (!uri) throw invalidField('redirect_uri must be a valid URI');
-    if (uri.search !== '' || body.redirect_uri.includes('?')) throw invalidField('redirect_uri must not contain query parameters');
+    if (uri.search !== '' || body.redirect_uri.includes('?'))
+      throw invalidField('redirect_uri must not contain query parameters');
   }
   if (body.redirect_uri !== undefined && body.android_package_name !== undefined) {
-    throw invalidField('android_package_name and redirect_uri cannot both be set; use android_package_name on Android and redirect_uri elsewhere');
+    throw invalidField(
+      'android_package_name and redirect_uri cannot both be set; use android_package_name on Android and redirect_uri elsewhere',
+    );
   }
 
   if (isPlainObject(body.transactions) && body.transactions.days_requested !== undefined) {
@@ -1097,9 +1407,14 @@ export function validateLinkTokenCreate(input: Record<string, unknown>): void {
 
   if (isPlainObject(body.hosted_link)) {
     const { url_lifetime_seconds: lifetime, delivery_method: delivery } = body.hosted_link;
-    if (lifetime !== undefined && lifetime !== null
-      && (!Number.isInteger(lifetime) || (lifetime as number) <= 0 || (lifetime as number) > MAX_HOSTED_LINK_LIFETIME_S)) {
-      throw invalidField(`hosted_link.url_lifetime_seconds must be a positive integer no greater than ${MAX_HOSTED_LINK_LIFETIME_S} (21 days)`);
+    if (
+      lifetime !== undefined &&
+      lifetime !== null &&
+      (!Number.isInteger(lifetime) || (lifetime as number) <= 0 || (lifetime as number) > MAX_HOSTED_LINK_LIFETIME_S)
+    ) {
+      throw invalidField(
+        `hosted_link.url_lifetime_seconds must be a positive integer no greater than ${MAX_HOSTED_LINK_LIFETIME_S} (21 days)`,
+      );
     }
     if (delivery !== undefined && delivery !== null && delivery !== 'sms' && delivery !== 'email') {
       throw invalidField('hosted_link.delivery_method must be one of: sms, email');
@@ -1109,36 +1424,122 @@ export function validateLinkTokenCreate(input: Record<string, unknown>): void {
   if (isPlainObject(body.statements)) {
     const { start_date: start, end_date: end } = body.statements;
     if (start === undefined || end === undefined) {
-      throw invalidRequest('MISSING_FIELDS', 'the following required fields are missing: statements.start_date, statements.end_date');
+      throw invalidRequest(
+        'MISSING_FIELDS',
+        'the following required fields are missing: statements.start_date, statements.end_date',
+      );
     }
-    if (!isIsoDate(start) || !isIsoDate(end)) throw invalidField('statements.start_date and statements.end_date must be dates in YYYY-MM-DD format');
+    if (!isIsoDate(start) || !isIsoDate(end))
+      throw invalidField('statements.start_date and statements.end_date must be dates in YYYY-MM-DD format');
     if (start > end) throw invalidField('statements.start_date must not be after statements.end_date');
     // "You can request up to two years of data."
     const limit = new Date(`${start}T00:00:00Z`);
     limit.setUTCFullYear(limit.getUTCFullYear() + 2);
-    if (end > limit.toISOString().slice(0, 10)) throw invalidField('statements.end_date must be at most two years after statements.start_date');
+    if (end > limit.toISOString().slice(0, 10))
+      throw invalidField('statements.end_date must be at most two years after statements.start_date');
   }
 
   validateProductOptions(body, countries);
 }
 
 const US_ONLY_AUTH_FLAGS = [
-  'instant_match_enabled', 'instant_microdeposits_enabled', 'same_day_microdeposits_enabled',
-  'automated_microdeposits_enabled', 'database_match_enabled', 'database_insights_enabled',
+  'instant_match_enabled',
+  'instant_microdeposits_enabled',
+  'same_day_microdeposits_enabled',
+  'automated_microdeposits_enabled',
+  'database_match_enabled',
+  'database_insights_enabled',
 ];
 
 const ACCOUNT_SUBTYPES: Record<string, ReadonlySet<string>> = {
-  depository: new Set(['checking', 'savings', 'hsa', 'cd', 'money market', 'paypal', 'prepaid', 'cash management', 'ebt', 'limited purpose checking', 'all']),
+  depository: new Set([
+    'checking',
+    'savings',
+    'hsa',
+    'cd',
+    'money market',
+    'paypal',
+    'prepaid',
+    'cash management',
+    'ebt',
+    'limited purpose checking',
+    'all',
+  ]),
   credit: new Set(['credit card', 'paypal', 'all']),
-  loan: new Set(['auto', 'business', 'commercial', 'construction', 'consumer', 'home equity', 'loan', 'mortgage', 'overdraft', 'line of credit', 'student', 'other', 'all']),
+  loan: new Set([
+    'auto',
+    'business',
+    'commercial',
+    'construction',
+    'consumer',
+    'home equity',
+    'loan',
+    'mortgage',
+    'overdraft',
+    'line of credit',
+    'student',
+    'other',
+    'all',
+  ]),
   investment: new Set([
-    '529', '401a', '401k', '403B', '457b', 'brokerage', 'cash isa', 'crypto exchange', 'education savings account', 'fhsa',
-    'fixed annuity', 'gic', 'health reimbursement arrangement', 'hsa', 'ira', 'isa', 'keogh', 'lif', 'life insurance',
-    'line of credit', 'lira', 'lrif', 'lrsp', 'mutual fund', 'non-custodial wallet', 'non-taxable brokerage account', 'other',
-    'other annuity', 'other insurance', 'pension', 'prif', 'profit sharing plan', 'qshr', 'rdsp', 'resp', 'retirement', 'rlif',
-    'roth', 'roth 401k', 'roth 403B', 'roth 457b', 'roth pension', 'roth profit sharing plan', 'roth thrift savings plan', 'rrif',
-    'rrsp', 'sarsep', 'sep ira', 'simple ira', 'sipp', 'stock plan', 'thrift savings plan', 'tfsa', 'trust', 'ugma', 'utma',
-    'variable annuity', 'all',
+    '529',
+    '401a',
+    '401k',
+    '403B',
+    '457b',
+    'brokerage',
+    'cash isa',
+    'crypto exchange',
+    'education savings account',
+    'fhsa',
+    'fixed annuity',
+    'gic',
+    'health reimbursement arrangement',
+    'hsa',
+    'ira',
+    'isa',
+    'keogh',
+    'lif',
+    'life insurance',
+    'line of credit',
+    'lira',
+    'lrif',
+    'lrsp',
+    'mutual fund',
+    'non-custodial wallet',
+    'non-taxable brokerage account',
+    'other',
+    'other annuity',
+    'other insurance',
+    'pension',
+    'prif',
+    'profit sharing plan',
+    'qshr',
+    'rdsp',
+    'resp',
+    'retirement',
+    'rlif',
+    'roth',
+    'roth 401k',
+    'roth 403B',
+    'roth 457b',
+    'roth pension',
+    'roth profit sharing plan',
+    'roth thrift savings plan',
+    'rrif',
+    'rrsp',
+    'sarsep',
+    'sep ira',
+    'simple ira',
+    'sipp',
+    'stock plan',
+    'thrift savings plan',
+    'tfsa',
+    'trust',
+    'ugma',
+    'utma',
+    'variable annuity',
+    'all',
   ]),
   other: new Set(['other', 'all']),
 };
@@ -1147,14 +1548,19 @@ const ACCOUNT_SUBTYPES: Record<string, ReadonlySet<string>> = {
 function validateProductOptions(body: Record<string, unknown>, countries: unknown[]): void {
   // "If launching Link with CRA products, cra_base_reports is required and must be included in the products array."
   const listed = PRODUCT_LISTS.flatMap((list) => (Array.isArray(body[list]) ? (body[list] as unknown[]) : []));
-  if (listed.some((p) => typeof p === 'string' && p.startsWith('cra_')) && !(body.products as unknown[] | undefined)?.includes('cra_base_report')) {
+  if (
+    listed.some((p) => typeof p === 'string' && p.startsWith('cra_')) &&
+    !(body.products as unknown[] | undefined)?.includes('cra_base_report')
+  ) {
     throw invalidField('products must include cra_base_report when launching Link with CRA products');
   }
   if (isPlainObject(body.cra_options)) {
     const days = body.cra_options.days_requested;
-    if (days === undefined) throw invalidRequest('MISSING_FIELDS', 'the following required fields are missing: cra_options.days_requested');
+    if (days === undefined)
+      throw invalidRequest('MISSING_FIELDS', 'the following required fields are missing: cra_options.days_requested');
     // "Maximum is 731; minimum is 180. If a value lower than 180 is provided, a minimum of 180 days of history will be requested."
-    if (!Number.isInteger(days) || (days as number) > 731) throw invalidField('cra_options.days_requested must be an integer no greater than 731');
+    if (!Number.isInteger(days) || (days as number) > 731)
+      throw invalidField('cra_options.days_requested must be an integer no greater than 731');
   }
 
   // "If using the Auth features Instant Match, Instant Micro-deposits, Same-day Micro-deposits,
@@ -1170,20 +1576,32 @@ function validateProductOptions(body: Record<string, unknown>, countries: unknow
   if (isPlainObject(body.hosted_link) && isPlainObject(body.user)) {
     const delivery = body.hosted_link.delivery_method;
     if (delivery === 'sms' && body.user.phone_number === undefined) {
-      throw invalidRequest('MISSING_FIELDS', 'the following required fields are missing: user.phone_number (hosted_link.delivery_method sms)');
+      throw invalidRequest(
+        'MISSING_FIELDS',
+        'the following required fields are missing: user.phone_number (hosted_link.delivery_method sms)',
+      );
     }
     if (delivery === 'email' && body.user.email_address === undefined) {
-      throw invalidRequest('MISSING_FIELDS', 'the following required fields are missing: user.email_address (hosted_link.delivery_method email)');
+      throw invalidRequest(
+        'MISSING_FIELDS',
+        'the following required fields are missing: user.email_address (hosted_link.delivery_method email)',
+      );
     }
   }
 
-  if (isPlainObject(body.payment_initiation) && body.payment_initiation.payment_id === undefined && body.payment_initiation.consent_id === undefined) {
+  if (
+    isPlainObject(body.payment_initiation) &&
+    body.payment_initiation.payment_id === undefined &&
+    body.payment_initiation.consent_id === undefined
+  ) {
     throw invalidRequest('MISSING_FIELDS', 'payment_initiation requires either payment_id or consent_id');
   }
   if (isPlainObject(body.payment_configuration)) {
     const { amount, description } = body.payment_configuration;
     if (typeof amount !== 'string' || !/^\d+\.\d{2}$/.test(amount)) {
-      throw invalidField('payment_configuration.amount must be a decimal string with two digits of precision, e.g. "10.00"');
+      throw invalidField(
+        'payment_configuration.amount must be a decimal string with two digits of precision, e.g. "10.00"',
+      );
     }
     if (description !== undefined && (typeof description !== 'string' || description.length > 256)) {
       throw invalidField('payment_configuration.description must be a string of at most 256 characters');
@@ -1197,13 +1615,17 @@ function validateProductOptions(body: Record<string, unknown>, countries: unknow
     if (!isPlainObject(options)) continue;
     const types = options[sources];
     // "Currently you can only specify one of these options."
-    if (Array.isArray(types) && types.length > 1) throw invalidField(`${object}.${sources} may contain only one source type`);
+    if (Array.isArray(types) && types.length > 1)
+      throw invalidField(`${object}.${sources} may contain only one source type`);
     if (Array.isArray(types) && types.includes('bank') && options[bank] === undefined) {
       throw invalidRequest('MISSING_FIELDS', `the following required fields are missing: ${object}.${bank}`);
     }
   }
   if (isPlainObject(body.identity_verification) && typeof body.identity_verification.template_id !== 'string') {
-    throw invalidRequest('MISSING_FIELDS', 'the following required fields are missing: identity_verification.template_id');
+    throw invalidRequest(
+      'MISSING_FIELDS',
+      'the following required fields are missing: identity_verification.template_id',
+    );
   }
 
   if (isPlainObject(body.account_filters)) {
@@ -1213,20 +1635,27 @@ function validateProductOptions(body: Record<string, unknown>, countries: unknow
       const subtypes = isPlainObject(filter) ? filter.account_subtypes : undefined;
       if (!Array.isArray(subtypes)) throw invalidField(`account_filters.${type}.account_subtypes must be an array`);
       const bad = subtypes.find((subtype) => !allowed.has(subtype as string));
-      if (bad !== undefined) throw invalidField(`account_filters.${type}.account_subtypes contains an invalid subtype: ${JSON.stringify(bad)}`);
+      if (bad !== undefined)
+        throw invalidField(
+          `account_filters.${type}.account_subtypes contains an invalid subtype: ${JSON.stringify(bad)}`,
+        );
     }
   }
 }
 
 function isUpdateMode(body: Record<string, unknown>): boolean {
-  return typeof body.access_token === 'string'
-    || Array.isArray(body.access_tokens)
-    || (isPlainObject(body.update) && body.update.user === true);
+  return (
+    typeof body.access_token === 'string' ||
+    Array.isArray(body.access_tokens) ||
+    (isPlainObject(body.update) && body.update.user === true)
+  );
 }
 
 /** Whether Link would initialise `product`; additional_consented_products only collects consent. */
 function hasProduct(body: Record<string, unknown>, product: string): boolean {
-  return PRODUCT_LISTS.filter((l) => l !== 'additional_consented_products').some((list) => Array.isArray(body[list]) && (body[list] as unknown[]).includes(product));
+  return PRODUCT_LISTS.filter((l) => l !== 'additional_consented_products').some(
+    (list) => Array.isArray(body[list]) && (body[list] as unknown[]).includes(product),
+  );
 }
 
 function jsonType(v: unknown): string {
@@ -1236,8 +1665,12 @@ function jsonType(v: unknown): string {
 }
 
 function isIsoDate(v: unknown): v is string {
-  return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`))
-    && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v);
+  return (
+    typeof v === 'string' &&
+    /^\d{4}-\d{2}-\d{2}$/.test(v) &&
+    !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) &&
+    new Date(`${v}T00:00:00Z`).toISOString().startsWith(v)
+  );
 }
 
 function header(v: string | string[] | undefined): string | undefined {

@@ -9,7 +9,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AwsError, checkSignature, missingMember } from './aws-json.ts';
 import { BodyTooLargeError, isPlainObject, listen, parseJson, randomAlnum, readBody, sendJson } from './http-util.ts';
 
-export const SECRETS_MANAGER_OPERATIONS = ['GetSecretValue', 'CreateSecret', 'PutSecretValue', 'DescribeSecret'] as const;
+export const SECRETS_MANAGER_OPERATIONS = [
+  'GetSecretValue',
+  'CreateSecret',
+  'PutSecretValue',
+  'DescribeSecret',
+] as const;
 export type SecretsManagerOperation = (typeof SECRETS_MANAGER_OPERATIONS)[number];
 /** internal: 500; throttle: ThrottlingException; decryption: DecryptionFailure (KMS unavailable); hang: no answer. */
 export type SecretsManagerFault = 'internal' | 'throttle' | 'decryption' | 'hang';
@@ -77,12 +82,17 @@ const notFound = (message = "Secrets Manager can't find the specified secret.") 
 
 const nowSeconds = () => Date.now() / 1000;
 
-export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOptions = {}): Promise<SecretsManagerStandIn> {
+export async function startSecretsManagerStandIn(
+  opts: SecretsManagerStandInOptions = {},
+): Promise<SecretsManagerStandIn> {
   const region = opts.region ?? 'us-east-1';
   const secrets = new Map<string, Secret>();
   const faults: SecretsManagerFault[] = [];
   let latencyMs = 0;
-  const calls = Object.fromEntries(SECRETS_MANAGER_OPERATIONS.map((op) => [op, 0])) as Record<SecretsManagerOperation, number>;
+  const calls = Object.fromEntries(SECRETS_MANAGER_OPERATIONS.map((op) => [op, 0])) as Record<
+    SecretsManagerOperation,
+    number
+  >;
 
   function lookup(id: unknown): Secret {
     if (typeof id !== 'string' || id === '') throw missingMember('secretId');
@@ -97,7 +107,10 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
 
   function create(name: string, description?: string, arn?: string): Secret {
     if (!NAME_PATTERN.test(name)) {
-      throw new AwsError('InvalidParameterException', 'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!');
+      throw new AwsError(
+        'InvalidParameterException',
+        'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!',
+      );
     }
     if (secrets.has(name)) {
       throw new AwsError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
@@ -115,12 +128,20 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
     return secret;
   }
 
-  function addVersion(secret: Secret, value: SecretValue, versionId: string = randomUUID(), stages = ['AWSCURRENT']): Version {
+  function addVersion(
+    secret: Secret,
+    value: SecretValue,
+    versionId: string = randomUUID(),
+    stages = ['AWSCURRENT'],
+  ): Version {
     const existing = secret.versions.find((v) => v.id === versionId);
     if (existing) {
       // A retried request with the same ClientRequestToken is idempotent; a different value is not.
       if (sameValue(existing.value, value)) return existing;
-      throw new AwsError('ResourceExistsException', `You can't modify an existing version, you can only create a new version.`);
+      throw new AwsError(
+        'ResourceExistsException',
+        `You can't modify an existing version, you can only create a new version.`,
+      );
     }
     for (const stage of stages) {
       for (const v of secret.versions) {
@@ -145,12 +166,14 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
       let version: Version | undefined;
       if (typeof VersionId === 'string') {
         version = secret.versions.find((v) => v.id === VersionId);
-        if (!version) throw notFound(`Secrets Manager can't find the specified secret value for VersionId: ${VersionId}`);
+        if (!version)
+          throw notFound(`Secrets Manager can't find the specified secret value for VersionId: ${VersionId}`);
       }
       const stage = typeof VersionStage === 'string' ? VersionStage : version ? undefined : 'AWSCURRENT';
       if (stage !== undefined) {
         version = (version ? [version] : secret.versions).find((v) => v.stages.includes(stage));
-        if (!version) throw notFound(`Secrets Manager can't find the specified secret value for staging label: ${stage}`);
+        if (!version)
+          throw notFound(`Secrets Manager can't find the specified secret value for staging label: ${stage}`);
       }
       if (!version) throw notFound();
       secret.lastAccessed = Math.floor(nowSeconds() / 86400) * 86400;
@@ -184,9 +207,10 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
         throw new AwsError('InvalidRequestException', 'You must provide either SecretString or SecretBinary.');
       }
       const token = typeof input.ClientRequestToken === 'string' ? input.ClientRequestToken : undefined;
-      const stages = Array.isArray(input.VersionStages) && input.VersionStages.length > 0
-        ? input.VersionStages.filter((s): s is string => typeof s === 'string')
-        : undefined;
+      const stages =
+        Array.isArray(input.VersionStages) && input.VersionStages.length > 0
+          ? input.VersionStages.filter((s): s is string => typeof s === 'string')
+          : undefined;
       const version = addVersion(secret, value, token, stages);
       return { ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: [...version.stages] };
     },
@@ -236,7 +260,10 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
     }
     const input = raw.length === 0 ? {} : parseJson(raw);
     if (!isPlainObject(input)) {
-      return respondError(res, new AwsError('SerializationException', 'Start of structure or map found where not expected.'));
+      return respondError(
+        res,
+        new AwsError('SerializationException', 'Start of structure or map found where not expected.'),
+      );
     }
 
     calls[op]++;
@@ -248,7 +275,13 @@ export async function startSecretsManagerStandIn(opts: SecretsManagerStandInOpti
     }
     if (fault === 'throttle') return respondError(res, new AwsError('ThrottlingException', 'Rate exceeded'));
     if (fault === 'decryption') {
-      return respondError(res, new AwsError('DecryptionFailure', "Secrets Manager can't decrypt the protected secret text using the provided KMS key."));
+      return respondError(
+        res,
+        new AwsError(
+          'DecryptionFailure',
+          "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
+        ),
+      );
     }
 
     try {
@@ -309,7 +342,10 @@ function secretArn(id: string): { name: string; arn: string } | undefined {
 function valueOf(input: Record<string, unknown>): SecretValue | undefined {
   const { SecretString, SecretBinary } = input;
   if (typeof SecretString === 'string' && typeof SecretBinary === 'string') {
-    throw new AwsError('InvalidParameterException', 'You can\'t specify both a binary secret value and a string secret value in the same secret.');
+    throw new AwsError(
+      'InvalidParameterException',
+      "You can't specify both a binary secret value and a string secret value in the same secret.",
+    );
   }
   if (typeof SecretString === 'string') return SecretString;
   if (typeof SecretBinary === 'string') return { binary: Buffer.from(SecretBinary, 'base64') };

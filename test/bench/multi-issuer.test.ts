@@ -35,11 +35,15 @@ after(async () => {
 
 const verifierOf = (index: number) =>
   JwtRsaVerifier.create(
-    { issuer: issuers.issuer(index), audience: `app-${index}`, jwksUri: `${issuers.issuer(index)}/.well-known/jwks.json` },
+    {
+      issuer: issuers.issuer(index),
+      audience: `app-${index}`,
+      jwksUri: `${issuers.issuer(index)}/.well-known/jwks.json`,
+    },
     { jwksCache: new SimpleJwksCache({ fetcher: httpFetcher }) },
   );
 
-test('each issuer\'s tokens verify against its own JWKS, and each fetch is counted for that issuer', async () => {
+test("each issuer's tokens verify against its own JWKS, and each fetch is counted for that issuer", async () => {
   issuers.resetCounters();
   for (const index of [0, 1, 2, 999]) {
     const token = issuers.mint(index, { sub: `user-${index}`, aud: `app-${index}` }, 600);
@@ -50,7 +54,7 @@ test('each issuer\'s tokens verify against its own JWKS, and each fetch is count
   assert.deepEqual(issuers.counters(), { jwksFetches: 4, issuersFetched: 4 });
 });
 
-test('a token of one issuer is refused by another issuer\'s verifier, even where both share a pooled key', async () => {
+test("a token of one issuer is refused by another issuer's verifier, even where both share a pooled key", async () => {
   // Issuers 0 and 2 share key 0 of a pool of 2; the token's iss and kid still tie it to issuer 0.
   const token = issuers.mint(0, { sub: 'user-0', aud: 'app-2' }, 600);
   await assert.rejects(verifierOf(2).verify(token), /[Ii]ssuer/);

@@ -32,7 +32,7 @@ test('a generated file of 1,000 tenants validates, with no warnings, and each te
   assert.equal(file.tenants[tenantId(7)]!.auth.issuer, `${BASE}/issuers/7`);
 });
 
-test('the secrets to seed are the shared HMAC key and every tenant\'s Plaid secret, each once', () => {
+test("the secrets to seed are the shared HMAC key and every tenant's Plaid secret, each once", () => {
   const file = validateTenantsFile(generateTenantsFile(12, BASE)).file;
   const ids = sweepSecretIds(12);
   assert.equal(ids[0], SWEEP_CLIENT_USER_ID_KEY_SECRET_ID);

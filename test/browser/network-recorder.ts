@@ -80,7 +80,9 @@ export async function recordNetwork(page: Page): Promise<NetworkRecorder> {
     const x = get(e.requestId);
     x.failed = {
       errorText: e.errorText,
-      ...(e.corsErrorStatus ? { corsError: e.corsErrorStatus.corsError, corsErrorParameter: e.corsErrorStatus.failedParameter } : {}),
+      ...(e.corsErrorStatus
+        ? { corsError: e.corsErrorStatus.corsError, corsErrorParameter: e.corsErrorStatus.failedParameter }
+        : {}),
     };
   });
   const bodyReads: Promise<void>[] = [];
@@ -112,6 +114,9 @@ export async function recordNetwork(page: Page): Promise<NetworkRecorder> {
 export function formatHeaders(headers: Record<string, string>): string {
   return Object.entries(headers)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, value]) => `    ${name}: ${name === 'authorization' ? value.replace(/^(Bearer [\w-]{8})[\w.-]+$/, '$1…(JWT, shortened)') : value}`)
+    .map(
+      ([name, value]) =>
+        `    ${name}: ${name === 'authorization' ? value.replace(/^(Bearer [\w-]{8})[\w.-]+$/, '$1…(JWT, shortened)') : value}`,
+    )
     .join('\n');
 }

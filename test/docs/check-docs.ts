@@ -21,7 +21,8 @@ export interface DocContext {
 }
 
 /** Top-level folders and files of the repository that a cited path starts with. */
-const REPO_PATH = /^(?:(?:\.ci|bench|client|docs|infra|lambda|local|openapi|test|tools)\/[\w.@/-]*|(?:README|CONTRIBUTING)\.md|package\.json|cdk\.json|tsconfig\.json)$/;
+const REPO_PATH =
+  /^(?:(?:\.ci|bench|client|docs|infra|lambda|local|openapi|test|tools)\/[\w.@/-]*|(?:README|CONTRIBUTING)\.md|package\.json|cdk\.json|tsconfig\.json)$/;
 /** Inside a shell block: a word that is a repository path with an extension (e.g. `TENANTS_FILE=infra/tenants/dev.json`). */
 const SHELL_PATH = /(?<![\w./-])((?:\.ci|bench|client|docs|infra|lambda|local|openapi|test|tools)\/[\w.@/-]*\.\w+)/g;
 const SHELL_LANGS = new Set(['sh', 'bash', 'shell', 'console', 'zsh']);
@@ -64,7 +65,10 @@ export function headingIds(markdown: string): Set<string> {
   for (const line of splitFences(markdown).prose.split('\n')) {
     const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!heading) continue;
-    const base = heading[1]!.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/ /g, '-');
+    const base = heading[1]!
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/ /g, '-');
     const count = seen.get(base) ?? 0;
     seen.set(base, count + 1);
     ids.add(count === 0 ? base : `${base}-${count}`);
@@ -102,7 +106,8 @@ export function checkPage(file: string, markdown: string, context: DocContext): 
   for (const match of prose.matchAll(/(`+)([^`]+?)\1/g)) {
     const span = match[2]!.trim();
     const at = `${where}:${lineOf(prose, match.index)}`;
-    if (REPO_PATH.test(span) && !pathExists(span)) problems.push(`${at}: \`${span}\` is not a file or folder of the repository`);
+    if (REPO_PATH.test(span) && !pathExists(span))
+      problems.push(`${at}: \`${span}\` is not a file or folder of the repository`);
     problems.push(...checkCommands(span, at, context));
   }
 
@@ -111,7 +116,8 @@ export function checkPage(file: string, markdown: string, context: DocContext): 
     block.code.split('\n').forEach((line, offset) => {
       const at = `${where}:${block.line + 1 + offset}`;
       const command = line.replace(/(^|\s)#.*$/, '');
-      for (const path of command.matchAll(SHELL_PATH)) if (!pathExists(path[1]!)) problems.push(`${at}: ${path[1]} is not a file of the repository`);
+      for (const path of command.matchAll(SHELL_PATH))
+        if (!pathExists(path[1]!)) problems.push(`${at}: ${path[1]} is not a file of the repository`);
       problems.push(...checkCommands(command, at, context));
     });
     // Joined continuation lines, so a curl over several lines is read as one command.
@@ -130,7 +136,9 @@ function checkCommands(text: string, at: string, context: DocContext): string[] 
     if (run) {
       if (!context.scripts.has(name!)) problems.push(`${at}: npm run ${name} is not a script of package.json`);
     } else if (!NPM_BUILTINS.has(name!)) {
-      problems.push(`${at}: npm ${name} is neither an npm command the docs use (${[...NPM_BUILTINS].join(', ')}) nor npm run <script>`);
+      problems.push(
+        `${at}: npm ${name} is neither an npm command the docs use (${[...NPM_BUILTINS].join(', ')}) nor npm run <script>`,
+      );
     } else if ((name === 'test' || name === 'start') && !context.scripts.has(name)) {
       problems.push(`${at}: npm ${name} has no "${name}" script in package.json`);
     }
@@ -150,18 +158,20 @@ function checkCurls(code: string, at: string, context: DocContext): string[] {
       const path = curl[1]!;
       const method = (/-X\s+([A-Z]+)/.exec(curl[0]!)?.[1] ?? 'GET').toLowerCase();
       if (DEV_PATH.test(path)) continue;
-      const operation = ((context.openapi.paths as { [key: string]: Json })[path] as { [key: string]: Json } | undefined)?.[method] as
-        | { [key: string]: Json }
-        | undefined;
+      const operation = (
+        (context.openapi.paths as { [key: string]: Json })[path] as { [key: string]: Json } | undefined
+      )?.[method] as { [key: string]: Json } | undefined;
       if (!operation) {
         problems.push(`${at}: curl ${method.toUpperCase()} ${path} is not an operation of the OpenAPI description`);
         continue;
       }
       const data = /-d\s+'([^']*)'/.exec(curl[0]!)?.[1];
       if (data === undefined) continue;
-      const schemaRef = ((((operation.requestBody as { [key: string]: Json } | undefined)?.content as { [key: string]: Json } | undefined)?.[
-        'application/json'
-      ] as { [key: string]: Json } | undefined)?.schema) as Json | undefined;
+      const schemaRef = (
+        (
+          (operation.requestBody as { [key: string]: Json } | undefined)?.content as { [key: string]: Json } | undefined
+        )?.['application/json'] as { [key: string]: Json } | undefined
+      )?.schema as Json | undefined;
       if (schemaRef === undefined) {
         problems.push(`${at}: curl ${method.toUpperCase()} ${path} sends a body the operation does not take`);
         continue;
@@ -173,8 +183,12 @@ function checkCurls(code: string, at: string, context: DocContext): string[] {
         problems.push(`${at}: curl ${method.toUpperCase()} ${path}: the body ${data} is not JSON`);
         continue;
       }
-      const schema = typeof schemaRef === 'object' && schemaRef && '$ref' in schemaRef ? resolvePointer(context.openapi, String(schemaRef.$ref))! : schemaRef;
-      for (const issue of validate(schema, body, context.openapi)) problems.push(`${at}: curl ${method.toUpperCase()} ${path}: ${issue.path} ${issue.message}`);
+      const schema =
+        typeof schemaRef === 'object' && schemaRef && '$ref' in schemaRef
+          ? resolvePointer(context.openapi, String(schemaRef.$ref))!
+          : schemaRef;
+      for (const issue of validate(schema, body, context.openapi))
+        problems.push(`${at}: curl ${method.toUpperCase()} ${path}: ${issue.path} ${issue.message}`);
     }
   }
   return problems;

@@ -15,7 +15,10 @@ import { promisify } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const CURL_ABSENT = spawnSync('sh', ['-c', 'command -v curl && command -v sed'], { stdio: 'ignore' }).status === 0 ? false : 'curl or sed is not on PATH (the recipe is a shell recipe)';
+const CURL_ABSENT =
+  spawnSync('sh', ['-c', 'command -v curl && command -v sed'], { stdio: 'ignore' }).status === 0
+    ? false
+    : 'curl or sed is not on PATH (the recipe is a shell recipe)';
 
 /** The first sh block of the README's "Run your own tenants file" section. */
 function recipe(): { tenantsFile: string; shell: string } {
@@ -29,39 +32,55 @@ function recipe(): { tenantsFile: string; shell: string } {
   return { tenantsFile, shell: rest.join('\n') };
 }
 
-test('the README recipe gets a link token from the tenants file it names, offline', { skip: CURL_ABSENT, timeout: 120_000 }, async () => {
-  const { tenantsFile, shell } = recipe();
-  assert.match(shell, /http:\/\/127\.0\.0\.1:3000\/dev\/token/);
-  const lines: string[] = [];
-  const child = spawn(process.execPath, ['local/start.ts'], {
-    cwd: ROOT,
-    // Nothing from the developer's environment but PATH: the recipe must work on a fresh shell.
-    env: { PATH: process.env.PATH, TENANTS_FILE: tenantsFile, PORT: '0', LOCAL_WORK_DIR: mkdtempSync(join(tmpdir(), 'readme-recipe-')) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  try {
-    const api = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`npm start did not get ready:\n${lines.join('\n')}`)), 90_000);
-      for (const stream of [child.stdout, child.stderr]) {
-        createInterface({ input: stream }).on('line', (line) => {
-          lines.push(line);
-          if (line.includes('"local.ready"')) {
-            clearTimeout(timer);
-            resolve(JSON.parse(line).api as string);
-          }
-        });
-      }
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`npm start exited with ${code}:\n${lines.join('\n')}`));
-      });
+test(
+  'the README recipe gets a link token from the tenants file it names, offline',
+  { skip: CURL_ABSENT, timeout: 120_000 },
+  async () => {
+    const { tenantsFile, shell } = recipe();
+    assert.match(shell, /http:\/\/127\.0\.0\.1:3000\/dev\/token/);
+    const lines: string[] = [];
+    const child = spawn(process.execPath, ['local/start.ts'], {
+      cwd: ROOT,
+      // Nothing from the developer's environment but PATH: the recipe must work on a fresh shell.
+      env: {
+        PATH: process.env.PATH,
+        TENANTS_FILE: tenantsFile,
+        PORT: '0',
+        LOCAL_WORK_DIR: mkdtempSync(join(tmpdir(), 'readme-recipe-')),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const { stdout } = await promisify(execFile)('sh', ['-c', shell.replaceAll('http://127.0.0.1:3000', api)], { cwd: ROOT, env: { PATH: process.env.PATH } });
-    const answer = JSON.parse(stdout) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(answer).sort(), ['expiration', 'link_token'], `the recipe printed ${stdout}\nthe stack printed:\n${lines.join('\n')}`);
-    assert.match(String(answer.link_token), /^link-sandbox-/);
-  } finally {
-    child.kill('SIGTERM');
-    if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
-  }
-});
+    try {
+      const api = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`npm start did not get ready:\n${lines.join('\n')}`)), 90_000);
+        for (const stream of [child.stdout, child.stderr]) {
+          createInterface({ input: stream }).on('line', (line) => {
+            lines.push(line);
+            if (line.includes('"local.ready"')) {
+              clearTimeout(timer);
+              resolve(JSON.parse(line).api as string);
+            }
+          });
+        }
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`npm start exited with ${code}:\n${lines.join('\n')}`));
+        });
+      });
+      const { stdout } = await promisify(execFile)('sh', ['-c', shell.replaceAll('http://127.0.0.1:3000', api)], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH },
+      });
+      const answer = JSON.parse(stdout) as Record<string, unknown>;
+      assert.deepEqual(
+        Object.keys(answer).sort(),
+        ['expiration', 'link_token'],
+        `the recipe printed ${stdout}\nthe stack printed:\n${lines.join('\n')}`,
+      );
+      assert.match(String(answer.link_token), /^link-sandbox-/);
+    } finally {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    }
+  },
+);

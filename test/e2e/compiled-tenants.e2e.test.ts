@@ -31,16 +31,27 @@ before(async () => {
   plaid = await startPlaidStandIn({});
   const [clientId, secret] = Object.entries(DEFAULT_PLAID_CREDENTIALS)[0]!;
   secrets = await startSecretsManagerStandIn({
-    secrets: { 'plaid/acme': JSON.stringify({ client_id: clientId, secret }), key: 'compiled-tenants-client-user-id-key-0123456789' },
+    secrets: {
+      'plaid/acme': JSON.stringify({ client_id: clientId, secret }),
+      key: 'compiled-tenants-client-user-id-key-0123456789',
+    },
   });
   const tenantsFile = join(dir, 'tenants.json');
-  writeFileSync(tenantsFile, JSON.stringify(tenantsFileOf({
-    acme: minimalTenantConfig({
-      plaid: { environment: 'sandbox', secret_id: 'plaid/acme' },
-      auth: { issuer: issuer.issuer, audience: ['web'] },
-      allowed_origins: [ORIGIN],
-    }),
-  }, 'key')));
+  writeFileSync(
+    tenantsFile,
+    JSON.stringify(
+      tenantsFileOf(
+        {
+          acme: minimalTenantConfig({
+            plaid: { environment: 'sandbox', secret_id: 'plaid/acme' },
+            auth: { issuer: issuer.issuer, audience: ['web'] },
+            allowed_origins: [ORIGIN],
+          }),
+        },
+        'key',
+      ),
+    ),
+  );
   bundle = await buildLambdaBundle({ outdir: join(dir, 'asset'), tenantsFile });
   compiledPath = join(bundle.dir, LAMBDA_BUNDLING.tenantsFileName);
   compiled = readFileSync(compiledPath, 'utf8');
@@ -83,11 +94,14 @@ function coldStart(): Promise<{ code: number | null; stdout: string; stderr: str
   });
 }
 
-
 describe('the compiled tenants form beside the bundle', () => {
   test('serves without the tenants schema: the schema is not in index.mjs, and its lazy module may be missing', async () => {
     const inputs = Object.keys(Object.values(bundle.metafile.outputs).find((o) => o.entryPoint)!.inputs);
-    for (const schemaFile of ['lambda/config/tenant-schema.ts', 'lambda/config/tenant-rules.ts', 'lambda/config/load-tenants.ts']) {
+    for (const schemaFile of [
+      'lambda/config/tenant-schema.ts',
+      'lambda/config/tenant-rules.ts',
+      'lambda/config/load-tenants.ts',
+    ]) {
       assert.ok(!inputs.includes(schemaFile), `${schemaFile} is in index.mjs`);
     }
     const lazy = join(bundle.dir, LAMBDA_BUNDLING.lazyDir, 'tenants-validation.mjs');
@@ -129,7 +143,10 @@ describe('the compiled tenants form beside the bundle', () => {
 
   test('a tenants file the schema rejects fails the build: no compiled form exists for it', async () => {
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, JSON.stringify(tenantsFileOf({ acme: minimalTenantConfig({ languages: { default: 'xx', allowed: ['xx'] } }) })));
+    writeFileSync(
+      bad,
+      JSON.stringify(tenantsFileOf({ acme: minimalTenantConfig({ languages: { default: 'xx', allowed: ['xx'] } }) })),
+    );
     await assert.rejects(buildLambdaBundle({ outdir: join(dir, 'bad-asset'), tenantsFile: bad }), (error: Error) => {
       assert.equal(error.name, 'TenantConfigError');
       assert.match(error.message, /tenant 'acme'.*languages/);

@@ -14,7 +14,10 @@ before(async () => {
   fn = await startBundledFunction({
     env: (dir) => {
       // A shared credentials file the SDK's full default chain would use: the bundle must not.
-      writeFileSync(join(dir, 'credentials'), '[default]\naws_access_key_id = FROMFILE\naws_secret_access_key = fromfile\n');
+      writeFileSync(
+        join(dir, 'credentials'),
+        '[default]\naws_access_key_id = FROMFILE\naws_secret_access_key = fromfile\n',
+      );
       return {
         AWS_ACCESS_KEY_ID: undefined,
         AWS_SECRET_ACCESS_KEY: undefined,
@@ -40,8 +43,17 @@ after(async () => {
 
 test('the bundle carries the environment credential provider, not the default chain', () => {
   const inputs = Object.keys(fn.bundle.metafile.inputs);
-  assert.ok(inputs.some((path) => path.includes('@aws-sdk/credential-provider-env/')), 'the environment provider is bundled');
-  for (const chainPart of ['credential-provider-node', 'credential-provider-ini', 'credential-provider-sso', 'nested-clients', 'credential-provider-imds']) {
+  assert.ok(
+    inputs.some((path) => path.includes('@aws-sdk/credential-provider-env/')),
+    'the environment provider is bundled',
+  );
+  for (const chainPart of [
+    'credential-provider-node',
+    'credential-provider-ini',
+    'credential-provider-sso',
+    'nested-clients',
+    'credential-provider-imds',
+  ]) {
     assert.ok(!inputs.some((path) => path.includes(chainPart)), `${chainPart} is bundled`);
   }
 });
@@ -55,11 +67,18 @@ test('without credentials in the environment: a mapped 503, nothing sent unsigne
     .flatMap((chunk) => chunk.split('\n'))
     .filter((line) => line.includes('"init.prefetch_failed"'))
     .map((line) => JSON.parse(line) as { error_name?: string });
-  assert.ok(failures.length > 0 && failures.every((f) => f.error_name === 'CredentialsProviderError'), JSON.stringify(failures));
+  assert.ok(
+    failures.length > 0 && failures.every((f) => f.error_name === 'CredentialsProviderError'),
+    JSON.stringify(failures),
+  );
 });
 
 test('with credentials in the environment, the next request reads the secrets and succeeds', async () => {
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'ASIAENVIRONMENT', AWS_SECRET_ACCESS_KEY: 'from-environment', AWS_SESSION_TOKEN: 'session' });
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: 'ASIAENVIRONMENT',
+    AWS_SECRET_ACCESS_KEY: 'from-environment',
+    AWS_SESSION_TOKEN: 'session',
+  });
   const res = await fn.linkTokenRequest('user-1');
   assert.equal(res.status, 200, await res.clone().text());
   assert.equal(fn.secrets.calls.GetSecretValue, 2);

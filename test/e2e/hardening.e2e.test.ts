@@ -31,7 +31,8 @@ let secretsIssuer: OidcIssuer;
 const minted: string[] = [];
 
 const remember = (token: string) => (minted.push(token), token);
-const acmeToken = (claims: Record<string, unknown> = {}, opts = {}) => remember(oidc.mint({ sub: 'user-1', aud: 'acme-web', ...claims }, opts));
+const acmeToken = (claims: Record<string, unknown> = {}, opts = {}) =>
+  remember(oidc.mint({ sub: 'user-1', aud: 'acme-web', ...claims }, opts));
 const secretsToken = (tenant: string) => remember(secretsIssuer.mint({ sub: 'user-9', aud: 'secrets-app', tenant }));
 const post = (token: string) => stack.call({ token, body: { platform: 'web' } });
 
@@ -66,12 +67,21 @@ before(async () => {
         client_user_id_key_secret_id: KEY_SECRET_ID,
         tenants: {
           acme: { ...base, plaid: plaid('plaid/good'), auth: { issuer: a!.issuer, audience: ['acme-web'] } },
-          brief: { ...base, plaid: plaid('plaid/good'), auth: { issuer: b!.issuer, audience: ['brief-web'], max_token_lifetime_seconds: 900 } },
+          brief: {
+            ...base,
+            plaid: plaid('plaid/good'),
+            auth: { issuer: b!.issuer, audience: ['brief-web'], max_token_lifetime_seconds: 900 },
+          },
           // Cognito user pools whose keys are served from a loopback mirror (issuer c's JWKS).
           'cognito-access': {
             ...base,
             plaid: plaid('plaid/good'),
-            auth: { issuer: COGNITO_ACCESS_ISSUER, jwks_uri: c!.jwksUri, audience: ['access-app-client'], token_use: 'access' },
+            auth: {
+              issuer: COGNITO_ACCESS_ISSUER,
+              jwks_uri: c!.jwksUri,
+              audience: ['access-app-client'],
+              token_use: 'access',
+            },
           },
           'cognito-id': {
             ...base,
@@ -79,9 +89,18 @@ before(async () => {
             auth: { issuer: COGNITO_ID_ISSUER, jwks_uri: c!.jwksUri, audience: ['id-app-client'], token_use: 'id' },
           },
           ...Object.fromEntries(
-            [...Object.entries(WRONG_SECRETS).map(([id, { secretId }]) => [id, secretId]), ['sm-throttled', HEALING.throttled], ['sm-decryption', HEALING.decryption]].map(
-              ([id, secretId]) => [id, { ...base, plaid: plaid(secretId!), auth: { issuer: d!.issuer, audience: ['secrets-app'], tenant_claim: { name: 'tenant', value: id! } } }],
-            ),
+            [
+              ...Object.entries(WRONG_SECRETS).map(([id, { secretId }]) => [id, secretId]),
+              ['sm-throttled', HEALING.throttled],
+              ['sm-decryption', HEALING.decryption],
+            ].map(([id, secretId]) => [
+              id,
+              {
+                ...base,
+                plaid: plaid(secretId!),
+                auth: { issuer: d!.issuer, audience: ['secrets-app'], tenant_claim: { name: 'tenant', value: id! } },
+              },
+            ]),
           ),
         },
       };
@@ -137,16 +156,31 @@ describe('tokens without exp, or living too long', () => {
   test('a token living exactly the default day is accepted', async () => {
     assert.equal((await post(acmeToken({}, { expiresInSeconds: 86_400 }))).status, 200);
   });
-  test("without iat the lifetime counts from now: exp a year away is 401", () =>
-    expectRefused(acmeToken({ iat: undefined, exp: Math.floor(Date.now() / 1000) + 365 * 86_400 }), /lives longer/, 'JwtLifetimeTooLong'));
+  test('without iat the lifetime counts from now: exp a year away is 401', () =>
+    expectRefused(
+      acmeToken({ iat: undefined, exp: Math.floor(Date.now() / 1000) + 365 * 86_400 }),
+      /lives longer/,
+      'JwtLifetimeTooLong',
+    ));
   test('an iat in the future (which would shorten the counted lifetime) is 401; a few seconds of skew are fine', async () => {
     const now = Math.floor(Date.now() / 1000);
-    await expectRefused(acmeToken({ iat: now + 30 * 86_400, exp: now + 31 * 86_400 }), /issued in the future/, 'JwtIssuedInFuture');
+    await expectRefused(
+      acmeToken({ iat: now + 30 * 86_400, exp: now + 31 * 86_400 }),
+      /issued in the future/,
+      'JwtIssuedInFuture',
+    );
     assert.equal((await post(acmeToken({ iat: now + 20, exp: now + 3600 }))).status, 200);
   });
   test('a tenant with a shorter maximum (900 s) refuses a one-hour token and accepts a ten-minute one', async () => {
-    await expectRefused(remember(brief.mint({ sub: 'u', aud: 'brief-web' }, { expiresInSeconds: 3600 })), /900 s/, 'JwtLifetimeTooLong');
-    assert.equal((await post(remember(brief.mint({ sub: 'u', aud: 'brief-web' }, { expiresInSeconds: 600 })))).status, 200);
+    await expectRefused(
+      remember(brief.mint({ sub: 'u', aud: 'brief-web' }, { expiresInSeconds: 3600 })),
+      /900 s/,
+      'JwtLifetimeTooLong',
+    );
+    assert.equal(
+      (await post(remember(brief.mint({ sub: 'u', aud: 'brief-web' }, { expiresInSeconds: 600 })))).status,
+      200,
+    );
   });
 });
 
@@ -187,15 +221,32 @@ describe('Cognito keys from a configured jwks_uri', () => {
     assert.equal((await post(cognitoId())).status, 200);
   });
   test("Cognito's own checks still apply: client_id of access tokens", () =>
-    expectRefused(cognitoAccess({ client_id: 'another-app-client' }), /not issued for this service/, 'CognitoJwtInvalidClientIdError'));
+    expectRefused(
+      cognitoAccess({ client_id: 'another-app-client' }),
+      /not issued for this service/,
+      'CognitoJwtInvalidClientIdError',
+    ));
   test("Cognito's own checks still apply: token_use", () =>
-    expectRefused(cognitoAccess({ token_use: 'id', aud: 'access-app-client' }), /expected kind/, 'CognitoJwtInvalidTokenUseError'));
+    expectRefused(
+      cognitoAccess({ token_use: 'id', aud: 'access-app-client' }),
+      /expected kind/,
+      'CognitoJwtInvalidTokenUseError',
+    ));
   test("Cognito's own checks still apply: aud of ID tokens", async () => {
     const res = await post(cognitoId({ aud: 'another-app-client' }));
     assert.equal(res.status, 401);
   });
   test('a token signed by a key the mirror does not publish is refused', async () => {
-    const res = await post(remember(cognitoKeys.mintWithUnpublishedKey({ iss: COGNITO_ACCESS_ISSUER, sub: 's', token_use: 'access', client_id: 'access-app-client' })));
+    const res = await post(
+      remember(
+        cognitoKeys.mintWithUnpublishedKey({
+          iss: COGNITO_ACCESS_ISSUER,
+          sub: 's',
+          token_use: 'access',
+          client_id: 'access-app-client',
+        }),
+      ),
+    );
     assert.equal(res.status, 401);
   });
 });

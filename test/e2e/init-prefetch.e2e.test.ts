@@ -25,7 +25,9 @@ function start(env: Record<string, string> = {}, beforeStart?: Parameters<typeof
     plaidCredentials: Object.fromEntries(Object.values(TENANTS).map((t) => [t.clientId, t.secret])),
     secrets: {
       [KEY_SECRET_ID]: HMAC_KEY,
-      ...Object.fromEntries(Object.values(TENANTS).map((t) => [t.secretId, JSON.stringify({ client_id: t.clientId, secret: t.secret })])),
+      ...Object.fromEntries(
+        Object.values(TENANTS).map((t) => [t.secretId, JSON.stringify({ client_id: t.clientId, secret: t.secret })]),
+      ),
     },
     env,
     beforeStart,
@@ -37,7 +39,12 @@ function start(env: Record<string, string> = {}, beforeStart?: Parameters<typeof
           {
             client_name: id,
             plaid: { environment: 'sandbox', secret_id: t.secretId },
-            auth: { issuer: issuer!.issuer, audience: ['portal'], token_use: 'access', tenant_claim: { name: 'tenant', value: id } },
+            auth: {
+              issuer: issuer!.issuer,
+              audience: ['portal'],
+              token_use: 'access',
+              tenant_claim: { name: 'tenant', value: id },
+            },
             allowed_origins: ['https://app.example.com'],
             client_user_id: { strategy: 'hmac-sha256' },
             prefill: { email_address: false, phone_number: false },
@@ -77,15 +84,22 @@ describe('prefetch at init', () => {
     // Three reads, each tried twice by the SDK: every read at init fails.
     stack = await start({}, ({ secrets }) => secrets.failNext(6, 'internal'));
     const failed = eventsNamed(stack, 'init.prefetch_failed');
-    assert.deepEqual(failed.map((l) => l.secret_id).sort(), [KEY_SECRET_ID, TENANTS.acme.secretId, TENANTS.globex.secretId].sort());
-    assert.ok(failed.every((l) => l.what === 'secret' && l.error_name === 'InternalServiceError'), JSON.stringify(failed));
+    assert.deepEqual(
+      failed.map((l) => l.secret_id).sort(),
+      [KEY_SECRET_ID, TENANTS.acme.secretId, TENANTS.globex.secretId].sort(),
+    );
+    assert.ok(
+      failed.every((l) => l.what === 'secret' && l.error_name === 'InternalServiceError'),
+      JSON.stringify(failed),
+    );
     assert.equal(eventsNamed(stack, 'init.prefetched')[0]?.failures, 3);
 
     stack.secrets.resetCalls();
     assert.equal((await requestFor(stack, 'acme')).status, 200);
     assert.equal(stack.secrets.calls.GetSecretValue, 2, 'the key and acme’s secret, read on demand');
     const logs = stack.logLines.join('\n');
-    for (const value of [HMAC_KEY, TENANTS.acme.secret, TENANTS.globex.secret]) assert.ok(!logs.includes(value), 'a secret reached a log line');
+    for (const value of [HMAC_KEY, TENANTS.acme.secret, TENANTS.globex.secret])
+      assert.ok(!logs.includes(value), 'a secret reached a log line');
   });
 
   test('INIT_PREFETCH_MAX_SECRETS caps the reads: the shared key first, then tenants in file order', async () => {

@@ -32,11 +32,16 @@ const publicToken = (clientId = ACME.clientId, institutionId = PLATYPUS) => {
   publicTokens.push(value);
   return value;
 };
-const clientUserId = (tenant: string, sub: string) => deriveClientUserId({ strategy: 'hmac-sha256', tenantId: tenant, subject: sub, key: HMAC_KEY });
+const clientUserId = (tenant: string, sub: string) =>
+  deriveClientUserId({ strategy: 'hmac-sha256', tenantId: tenant, subject: sub, key: HMAC_KEY });
 
 async function link(tenant: string, sub: string, institutionId = PLATYPUS): Promise<SeenResponse> {
   const clientId = tenant === 'globex' ? GLOBEX.clientId : ACME.clientId;
-  return stack.call({ path: '/items', token: token(tenant, sub), body: { public_token: publicToken(clientId, institutionId) } });
+  return stack.call({
+    path: '/items',
+    token: token(tenant, sub),
+    body: { public_token: publicToken(clientId, institutionId) },
+  });
 }
 async function linked(tenant: string, sub: string, institutionId?: string): Promise<string> {
   const res = await link(tenant, sub, institutionId);
@@ -50,7 +55,8 @@ const list = async (tenant: string, sub: string) => {
 };
 const updateMode = (tenant: string, sub: string, body: Record<string, unknown>) =>
   stack.call({ token: token(tenant, sub), body: { platform: 'web', mode: 'update', ...body } });
-const remove = (tenant: string, sub: string, itemId: string) => stack.call({ method: 'DELETE', path: `/items/${itemId}`, token: token(tenant, sub) });
+const remove = (tenant: string, sub: string, itemId: string) =>
+  stack.call({ method: 'DELETE', path: `/items/${itemId}`, token: token(tenant, sub) });
 
 /** Every access token Plaid issued, as the function sent them back to Plaid. */
 function accessTokensSeen(): string[] {
@@ -90,12 +96,18 @@ before(async () => {
       return {
         client_user_id_key_secret_id: KEY_SECRET_ID,
         tenants: {
-          acme: { ...base('acme', ACME.secretId), items: { duplicates: 'refuse' as const, update_account_selection: true } },
+          acme: {
+            ...base('acme', ACME.secretId),
+            items: { duplicates: 'refuse' as const, update_account_selection: true },
+          },
           globex: base('globex', GLOBEX.secretId),
           replacer: { ...base('replacer', ACME.secretId), items: { duplicates: 'replace' as const } },
           allower: { ...base('allower', ACME.secretId), items: { duplicates: 'allow' as const } },
           // Multi-Item Link needs a Plaid user.
-          multi: { ...base('multi', ACME.secretId), profiles: { default: { products: ['transactions' as const], enable_multi_item_link: true } } },
+          multi: {
+            ...base('multi', ACME.secretId),
+            profiles: { default: { products: ['transactions' as const], enable_multi_item_link: true } },
+          },
         },
       };
     },
@@ -121,9 +133,14 @@ describe('the whole loop', () => {
       assert.equal(created.headers.get('location'), `/items/${item.item_id}`);
 
       const items = await list('acme', sub);
-      assert.deepEqual(items, [{ ...item, action: 'none', consent_expiration_time: null, updated_at: item.created_at }]);
+      assert.deepEqual(items, [
+        { ...item, action: 'none', consent_expiration_time: null, updated_at: item.created_at },
+      ]);
 
-      const res = await stack.call({ token: token('acme', sub), body: { platform, mode: 'update', item_id: item.item_id } });
+      const res = await stack.call({
+        token: token('acme', sub),
+        body: { platform, mode: 'update', item_id: item.item_id },
+      });
       assert.equal(res.status, 200, res.text);
       assert.deepEqual(Object.keys(res.json()).sort(), ['expiration', 'link_token']);
       const session = stack.plaid.linkSessions.at(-1)!;
@@ -169,7 +186,10 @@ describe('the whole loop', () => {
     ] as const) {
       const res = await stack.call({ token: token('acme', 'shape'), body: { platform: 'web', ...body } });
       assert.equal(res.status, 400, JSON.stringify(body));
-      assert.ok(res.json().errors.some((e: { field: string }) => e.field === field), `${JSON.stringify(body)}: ${res.text}`);
+      assert.ok(
+        res.json().errors.some((e: { field: string }) => e.field === field),
+        `${JSON.stringify(body)}: ${res.text}`,
+      );
     }
   });
 });
@@ -201,25 +221,49 @@ describe("another user's or tenant's Item is a 404, like one that does not exist
     const unknown = await updateMode('acme', 'alice', { item_id: 'no-such-item-0000' });
     await expect404(missing);
     await expect404(unknown);
-    assert.deepEqual(Object.keys(missing.json()).sort(), Object.keys((await remove('acme', 'mallory', alicesItem)).json()).sort());
+    assert.deepEqual(
+      Object.keys(missing.json()).sort(),
+      Object.keys((await remove('acme', 'mallory', alicesItem)).json()).sort(),
+    );
     assert.equal((await remove('acme', 'alice', '..%2F..%2Fetc')).status, 404);
   });
   test("a record copied into another user's partition does not decrypt there: 404, never Alice's token", async () => {
-    const db = new DynamoDBClient({ endpoint: stack.dynamodb.directUrl, region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+    const db = new DynamoDBClient({
+      endpoint: stack.dynamodb.directUrl,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 't', secretAccessKey: 't' },
+    });
     try {
       const alicePk = `acme#${clientUserId('acme', 'alice')}`;
-      const { Item } = await db.send(new GetItemCommand({ TableName: stack.itemsTable, Key: { pk: { S: alicePk }, sk: { S: `item#${alicesItem}` } } }));
+      const { Item } = await db.send(
+        new GetItemCommand({
+          TableName: stack.itemsTable,
+          Key: { pk: { S: alicePk }, sk: { S: `item#${alicesItem}` } },
+        }),
+      );
       assert.ok(Item?.access_token_ct?.B, 'the record holds ciphertext');
       assert.ok(!JSON.stringify(Item).includes('access-sandbox'), 'no plaintext token in the table');
-      await db.send(new PutItemCommand({ TableName: stack.itemsTable, Item: { ...Item, pk: { S: `acme#${clientUserId('acme', 'mallory')}` } } }));
+      await db.send(
+        new PutItemCommand({
+          TableName: stack.itemsTable,
+          Item: { ...Item, pk: { S: `acme#${clientUserId('acme', 'mallory')}` } },
+        }),
+      );
     } finally {
       db.destroy();
     }
     const plaidCalls = stack.plaid.callsTo('/link/token/create');
     await expect404(await updateMode('acme', 'mallory', { item_id: alicesItem }));
     await expect404(await remove('acme', 'mallory', alicesItem));
-    assert.equal(stack.plaid.callsTo('/link/token/create'), plaidCalls, "Alice's token never reached Plaid for Mallory");
-    assert.ok(functionLogs(stack).some((l) => l.event === 'vault.decrypt_refused' && l.item_id === alicesItem), 'an operator hears of it');
+    assert.equal(
+      stack.plaid.callsTo('/link/token/create'),
+      plaidCalls,
+      "Alice's token never reached Plaid for Mallory",
+    );
+    assert.ok(
+      functionLogs(stack).some((l) => l.event === 'vault.decrypt_refused' && l.item_id === alicesItem),
+      'an operator hears of it',
+    );
     assert.equal(stack.plaid.item(alicesItem)?.removed, false);
   });
 });
@@ -234,13 +278,19 @@ describe('duplicates: a second Item at the same institution', () => {
     assert.ok(newItem > 0);
     const removedAtPlaid = stack.plaid.requestsTo('/item/remove').at(-1)!.body as { access_token: string };
     assert.notEqual(removedAtPlaid.access_token, undefined);
-    assert.deepEqual((await list('acme', 'dup-refuse')).map((i) => i.item_id), [first]);
+    assert.deepEqual(
+      (await list('acme', 'dup-refuse')).map((i) => i.item_id),
+      [first],
+    );
     assert.equal(stack.plaid.item(first)?.removed, false);
   });
   test('replace: the old Item goes, at Plaid and in the store', async () => {
     const first = await linked('replacer', 'dup-replace', TARTAN);
     const second = await linked('replacer', 'dup-replace', TARTAN);
-    assert.deepEqual((await list('replacer', 'dup-replace')).map((i) => i.item_id), [second]);
+    assert.deepEqual(
+      (await list('replacer', 'dup-replace')).map((i) => i.item_id),
+      [second],
+    );
     assert.equal(stack.plaid.item(first)?.removed, true);
     assert.equal(stack.plaid.item(second)?.removed, false);
   });
@@ -268,7 +318,10 @@ describe('bad input never reaches Plaid', () => {
     ] as const) {
       const res = await stack.call({ path: '/items', token: token('acme', 'input'), body });
       assert.equal(res.status, 400, JSON.stringify(body));
-      assert.ok(res.json().errors.some((e: { field: string }) => e.field === field), res.text);
+      assert.ok(
+        res.json().errors.some((e: { field: string }) => e.field === field),
+        res.text,
+      );
     }
     assert.equal(stack.plaid.callsTo('/item/public_token/exchange'), exchanges);
   });
@@ -295,7 +348,10 @@ describe('bad input never reaches Plaid', () => {
 describe("Plaid's errors, mapped", () => {
   test('a spent public token is a 400 that says so', async () => {
     const spent = publicToken();
-    assert.equal((await stack.call({ path: '/items', token: token('acme', 'spent'), body: { public_token: spent } })).status, 201);
+    assert.equal(
+      (await stack.call({ path: '/items', token: token('acme', 'spent'), body: { public_token: spent } })).status,
+      201,
+    );
     const again = await stack.call({ path: '/items', token: token('acme', 'spent2'), body: { public_token: spent } });
     assert.equal(again.status, 400);
     assert.match(again.json().detail, /invalid or has expired/);
@@ -313,13 +369,21 @@ describe("Plaid's errors, mapped", () => {
     }
   });
   test('Plaid failing the exchange is 503; nothing stored', async () => {
-    stack.plaid.failNext(1, { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' }, '/item/public_token/exchange');
+    stack.plaid.failNext(
+      1,
+      { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' },
+      '/item/public_token/exchange',
+    );
     const res = await link('acme', 'exchange-fails');
     assert.equal(res.status, 503, res.text);
     assert.deepEqual(await list('acme', 'exchange-fails'), []);
   });
   test('/item/get failing after the exchange: 503, and the new Item is removed at Plaid again', async () => {
-    stack.plaid.failNext(2, { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' }, '/item/get');
+    stack.plaid.failNext(
+      2,
+      { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' },
+      '/item/get',
+    );
     const removals = stack.plaid.callsTo('/item/remove');
     const res = await link('acme', 'get-fails');
     assert.equal(res.status, 503, res.text);
@@ -327,20 +391,32 @@ describe("Plaid's errors, mapped", () => {
     assert.deepEqual(await list('acme', 'get-fails'), []);
   });
   test('Plaid rate limiting the exchange is 429 with Retry-After', async () => {
-    stack.plaid.failNext(1, { kind: 'error', status: 429, error_type: 'RATE_LIMIT_EXCEEDED', error_code: 'RATE_LIMIT' }, '/item/public_token/exchange');
+    stack.plaid.failNext(
+      1,
+      { kind: 'error', status: 429, error_type: 'RATE_LIMIT_EXCEEDED', error_code: 'RATE_LIMIT' },
+      '/item/public_token/exchange',
+    );
     const res = await link('acme', 'limited');
     assert.equal(res.status, 429);
     assert.ok(res.headers.get('retry-after'));
   });
   test('removing an Item Plaid already forgot is still 204, and the record goes', async () => {
     const itemId = await linked('acme', 'forgotten');
-    stack.plaid.failNext(1, { kind: 'error', status: 400, error_type: 'ITEM_ERROR', error_code: 'ITEM_NOT_FOUND' }, '/item/remove');
+    stack.plaid.failNext(
+      1,
+      { kind: 'error', status: 400, error_type: 'ITEM_ERROR', error_code: 'ITEM_NOT_FOUND' },
+      '/item/remove',
+    );
     assert.equal((await remove('acme', 'forgotten', itemId)).status, 204);
     assert.deepEqual(await list('acme', 'forgotten'), []);
   });
   test('Plaid failing /item/remove on delete: 503 and the record (with its token) is kept for a retry', async () => {
     const itemId = await linked('acme', 'remove-fails');
-    stack.plaid.failNext(2, { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' }, '/item/remove');
+    stack.plaid.failNext(
+      2,
+      { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' },
+      '/item/remove',
+    );
     assert.equal((await remove('acme', 'remove-fails', itemId)).status, 503);
     assert.equal((await list('acme', 'remove-fails')).length, 1);
     assert.equal((await remove('acme', 'remove-fails', itemId)).status, 204);
@@ -382,7 +458,11 @@ describe('DynamoDB and KMS outages: a bounded 503, nothing orphaned', () => {
   });
   test('the store and the undo both failing: 503, and the orphan is logged by item id for an operator', async () => {
     stack.dynamodb.failNext(5, 'internal', 'PutItem');
-    stack.plaid.failNext(2, { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' }, '/item/remove');
+    stack.plaid.failNext(
+      2,
+      { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' },
+      '/item/remove',
+    );
     const res = await link('acme', 'orphan');
     assert.equal(res.status, 503);
     const orphan = functionLogs(stack).findLast((l) => l.event === 'items.orphan_removal_failed');
@@ -399,7 +479,10 @@ describe('Plaid users', () => {
     const before = userCreates().length;
     assert.equal((await stack.call({ token: token('multi', 'pat'), body: { platform: 'web' } })).status, 200);
     assert.equal(userCreates().length, before + 1);
-    assert.equal((userCreates().at(-1)!.body as { client_user_id: string }).client_user_id, clientUserId('multi', 'pat'));
+    assert.equal(
+      (userCreates().at(-1)!.body as { client_user_id: string }).client_user_id,
+      clientUserId('multi', 'pat'),
+    );
     const first = lastLinkBody();
     assert.ok(first.user_token || first.user_id, 'the link token carries the Plaid user');
     assert.equal((await stack.call({ token: token('multi', 'pat'), body: { platform: 'ios' } })).status, 200);
@@ -416,7 +499,11 @@ describe('Plaid users', () => {
     assert.equal(lastLinkBody().user_token, undefined);
   });
   test('/user/create failing is a mapped 503 and stores nothing; the next request creates it', async () => {
-    stack.plaid.failNext(1, { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' }, '/user/create');
+    stack.plaid.failNext(
+      1,
+      { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' },
+      '/user/create',
+    );
     assert.equal((await stack.call({ token: token('multi', 'flaky'), body: { platform: 'web' } })).status, 503);
     assert.equal((await stack.call({ token: token('multi', 'flaky'), body: { platform: 'web' } })).status, 200);
   });
@@ -432,7 +519,15 @@ test('no access token, public token, user token, JWT or secret in any response o
   });
   assert.ok(userTokens.length > 0, 'user tokens were exercised');
   assert.ok(accessTokens.length > 10 && publicTokens.length > 10 && minted.length > 20, 'the suite exercised tokens');
-  for (const value of [...accessTokens, ...userTokens, ...publicTokens, ...minted, ACME.secret, GLOBEX.secret, HMAC_KEY]) {
+  for (const value of [
+    ...accessTokens,
+    ...userTokens,
+    ...publicTokens,
+    ...minted,
+    ACME.secret,
+    GLOBEX.secret,
+    HMAC_KEY,
+  ]) {
     assert.ok(!logs.includes(value), `a secret reached a log line: ${value.slice(0, 14)}…`);
     assert.ok(!responses.includes(value), `a secret reached a response: ${value.slice(0, 14)}…`);
   }

@@ -40,7 +40,12 @@ const lastPlaidBody = () => stack.plaid.requests.at(-1)!.body as Record<string, 
 before(async () => {
   stack = await startE2eStack({
     issuerCount: 2,
-    plaidCredentials: { [ACME.clientId]: ACME.secret, [GLOBEX.clientId]: GLOBEX.secret, [INITECH.clientId]: INITECH.secret, [HOOLI.clientId]: HOOLI.secret },
+    plaidCredentials: {
+      [ACME.clientId]: ACME.secret,
+      [GLOBEX.clientId]: GLOBEX.secret,
+      [INITECH.clientId]: INITECH.secret,
+      [HOOLI.clientId]: HOOLI.secret,
+    },
     secrets: {
       [KEY_SECRET_ID]: HMAC_KEY,
       [ACME.secretId]: JSON.stringify({ client_id: ACME.clientId, secret: ACME.secret }),
@@ -82,7 +87,12 @@ before(async () => {
         globex: {
           client_name: 'Globex',
           plaid: { environment: 'sandbox', secret_id: GLOBEX.secretId },
-          auth: { issuer: b!.issuer, audience: ['portal'], token_use: 'access', tenant_claim: { name: 'tenant', value: 'globex' } },
+          auth: {
+            issuer: b!.issuer,
+            audience: ['portal'],
+            token_use: 'access',
+            tenant_claim: { name: 'tenant', value: 'globex' },
+          },
           allowed_origins: [GLOBEX_ORIGIN],
           client_user_id: { strategy: 'hmac-sha256' },
           prefill: { email_address: false, phone_number: false },
@@ -93,7 +103,12 @@ before(async () => {
         initech: {
           client_name: 'Initech',
           plaid: { environment: 'sandbox', secret_id: INITECH.secretId },
-          auth: { issuer: b!.issuer, audience: ['portal'], token_use: 'access', tenant_claim: { name: 'tenant', value: 'initech' } },
+          auth: {
+            issuer: b!.issuer,
+            audience: ['portal'],
+            token_use: 'access',
+            tenant_claim: { name: 'tenant', value: 'initech' },
+          },
           allowed_origins: [],
           client_user_id: { strategy: 'subject' },
           prefill: { email_address: false, phone_number: false },
@@ -104,7 +119,12 @@ before(async () => {
         hooli: {
           client_name: 'Hooli',
           plaid: { environment: 'sandbox', secret_id: HOOLI.secretId },
-          auth: { issuer: b!.issuer, audience: ['portal'], token_use: 'access', tenant_claim: { name: 'tenant', value: 'hooli' } },
+          auth: {
+            issuer: b!.issuer,
+            audience: ['portal'],
+            token_use: 'access',
+            tenant_claim: { name: 'tenant', value: 'hooli' },
+          },
           allowed_origins: [],
           client_user_id: { strategy: 'hmac-sha256' },
           prefill: { email_address: false, phone_number: false },
@@ -139,7 +159,14 @@ describe('a link token for each platform', () => {
       client_name: 'Acme Budgeting',
       language: 'en',
       country_codes: ['US', 'CA'],
-      user: { client_user_id: deriveClientUserId({ strategy: 'hmac-sha256', tenantId: 'acme', subject: 'user-123', key: HMAC_KEY }) },
+      user: {
+        client_user_id: deriveClientUserId({
+          strategy: 'hmac-sha256',
+          tenantId: 'acme',
+          subject: 'user-123',
+          key: HMAC_KEY,
+        }),
+      },
       products: ['transactions'],
       optional_products: ['liabilities'],
       webhook: 'https://hooks.acme.test/plaid',
@@ -163,11 +190,16 @@ describe('a link token for each platform', () => {
   test('android on a profile without a package name is a 400 naming platform', async () => {
     const res = await stack.call({ token: acmeToken(), body: { platform: 'android', profile: 'payments' } });
     assert.equal(res.status, 400);
-    assert.deepEqual(res.json().errors.map((e: { field: string }) => e.field), ['platform']);
+    assert.deepEqual(
+      res.json().errors.map((e: { field: string }) => e.field),
+      ['platform'],
+    );
   });
 
   test('the client picks a profile and a language within the tenant limits', async () => {
-    await linkToken(await stack.call({ token: acmeToken(), body: { platform: 'web', profile: 'payments', language: 'fr' } }));
+    await linkToken(
+      await stack.call({ token: acmeToken(), body: { platform: 'web', profile: 'payments', language: 'fr' } }),
+    );
     assert.deepEqual(lastPlaidBody().products, ['auth']);
     assert.equal(lastPlaidBody().language, 'fr');
     assert.deepEqual(lastPlaidBody().account_filters, { depository: { account_subtypes: ['checking'] } });
@@ -181,12 +213,22 @@ describe('a link token for each platform', () => {
   });
 
   test('verified email and phone are prefilled only when verified and enabled', async () => {
-    const claims = { email: 'pat@example.com', email_verified: true, phone_number: '+14155550123', phone_number_verified: 'true' };
+    const claims = {
+      email: 'pat@example.com',
+      email_verified: true,
+      phone_number: '+14155550123',
+      phone_number_verified: 'true',
+    };
     await linkToken(await stack.call({ token: acmeToken(claims), body: { platform: 'web' } }));
     assert.equal(lastPlaidBody().user.email_address, 'pat@example.com');
     assert.equal(lastPlaidBody().user.phone_number, '+14155550123');
 
-    await linkToken(await stack.call({ token: acmeToken({ ...claims, email_verified: false, phone_number_verified: false }), body: { platform: 'web' } }));
+    await linkToken(
+      await stack.call({
+        token: acmeToken({ ...claims, email_verified: false, phone_number_verified: false }),
+        body: { platform: 'web' },
+      }),
+    );
     assert.deepEqual(Object.keys(lastPlaidBody().user), ['client_user_id']);
 
     await linkToken(await stack.call({ token: sharedToken('globex', claims), body: { platform: 'web' } }));
@@ -194,13 +236,19 @@ describe('a link token for each platform', () => {
   });
 
   test('tenants sharing an issuer are told apart by the verified tenant claim', async () => {
-    await linkToken(await stack.call({ token: sharedToken('globex'), origin: GLOBEX_ORIGIN, body: { platform: 'web' } }));
+    await linkToken(
+      await stack.call({ token: sharedToken('globex'), origin: GLOBEX_ORIGIN, body: { platform: 'web' } }),
+    );
     assert.equal(stack.plaid.requests.at(-1)!.headers['plaid-client-id'], GLOBEX.clientId);
     assert.equal(lastPlaidBody().language, 'es');
 
     await linkToken(await stack.call({ token: sharedToken('initech'), body: { platform: 'ios' } }));
     assert.equal(stack.plaid.requests.at(-1)!.headers['plaid-client-id'], INITECH.clientId);
-    assert.equal(lastPlaidBody().user.client_user_id, 'user-777', "initech's strategy passes the opaque subject through");
+    assert.equal(
+      lastPlaidBody().user.client_user_id,
+      'user-777',
+      "initech's strategy passes the opaque subject through",
+    );
   });
 
   test('client_user_id is stable per user and differs between tenants', async () => {
@@ -229,10 +277,12 @@ describe('authentication', () => {
     assert.equal(res.status, 401);
     assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="link-token"');
   });
-  test('a tampered token', () => expectInvalidToken(acmeIssuer.tamper(acmeToken(), { sub: 'someone-else' }), /signature/));
+  test('a tampered token', () =>
+    expectInvalidToken(acmeIssuer.tamper(acmeToken(), { sub: 'someone-else' }), /signature/));
   test('an expired token', () => expectInvalidToken(acmeToken({}, { expiresInSeconds: -120 }), /expired/));
   test('a token not valid yet', () => expectInvalidToken(acmeToken({}, { notBeforeSeconds: 600 }), /not valid yet/));
-  test('a token for another audience', () => expectInvalidToken(acmeToken({ aud: 'someone-else' }), /not issued for this service/));
+  test('a token for another audience', () =>
+    expectInvalidToken(acmeToken({ aud: 'someone-else' }), /not issued for this service/));
   test('alg none', () => expectInvalidToken(acmeIssuer.forgeAlgNone({ sub: 'user-123', aud: 'acme-web' }), /./));
   test('HS256 signed with the public key', () =>
     expectInvalidToken(acmeIssuer.forgeHs256WithPublicKey({ sub: 'user-123', aud: 'acme-web' }), /algorithm|key/));
@@ -269,7 +319,11 @@ describe('tenant and origin', () => {
     const res = await stack.call({ token: sharedToken('globex'), origin: ACME_ORIGIN, body: { platform: 'web' } });
     assert.equal(res.status, 403);
     assert.equal(res.json().title, 'Origin not allowed');
-    assert.equal(res.headers.get('access-control-allow-origin'), null, "globex's answer is not readable from acme's site");
+    assert.equal(
+      res.headers.get('access-control-allow-origin'),
+      null,
+      "globex's answer is not readable from acme's site",
+    );
   });
   test('an origin no tenant allows is 403', async () => {
     const res = await stack.call({ token: acmeToken(), origin: 'https://evil.test', body: { platform: 'web' } });
@@ -279,13 +333,20 @@ describe('tenant and origin', () => {
     const ok = await stack.call({
       method: 'OPTIONS',
       origin: GLOBEX_ORIGIN,
-      headers: { 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      headers: {
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
     });
     assert.equal(ok.status, 204);
     assert.equal(ok.headers.get('access-control-allow-origin'), GLOBEX_ORIGIN);
     assert.match(ok.headers.get('access-control-allow-headers') ?? '', /Authorization/);
     assert.match(ok.headers.get('access-control-allow-methods') ?? '', /POST/);
-    const denied = await stack.call({ method: 'OPTIONS', origin: 'https://evil.test', headers: { 'access-control-request-method': 'POST' } });
+    const denied = await stack.call({
+      method: 'OPTIONS',
+      origin: 'https://evil.test',
+      headers: { 'access-control-request-method': 'POST' },
+    });
     assert.equal(denied.status, 403);
     assert.equal(denied.headers.get('access-control-allow-origin'), null);
   });
@@ -300,11 +361,27 @@ describe('the request', () => {
     assert.equal(other.status, 404);
   });
   test('fields the client may not set are refused by name', async () => {
-    for (const field of ['webhook', 'redirect_uri', 'access_token', 'user', 'client_id', 'secret', 'products', 'android_package_name', 'user_token']) {
-      const res = await stack.call({ token: acmeToken(), body: { platform: 'web', [field]: field === 'user' ? { client_user_id: 'x' } : 'x' } });
+    for (const field of [
+      'webhook',
+      'redirect_uri',
+      'access_token',
+      'user',
+      'client_id',
+      'secret',
+      'products',
+      'android_package_name',
+      'user_token',
+    ]) {
+      const res = await stack.call({
+        token: acmeToken(),
+        body: { platform: 'web', [field]: field === 'user' ? { client_user_id: 'x' } : 'x' },
+      });
       assert.equal(res.status, 400, field);
       assert.equal(res.headers.get('content-type'), 'application/problem+json');
-      assert.deepEqual(res.json().errors.map((e: { field: string }) => e.field), [field]);
+      assert.deepEqual(
+        res.json().errors.map((e: { field: string }) => e.field),
+        [field],
+      );
     }
   });
   test('a missing or unknown platform is 400 naming platform', async () => {
@@ -315,11 +392,23 @@ describe('the request', () => {
     }
   });
   test('over 16 KiB is 413, not JSON is 415, malformed JSON is 400', async () => {
-    const big = await stack.call({ token: acmeToken(), rawBody: JSON.stringify({ platform: 'web', pad: 'x'.repeat(17_000) }), headers: { 'content-type': 'application/json' } });
+    const big = await stack.call({
+      token: acmeToken(),
+      rawBody: JSON.stringify({ platform: 'web', pad: 'x'.repeat(17_000) }),
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(big.status, 413);
-    const text = await stack.call({ token: acmeToken(), rawBody: 'platform=web', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const text = await stack.call({
+      token: acmeToken(),
+      rawBody: 'platform=web',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     assert.equal(text.status, 415);
-    const malformed = await stack.call({ token: acmeToken(), rawBody: '{"platform": "web"', headers: { 'content-type': 'application/json' } });
+    const malformed = await stack.call({
+      token: acmeToken(),
+      rawBody: '{"platform": "web"',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(malformed.status, 400);
     assert.match(malformed.json().detail, /not valid JSON/);
   });
@@ -329,7 +418,13 @@ describe('upstream failures are bounded and mapped', () => {
   const call = () => stack.call({ token: acmeToken(), origin: ACME_ORIGIN, body: { platform: 'web' } });
 
   test('a Plaid 400 caused by config is 502, with Plaid error_code and request_id logged', async () => {
-    stack.plaid.failNext(1, { kind: 'error', status: 400, error_type: 'INVALID_REQUEST', error_code: 'INVALID_FIELD', error_message: 'webhook is bad' });
+    stack.plaid.failNext(1, {
+      kind: 'error',
+      status: 400,
+      error_type: 'INVALID_REQUEST',
+      error_code: 'INVALID_FIELD',
+      error_message: 'webhook is bad',
+    });
     const res = await call();
     assert.equal(res.status, 502);
     assert.doesNotMatch(res.text, /INVALID_FIELD|webhook is bad/, "Plaid's error body is never forwarded");
@@ -341,14 +436,24 @@ describe('upstream failures are bounded and mapped', () => {
   });
   test('RATE_LIMIT_EXCEEDED (after one retry) is 429 with Retry-After', async () => {
     const before = stack.plaid.calls;
-    stack.plaid.failNext(2, { kind: 'error', status: 429, error_type: 'RATE_LIMIT_EXCEEDED', error_code: 'RATE_LIMIT_EXCEEDED' });
+    stack.plaid.failNext(2, {
+      kind: 'error',
+      status: 429,
+      error_type: 'RATE_LIMIT_EXCEEDED',
+      error_code: 'RATE_LIMIT_EXCEEDED',
+    });
     const res = await call();
     assert.equal(res.status, 429);
     assert.equal(res.headers.get('retry-after'), '17');
     assert.equal(stack.plaid.calls - before, 2, 'one retry, not more');
   });
   test('one Plaid 500 is retried and the user gets a token', async () => {
-    stack.plaid.failNext(1, { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' });
+    stack.plaid.failNext(1, {
+      kind: 'error',
+      status: 500,
+      error_type: 'API_ERROR',
+      error_code: 'INTERNAL_SERVER_ERROR',
+    });
     await linkToken(await call());
   });
   test('Plaid 5xx twice is 503', async () => {
@@ -376,7 +481,10 @@ describe('credentials from Secrets Manager', () => {
     assert.equal(stack.secrets.calls.GetSecretValue, 0);
   });
   test('rotated Plaid keys: INVALID_API_KEYS refetches the secret once and succeeds', async () => {
-    stack.secrets.putSecret(GLOBEX.secretId, JSON.stringify({ client_id: GLOBEX.clientId, secret: 'globex-sandbox-secret-v2' }));
+    stack.secrets.putSecret(
+      GLOBEX.secretId,
+      JSON.stringify({ client_id: GLOBEX.clientId, secret: 'globex-sandbox-secret-v2' }),
+    );
     stack.plaid.setCredentials(GLOBEX.clientId, 'globex-sandbox-secret-v2');
     stack.secrets.resetCalls();
     const before = stack.plaid.calls;

@@ -19,7 +19,9 @@ interface Machine {
   chromiumPath?: string;
 }
 
-async function runSetup(machine: Machine): Promise<{ code: number; stdout: string; stderr: string; calls: string[]; systemChromium: string }> {
+async function runSetup(
+  machine: Machine,
+): Promise<{ code: number; stdout: string; stderr: string; calls: string[]; systemChromium: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'setup-'));
   const bin = join(dir, 'bin');
   const log = join(dir, 'calls.log');
@@ -34,17 +36,32 @@ async function runSetup(machine: Machine): Promise<{ code: number; stdout: strin
   if (machine.sudo) tool('sudo', 'exec "$@"');
   if (machine.apt) {
     // Installing "chromium" puts the browser where Debian's package does (here: systemChromium).
-    tool('apt-get', machine.apt === 'fails'
-      ? 'case "$1" in install) exit 100;; esac'
-      : `case "$1" in install) printf '#!/bin/sh\\necho "Chromium 140 (stand-in)"\\n' > ${systemChromium}; /bin/chmod +x ${systemChromium};; esac`);
+    tool(
+      'apt-get',
+      machine.apt === 'fails'
+        ? 'case "$1" in install) exit 100;; esac'
+        : `case "$1" in install) printf '#!/bin/sh\\necho "Chromium 140 (stand-in)"\\n' > ${systemChromium}; /bin/chmod +x ${systemChromium};; esac`,
+    );
   }
   return new Promise((resolve) => {
-    execFile('/bin/bash', [SCRIPT], {
-      env: { PATH: bin, SETUP_SYSTEM_CHROMIUM: systemChromium, ...(machine.chromiumPath !== undefined && { CHROMIUM_PATH: machine.chromiumPath }) },
-    }, (error, stdout, stderr) => {
-      const calls = readFileSync(log, 'utf8').split('\n').filter(Boolean).filter((line) => !line.startsWith('id '));
-      resolve({ code: error ? (error.code as number) : 0, stdout, stderr, calls, systemChromium });
-    });
+    execFile(
+      '/bin/bash',
+      [SCRIPT],
+      {
+        env: {
+          PATH: bin,
+          SETUP_SYSTEM_CHROMIUM: systemChromium,
+          ...(machine.chromiumPath !== undefined && { CHROMIUM_PATH: machine.chromiumPath }),
+        },
+      },
+      (error, stdout, stderr) => {
+        const calls = readFileSync(log, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .filter((line) => !line.startsWith('id '));
+        resolve({ code: error ? (error.code as number) : 0, stdout, stderr, calls, systemChromium });
+      },
+    );
   });
 }
 
@@ -84,7 +101,12 @@ test('setup with apt-get installs Debian chromium: directly as root, through sud
 
   const asUser = await runSetup({ apt: 'works', uid: 1000, sudo: true });
   assert.equal(asUser.code, 0, asUser.stderr);
-  assert.deepEqual(asUser.calls, ['sudo apt-get update -qq', 'apt-get update -qq', 'sudo apt-get install -y -qq chromium', 'apt-get install -y -qq chromium']);
+  assert.deepEqual(asUser.calls, [
+    'sudo apt-get update -qq',
+    'apt-get update -qq',
+    'sudo apt-get install -y -qq chromium',
+    'apt-get install -y -qq chromium',
+  ]);
 });
 
 test('setup whose apt-get install fails, or that needs sudo without it, warns and still exits 0', async () => {

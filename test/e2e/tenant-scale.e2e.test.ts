@@ -20,7 +20,12 @@ before(async () => {
     plaidCredentials: { [CLIENT_ID]: PLAID_SECRET },
     secrets: {
       [KEY_SECRET_ID]: 'scale-client-user-id-key-0123456789abcdef0123456789',
-      ...Object.fromEntries(Array.from({ length: TENANTS }, (_, i) => [`scale/plaid/t${i}`, JSON.stringify({ client_id: CLIENT_ID, secret: PLAID_SECRET })])),
+      ...Object.fromEntries(
+        Array.from({ length: TENANTS }, (_, i) => [
+          `scale/plaid/t${i}`,
+          JSON.stringify({ client_id: CLIENT_ID, secret: PLAID_SECRET }),
+        ]),
+      ),
     },
     // Long enough for the slow identity provider below to answer rather than time out.
     env: { JWKS_TIMEOUT_MS: '8000' },
@@ -32,7 +37,12 @@ before(async () => {
           {
             client_name: `Tenant ${i}`,
             plaid: { environment: 'sandbox', secret_id: `scale/plaid/t${i}` },
-            auth: { issuer: issuerOf(i), jwks_uri: (i % 2 === 0 ? a! : b!).jwksUri, audience: ['portal'], token_use: 'access' },
+            auth: {
+              issuer: issuerOf(i),
+              jwks_uri: (i % 2 === 0 ? a! : b!).jwksUri,
+              audience: ['portal'],
+              token_use: 'access',
+            },
             allowed_origins: ['https://app.example.com'],
             client_user_id: { strategy: 'hmac-sha256' },
             languages: { default: 'en', allowed: ['en'] },
@@ -48,13 +58,20 @@ after(() => stack?.close());
 
 const jwksFetches = () => stack.issuers[0]!.jwksFetches + stack.issuers[1]!.jwksFetches;
 const firstRequestOf = (i: number) =>
-  stack.call({ token: stack.issuers[i % 2]!.mint({ iss: issuerOf(i), sub: `user-${i}`, aud: 'portal' }), body: { platform: 'web' } });
+  stack.call({
+    token: stack.issuers[i % 2]!.mint({ iss: issuerOf(i), sub: `user-${i}`, aud: 'portal' }),
+    body: { platform: 'web' },
+  });
 
 /** When each counter first reached its target, sampled every 2 ms while `during` runs. */
-async function firstTimes<T>(during: Promise<T>, counters: Record<string, () => boolean>): Promise<{ result: T; at: Record<string, number> }> {
+async function firstTimes<T>(
+  during: Promise<T>,
+  counters: Record<string, () => boolean>,
+): Promise<{ result: T; at: Record<string, number> }> {
   const at: Record<string, number> = {};
   const timer = setInterval(() => {
-    for (const [name, reached] of Object.entries(counters)) if (at[name] === undefined && reached()) at[name] = performance.now();
+    for (const [name, reached] of Object.entries(counters))
+      if (at[name] === undefined && reached()) at[name] = performance.now();
   }, 2);
   try {
     return { result: await during, at };
@@ -86,7 +103,10 @@ describe('a thousand tenants, one issuer each', () => {
       assert.equal(jwksFetches(), 1, 'its issuer’s keys only');
       assert.equal(stack.secrets.calls.GetSecretValue, 2, 'its Plaid secret and the client_user_id key');
       assert.ok(at.jwks !== undefined && at.secrets !== undefined);
-      assert.ok(Math.abs(at.secrets! - at.jwks!) < latency / 2, `the secrets were read while the keys were being fetched (${Math.round(at.secrets! - at.jwks!)} ms apart)`);
+      assert.ok(
+        Math.abs(at.secrets! - at.jwks!) < latency / 2,
+        `the secrets were read while the keys were being fetched (${Math.round(at.secrets! - at.jwks!)} ms apart)`,
+      );
     } finally {
       stack.issuers[0]!.setJwksLatency(0);
       stack.secrets.setLatency(0);
@@ -111,7 +131,10 @@ describe('a thousand tenants, one issuer each', () => {
 
   test('an issuer no tenant trusts triggers no fetch and no secret read', async () => {
     const [jwksBefore, readsBefore] = [jwksFetches(), stack.secrets.calls.GetSecretValue];
-    const res = await stack.call({ token: stack.issuers[0]!.mint({ iss: 'https://idp-unknown.scale.example.com', sub: 'x', aud: 'portal' }), body: { platform: 'web' } });
+    const res = await stack.call({
+      token: stack.issuers[0]!.mint({ iss: 'https://idp-unknown.scale.example.com', sub: 'x', aud: 'portal' }),
+      body: { platform: 'web' },
+    });
     assert.equal(res.status, 401);
     assert.equal(jwksFetches(), jwksBefore);
     assert.equal(stack.secrets.calls.GetSecretValue, readsBefore);

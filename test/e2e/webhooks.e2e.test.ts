@@ -47,10 +47,17 @@ async function plaidCall(path: string, body: Record<string, unknown>) {
   await stack.plaid.awaitDeliveries();
 }
 const lastDelivery = () => stack.plaid.deliveries.at(-1)!;
-const rejectedReasons = () => functionLogs(stack).filter((l) => l.event === 'webhook.rejected').map((l) => l.reason);
+const rejectedReasons = () =>
+  functionLogs(stack)
+    .filter((l) => l.event === 'webhook.rejected')
+    .map((l) => l.reason);
 
 function itemWebhook(code: string, itemId: string, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ environment: 'sandbox', item_id: itemId, webhook_code: code, webhook_type: 'ITEM', ...extra }, null, 2);
+  return JSON.stringify(
+    { environment: 'sandbox', item_id: itemId, webhook_code: code, webhook_type: 'ITEM', ...extra },
+    null,
+    2,
+  );
 }
 
 before(async () => {
@@ -73,7 +80,11 @@ before(async () => {
       });
       return {
         client_user_id_key_secret_id: KEY_SECRET_ID,
-        tenants: { acme: base('acme', ACME.secretId), globex: base('globex', GLOBEX.secretId), initech: base('initech', GLOBEX.secretId) },
+        tenants: {
+          acme: base('acme', ACME.secretId),
+          globex: base('globex', GLOBEX.secretId),
+          initech: base('initech', GLOBEX.secretId),
+        },
       };
     },
   });
@@ -110,12 +121,18 @@ describe('the loop: link, login required, update mode, healthy', () => {
     const detail = event.Detail as Record<string, any>;
     assert.equal(detail.tenant_id, 'acme');
     assert.equal(detail.item_id, itemId);
-    assert.equal(detail.client_user_id, deriveClientUserId({ strategy: 'hmac-sha256', tenantId: 'acme', subject: 'pat', key: HMAC_KEY }));
+    assert.equal(
+      detail.client_user_id,
+      deriveClientUserId({ strategy: 'hmac-sha256', tenantId: 'acme', subject: 'pat', key: HMAC_KEY }),
+    );
     assert.equal(detail.event_id, sha256(delivery.body), 'the event id is the body hash');
     assert.deepEqual(detail.webhook, JSON.parse(delivery.body));
 
     // The user fixes it in update mode: Plaid sends no webhook for that; the list asks Plaid.
-    const res = await stack.call({ token: token('acme', 'pat'), body: { platform: 'web', mode: 'update', item_id: itemId } });
+    const res = await stack.call({
+      token: token('acme', 'pat'),
+      body: { platform: 'web', mode: 'update', item_id: itemId },
+    });
     assert.equal(res.status, 200);
     stack.plaid.completeUpdateMode(res.json().link_token);
     const healed = await itemOf('pat', itemId);
@@ -131,7 +148,11 @@ describe('the loop: link, login required, update mode, healthy', () => {
   ] as const) {
     test(`ITEM ${code} → ${status}, action ${action}`, async () => {
       const { itemId, accessToken } = await linkedItem(`fire-${code}`);
-      await plaidCall('/sandbox/item/fire_webhook', { access_token: accessToken, webhook_type: 'ITEM', webhook_code: code });
+      await plaidCall('/sandbox/item/fire_webhook', {
+        access_token: accessToken,
+        webhook_type: 'ITEM',
+        webhook_code: code,
+      });
       assert.equal(lastDelivery().status, 200);
       const item = await itemOf(`fire-${code}`, itemId);
       assert.equal(item.status, status);
@@ -162,7 +183,11 @@ describe('the loop: link, login required, update mode, healthy', () => {
 
   test('a product webhook (TRANSACTIONS) is published, and changes no Item status', async () => {
     const { itemId, accessToken } = await linkedItem('transactions');
-    await plaidCall('/sandbox/item/fire_webhook', { access_token: accessToken, webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE' });
+    await plaidCall('/sandbox/item/fire_webhook', {
+      access_token: accessToken,
+      webhook_type: 'TRANSACTIONS',
+      webhook_code: 'SYNC_UPDATES_AVAILABLE',
+    });
     assert.equal(stack.events.events.at(-1)!.DetailType, 'TRANSACTIONS.SYNC_UPDATES_AVAILABLE');
     assert.equal((await itemOf('transactions', itemId)).status, 'healthy');
   });
@@ -171,9 +196,19 @@ describe('the loop: link, login required, update mode, healthy', () => {
     const { itemId } = await linkedItem('ordering');
     const now = Math.floor(Date.now() / 1000);
     const repaired = itemWebhook('LOGIN_REPAIRED', itemId);
-    const broken = itemWebhook('ERROR', itemId, { error: { error_type: 'ITEM_ERROR', error_code: 'ITEM_LOGIN_REQUIRED', error_message: 'x', display_message: null } });
-    assert.equal((await stack.plaid.deliverWebhook(hookUrl('acme'), repaired, stack.plaid.signWebhook(repaired, { iat: now }))).status, 200);
-    assert.equal((await stack.plaid.deliverWebhook(hookUrl('acme'), broken, stack.plaid.signWebhook(broken, { iat: now - 60 }))).status, 200);
+    const broken = itemWebhook('ERROR', itemId, {
+      error: { error_type: 'ITEM_ERROR', error_code: 'ITEM_LOGIN_REQUIRED', error_message: 'x', display_message: null },
+    });
+    assert.equal(
+      (await stack.plaid.deliverWebhook(hookUrl('acme'), repaired, stack.plaid.signWebhook(repaired, { iat: now })))
+        .status,
+      200,
+    );
+    assert.equal(
+      (await stack.plaid.deliverWebhook(hookUrl('acme'), broken, stack.plaid.signWebhook(broken, { iat: now - 60 })))
+        .status,
+      200,
+    );
     assert.equal((await itemOf('ordering', itemId)).status, 'healthy');
   });
 });
@@ -189,9 +224,12 @@ describe('anything unverified: 401, nothing stored or published, one log line wi
   async function expectRefused(header: string | undefined, reason: string, sentBody = body, url = hookUrl('acme')) {
     const events = stack.events.events.length;
     const reasons = rejectedReasons().length;
-    const res = header === undefined
-      ? await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: sentBody }).then(async (r) => ({ status: r.status, body: await r.text() }))
-      : await stack.plaid.deliverWebhook(url, sentBody, header);
+    const res =
+      header === undefined
+        ? await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: sentBody }).then(
+            async (r) => ({ status: r.status, body: await r.text() }),
+          )
+        : await stack.plaid.deliverWebhook(url, sentBody, header);
     assert.equal(res.status, 401, res.body);
     assert.equal(JSON.parse(res.body).title, 'Webhook not verified');
     assert.equal(stack.events.events.length, events, 'nothing published');
@@ -202,9 +240,13 @@ describe('anything unverified: 401, nothing stored or published, one log line wi
   test('no Plaid-Verification header', () => expectRefused(undefined, 'MissingVerificationHeader'));
   test('a header that is not a JWT', () => expectRefused('not-a-jwt', 'MalformedVerificationHeader'));
   test('alg none', () => expectRefused(stack.plaid.signWebhook(body, { alg: 'none' }), 'AlgorithmNotES256'));
-  test('HS256 keyed with the public key', () => expectRefused(stack.plaid.signWebhook(body, { alg: 'HS256-public-key' }), 'AlgorithmNotES256'));
-  test('a forged signature: a stranger\'s key under the real kid', () =>
-    expectRefused(stack.plaid.signWebhook(body, { key: 'unknown', kid: stack.plaid.webhookKeyId }), 'SignatureInvalid'));
+  test('HS256 keyed with the public key', () =>
+    expectRefused(stack.plaid.signWebhook(body, { alg: 'HS256-public-key' }), 'AlgorithmNotES256'));
+  test("a forged signature: a stranger's key under the real kid", () =>
+    expectRefused(
+      stack.plaid.signWebhook(body, { key: 'unknown', kid: stack.plaid.webhookKeyId }),
+      'SignatureInvalid',
+    ));
   test('an unknown kid, sent many times, costs Plaid one key lookup', async () => {
     const lookups = stack.plaid.callsTo('/webhook_verification_key/get');
     const header = stack.plaid.signWebhook(body, { key: 'unknown' });
@@ -212,29 +254,47 @@ describe('anything unverified: 401, nothing stored or published, one log line wi
     for (let i = 0; i < 5; i++) await expectRefused(header, 'UnknownKid');
     assert.equal(stack.plaid.callsTo('/webhook_verification_key/get') - lookups, 1);
   });
-  test("random kids cannot make the function hammer Plaid: a cap per tenant and minute, other tenants unaffected", async () => {
+  test('random kids cannot make the function hammer Plaid: a cap per tenant and minute, other tenants unaffected', async () => {
     const lookups = stack.plaid.callsTo('/webhook_verification_key/get');
     for (let i = 0; i < 30; i++) {
-      const res = await stack.plaid.deliverWebhook(hookUrl('initech'), body, stack.plaid.signWebhook(body, { key: 'unknown', kid: `forged-${i}` }));
+      const res = await stack.plaid.deliverWebhook(
+        hookUrl('initech'),
+        body,
+        stack.plaid.signWebhook(body, { key: 'unknown', kid: `forged-${i}` }),
+      );
       assert.equal(res.status, 401);
     }
-    assert.equal(stack.plaid.callsTo('/webhook_verification_key/get') - lookups, 10, 'at most 10 new-kid lookups a minute');
+    assert.equal(
+      stack.plaid.callsTo('/webhook_verification_key/get') - lookups,
+      10,
+      'at most 10 new-kid lookups a minute',
+    );
     assert.ok(rejectedReasons().includes('KeyFetchBudgetExhausted'));
     // acme's webhooks still verify.
-    const fine = JSON.stringify({ webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', item_id: itemId, environment: 'sandbox' });
+    const fine = JSON.stringify({
+      webhook_type: 'TRANSACTIONS',
+      webhook_code: 'SYNC_UPDATES_AVAILABLE',
+      item_id: itemId,
+      environment: 'sandbox',
+    });
     assert.equal((await stack.plaid.deliverWebhook(hookUrl('acme'), fine, stack.plaid.signWebhook(fine))).status, 200);
   });
   test('a stale iat (older than 5 minutes)', () =>
     expectRefused(stack.plaid.signWebhook(body, { iat: Math.floor(Date.now() / 1000) - 6 * 60 }), 'JwtTooOld'));
-  test('the body changed by one byte after signing', () => expectRefused(stack.plaid.signWebhook(body), 'BodyHashMismatch', body.replace('"sandbox"', '"sandbox "')));
+  test('the body changed by one byte after signing', () =>
+    expectRefused(stack.plaid.signWebhook(body), 'BodyHashMismatch', body.replace('"sandbox"', '"sandbox "')));
   test('the same body re-serialised with other whitespace', () =>
     expectRefused(stack.plaid.signWebhook(body), 'BodyHashMismatch', JSON.stringify(JSON.parse(body))));
-  test('a webhook for a tenant that does not exist', () => expectRefused(stack.plaid.signWebhook(body), 'UnknownTenant', body, hookUrl('nobody')));
+  test('a webhook for a tenant that does not exist', () =>
+    expectRefused(stack.plaid.signWebhook(body), 'UnknownTenant', body, hookUrl('nobody')));
   test('a key Plaid has expired (rotation)', async () => {
     stack.plaid.rotateWebhookKey();
     // The new key verifies at once.
     const fresh = itemWebhook('WEBHOOK_UPDATE_ACKNOWLEDGED', itemId, { new_webhook_url: hookUrl('acme'), error: null });
-    assert.equal((await stack.plaid.deliverWebhook(hookUrl('acme'), fresh, stack.plaid.signWebhook(fresh))).status, 200);
+    assert.equal(
+      (await stack.plaid.deliverWebhook(hookUrl('acme'), fresh, stack.plaid.signWebhook(fresh))).status,
+      200,
+    );
     await expectRefused(stack.plaid.signWebhook(body, { key: 'expired' }), 'KeyExpired');
   });
 });
@@ -277,7 +337,10 @@ describe('replays, other tenants, malformed input', () => {
     ];
     for (const [body, header] of cases) {
       const res = await stack.plaid.deliverWebhook(hookUrl('acme'), body, header ?? '');
-      assert.ok(res.status >= 400 && res.status < 500, `${JSON.stringify(body)} / ${header?.slice(0, 20)}: ${res.status} ${res.body}`);
+      assert.ok(
+        res.status >= 400 && res.status < 500,
+        `${JSON.stringify(body)} / ${header?.slice(0, 20)}: ${res.status} ${res.body}`,
+      );
     }
     const huge = JSON.stringify({ webhook_type: 'ITEM', webhook_code: 'X', pad: 'x'.repeat(70 * 1024) });
     assert.equal((await stack.plaid.deliverWebhook(hookUrl('acme'), huge, stack.plaid.signWebhook(huge))).status, 413);
@@ -312,9 +375,14 @@ describe('the bus failing', () => {
 
 test('no access token or verification header in any response or log line', () => {
   const logs = stack.logLines.join('\n');
-  const accessTokens = stack.plaid.requestsTo('/item/get').map((r) => (r.body as { access_token: string }).access_token);
-  const headers = stack.plaid.deliveries.map((d) => d.headers['plaid-verification']).filter((h): h is string => typeof h === 'string');
+  const accessTokens = stack.plaid
+    .requestsTo('/item/get')
+    .map((r) => (r.body as { access_token: string }).access_token);
+  const headers = stack.plaid.deliveries
+    .map((d) => d.headers['plaid-verification'])
+    .filter((h): h is string => typeof h === 'string');
   assert.ok(accessTokens.length > 5 && headers.length > 3);
-  for (const value of [...accessTokens, ...headers]) assert.ok(!logs.includes(value), `${value.slice(0, 12)}… reached a log line`);
+  for (const value of [...accessTokens, ...headers])
+    assert.ok(!logs.includes(value), `${value.slice(0, 12)}… reached a log line`);
   for (const value of accessTokens) assert.ok(!stack.transcripts.join('\n').includes(value));
 });

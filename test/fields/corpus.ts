@@ -6,7 +6,9 @@
 import { LINK_TOKEN_CREATE_FIELDS, type FieldEntry } from '../../lambda/config/field-classes.ts';
 
 export const configuredPaths = (): string[] =>
-  Object.entries(LINK_TOKEN_CREATE_FIELDS as Record<string, FieldEntry>).flatMap(([path, e]) => (e.class === 'configured' ? [path] : []));
+  Object.entries(LINK_TOKEN_CREATE_FIELDS as Record<string, FieldEntry>).flatMap(([path, e]) =>
+    e.class === 'configured' ? [path] : [],
+  );
 
 /** Configured paths with no configured child: the ones that take a value. */
 export const configuredLeaves = (): string[] => {
@@ -144,7 +146,10 @@ export function tenantWith(profiles: Record<string, Record<string, unknown>>, ov
   };
 }
 
-export const fileWith = (tenants: Record<string, unknown>) => ({ client_user_id_key_secret_id: 'link-token/corpus-key', tenants });
+export const fileWith = (tenants: Record<string, unknown>) => ({
+  client_user_id_key_secret_id: 'link-token/corpus-key',
+  tenants,
+});
 
 /** The main corpus file: one profile per family, every configured leaf set in one of them. */
 export function generateCorpusFile() {
@@ -171,7 +176,12 @@ export function generateVariantFiles(): Array<{ name: string; file: ReturnType<t
         corpus: tenantWith({
           default: {
             products: ['auth'],
-            hosted_link: { delivery_method: 'sms', completion_redirect_uri: 'corpusapp://plaid-done', is_mobile_app: true, url_lifetime_seconds: 21 * 24 * 3600 },
+            hosted_link: {
+              delivery_method: 'sms',
+              completion_redirect_uri: 'corpusapp://plaid-done',
+              is_mobile_app: true,
+              url_lifetime_seconds: 21 * 24 * 3600,
+            },
           },
         }),
       }),
@@ -187,7 +197,10 @@ export function generateVariantFiles(): Array<{ name: string; file: ReturnType<t
           default: {
             products: ['employment', 'income_verification'],
             employment: { employment_source_types: ['payroll'] },
-            income_verification: { income_source_types: ['payroll'], payroll_income: { flow_types: ['payroll_digital_income'] } },
+            income_verification: {
+              income_source_types: ['payroll'],
+              payroll_income: { flow_types: ['payroll_digital_income'] },
+            },
           },
         }),
       }),
@@ -196,7 +209,13 @@ export function generateVariantFiles(): Array<{ name: string; file: ReturnType<t
       name: 'a tenant whose country_codes are inherited, in sandbox with loopback URLs',
       file: fileWith({
         corpus: tenantWith(
-          { default: { products: ['auth'], auth: { instant_match_enabled: false }, redirect_uri: 'http://localhost:3000/oauth' } },
+          {
+            default: {
+              products: ['auth'],
+              auth: { instant_match_enabled: false },
+              redirect_uri: 'http://localhost:3000/oauth',
+            },
+          },
           { plaid: { environment: 'sandbox', secret_id: 'plaid/corpus' }, country_codes: ['GB', 'FR', 'DE'] },
         ),
       }),

@@ -43,7 +43,8 @@ test('npm run fields:check passes on the committed page, and a stale table is re
   const renderer = fileURLToPath(new URL('../../tools/render-fields-md.ts', import.meta.url));
   const { stdout } = await run(process.execPath, [renderer, '--check']);
   assert.match(stdout, /is current/);
-  const page = '# Page\n\nbefore\n<!-- fields-table:start (rendered by npm run fields) -->\n| `stale` | refused | x |\n<!-- fields-table:end -->\nafter\n';
+  const page =
+    '# Page\n\nbefore\n<!-- fields-table:start (rendered by npm run fields) -->\n| `stale` | refused | x |\n<!-- fields-table:end -->\nafter\n';
   const rendered = withRenderedFields(page);
   assert.notEqual(rendered, page);
   assert.ok(rendered.startsWith('# Page\n\nbefore\n') && rendered.endsWith('<!-- fields-table:end -->\nafter\n'));
@@ -58,7 +59,8 @@ test('every field is in exactly one of the four classes, with what its class nee
     else assert.ok(entry.reason, `${path} needs a reason`);
     // A configured field's parent is configured too (or the field is top-level).
     const parent = path.replace(/(\[\])?\.[^.]+$/, '');
-    if (entry.class === 'configured' && parent !== path) assert.equal(table[parent]?.class, 'configured', `${path}: parent ${parent}`);
+    if (entry.class === 'configured' && parent !== path)
+      assert.equal(table[parent]?.class, 'configured', `${path}: parent ${parent}`);
   }
 });
 
@@ -76,13 +78,18 @@ function schemaPaths(schema: any, prefix = ''): string[] {
 
 test('a profile accepts exactly the fields configured per profile, the tenant those configured per tenant', () => {
   const configured = Object.entries(table).filter(([, e]) => e.class === 'configured');
-  const perProfile = configured.filter(([, e]) => e.where !== 'tenant').map(([path]) => path).sort();
+  const perProfile = configured
+    .filter(([, e]) => e.where !== 'tenant')
+    .map(([path]) => path)
+    .sort();
   assert.deepEqual(schemaPaths(LinkProfileSchema).sort(), perProfile);
   const tenantKeys = Object.keys((TenantSchema as any).entries);
   for (const [path] of configured.filter(([, e]) => e.where !== 'profile')) assert.ok(tenantKeys.includes(path), path);
 });
 
 test('rules are written for exactly the configured and client-chosen fields', () => {
-  const expected = Object.entries(table).filter(([, e]) => e.class === 'configured' || e.class === 'client').map(([path]) => path);
+  const expected = Object.entries(table)
+    .filter(([, e]) => e.class === 'configured' || e.class === 'client')
+    .map(([path]) => path);
   assert.deepEqual(Object.keys(rules).sort(), expected.sort());
 });

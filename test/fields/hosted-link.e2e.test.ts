@@ -14,7 +14,8 @@ const PLAID = { secretId: 'plaid/acme', clientId: 'acme-client-id', secret: 'acm
 const ORIGIN = 'https://app.acme.test';
 
 let stack: E2eStack;
-const token = (claims: Record<string, unknown> = {}) => stack.issuers[0]!.mint({ sub: 'user-1', aud: 'acme-web', ...claims });
+const token = (claims: Record<string, unknown> = {}) =>
+  stack.issuers[0]!.mint({ sub: 'user-1', aud: 'acme-web', ...claims });
 const lastPlaidBody = () => stack.plaid.requests.at(-1)!.body as Record<string, any>;
 
 before(async () => {
@@ -69,7 +70,10 @@ describe('Hosted Link', () => {
     // url_lifetime_seconds reached Plaid: the token lives as long as the Hosted Link URL.
     const lifetime = (Date.parse(body.expiration) - started) / 1000;
     assert.ok(lifetime > 880 && lifetime < 920, `expiration ${body.expiration} is ${lifetime} s away`);
-    assert.deepEqual(lastPlaidBody().hosted_link, { url_lifetime_seconds: 900, completion_redirect_uri: 'https://app.acme.test/plaid-done' });
+    assert.deepEqual(lastPlaidBody().hosted_link, {
+      url_lifetime_seconds: 900,
+      completion_redirect_uri: 'https://app.acme.test/plaid-done',
+    });
   });
 
   test('any other profile answers exactly link_token and expiration', async () => {
@@ -81,12 +85,20 @@ describe('Hosted Link', () => {
 
   test('delivery by SMS needs a verified phone number: refused with 400 before Plaid is called', async () => {
     const calls = stack.plaid.calls;
-    const res = await stack.call({ token: token({ phone_number: '+14155550123', phone_number_verified: false }), body: { platform: 'ios', profile: 'by-sms' } });
+    const res = await stack.call({
+      token: token({ phone_number: '+14155550123', phone_number_verified: false }),
+      body: { platform: 'ios', profile: 'by-sms' },
+    });
     assert.equal(res.status, 400, res.text);
-    assert.deepEqual(res.json().errors, [{ field: 'profile', message: "profile 'by-sms' needs a verified phone_number claim in the user's token" }]);
+    assert.deepEqual(res.json().errors, [
+      { field: 'profile', message: "profile 'by-sms' needs a verified phone_number claim in the user's token" },
+    ]);
     assert.equal(stack.plaid.calls, calls);
 
-    const ok = await stack.call({ token: token({ phone_number: '+14155550123', phone_number_verified: true }), body: { platform: 'ios', profile: 'by-sms' } });
+    const ok = await stack.call({
+      token: token({ phone_number: '+14155550123', phone_number_verified: true }),
+      body: { platform: 'ios', profile: 'by-sms' },
+    });
     assert.equal(ok.status, 200, ok.text);
     assert.deepEqual(Object.keys(ok.json()).sort(), ['expiration', 'hosted_link_url', 'link_token']);
     assert.equal(lastPlaidBody().user.phone_number, '+14155550123');
@@ -96,7 +108,12 @@ describe('Hosted Link', () => {
   test('a client cannot ask for Hosted Link itself', async () => {
     const res = await stack.call({ token: token(), body: { platform: 'web', hosted_link: {} } });
     assert.equal(res.status, 400);
-    assert.deepEqual(res.json().errors, [{ field: 'hosted_link', message: "may not be set by the client: it is set by the tenant's profile; choose a profile instead" }]);
+    assert.deepEqual(res.json().errors, [
+      {
+        field: 'hosted_link',
+        message: "may not be set by the client: it is set by the tenant's profile; choose a profile instead",
+      },
+    ]);
   });
 });
 

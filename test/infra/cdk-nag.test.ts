@@ -48,13 +48,19 @@ test('every acknowledgement has a written reason, listed in docs/operations.md a
     assert.match(id, /^AwsSolutions-[A-Z]+\d+/);
     assert.ok(reason.length >= 60, `${id} on ${resource}: the reason should say why, not just that`);
     const listed = deployGuide.includes(reason);
-    assert.ok(listed, `${id} on ${resource}: docs/operations.md ("cdk-nag acknowledgements") does not list the reason\n  ${reason}`);
+    assert.ok(
+      listed,
+      `${id} on ${resource}: docs/operations.md ("cdk-nag acknowledgements") does not list the reason\n  ${reason}`,
+    );
   }
   assert.deepEqual([...ruleIds].sort(), ['AwsSolutions-APIG4', 'AwsSolutions-IAM5[Resource::*]', 'AwsSolutions-SMG4']);
 });
 
 test('a finding nobody acknowledged fails synth', () => {
-  const { app, stack } = createLinkTokenApp({ context: { ...CDK_JSON_CONTEXT, ...NO_BUNDLING, stage: 'dev' }, outdir: mkdtempSync(join(tmpdir(), 'link-token-nag-')) });
+  const { app, stack } = createLinkTokenApp({
+    context: { ...CDK_JSON_CONTEXT, ...NO_BUNDLING, stage: 'dev' },
+    outdir: mkdtempSync(join(tmpdir(), 'link-token-nag-')),
+  });
   // A topic that accepts publishing over plain HTTP breaks AwsSolutions-SNS3.
   new sns.Topic(stack, 'UnacknowledgedTopic');
   assert.throws(() => app.synth(), /Validation failed/);

@@ -68,7 +68,13 @@ describe('table', () => {
 
   test('one index, by-item on item_key, holding keys only (no token ciphertext copied)', () => {
     dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
-      GlobalSecondaryIndexes: [{ IndexName: 'by-item', KeySchema: [{ AttributeName: 'item_key', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'by-item',
+          KeySchema: [{ AttributeName: 'item_key', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
       LocalSecondaryIndexes: Match.absent(),
     });
   });
@@ -102,12 +108,24 @@ test('the key is a customer managed symmetric key with rotation on and a descrip
 describe("the function's role", () => {
   test('has exactly the vault operations the items code performs, on exactly the table, its index and the key', () => {
     for (const s of [dev, prod]) {
-      const touchesVault = (st: any) => [st.Action].flat().some((a: string) => a.startsWith('dynamodb:')) || JSON.stringify(st.Resource).includes(ids.get(s)!.key);
+      const touchesVault = (st: any) =>
+        [st.Action].flat().some((a: string) => a.startsWith('dynamodb:')) ||
+        JSON.stringify(st.Resource).includes(ids.get(s)!.key);
       const vault = statementsOfRole(s, ids.get(s)!.role).filter(touchesVault);
       assert.deepEqual(
         vault.map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition })),
         [
-          { Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], Resource: tableArn(s), Condition: undefined },
+          {
+            Action: [
+              'dynamodb:DeleteItem',
+              'dynamodb:GetItem',
+              'dynamodb:PutItem',
+              'dynamodb:Query',
+              'dynamodb:UpdateItem',
+            ],
+            Resource: tableArn(s),
+            Condition: undefined,
+          },
           { Action: 'dynamodb:Query', Resource: indexArn(s), Condition: undefined },
           { Action: ['kms:Decrypt', 'kms:Encrypt'], Resource: keyArn(s), Condition: undefined },
         ],
@@ -126,7 +144,9 @@ describe("the function's role", () => {
 
 describe('reader policies', () => {
   const readerPolicyOf = (s: Synthesized, tenantId: string) => {
-    const found = logicalIds(s, 'AWS::IAM::ManagedPolicy', (p) => p.Description?.startsWith(`Read tenant ${tenantId}'s `));
+    const found = logicalIds(s, 'AWS::IAM::ManagedPolicy', (p) =>
+      p.Description?.startsWith(`Read tenant ${tenantId}'s `),
+    );
     assert.equal(found.length, 1, `one reader policy for ${tenantId}`);
     return found[0]!;
   };
@@ -139,7 +159,10 @@ describe('reader policies', () => {
       [prod, { 'acme-budget': 'AcmeBudget', 'northwind-lending': 'NorthwindLending' }],
     ] as const) {
       for (const [tenantId, outputName] of Object.entries(tenants)) {
-        s.template.hasOutput(`ItemsReaderPolicy${outputName}`, { Value: { Ref: readerPolicyOf(s, tenantId) }, Description: Match.stringLikeRegexp(tenantId) });
+        s.template.hasOutput(`ItemsReaderPolicy${outputName}`, {
+          Value: { Ref: readerPolicyOf(s, tenantId) },
+          Description: Match.stringLikeRegexp(tenantId),
+        });
       }
       s.template.hasOutput('ItemsTableName', { Value: { Ref: ids.get(s)!.table } });
       s.template.hasOutput('VaultKeyArn', { Value: keyArn(s) });
@@ -159,7 +182,12 @@ describe('reader policies', () => {
             Resource: [tableArn(prod), indexArn(prod)],
             Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${tenantId}#*`] } },
           },
-          { Effect: 'Allow', Action: 'kms:Decrypt', Resource: keyArn(prod), Condition: { StringEquals: { 'kms:EncryptionContext:tenant_id': tenantId } } },
+          {
+            Effect: 'Allow',
+            Action: 'kms:Decrypt',
+            Resource: keyArn(prod),
+            Condition: { StringEquals: { 'kms:EncryptionContext:tenant_id': tenantId } },
+          },
           // DynamoDB opening its table key for the reader: only through DynamoDB, only this table.
           {
             Effect: 'Allow',
@@ -178,10 +206,20 @@ describe('reader policies', () => {
   });
 
   test('tenant ids that would share an output name fail synth, naming the tenants file and both tenants', () => {
-    assert.deepEqual([...outputNamesOf(['acme-budget', 'a1'], 'tenants.json')], [['acme-budget', 'AcmeBudget'], ['a1', 'A1']]);
+    assert.deepEqual(
+      [...outputNamesOf(['acme-budget', 'a1'], 'tenants.json')],
+      [
+        ['acme-budget', 'AcmeBudget'],
+        ['a1', 'A1'],
+      ],
+    );
     assert.throws(
       () => outputNamesOf(['a1', 'a-1'], 'tenants.json'),
-      (error: Error) => error.name === 'TenantConfigError' && /Invalid tenants file tenants\.json:\n {2}- tenant 'a-1': would share the reader policy output name A1 with tenant 'a1'/.test(error.message),
+      (error: Error) =>
+        error.name === 'TenantConfigError' &&
+        /Invalid tenants file tenants\.json:\n {2}- tenant 'a-1': would share the reader policy output name A1 with tenant 'a1'/.test(
+          error.message,
+        ),
     );
   });
 });

@@ -21,16 +21,36 @@ before(() => {
 
 /** The IAM resource for a secret referenced by name: this account and region, any 6-char suffix. */
 const secretByName = (name: string) => ({
-  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:secret:${name}-??????`]],
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':secretsmanager:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:secret:${name}-??????`,
+    ],
+  ],
 });
 
 test("the role reads the tenants' secrets by exact ARN or name-?????? and decrypts them only through Secrets Manager", () => {
   // The vault's and the webhook bus's statements are test/infra/items-vault.test.ts's and webhooks.test.ts's subject.
-  const statements = statementsOfRole(prod, roleId).filter((s) => !s.Sid?.startsWith('ItemsVault') && !s.Sid?.startsWith('WebhookBus'));
+  const statements = statementsOfRole(prod, roleId).filter(
+    (s) => !s.Sid?.startsWith('ItemsVault') && !s.Sid?.startsWith('WebhookBus'),
+  );
   const read = statements.find((s) => s.Action === 'secretsmanager:GetSecretValue');
   assert.equal(read.Resource.length, 3);
-  for (const expected of [secretByName('link-token/prod/client-user-id-key'), secretByName('link-token/prod/plaid/acme-budget'), NORTHWIND_SECRET_ARN]) {
-    assert.ok(read.Resource.some((r: unknown) => JSON.stringify(r) === JSON.stringify(expected)), `missing ${JSON.stringify(expected)}`);
+  for (const expected of [
+    secretByName('link-token/prod/client-user-id-key'),
+    secretByName('link-token/prod/plaid/acme-budget'),
+    NORTHWIND_SECRET_ARN,
+  ]) {
+    assert.ok(
+      read.Resource.some((r: unknown) => JSON.stringify(r) === JSON.stringify(expected)),
+      `missing ${JSON.stringify(expected)}`,
+    );
   }
   const decrypt = statements.find((s) => s.Action === 'kms:Decrypt');
   assert.deepEqual(decrypt, {
@@ -38,11 +58,23 @@ test("the role reads the tenants' secrets by exact ARN or name-?????? and decryp
     Effect: 'Allow',
     Action: 'kms:Decrypt',
     Resource: KMS_KEY_ARN,
-    Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
+    Condition: {
+      StringEquals: {
+        'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+      },
+    },
   });
   const actions = statements.flatMap((s) => [s.Action].flat()).sort();
-  assert.deepEqual(actions, ['kms:Decrypt', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue']);
-  assert.ok(statements.every((s) => s.Resource !== '*'), 'no statement may grant on every resource');
+  assert.deepEqual(actions, [
+    'kms:Decrypt',
+    'logs:CreateLogStream',
+    'logs:PutLogEvents',
+    'secretsmanager:GetSecretValue',
+  ]);
+  assert.ok(
+    statements.every((s) => s.Resource !== '*'),
+    'no statement may grant on every resource',
+  );
 });
 
 test('prod creates no secrets: its Plaid keys exist before the stack', () => {
@@ -51,7 +83,10 @@ test('prod creates no secrets: its Plaid keys exist before the stack', () => {
 
 test('prod throttles and keeps logs as its stage says, and keeps them if the stack is deleted', () => {
   prod.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-    DefaultRouteSettings: { ThrottlingRateLimit: STAGES.prod.throttle.rateLimit, ThrottlingBurstLimit: STAGES.prod.throttle.burstLimit },
+    DefaultRouteSettings: {
+      ThrottlingRateLimit: STAGES.prod.throttle.rateLimit,
+      ThrottlingBurstLimit: STAGES.prod.throttle.burstLimit,
+    },
   });
   prod.template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
   prod.template.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
@@ -63,21 +98,40 @@ test('alarms notify an encrypted, TLS-only topic that CloudWatch may publish to 
   assert.ok(keyId, 'expected the alarm topic key');
   prod.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
   assert.equal(prod.json.Resources[keyId]!.Properties.EnableKeyRotation, true);
-  prod.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: topicId } });
+  prod.template.hasResourceProperties('AWS::SNS::Subscription', {
+    Protocol: 'email',
+    Endpoint: 'oncall@example.com',
+    TopicArn: { Ref: topicId },
+  });
   prod.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
     PolicyDocument: {
       Statement: Match.arrayWith([
-        Match.objectLike({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        Match.objectLike({ Effect: 'Allow', Action: 'sns:Publish', Principal: { Service: 'cloudwatch.amazonaws.com' }, Condition: Match.objectLike({ ArnLike: Match.anyValue() }) }),
+        Match.objectLike({
+          Effect: 'Deny',
+          Action: 'sns:Publish',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+        Match.objectLike({
+          Effect: 'Allow',
+          Action: 'sns:Publish',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Condition: Match.objectLike({ ArnLike: Match.anyValue() }),
+        }),
       ]),
     },
   });
-  prod.template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: topicId }], OKActions: [{ Ref: topicId }] });
+  prod.template.allResourcesProperties('AWS::CloudWatch::Alarm', {
+    AlarmActions: [{ Ref: topicId }],
+    OKActions: [{ Ref: topicId }],
+  });
   prod.template.hasOutput('AlarmTopicArn', { Value: { Ref: topicId } });
 });
 
 test('the tenants referenced by ARN and by name both appear in the outputs', () => {
   prod.template.hasOutput('PlaidSecrets', {
-    Value: JSON.stringify({ 'acme-budget': 'link-token/prod/plaid/acme-budget', 'northwind-lending': NORTHWIND_SECRET_ARN }),
+    Value: JSON.stringify({
+      'acme-budget': 'link-token/prod/plaid/acme-budget',
+      'northwind-lending': NORTHWIND_SECRET_ARN,
+    }),
   });
 });

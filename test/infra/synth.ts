@@ -9,13 +9,18 @@ import { PROJECT_ROOT } from '../../infra/lambda-bundling.ts';
 import { createLinkTokenApp } from '../../infra/app.ts';
 import type { LinkTokenStack } from '../../infra/link-token-stack.ts';
 
-export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context;
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
+  readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8'),
+).context;
 
 export interface Synthesized {
   readonly stack: LinkTokenStack;
   readonly template: Template;
   /** The template as JSON, for questions assertions cannot phrase. */
-  readonly json: { Resources: Record<string, { Type: string; Properties?: any; Metadata?: any; DeletionPolicy?: string }>; Outputs?: any };
+  readonly json: {
+    Resources: Record<string, { Type: string; Properties?: any; Metadata?: any; DeletionPolicy?: string }>;
+    Outputs?: any;
+  };
   readonly outdir: string;
 }
 
@@ -28,7 +33,11 @@ export function synthesize(context: Record<string, unknown>): Synthesized {
 }
 
 /** Logical ids of the resources of `type` whose Properties match `predicate`. */
-export function logicalIds(s: Synthesized, type: string, predicate: (properties: any) => boolean = () => true): string[] {
+export function logicalIds(
+  s: Synthesized,
+  type: string,
+  predicate: (properties: any) => boolean = () => true,
+): string[] {
   return Object.entries(s.json.Resources)
     .filter(([, resource]) => resource.Type === type && predicate(resource.Properties ?? {}))
     .map(([id]) => id);
@@ -50,6 +59,9 @@ export function validationViolations(s: Synthesized): unknown[] {
 /** Acknowledged cdk-nag rules written into the template, with the resource they are on. */
 export function acknowledgements(s: Synthesized): Array<{ id: string; reason: string; resource: string }> {
   return Object.entries(s.json.Resources).flatMap(([logicalId, r]) =>
-    (r.Metadata?.cdk_nag?.rules_to_suppress ?? []).map((rule: { id: string; reason: string }) => ({ ...rule, resource: `${r.Type} ${logicalId}` })),
+    (r.Metadata?.cdk_nag?.rules_to_suppress ?? []).map((rule: { id: string; reason: string }) => ({
+      ...rule,
+      resource: `${r.Type} ${logicalId}`,
+    })),
   );
 }

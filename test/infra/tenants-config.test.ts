@@ -26,7 +26,10 @@ function tenantsFileWith(name: string, change: (file: any) => void): string {
 }
 
 const synthWith = (context: Record<string, unknown>) => () =>
-  createLinkTokenApp({ context: { ...CDK_JSON_CONTEXT, ...context }, outdir: mkdtempSync(join(tmpdir(), 'link-token-cdk-')) }).app.synth();
+  createLinkTokenApp({
+    context: { ...CDK_JSON_CONTEXT, ...context },
+    outdir: mkdtempSync(join(tmpdir(), 'link-token-cdk-')),
+  }).app.synth();
 
 describe('the committed tenants files', () => {
   for (const stage of STAGE_NAMES) {
@@ -57,7 +60,10 @@ describe('an invalid tenants file fails synth', () => {
     });
     assert.throws(synthWith({ stage: 'dev', tenantsFile: path }), (error: Error) => {
       assert.equal(error.name, 'TenantConfigError');
-      assert.match(error.message, /tenant 'acme-budget', profile 'default', field 'products\[0\]': must be a Plaid product name/);
+      assert.match(
+        error.message,
+        /tenant 'acme-budget', profile 'default', field 'products\[0\]': must be a Plaid product name/,
+      );
       return true;
     });
   });
@@ -68,7 +74,10 @@ describe('an invalid tenants file fails synth', () => {
       file.tenants['acme-budget'].allowed_origins = ['https://dev.acme-budget.example.com/'];
     });
     assert.throws(synthWith({ stage: 'dev', tenantsFile: path }), (error: Error) => {
-      assert.match(error.message, /tenant 'acme-budget', field 'languages\.default': "de" must also be listed in languages\.allowed/);
+      assert.match(
+        error.message,
+        /tenant 'acme-budget', field 'languages\.default': "de" must also be listed in languages\.allowed/,
+      );
       assert.match(error.message, /tenant 'acme-budget', field 'allowed_origins\[0\]': must be a bare origin/);
       return true;
     });
@@ -78,14 +87,20 @@ describe('an invalid tenants file fails synth', () => {
     const path = tenantsFileWith('bad-secret', (file) => {
       file.tenants['acme-budget'].plaid.secret_id = 'arn:aws:s3:::not-a-secret';
     });
-    assert.throws(synthWith({ stage: 'dev', tenantsFile: path }), /tenant 'acme-budget', field 'plaid\.secret_id': must be a Secrets Manager secret ARN/);
+    assert.throws(
+      synthWith({ stage: 'dev', tenantsFile: path }),
+      /tenant 'acme-budget', field 'plaid\.secret_id': must be a Secrets Manager secret ARN/,
+    );
   });
 
   test('when a Plaid secret is the client_user_id key secret', () => {
     const path = tenantsFileWith('shared-secret', (file) => {
       file.tenants['acme-budget'].plaid.secret_id = file.client_user_id_key_secret_id;
     });
-    assert.throws(synthWith({ stage: 'dev', tenantsFile: path }), /tenant 'acme-budget', field 'plaid\.secret_id': must not be the client_user_id key secret/);
+    assert.throws(
+      synthWith({ stage: 'dev', tenantsFile: path }),
+      /tenant 'acme-budget', field 'plaid\.secret_id': must not be the client_user_id key secret/,
+    );
   });
 
   test('through the CDK CLI: exit code 1 and the message, no stack trace', () => {
@@ -94,7 +109,18 @@ describe('an invalid tenants file fails synth', () => {
     });
     const result = spawnSync(
       process.execPath,
-      [join(PROJECT_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk'), 'synth', '--no-notices', '--quiet', '-c', 'stage=dev', '-c', `tenantsFile=${path}`, '-o', join(workDir, 'cdk.out')],
+      [
+        join(PROJECT_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk'),
+        'synth',
+        '--no-notices',
+        '--quiet',
+        '-c',
+        'stage=dev',
+        '-c',
+        `tenantsFile=${path}`,
+        '-o',
+        join(workDir, 'cdk.out'),
+      ],
       { cwd: PROJECT_ROOT, env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: '1' }, encoding: 'utf8' },
     );
     assert.notEqual(result.status, 0);
@@ -111,10 +137,22 @@ describe('stage settings', () => {
   });
 
   test('a context override is checked like the setting it replaces', () => {
-    assert.throws(synthWith({ stage: 'dev', throttleRateLimit: 'lots' }), /Context value throttleRateLimit="lots" must be a whole number/);
-    assert.throws(synthWith({ stage: 'dev', throttleRateLimit: '500' }), /burst \(20\) must be at least the rate \(500\)/);
-    assert.throws(synthWith({ stage: 'dev', alarmEmail: 'ops' }), /Context value alarmEmail="ops" must be an email address/);
-    assert.throws(synthWith({ stage: 'dev', createMissingSecrets: 'yes' }), /Context value createMissingSecrets="yes" must be true or false/);
+    assert.throws(
+      synthWith({ stage: 'dev', throttleRateLimit: 'lots' }),
+      /Context value throttleRateLimit="lots" must be a whole number/,
+    );
+    assert.throws(
+      synthWith({ stage: 'dev', throttleRateLimit: '500' }),
+      /burst \(20\) must be at least the rate \(500\)/,
+    );
+    assert.throws(
+      synthWith({ stage: 'dev', alarmEmail: 'ops' }),
+      /Context value alarmEmail="ops" must be an email address/,
+    );
+    assert.throws(
+      synthWith({ stage: 'dev', createMissingSecrets: 'yes' }),
+      /Context value createMissingSecrets="yes" must be true or false/,
+    );
     assert.throws(synthWith({ stage: 'dev', logLevel: 'warn' }), /Context value logLevel="warn" must be debug or info/);
   });
 });
@@ -125,9 +163,15 @@ describe('a deprecated field is accepted with a synth warning', () => {
     const path = tenantsFileWith('deprecated-auth-flow', (file) => {
       file.tenants['acme-budget'].profiles.default.auth = { flow_type: 'FLEXIBLE_AUTH' };
     });
-    const { stack } = createLinkTokenApp({ context: { ...CDK_JSON_CONTEXT, stage: 'dev', tenantsFile: path }, outdir: mkdtempSync(join(tmpdir(), 'link-token-cdk-')) });
+    const { stack } = createLinkTokenApp({
+      context: { ...CDK_JSON_CONTEXT, stage: 'dev', tenantsFile: path },
+      outdir: mkdtempSync(join(tmpdir(), 'link-token-cdk-')),
+    });
     const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('auth\\.flow_type'));
     assert.equal(warnings.length, 1, JSON.stringify(warnings));
-    assert.match(String(warnings[0]!.entry.data), /tenant 'acme-budget', profile 'default', field 'auth\.flow_type'.*auth_type_select_enabled/);
+    assert.match(
+      String(warnings[0]!.entry.data),
+      /tenant 'acme-budget', profile 'default', field 'auth\.flow_type'.*auth_type_select_enabled/,
+    );
   });
 });

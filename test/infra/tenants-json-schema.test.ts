@@ -5,7 +5,11 @@ import { test } from 'node:test';
 import { renderTenantsJsonSchema, TENANTS_JSON_SCHEMA_FILE } from '../../infra/tenants-json-schema.ts';
 
 test('infra/tenants.schema.json is what `npm run schema` generates from the valibot schema', () => {
-  assert.equal(readFileSync(TENANTS_JSON_SCHEMA_FILE, 'utf8'), renderTenantsJsonSchema(), 'run `npm run schema` and commit the result');
+  assert.equal(
+    readFileSync(TENANTS_JSON_SCHEMA_FILE, 'utf8'),
+    renderTenantsJsonSchema(),
+    'run `npm run schema` and commit the result',
+  );
 });
 
 test('the JSON Schema knows the fields and closed vocabularies of the tenants file', () => {

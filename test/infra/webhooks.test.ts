@@ -36,7 +36,12 @@ const ids = new Map<Synthesized, Ids>();
 
 before(() => {
   dev = synthesize({ ...NO_BUNDLING, stage: 'dev' });
-  prod = synthesize({ ...NO_BUNDLING, stage: 'prod', publicBaseUrl: `${PUBLIC_BASE_URL}/`, alarmEmail: 'oncall@example.com' });
+  prod = synthesize({
+    ...NO_BUNDLING,
+    stage: 'prod',
+    publicBaseUrl: `${PUBLIC_BASE_URL}/`,
+    alarmEmail: 'oncall@example.com',
+  });
   for (const s of [dev, prod]) {
     const stack = Stack.of(s.stack);
     ids.set(s, {
@@ -49,7 +54,8 @@ before(() => {
 });
 
 const busArn = (s: Synthesized) => ({ 'Fn::GetAtt': [ids.get(s)!.bus, 'Arn'] });
-const routeKeys = (s: Synthesized) => logicalIds(s, 'AWS::ApiGatewayV2::Route').map((id) => s.json.Resources[id]!.Properties.RouteKey as string);
+const routeKeys = (s: Synthesized) =>
+  logicalIds(s, 'AWS::ApiGatewayV2::Route').map((id) => s.json.Resources[id]!.Properties.RouteKey as string);
 
 describe('route', () => {
   test('POST /webhooks/plaid/{tenant_id} reaches the one integration without an authorizer, and no other method has a route there (no CORS)', () => {
@@ -62,7 +68,10 @@ describe('route', () => {
         AuthorizerId: Match.absent(),
         Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
       });
-      assert.deepEqual(routeKeys(s).filter((key) => key.includes('/webhooks')), ['POST /webhooks/plaid/{tenant_id}']);
+      assert.deepEqual(
+        routeKeys(s).filter((key) => key.includes('/webhooks')),
+        ['POST /webhooks/plaid/{tenant_id}'],
+      );
       s.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
     }
   });
@@ -70,7 +79,10 @@ describe('route', () => {
   test('is the only route cdk-nag lets through without authorization for a reason about Plaid', () => {
     const [routeId] = logicalIds(dev, 'AWS::ApiGatewayV2::Route', (p) => p.RouteKey === WEBHOOK_ROUTE_KEY);
     const rules = dev.json.Resources[routeId!]!.Metadata.cdk_nag.rules_to_suppress;
-    assert.deepEqual(rules.map((r: { id: string }) => r.id), ['AwsSolutions-APIG4']);
+    assert.deepEqual(
+      rules.map((r: { id: string }) => r.id),
+      ['AwsSolutions-APIG4'],
+    );
     assert.match(rules[0].reason, /Plaid.*verifies each one itself.*401/);
     // And nothing else is left for cdk-nag to report, custom domain or not.
     for (const s of [dev, prod]) assert.deepEqual(validationViolations(s), []);
@@ -82,26 +94,46 @@ describe('route', () => {
       [prod, STAGES.prod],
     ] as const) {
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-        DefaultRouteSettings: { ThrottlingRateLimit: stage.throttle.rateLimit, ThrottlingBurstLimit: stage.throttle.burstLimit },
+        DefaultRouteSettings: {
+          ThrottlingRateLimit: stage.throttle.rateLimit,
+          ThrottlingBurstLimit: stage.throttle.burstLimit,
+        },
         RouteSettings: Match.objectEquals({
-          [WEBHOOK_ROUTE_KEY]: { ThrottlingRateLimit: stage.webhookThrottle.rateLimit, ThrottlingBurstLimit: stage.webhookThrottle.burstLimit },
+          [WEBHOOK_ROUTE_KEY]: {
+            ThrottlingRateLimit: stage.webhookThrottle.rateLimit,
+            ThrottlingBurstLimit: stage.webhookThrottle.burstLimit,
+          },
         }),
       });
       // A forged flood is cut before it costs as much as the link-token limit allows.
-      assert.ok(stage.webhookThrottle.rateLimit < stage.throttle.rateLimit && stage.webhookThrottle.burstLimit < stage.throttle.burstLimit);
+      assert.ok(
+        stage.webhookThrottle.rateLimit < stage.throttle.rateLimit &&
+          stage.webhookThrottle.burstLimit < stage.throttle.burstLimit,
+      );
       // API Gateway refuses route settings for a route key it does not know yet.
       const [stageId] = logicalIds(s, 'AWS::ApiGatewayV2::Stage');
       const [routeId] = logicalIds(s, 'AWS::ApiGatewayV2::Route', (p) => p.RouteKey === WEBHOOK_ROUTE_KEY);
-      assert.ok([(s.json.Resources[stageId!] as any).DependsOn].flat().includes(routeId), 'the stage must be updated after the webhook route exists');
+      assert.ok(
+        [(s.json.Resources[stageId!] as any).DependsOn].flat().includes(routeId),
+        'the stage must be updated after the webhook route exists',
+      );
     }
   });
 
   test('the webhook throttling can be overridden for one deploy and is checked like the stage throttling', () => {
-    const stage = resolveStage((key) => ({ stage: 'prod', webhookThrottleRateLimit: '40', webhookThrottleBurstLimit: '80' })[key]);
+    const stage = resolveStage(
+      (key) => ({ stage: 'prod', webhookThrottleRateLimit: '40', webhookThrottleBurstLimit: '80' })[key],
+    );
     assert.deepEqual(stage.settings.webhookThrottle, { rateLimit: 40, burstLimit: 80 });
     assert.deepEqual(stage.settings.throttle, STAGES.prod.throttle);
-    assert.throws(() => resolveStage((key) => ({ stage: 'dev', webhookThrottleRateLimit: 'many' })[key]), /Context value webhookThrottleRateLimit="many" must be a whole number/);
-    assert.throws(() => resolveStage((key) => ({ stage: 'dev', webhookThrottleRateLimit: '50' })[key]), /Stage dev: the webhook throttling burst \(10\) must be at least the rate \(50\)/);
+    assert.throws(
+      () => resolveStage((key) => ({ stage: 'dev', webhookThrottleRateLimit: 'many' })[key]),
+      /Context value webhookThrottleRateLimit="many" must be a whole number/,
+    );
+    assert.throws(
+      () => resolveStage((key) => ({ stage: 'dev', webhookThrottleRateLimit: '50' })[key]),
+      /Stage dev: the webhook throttling burst \(10\) must be at least the rate \(50\)/,
+    );
   });
 });
 
@@ -112,15 +144,23 @@ describe('bus', () => {
       [prod, 'link-token-prod-webhooks'],
     ] as const) {
       s.template.resourceCountIs('AWS::Events::EventBus', 1);
-      s.template.hasResourceProperties('AWS::Events::EventBus', { Name: name, Description: Match.stringLikeRegexp(WEBHOOK_EVENT_SOURCE) });
-      for (const type of ['AWS::Events::Rule', 'AWS::Events::Archive', 'AWS::Events::EventBusPolicy']) s.template.resourceCountIs(type, 0);
+      s.template.hasResourceProperties('AWS::Events::EventBus', {
+        Name: name,
+        Description: Match.stringLikeRegexp(WEBHOOK_EVENT_SOURCE),
+      });
+      for (const type of ['AWS::Events::Rule', 'AWS::Events::Archive', 'AWS::Events::EventBusPolicy'])
+        s.template.resourceCountIs(type, 0);
     }
   });
 
   test("the function's role may PutEvents on exactly that bus, as the service's source only, and nothing else of EventBridge", () => {
     for (const s of [dev, prod]) {
       const statements = statementsOfRole(s, ids.get(s)!.role);
-      const eventBridge = statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('events:')) || JSON.stringify(st.Resource).includes(ids.get(s)!.bus));
+      const eventBridge = statements.filter(
+        (st) =>
+          [st.Action].flat().some((a: string) => a.startsWith('events:')) ||
+          JSON.stringify(st.Resource).includes(ids.get(s)!.bus),
+      );
       assert.deepEqual(eventBridge, [
         {
           Sid: 'WebhookBusPublish',
@@ -145,8 +185,15 @@ describe('bus', () => {
       const index = { 'Fn::Join': ['', [table, '/index/by-item']] };
       const statements = statementsOfRole(s, ids.get(s)!.role);
       const allows = (action: string, resource: unknown) =>
-        statements.some((st) => st.Effect === 'Allow' && !st.Condition && [st.Action].flat().includes(action) && [st.Resource].flat().some((r: unknown) => JSON.stringify(r) === JSON.stringify(resource)));
-      for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']) assert.ok(allows(action, table), `${action} on the table`);
+        statements.some(
+          (st) =>
+            st.Effect === 'Allow' &&
+            !st.Condition &&
+            [st.Action].flat().includes(action) &&
+            [st.Resource].flat().some((r: unknown) => JSON.stringify(r) === JSON.stringify(resource)),
+        );
+      for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'])
+        assert.ok(allows(action, table), `${action} on the table`);
       assert.ok(allows('dynamodb:Query', index), 'Query on the by-item index');
     }
   });
@@ -166,19 +213,30 @@ describe('environment', () => {
 
   test('a publicBaseUrl that is not a plain https URL fails synth with a message naming it', () => {
     const resolveWith = (publicBaseUrl: string) => () => resolveStage((key) => ({ stage: 'prod', publicBaseUrl })[key]);
-    assert.throws(resolveWith('http://api.example.com'), /^StageSettingsError: Stage prod: publicBaseUrl "http:\/\/api\.example\.com" must be https: Plaid posts webhooks to it from the internet \(e\.g\. https:\/\/api\.example\.com\)\.$/);
+    assert.throws(
+      resolveWith('http://api.example.com'),
+      /^StageSettingsError: Stage prod: publicBaseUrl "http:\/\/api\.example\.com" must be https: Plaid posts webhooks to it from the internet \(e\.g\. https:\/\/api\.example\.com\)\.$/,
+    );
     // Not even loopback: Plaid cannot reach it (npm start sets its own PUBLIC_BASE_URL).
     assert.throws(resolveWith('http://localhost:3000'), /publicBaseUrl "http:\/\/localhost:3000" must be https/);
     assert.throws(resolveWith('api.example.com'), /publicBaseUrl "api\.example\.com" must be an absolute URL/);
     assert.throws(resolveWith('https://user:pw@api.example.com'), /must not carry credentials/);
     assert.throws(resolveWith('https://api.example.com/?x=1'), /must not have a query or fragment/);
     assert.throws(resolveWith('https://api.example.com/#top'), /must not have a query or fragment/);
-    assert.equal(resolveStage((key) => ({ stage: 'dev', publicBaseUrl: 'https://api.example.com/v1/' })[key]).settings.publicBaseUrl, 'https://api.example.com/v1');
+    assert.equal(
+      resolveStage((key) => ({ stage: 'dev', publicBaseUrl: 'https://api.example.com/v1/' })[key]).settings
+        .publicBaseUrl,
+      'https://api.example.com/v1',
+    );
   });
 });
 
 describe('alarms', () => {
-  const metric = (id: string, name: string) => Match.objectLike({ Id: id, MetricStat: { Metric: { Namespace: 'LinkToken/dev', MetricName: name }, Stat: 'Sum', Period: 300 } });
+  const metric = (id: string, name: string) =>
+    Match.objectLike({
+      Id: id,
+      MetricStat: { Metric: { Namespace: 'LinkToken/dev', MetricName: name }, Stat: 'Sum', Period: 300 },
+    });
   const logGroups = (s: Synthesized) => ({
     access: logicalIds(s, 'AWS::Logs::LogGroup').find((id) => id.startsWith('AccessLogs'))!,
     function: s.json.Resources[ids.get(s)!.function]!.Properties.LoggingConfig.LogGroup.Ref as string,
@@ -230,14 +288,23 @@ describe('alarms', () => {
       });
     }
     // The access log's routeKey is the route template: the wildcard matches the webhook route only.
-    const glob = new RegExp(`^${'POST /webhooks/plaid/*'.replace(/[.+?^${}()|[\]\\/]/g, '\\$&').replaceAll('*', '.*')}$`);
-    assert.deepEqual(routeKeys(dev).filter((key) => glob.test(key)), [WEBHOOK_ROUTE_KEY]);
+    const glob = new RegExp(
+      `^${'POST /webhooks/plaid/*'.replace(/[.+?^${}()|[\]\\/]/g, '\\$&').replaceAll('*', '.*')}$`,
+    );
+    assert.deepEqual(
+      routeKeys(dev).filter((key) => glob.test(key)),
+      [WEBHOOK_ROUTE_KEY],
+    );
   });
 
   test('notify the stage topic like every other alarm', () => {
     const [topicId] = logicalIds(prod, 'AWS::SNS::Topic');
     for (const name of ['link-token-prod-webhook-rejected-rate', 'link-token-prod-webhook-publish-failures']) {
-      prod.template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: name, AlarmActions: [{ Ref: topicId }], OKActions: [{ Ref: topicId }] });
+      prod.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: name,
+        AlarmActions: [{ Ref: topicId }],
+        OKActions: [{ Ref: topicId }],
+      });
     }
   });
 
@@ -247,21 +314,40 @@ describe('alarms', () => {
       .map((f) => readFileSync(join(PROJECT_ROOT, 'lambda', f), 'utf8'))
       .join('\n');
   // The webhook code is written beside this infrastructure; until it reads its bus, nothing logs its events.
-  const webhookCodeAbsent = () => (lambdaSources().includes('WEBHOOK_BUS_NAME') ? false : 'the webhook code (reading WEBHOOK_BUS_NAME) is not in lambda/ yet');
+  const webhookCodeAbsent = () =>
+    lambdaSources().includes('WEBHOOK_BUS_NAME')
+      ? false
+      : 'the webhook code (reading WEBHOOK_BUS_NAME) is not in lambda/ yet';
 
-  test('the webhook code logs the events these alarms count and publishes as the source its role allows', { skip: webhookCodeAbsent() }, () => {
-    const source = lambdaSources();
-    for (const event of Object.values(WEBHOOK_LOG_EVENTS)) assert.ok(source.includes(`'${event}'`), `the function no longer logs ${event}`);
-    assert.ok(source.includes(`'${WEBHOOK_EVENT_SOURCE}'`), `the function no longer publishes as ${WEBHOOK_EVENT_SOURCE}: its PutEvents would be denied`);
-  });
+  test(
+    'the webhook code logs the events these alarms count and publishes as the source its role allows',
+    { skip: webhookCodeAbsent() },
+    () => {
+      const source = lambdaSources();
+      for (const event of Object.values(WEBHOOK_LOG_EVENTS))
+        assert.ok(source.includes(`'${event}'`), `the function no longer logs ${event}`);
+      assert.ok(
+        source.includes(`'${WEBHOOK_EVENT_SOURCE}'`),
+        `the function no longer publishes as ${WEBHOOK_EVENT_SOURCE}: its PutEvents would be denied`,
+      );
+    },
+  );
 });
 
 describe('outputs', () => {
   test('the webhook URL pattern (execute-api endpoint, or the custom domain when set), the bus name and ARN', () => {
-    dev.template.hasOutput('WebhookUrlPattern', { Value: { 'Fn::Join': ['', Match.arrayWith(['https://', '/webhooks/plaid/<tenant_id>'])] } });
-    prod.template.hasOutput('WebhookUrlPattern', { Value: `${PUBLIC_BASE_URL}/webhooks/plaid/<tenant_id>`, Description: Match.stringLikeRegexp('publicBaseUrl') });
+    dev.template.hasOutput('WebhookUrlPattern', {
+      Value: { 'Fn::Join': ['', Match.arrayWith(['https://', '/webhooks/plaid/<tenant_id>'])] },
+    });
+    prod.template.hasOutput('WebhookUrlPattern', {
+      Value: `${PUBLIC_BASE_URL}/webhooks/plaid/<tenant_id>`,
+      Description: Match.stringLikeRegexp('publicBaseUrl'),
+    });
     for (const s of [dev, prod]) {
-      s.template.hasOutput('WebhookBusName', { Value: { Ref: ids.get(s)!.bus }, Description: Match.stringLikeRegexp(WEBHOOK_EVENT_SOURCE) });
+      s.template.hasOutput('WebhookBusName', {
+        Value: { Ref: ids.get(s)!.bus },
+        Description: Match.stringLikeRegexp(WEBHOOK_EVENT_SOURCE),
+      });
       s.template.hasOutput('WebhookBusArn', { Value: busArn(s) });
     }
   });

@@ -13,8 +13,10 @@ import { acknowledgements, statementsOfRole, synthesize, validationViolations, t
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 let off: Synthesized;
 let on: Synthesized;
-const roleIdOf = (s: Synthesized) => Stack.of(s.stack).getLogicalId(s.stack.linkToken.function.role!.node.defaultChild as CfnRole);
-const xrayStatements = (s: Synthesized) => statementsOfRole(s, roleIdOf(s)).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('xray:')));
+const roleIdOf = (s: Synthesized) =>
+  Stack.of(s.stack).getLogicalId(s.stack.linkToken.function.role!.node.defaultChild as CfnRole);
+const xrayStatements = (s: Synthesized) =>
+  statementsOfRole(s, roleIdOf(s)).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('xray:')));
 
 before(() => {
   off = synthesize({ stage: 'dev' });
@@ -25,16 +27,25 @@ test('is off in every stage unless asked for, and the context value is checked l
   for (const stage of Object.values(STAGES)) assert.equal(stage.xrayTracing, false);
   assert.equal(resolveStage((key) => ({ stage: 'dev', xrayTracing: 'true' })[key]).settings.xrayTracing, true);
   assert.equal(resolveStage((key) => ({ stage: 'prod', xrayTracing: false })[key]).settings.xrayTracing, false);
-  assert.throws(() => resolveStage((key) => ({ stage: 'dev', xrayTracing: 'yes' })[key]), /Context value xrayTracing="yes" must be true or false/);
+  assert.throws(
+    () => resolveStage((key) => ({ stage: 'dev', xrayTracing: 'yes' })[key]),
+    /Context value xrayTracing="yes" must be true or false/,
+  );
 });
 
 test('off: no TracingConfig on the function and no X-Ray permission on its role', () => {
-  off.template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', TracingConfig: Match.absent() });
+  off.template.hasResourceProperties('AWS::Lambda::Function', {
+    Handler: 'index.handler',
+    TracingConfig: Match.absent(),
+  });
   assert.deepEqual(xrayStatements(off), []);
 });
 
 test('on: Tracing Active, and the role may put trace segments and telemetry, nothing more of X-Ray', () => {
-  on.template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', TracingConfig: { Mode: 'Active' } });
+  on.template.hasResourceProperties('AWS::Lambda::Function', {
+    Handler: 'index.handler',
+    TracingConfig: { Mode: 'Active' },
+  });
   const statements = xrayStatements(on);
   assert.equal(statements.length, 1);
   assert.deepEqual([statements[0].Action].flat().sort(), XRAY_ACTIONS);
@@ -50,13 +61,19 @@ test("on: cdk-nag's wildcard finding is acknowledged for Resource::* on the role
     [['AwsSolutions-IAM5[Resource::*]', 'AWS::IAM::Policy']],
   );
   assert.match(iam5[0]!.reason, /X-Ray.*no resource-level permissions/);
-  assert.deepEqual(acknowledgements(off).filter((ack) => ack.id.startsWith('AwsSolutions-IAM5')), []);
+  assert.deepEqual(
+    acknowledgements(off).filter((ack) => ack.id.startsWith('AwsSolutions-IAM5')),
+    [],
+  );
 });
 
 test('the HTTP API and its stage carry no tracing setting (HTTP APIs have none; REST APIs do)', () => {
   for (const type of ['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Stage']) {
     for (const resource of Object.values(on.json.Resources).filter((r) => r.Type === type)) {
-      assert.ok(!JSON.stringify(resource.Properties).match(/tracing/i), `${type}: ${JSON.stringify(resource.Properties)}`);
+      assert.ok(
+        !JSON.stringify(resource.Properties).match(/tracing/i),
+        `${type}: ${JSON.stringify(resource.Properties)}`,
+      );
     }
   }
 });

@@ -53,7 +53,11 @@ describe("moto_server's Cognito user pools", { skip: motoOnPath() ? false : MOTO
 
   async function createPool(name: string): Promise<Pool> {
     const pool = (await cognito.send(new CreateUserPoolCommand({ PoolName: name }))).UserPool!;
-    return { id: pool.Id!, issuer: `https://cognito-idp.${REGION}.amazonaws.com/${pool.Id}`, jwksUri: `${moto.url}/${pool.Id}/.well-known/jwks.json` };
+    return {
+      id: pool.Id!,
+      issuer: `https://cognito-idp.${REGION}.amazonaws.com/${pool.Id}`,
+      jwksUri: `${moto.url}/${pool.Id}/.well-known/jwks.json`,
+    };
   }
   async function createClient(pool: Pool, name: string): Promise<string> {
     const out = await cognito.send(
@@ -78,12 +82,23 @@ describe("moto_server's Cognito user pools", { skip: motoOnPath() ? false : MOTO
         ],
       }),
     );
-    await cognito.send(new AdminSetUserPasswordCommand({ UserPoolId: pool.id, Username: USER.name, Password: USER.password, Permanent: true }));
+    await cognito.send(
+      new AdminSetUserPasswordCommand({
+        UserPoolId: pool.id,
+        Username: USER.name,
+        Password: USER.password,
+        Permanent: true,
+      }),
+    );
   }
   /** The user's own sign-in, as an app does it (USER_PASSWORD_AUTH, no AWS credentials needed). */
   async function signIn(clientId: string): Promise<Tokens> {
     const out = await cognito.send(
-      new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: USER.name, PASSWORD: USER.password } }),
+      new InitiateAuthCommand({
+        ClientId: clientId,
+        AuthFlow: 'USER_PASSWORD_AUTH',
+        AuthParameters: { USERNAME: USER.name, PASSWORD: USER.password },
+      }),
     );
     const result = out.AuthenticationResult!;
     minted.push(result.AccessToken!, result.IdToken!);
@@ -92,17 +107,25 @@ describe("moto_server's Cognito user pools", { skip: motoOnPath() ? false : MOTO
 
   before(async () => {
     moto = (await startMoto())!;
-    cognito = new CognitoIdentityProviderClient({ endpoint: moto.url, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    cognito = new CognitoIdentityProviderClient({
+      endpoint: moto.url,
+      region: REGION,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     // moto answers in threads: the setup calls that do not depend on each other run at once.
-    [shared, strict, unconfigured] = await Promise.all(['interop-shared', 'interop-strict', 'interop-unconfigured'].map(createPool)) as [Pool, Pool, Pool];
-    [clientA, clientB, strictClient, unconfiguredClient] = await Promise.all([
+    [shared, strict, unconfigured] = (await Promise.all(
+      ['interop-shared', 'interop-strict', 'interop-unconfigured'].map(createPool),
+    )) as [Pool, Pool, Pool];
+    [clientA, clientB, strictClient, unconfiguredClient] = (await Promise.all([
       createClient(shared, 'app-a'),
       createClient(shared, 'app-b'),
       createClient(strict, 'strict-app'),
       createClient(unconfigured, 'other-app'),
       ...[shared, strict, unconfigured].map(async (pool) => (await createUser(pool), '')),
-    ]) as [string, string, string, string];
-    userSub = (await cognito.send(new AdminGetUserCommand({ UserPoolId: shared.id, Username: USER.name }))).UserAttributes!.find((a) => a.Name === 'sub')!.Value!;
+    ])) as [string, string, string, string];
+    userSub = (
+      await cognito.send(new AdminGetUserCommand({ UserPoolId: shared.id, Username: USER.name }))
+    ).UserAttributes!.find((a) => a.Name === 'sub')!.Value!;
 
     let asB;
     [fromA, fromAAgain, fromStrict, fromUnconfigured, asB] = await Promise.all([
@@ -135,7 +158,10 @@ describe("moto_server's Cognito user pools", { skip: motoOnPath() ? false : MOTO
     stack = await startE2eStack({
       issuerCount: 0,
       plaidCredentials: { [PLAID.clientId]: PLAID.secret },
-      secrets: { [KEY_SECRET_ID]: HMAC_KEY, 'interop/plaid': JSON.stringify({ client_id: PLAID.clientId, secret: PLAID.secret }) },
+      secrets: {
+        [KEY_SECRET_ID]: HMAC_KEY,
+        'interop/plaid': JSON.stringify({ client_id: PLAID.clientId, secret: PLAID.secret }),
+      },
       tenants: () => ({
         client_user_id_key_secret_id: KEY_SECRET_ID,
         tenants: {
@@ -154,7 +180,12 @@ describe("moto_server's Cognito user pools", { skip: motoOnPath() ? false : MOTO
             token_use: 'id',
             tenant_claim: { name: 'token_use', value: 'id' },
           }),
-          'strict-access': tenant({ issuer: strict.issuer, jwks_uri: strict.jwksUri, audience: [strictClient], token_use: 'access' }),
+          'strict-access': tenant({
+            issuer: strict.issuer,
+            jwks_uri: strict.jwksUri,
+            audience: [strictClient],
+            token_use: 'access',
+          }),
         },
       }),
     });
@@ -168,7 +199,8 @@ describe("moto_server's Cognito user pools", { skip: motoOnPath() ? false : MOTO
   const post = (token: string) => stack.call({ token, body: { platform: 'web' } });
   const lastPlaidUser = () => (stack.plaid.requests.at(-1)!.body as { user: Record<string, unknown> }).user;
   /** The documented default: base64url HMAC-SHA256 of "<tenant>:<sub>" under the key secret. */
-  const expectedClientUserId = (tenant: string) => createHmac('sha256', HMAC_KEY).update(`${tenant}:${userSub}`).digest('base64url');
+  const expectedClientUserId = (tenant: string) =>
+    createHmac('sha256', HMAC_KEY).update(`${tenant}:${userSub}`).digest('base64url');
 
   async function accepted(token: string): Promise<Record<string, unknown>> {
     const before = stack.plaid.calls;
@@ -189,8 +221,14 @@ describe("moto_server's Cognito user pools", { skip: motoOnPath() ? false : MOTO
   }
 
   test("moto's tokens carry what the function requires: its issuer form, sub, exp, iat, kid", () => {
-    for (const [token, use] of [[fromA.access, 'access'], [fromA.id, 'id']] as const) {
-      const [header, claims] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')));
+    for (const [token, use] of [
+      [fromA.access, 'access'],
+      [fromA.id, 'id'],
+    ] as const) {
+      const [header, claims] = token
+        .split('.')
+        .slice(0, 2)
+        .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')));
       assert.equal(header.alg, 'RS256');
       assert.equal(typeof header.kid, 'string');
       assert.equal(claims.iss, shared.issuer);

@@ -107,7 +107,15 @@ export async function startOidcProvider(opts: {
 }
 
 function createProvider(issuer: string, keys: JWK[], audience: string): Provider {
-  const ttl = { AccessToken: 600, ClientCredentials: 600, IdToken: 600, Interaction: 600, Session: 600, Grant: 600, AuthorizationCode: 60 };
+  const ttl = {
+    AccessToken: 600,
+    ClientCredentials: 600,
+    IdToken: 600,
+    Interaction: 600,
+    Session: 600,
+    Grant: 600,
+    AuthorizationCode: 60,
+  };
   const configuration: Configuration = {
     clients: [
       {
@@ -176,7 +184,11 @@ function createProvider(issuer: string, keys: JWK[], audience: string): Provider
  * authorization request, the provider's login page (any login name, as its dev interactions
  * accept), its consent page, and the redirect back carrying the code.
  */
-async function authorizationCode(baseUrl: string, login: string, resource: string): Promise<{ code: string; verifier: string }> {
+async function authorizationCode(
+  baseUrl: string,
+  login: string,
+  resource: string,
+): Promise<{ code: string; verifier: string }> {
   const verifier = randomBytes(32).toString('base64url');
   const jar = new Map<string, string>();
   const go = async (url: string, form?: Record<string, string>) => {
@@ -223,7 +235,8 @@ async function authorizationCode(baseUrl: string, login: string, resource: strin
     const page = await res.text();
     const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1];
     const prompt = /name="prompt" value="([^"]+)"/.exec(page)?.[1];
-    if (res.status !== 200 || !action || !prompt) throw new Error(`unexpected page from the provider (${res.status}): ${page.slice(0, 300)}`);
+    if (res.status !== 200 || !action || !prompt)
+      throw new Error(`unexpected page from the provider (${res.status}): ${page.slice(0, 300)}`);
     res = await go(action, prompt === 'login' ? { prompt, login, password: 'any' } : { prompt });
   }
   throw new Error('the authorization flow did not come back to the redirect URI');

@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { functionLogFor, startE2eStack, type E2eStack, type SeenResponse } from '../support/e2e-harness.ts';
-import { APP_CLIENT, signingKey, startOidcProvider, SUBJECTLESS_CLIENT, type RealOidcProvider } from './oidc-provider-issuer.ts';
+import {
+  APP_CLIENT,
+  signingKey,
+  startOidcProvider,
+  SUBJECTLESS_CLIENT,
+  type RealOidcProvider,
+} from './oidc-provider-issuer.ts';
 
 const AUDIENCE = 'https://link-token.interop.test/api';
 const TENANT = 'oidc';
@@ -21,18 +27,24 @@ let op: RealOidcProvider;
 let stack: E2eStack;
 const minted: string[] = [];
 const remember = (token: string) => (minted.push(token), token);
-const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')).kid as string;
-const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+const kidOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')).kid as string;
+const claimsOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 const post = (token: string) => stack.call({ token, body: { platform: 'web' } });
 /** The documented default: base64url HMAC-SHA256 of "<tenant>:<sub>" under the key secret. */
-const clientUserIdOf = (subject: string) => createHmac('sha256', HMAC_KEY).update(`${TENANT}:${subject}`).digest('base64url');
+const clientUserIdOf = (subject: string) =>
+  createHmac('sha256', HMAC_KEY).update(`${TENANT}:${subject}`).digest('base64url');
 
 before(async () => {
   op = await startOidcProvider({ keys: [KEY_A], audience: AUDIENCE });
   stack = await startE2eStack({
     issuerCount: 0,
     plaidCredentials: { [PLAID.clientId]: PLAID.secret },
-    secrets: { [KEY_SECRET_ID]: HMAC_KEY, 'interop/plaid': JSON.stringify({ client_id: PLAID.clientId, secret: PLAID.secret }) },
+    secrets: {
+      [KEY_SECRET_ID]: HMAC_KEY,
+      'interop/plaid': JSON.stringify({ client_id: PLAID.clientId, secret: PLAID.secret }),
+    },
     tenants: () => ({
       client_user_id_key_secret_id: KEY_SECRET_ID,
       tenants: {
@@ -76,7 +88,10 @@ async function refused(token: string, detail: RegExp, cause: string): Promise<Se
 describe("tokens from oidc-provider's own flows", () => {
   test("a user's JWT access token (authorization code, PKCE, resource indicator) is accepted", async () => {
     const { accessToken } = await op.signIn('pat');
-    assert.deepEqual([kidOf(accessToken), claimsOf(accessToken).aud, claimsOf(accessToken).sub], [KEY_A.kid, AUDIENCE, 'pat']);
+    assert.deepEqual(
+      [kidOf(accessToken), claimsOf(accessToken).aud, claimsOf(accessToken).sub],
+      [KEY_A.kid, AUDIENCE, 'pat'],
+    );
     const user = await accepted(accessToken);
     assert.equal(user.client_user_id, clientUserIdOf('pat'));
   });

@@ -57,10 +57,16 @@ for (const backend of BACKENDS) {
     outcomes.set(backend.name, seen);
 
     const post = (tenant: string) =>
-      stack.call({ token: stack.issuers[0]!.mint({ sub: 'interop-user', aud: 'interop-app', tenant }), body: { platform: 'web' } });
+      stack.call({
+        token: stack.issuers[0]!.mint({ sub: 'interop-user', aud: 'interop-app', tenant }),
+        body: { platform: 'web' },
+      });
     const createSecret = async (name: string, value?: string | Uint8Array) => {
       const out = await client.send(
-        new CreateSecretCommand({ Name: name, ...(typeof value === 'string' ? { SecretString: value } : value ? { SecretBinary: value } : {}) }),
+        new CreateSecretCommand({
+          Name: name,
+          ...(typeof value === 'string' ? { SecretString: value } : value ? { SecretBinary: value } : {}),
+        }),
       );
       return out.ARN!;
     };
@@ -69,7 +75,11 @@ for (const backend of BACKENDS) {
       const body = res.headers.get('content-type') === 'application/problem+json' ? res.json() : undefined;
       // Only a 5xx logs request.failed: wait for its line, never for a success's.
       const failed = res.status >= 500 ? await functionLogFor(stack, res, 'request.failed') : undefined;
-      seen.set(name, { status: res.status, ...(body ? { title: body.title } : {}), ...(failed ? { cause: failed.cause } : {}) });
+      seen.set(name, {
+        status: res.status,
+        ...(body ? { title: body.title } : {}),
+        ...(failed ? { cause: failed.cause } : {}),
+      });
       return res;
     };
 
@@ -83,7 +93,9 @@ for (const backend of BACKENDS) {
       await createSecret(KEY_SECRET_ID, HMAC_KEY);
       await createSecret('interop/plaid/by-name', credentials(PLAID.clientId, PLAID.secret));
       const fullArn = await createSecret('interop/plaid/by-arn', credentials(PLAID.clientId, PLAID.secret));
-      const partialArn = (await createSecret('interop/plaid/by-partial-arn', credentials(PLAID.clientId, PLAID.secret))).slice(0, -7);
+      const partialArn = (
+        await createSecret('interop/plaid/by-partial-arn', credentials(PLAID.clientId, PLAID.secret))
+      ).slice(0, -7);
       await createSecret('interop/plaid/rotating', credentials(ROTATING.clientId, ROTATING.v1));
       await createSecret('interop/plaid/unchanged', credentials(UNCHANGED.clientId, UNCHANGED.secret));
       await createSecret('interop/plaid/binary', Buffer.from(credentials(PLAID.clientId, PLAID.secret)));
@@ -103,7 +115,11 @@ for (const backend of BACKENDS) {
       };
       stack = await startE2eStack({
         issuerCount: 1,
-        plaidCredentials: { [PLAID.clientId]: PLAID.secret, [ROTATING.clientId]: ROTATING.v1, [UNCHANGED.clientId]: UNCHANGED.secret },
+        plaidCredentials: {
+          [PLAID.clientId]: PLAID.secret,
+          [ROTATING.clientId]: ROTATING.v1,
+          [UNCHANGED.clientId]: UNCHANGED.secret,
+        },
         // The harness's own stand-in stays idle: this variable sends the function to `sm` instead.
         secrets: {},
         env: { AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url, INIT_PREFETCH: 'off' },
@@ -115,7 +131,11 @@ for (const backend of BACKENDS) {
               {
                 client_name: 'Interop',
                 plaid: { environment: 'sandbox', secret_id: secretId },
-                auth: { issuer: issuer!.issuer, audience: ['interop-app'], tenant_claim: { name: 'tenant', value: tenant } },
+                auth: {
+                  issuer: issuer!.issuer,
+                  audience: ['interop-app'],
+                  tenant_claim: { name: 'tenant', value: tenant },
+                },
                 languages: { default: 'en', allowed: ['en'] },
                 country_codes: ['US'],
                 profiles: { default: { products: ['auth'] } },
@@ -151,18 +171,28 @@ for (const backend of BACKENDS) {
     }
 
     test('a secret named by its name is read', () => expectLinkToken('by-name', PLAID.secret));
-    test("a secret named by its full ARN (with the service's random suffix) is read", () => expectLinkToken('by-arn', PLAID.secret));
-    test('a secret named by its partial ARN (without the suffix) is read', () => expectLinkToken('by-partial-arn', PLAID.secret));
+    test("a secret named by its full ARN (with the service's random suffix) is read", () =>
+      expectLinkToken('by-arn', PLAID.secret));
+    test('a secret named by its partial ARN (without the suffix) is read', () =>
+      expectLinkToken('by-partial-arn', PLAID.secret));
 
     test('rotation with PutSecretValue: INVALID_API_KEYS makes the function read the new version and succeed', async () => {
       await expectLinkToken('rotating', ROTATING.v1);
-      await client.send(new PutSecretValueCommand({ SecretId: 'interop/plaid/rotating', SecretString: credentials(ROTATING.clientId, ROTATING.v2) }));
+      await client.send(
+        new PutSecretValueCommand({
+          SecretId: 'interop/plaid/rotating',
+          SecretString: credentials(ROTATING.clientId, ROTATING.v2),
+        }),
+      );
       stack.plaid.setCredentials(ROTATING.clientId, ROTATING.v2);
       const before = stack.plaid.calls;
       const res = await record('rotated', await post('rotating'));
       assert.equal(res.status, 200, res.text);
       // The old secret, refused; then the new one, which exists only in the backend's new version.
-      assert.deepEqual(stack.plaid.requests.slice(-2).map((r) => r.headers['plaid-secret']), [ROTATING.v1, ROTATING.v2]);
+      assert.deepEqual(
+        stack.plaid.requests.slice(-2).map((r) => r.headers['plaid-secret']),
+        [ROTATING.v1, ROTATING.v2],
+      );
       assert.equal(stack.plaid.calls - before, 2);
     });
 
@@ -176,8 +206,10 @@ for (const backend of BACKENDS) {
     });
 
     test('a secret stored as SecretBinary is 500 misconfigured', () => expectMisconfigured('binary', 'SecretIsBinary'));
-    test('a secret created without a value is 500 misconfigured', () => expectMisconfigured('without-value', 'ResourceNotFoundException'));
-    test('a secret that does not exist is 500 misconfigured', () => expectMisconfigured('never-created', 'ResourceNotFoundException'));
+    test('a secret created without a value is 500 misconfigured', () =>
+      expectMisconfigured('without-value', 'ResourceNotFoundException'));
+    test('a secret that does not exist is 500 misconfigured', () =>
+      expectMisconfigured('never-created', 'ResourceNotFoundException'));
 
     test('no Plaid secret reaches a response or a log line', () => {
       const everything = [...stack.logLines, ...stack.transcripts].join('\n');
@@ -188,8 +220,12 @@ for (const backend of BACKENDS) {
   });
 }
 
-test('moto and our stand-in lead the function to the same answers', { skip: motoOnPath() ? false : MOTO_ABSENT }, () => {
-  const [standIn, moto] = BACKENDS.map((b) => Object.fromEntries(outcomes.get(b.name) ?? []));
-  assert.ok(Object.keys(standIn!).length >= 9, 'every case ran against the stand-in');
-  assert.deepEqual(moto, standIn);
-});
+test(
+  'moto and our stand-in lead the function to the same answers',
+  { skip: motoOnPath() ? false : MOTO_ABSENT },
+  () => {
+    const [standIn, moto] = BACKENDS.map((b) => Object.fromEntries(outcomes.get(b.name) ?? []));
+    assert.ok(Object.keys(standIn!).length >= 9, 'every case ran against the stand-in');
+    assert.deepEqual(moto, standIn);
+  },
+);

@@ -61,16 +61,21 @@ for (const target of [
     test('an Item is stored once (conditional write), listed for its owner only, its token decrypted for its owner only', async () => {
       assert.equal(await vault.putItem(ALICE, item('item-a'), TOKEN), 'created');
       assert.equal(await vault.putItem(ALICE, item('item-a'), TOKEN), 'exists');
-      assert.deepEqual((await vault.listItems(ALICE)).map((i) => i.itemId), ['item-a']);
+      assert.deepEqual(
+        (await vault.listItems(ALICE)).map((i) => i.itemId),
+        ['item-a'],
+      );
       assert.deepEqual(await vault.listItems(MALLORY), []);
       assert.deepEqual(await vault.listItems(OTHER_TENANT), []);
       assert.equal(await vault.accessToken(ALICE, 'item-a'), TOKEN);
       assert.equal(await vault.accessToken(MALLORY, 'item-a'), undefined);
     });
 
-    test('the ciphertext copied into another user\'s partition does not decrypt there', async () => {
+    test("the ciphertext copied into another user's partition does not decrypt there", async () => {
       const db = new DynamoDBClient({ endpoint: target.dynamodbUrl, region: 'us-east-1', credentials });
-      const { Item } = await db.send(new GetItemCommand({ TableName: table, Key: { pk: { S: partitionKey(ALICE) }, sk: { S: 'item#item-a' } } }));
+      const { Item } = await db.send(
+        new GetItemCommand({ TableName: table, Key: { pk: { S: partitionKey(ALICE) }, sk: { S: 'item#item-a' } } }),
+      );
       assert.ok(!JSON.stringify(Item).includes(TOKEN), 'no plaintext token in the table');
       await db.send(new PutItemCommand({ TableName: table, Item: { ...Item, pk: { S: partitionKey(MALLORY) } } }));
       db.destroy();
@@ -87,7 +92,10 @@ for (const target of [
 
     test('status changes: last writer by iat wins; a missing Item is reported as missing', async () => {
       const at = new Date().toISOString();
-      assert.equal(await vault.applyItemStatus(ALICE, 'item-a', { status: 'login_required', at, iat: 2000 }), 'applied');
+      assert.equal(
+        await vault.applyItemStatus(ALICE, 'item-a', { status: 'login_required', at, iat: 2000 }),
+        'applied',
+      );
       assert.equal(await vault.applyItemStatus(ALICE, 'item-a', { status: 'healthy', at, iat: 1000 }), 'stale');
       assert.equal((await vault.listItems(ALICE)).find((i) => i.itemId === 'item-a')?.status, 'login_required');
       assert.equal(await vault.applyItemStatus(ALICE, 'gone', { status: 'healthy', at, iat: 3000 }), 'missing');

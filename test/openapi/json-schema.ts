@@ -10,10 +10,38 @@ export interface SchemaIssue {
   readonly message: string;
 }
 
-const ANNOTATIONS = new Set(['title', 'description', 'default', 'examples', 'example', 'deprecated', 'readOnly', 'writeOnly', '$comment']);
+const ANNOTATIONS = new Set([
+  'title',
+  'description',
+  'default',
+  'examples',
+  'example',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  '$comment',
+]);
 const ASSERTIONS = new Set([
-  '$ref', 'allOf', 'anyOf', 'oneOf', 'not', 'type', 'const', 'enum', 'properties', 'required', 'additionalProperties',
-  'items', 'minItems', 'maxItems', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'format',
+  '$ref',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'not',
+  'type',
+  'const',
+  'enum',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'minItems',
+  'maxItems',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'format',
 ]);
 export const SUPPORTED_KEYWORDS: ReadonlySet<string> = new Set([...ANNOTATIONS, ...ASSERTIONS]);
 
@@ -47,7 +75,8 @@ function matchesType(value: unknown, type: string): boolean {
 export function validate(schema: Json, value: unknown, root: Json, path = '$'): SchemaIssue[] {
   if (schema === true) return [];
   if (schema === false) return [{ path, message: 'no value is allowed here' }];
-  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) throw new Error(`not a schema at ${path}`);
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema))
+    throw new Error(`not a schema at ${path}`);
   const s = schema as { [key: string]: Json };
   const issues: SchemaIssue[] = [];
   const fail = (message: string) => issues.push({ path, message });
@@ -61,8 +90,10 @@ export function validate(schema: Json, value: unknown, root: Json, path = '$'): 
     issues.push(...validate(target, value, root, path));
   }
   for (const sub of (s.allOf as Schema[] | undefined) ?? []) issues.push(...validate(sub, value, root, path));
-  if (Array.isArray(s.anyOf) && !s.anyOf.some((sub) => validate(sub, value, root, path).length === 0)) fail('matches none of anyOf');
-  if (Array.isArray(s.oneOf) && s.oneOf.filter((sub) => validate(sub, value, root, path).length === 0).length !== 1) fail('does not match exactly one of oneOf');
+  if (Array.isArray(s.anyOf) && !s.anyOf.some((sub) => validate(sub, value, root, path).length === 0))
+    fail('matches none of anyOf');
+  if (Array.isArray(s.oneOf) && s.oneOf.filter((sub) => validate(sub, value, root, path).length === 0).length !== 1)
+    fail('does not match exactly one of oneOf');
   if (s.not !== undefined && validate(s.not, value, root, path).length === 0) fail('matches a schema it must not');
 
   if (s.type !== undefined) {
@@ -72,14 +103,19 @@ export function validate(schema: Json, value: unknown, root: Json, path = '$'): 
       return issues;
     }
   }
-  if (s.const !== undefined && JSON.stringify(value) !== JSON.stringify(s.const)) fail(`must be ${JSON.stringify(s.const)}`);
-  if (Array.isArray(s.enum) && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) fail(`must be one of ${JSON.stringify(s.enum)}`);
+  if (s.const !== undefined && JSON.stringify(value) !== JSON.stringify(s.const))
+    fail(`must be ${JSON.stringify(s.const)}`);
+  if (Array.isArray(s.enum) && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(value)))
+    fail(`must be one of ${JSON.stringify(s.enum)}`);
 
   if (typeof value === 'string') {
     if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(value)) fail(`must match ${s.pattern}`);
-    if (typeof s.minLength === 'number' && [...value].length < s.minLength) fail(`must be at least ${s.minLength} characters`);
-    if (typeof s.maxLength === 'number' && [...value].length > s.maxLength) fail(`must be at most ${s.maxLength} characters`);
-    if (s.format === 'date-time' && !(RFC3339.test(value) && !Number.isNaN(Date.parse(value)))) fail('must be an RFC 3339 date-time');
+    if (typeof s.minLength === 'number' && [...value].length < s.minLength)
+      fail(`must be at least ${s.minLength} characters`);
+    if (typeof s.maxLength === 'number' && [...value].length > s.maxLength)
+      fail(`must be at most ${s.maxLength} characters`);
+    if (s.format === 'date-time' && !(RFC3339.test(value) && !Number.isNaN(Date.parse(value))))
+      fail('must be an RFC 3339 date-time');
     if (s.format === 'uri' && !URL.canParse(value)) fail('must be a URI');
   }
   if (typeof value === 'number') {
@@ -89,7 +125,8 @@ export function validate(schema: Json, value: unknown, root: Json, path = '$'): 
   if (Array.isArray(value)) {
     if (typeof s.minItems === 'number' && value.length < s.minItems) fail(`must have at least ${s.minItems} items`);
     if (typeof s.maxItems === 'number' && value.length > s.maxItems) fail(`must have at most ${s.maxItems} items`);
-    if (s.items !== undefined) value.forEach((item, i) => issues.push(...validate(s.items as Json, item, root, `${path}[${i}]`)));
+    if (s.items !== undefined)
+      value.forEach((item, i) => issues.push(...validate(s.items as Json, item, root, `${path}[${i}]`)));
   }
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const object = value as Record<string, unknown>;
@@ -99,7 +136,8 @@ export function validate(schema: Json, value: unknown, root: Json, path = '$'): 
     }
     for (const [name, item] of Object.entries(object)) {
       if (Object.hasOwn(properties, name)) issues.push(...validate(properties[name]!, item, root, `${path}.${name}`));
-      else if (s.additionalProperties !== undefined) issues.push(...validate(s.additionalProperties, item, root, `${path}.${name}`));
+      else if (s.additionalProperties !== undefined)
+        issues.push(...validate(s.additionalProperties, item, root, `${path}.${name}`));
     }
   }
   return issues;

@@ -10,7 +10,16 @@ import { parseClientChoices } from '../../lambda/domain/client-choices.ts';
 import { ServiceFailure } from '../../lambda/domain/failure.ts';
 import { PROBLEM_TYPE_BASE, PROBLEM_TYPES } from '../../lambda/http/problem.ts';
 import { parseLinkItemBody } from '../../lambda/domain/items.ts';
-import { allowOf, OPENAPI_FILE, OPERATION_KINDS, PATH_METHODS, PREFLIGHT_KINDS, ROUTING_ONLY_KINDS, renderOpenApiDocument, WEBHOOK_ONLY_KINDS } from '../../openapi/generate.ts';
+import {
+  allowOf,
+  OPENAPI_FILE,
+  OPERATION_KINDS,
+  PATH_METHODS,
+  PREFLIGHT_KINDS,
+  ROUTING_ONLY_KINDS,
+  renderOpenApiDocument,
+  WEBHOOK_ONLY_KINDS,
+} from '../../openapi/generate.ts';
 import { resolvePointer, SUPPORTED_KEYWORDS, validate, type Json } from './json-schema.ts';
 
 type Obj = { [key: string]: Json };
@@ -29,24 +38,51 @@ const statusesOf = (kinds: readonly ProblemKind[]) => [...new Set(kinds.map((k) 
 const allKinds = Object.keys(PROBLEM_TYPES) as ProblemKind[];
 
 test('the committed OpenAPI file is exactly what the generator makes from the schemas (no drift)', () => {
-  assert.equal(committed, renderOpenApiDocument(), 'openapi/link-token.openapi.json is stale: run `node openapi/generate.ts` and commit it');
+  assert.equal(
+    committed,
+    renderOpenApiDocument(),
+    'openapi/link-token.openapi.json is stale: run `node openapi/generate.ts` and commit it',
+  );
 });
 
 test('it is a structurally valid OpenAPI 3.1 document', () => {
   assert.match(String(doc.openapi), /^3\.1\.\d+$/);
   const info = doc.info as Obj;
-  assert.ok(typeof info.title === 'string' && info.title !== '' && typeof info.version === 'string' && info.version !== '', 'info.title and info.version');
-  const allowedTop = new Set(['openapi', 'info', 'jsonSchemaDialect', 'servers', 'paths', 'webhooks', 'components', 'security', 'tags', 'externalDocs']);
+  assert.ok(
+    typeof info.title === 'string' && info.title !== '' && typeof info.version === 'string' && info.version !== '',
+    'info.title and info.version',
+  );
+  const allowedTop = new Set([
+    'openapi',
+    'info',
+    'jsonSchemaDialect',
+    'servers',
+    'paths',
+    'webhooks',
+    'components',
+    'security',
+    'tags',
+    'externalDocs',
+  ]);
   for (const key of Object.keys(doc)) assert.ok(allowedTop.has(key) || key.startsWith('x-'), `top-level field ${key}`);
-  assert.ok(isObj(doc.paths) || isObj(doc.webhooks) || isObj(doc.components), '3.1 needs paths, webhooks or components');
+  assert.ok(
+    isObj(doc.paths) || isObj(doc.webhooks) || isObj(doc.components),
+    '3.1 needs paths, webhooks or components',
+  );
 
   for (const server of doc.servers as Obj[]) {
     const url = String(server.url);
     const variables = (server.variables ?? {}) as Obj;
     for (const [, name] of url.matchAll(/\{([^}]+)\}/g)) {
-      assert.ok(isObj(variables[name!]) && typeof (variables[name!] as Obj).default === 'string', `server variable ${name} has a default`);
+      assert.ok(
+        isObj(variables[name!]) && typeof (variables[name!] as Obj).default === 'string',
+        `server variable ${name} has a default`,
+      );
     }
-    assert.ok(URL.canParse(url.replace(/\{([^}]+)\}/g, (_, n: string) => String((variables[n] as Obj).default))), `server url ${url}`);
+    assert.ok(
+      URL.canParse(url.replace(/\{([^}]+)\}/g, (_, n: string) => String((variables[n] as Obj).default))),
+      `server url ${url}`,
+    );
   }
 
   // Every $ref anywhere resolves.
@@ -63,43 +99,78 @@ test('it is a structurally valid OpenAPI 3.1 document', () => {
   for (const ref of refs) assert.notEqual(resolvePointer(doc, ref), undefined, `$ref ${ref} resolves`);
 
   const components = doc.components as Obj;
-  const componentKinds = new Set(['schemas', 'responses', 'parameters', 'examples', 'requestBodies', 'headers', 'securitySchemes', 'links', 'callbacks', 'pathItems']);
+  const componentKinds = new Set([
+    'schemas',
+    'responses',
+    'parameters',
+    'examples',
+    'requestBodies',
+    'headers',
+    'securitySchemes',
+    'links',
+    'callbacks',
+    'pathItems',
+  ]);
   for (const [kind, entries] of Object.entries(components)) {
     assert.ok(componentKinds.has(kind), `components.${kind}`);
-    for (const name of Object.keys(entries as Obj)) assert.match(name, /^[a-zA-Z0-9.\-_]+$/, `component name ${kind}.${name}`);
+    for (const name of Object.keys(entries as Obj))
+      assert.match(name, /^[a-zA-Z0-9.\-_]+$/, `component name ${kind}.${name}`);
   }
   const schemes = components.securitySchemes as Obj;
   for (const [name, raw] of Object.entries(schemes)) {
     const scheme = raw as Obj;
-    assert.ok(['apiKey', 'http', 'mutualTLS', 'oauth2', 'openIdConnect'].includes(String(scheme.type)), `securityScheme ${name}.type`);
+    assert.ok(
+      ['apiKey', 'http', 'mutualTLS', 'oauth2', 'openIdConnect'].includes(String(scheme.type)),
+      `securityScheme ${name}.type`,
+    );
     if (scheme.type === 'http') assert.equal(typeof scheme.scheme, 'string', `securityScheme ${name}.scheme`);
   }
-  assert.deepEqual(schemes.bearerAuth, { ...(schemes.bearerAuth as Obj), type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  assert.deepEqual(schemes.bearerAuth, {
+    ...(schemes.bearerAuth as Obj),
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
 
   const declaredTags = new Set((doc.tags as Obj[]).map((t) => t.name));
   const operationIds = new Set<string>();
   const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
   const checkSecurity = (requirements: Json | undefined) => {
     for (const requirement of (requirements as Obj[] | undefined) ?? []) {
-      for (const name of Object.keys(requirement)) assert.ok(Object.hasOwn(schemes, name), `security requirement ${name} is a declared scheme`);
+      for (const name of Object.keys(requirement))
+        assert.ok(Object.hasOwn(schemes, name), `security requirement ${name} is a declared scheme`);
     }
   };
   checkSecurity(doc.security);
   for (const [path, rawItem] of Object.entries(paths)) {
     assert.match(path, /^\//, `path ${path}`);
     const item = rawItem as Obj;
-    for (const key of Object.keys(item)) assert.ok(['summary', 'description', 'servers', 'parameters', '$ref', ...methods].includes(key), `path item field ${key}`);
+    for (const key of Object.keys(item))
+      assert.ok(
+        ['summary', 'description', 'servers', 'parameters', '$ref', ...methods].includes(key),
+        `path item field ${key}`,
+      );
     for (const method of methods.filter((m) => item[m])) {
       const op = item[method] as Obj;
       const where = `${method.toUpperCase()} ${path}`;
-      assert.ok(typeof op.operationId === 'string' && !operationIds.has(op.operationId), `${where}: unique operationId`);
+      assert.ok(
+        typeof op.operationId === 'string' && !operationIds.has(op.operationId),
+        `${where}: unique operationId`,
+      );
       operationIds.add(op.operationId as string);
-      for (const tag of (op.tags as string[] | undefined) ?? []) assert.ok(declaredTags.has(tag), `${where}: tag ${tag} declared`);
+      for (const tag of (op.tags as string[] | undefined) ?? [])
+        assert.ok(declaredTags.has(tag), `${where}: tag ${tag} declared`);
       checkSecurity(op.security);
       for (const raw of (op.parameters as Json[] | undefined) ?? []) {
         const parameter = deref(raw);
-        assert.ok(['query', 'header', 'path', 'cookie'].includes(String(parameter.in)), `${where}: parameter ${parameter.name}.in`);
-        assert.ok(typeof parameter.name === 'string' && (isObj(parameter.schema) || isObj(parameter.content)), `${where}: parameter ${parameter.name}`);
+        assert.ok(
+          ['query', 'header', 'path', 'cookie'].includes(String(parameter.in)),
+          `${where}: parameter ${parameter.name}.in`,
+        );
+        assert.ok(
+          typeof parameter.name === 'string' && (isObj(parameter.schema) || isObj(parameter.content)),
+          `${where}: parameter ${parameter.name}`,
+        );
         if (parameter.in === 'path') assert.equal(parameter.required, true);
       }
       if (op.requestBody) {
@@ -140,26 +211,43 @@ test('it is a structurally valid OpenAPI 3.1 document', () => {
   for (const schema of Object.values(components.schemas as Obj)) collectSchemas(schema);
   const findSchemaFields = (node: Json) => {
     if (Array.isArray(node)) node.forEach(findSchemaFields);
-    else if (isObj(node)) for (const [key, value] of Object.entries(node)) key === 'schema' ? collectSchemas(value) : findSchemaFields(value);
+    else if (isObj(node))
+      for (const [key, value] of Object.entries(node))
+        key === 'schema' ? collectSchemas(value) : findSchemaFields(value);
   };
   findSchemaFields(paths);
   findSchemaFields(components.responses as Obj);
   findSchemaFields(components.headers as Obj);
   assert.ok(schemaNodes.length > 20);
   for (const node of schemaNodes) {
-    for (const keyword of Object.keys(node as Obj)) assert.ok(SUPPORTED_KEYWORDS.has(keyword), `schema keyword ${keyword}`);
+    for (const keyword of Object.keys(node as Obj))
+      assert.ok(SUPPORTED_KEYWORDS.has(keyword), `schema keyword ${keyword}`);
   }
 
   // Every example validates against its schema, and the function accepts every request example.
-  const parsers: Record<string, (body: unknown) => unknown> = { '/link-token': parseClientChoices, '/items': parseLinkItemBody };
+  const parsers: Record<string, (body: unknown) => unknown> = {
+    '/link-token': parseClientChoices,
+    '/items': parseLinkItemBody,
+  };
   let examples = 0;
-  for (const [path, method] of [['/link-token', 'post'], ['/items', 'post'], ['/items', 'get']] as const) {
+  for (const [path, method] of [
+    ['/link-token', 'post'],
+    ['/items', 'post'],
+    ['/items', 'get'],
+  ] as const) {
     const op = operation(path, method);
     if (op.requestBody) {
       const request = ((op.requestBody as Obj).content as Obj)['application/json'] as Obj;
       for (const [name, example] of Object.entries(request.examples as Obj)) {
-        assert.deepEqual(validate(request.schema!, (example as Obj).value, doc), [], `${method} ${path} request example ${name}`);
-        assert.doesNotThrow(() => parsers[path]!((example as Obj).value), `${method} ${path} request example ${name}: the function accepts it`);
+        assert.deepEqual(
+          validate(request.schema!, (example as Obj).value, doc),
+          [],
+          `${method} ${path} request example ${name}`,
+        );
+        assert.doesNotThrow(
+          () => parsers[path]!((example as Obj).value),
+          `${method} ${path} request example ${name}: the function accepts it`,
+        );
         examples++;
       }
     }
@@ -181,19 +269,28 @@ test('every status the function can answer is described, with the problem types 
     const status = ((((schema.schema as Obj).allOf as Obj[])[1]!.properties as Obj).status as Obj).const as number;
     described.set(status, response as Obj);
   }
-  assert.deepEqual([...described.keys()].sort(), statusesOf(allKinds), 'components.responses has one response per problem status');
+  assert.deepEqual(
+    [...described.keys()].sort(),
+    statusesOf(allKinds),
+    'components.responses has one response per problem status',
+  );
   for (const kind of allKinds) {
     const { status, slug, title } = PROBLEM_TYPES[kind];
-    const extra = (((described.get(status)!.content as Obj)['application/problem+json'] as Obj).schema as Obj).allOf as Obj[];
+    const extra = (((described.get(status)!.content as Obj)['application/problem+json'] as Obj).schema as Obj)
+      .allOf as Obj[];
     const props = extra[1]!.properties as Obj;
-    assert.ok(((props.type as Obj).enum as string[]).includes(`${PROBLEM_TYPE_BASE}${slug}`), `${kind}: type listed under ${status}`);
+    assert.ok(
+      ((props.type as Obj).enum as string[]).includes(`${PROBLEM_TYPE_BASE}${slug}`),
+      `${kind}: type listed under ${status}`,
+    );
     assert.ok(((props.title as Obj).enum as string[]).includes(title), `${kind}: title listed under ${status}`);
   }
   const headersOf = (status: number) => Object.keys((described.get(status)!.headers ?? {}) as Obj);
   assert.ok(headersOf(401).includes('WWW-Authenticate'));
   assert.ok(headersOf(429).includes('Retry-After'));
   assert.ok(headersOf(405).includes('Allow'));
-  for (const status of described.keys()) assert.ok(headersOf(status).includes('X-Correlation-Id'), `${status}: X-Correlation-Id`);
+  for (const status of described.keys())
+    assert.ok(headersOf(status).includes('X-Correlation-Id'), `${status}: X-Correlation-Id`);
 
   // Each operation declares its successes and the statuses of exactly the failures it can answer;
   // each problem response lists exactly those failures' types (a DELETE's 404 is never `not-found`).
@@ -205,17 +302,37 @@ test('every status the function can answer is described, with the problem types 
   };
   // 409 is POST /items's (a duplicate Item) alone.
   assert.deepEqual(
-    allKinds.filter((k) => Object.values(OPERATION_KINDS).some((kinds) => (kinds as readonly ProblemKind[]).includes(k)) === false).sort(),
+    allKinds
+      .filter(
+        (k) => Object.values(OPERATION_KINDS).some((kinds) => (kinds as readonly ProblemKind[]).includes(k)) === false,
+      )
+      .sort(),
     [...ROUTING_ONLY_KINDS, ...WEBHOOK_ONLY_KINDS].sort(),
   );
-  assert.ok(!OPERATION_KINDS.createLinkToken.includes('conflict' as never) && !OPERATION_KINDS.removeItem.includes('conflict' as never));
+  assert.ok(
+    !OPERATION_KINDS.createLinkToken.includes('conflict' as never) &&
+      !OPERATION_KINDS.removeItem.includes('conflict' as never),
+  );
   const typesOf = (response: Json) =>
-    (((((deref(response).content as Obj)['application/problem+json'] as Obj).schema as Obj).allOf as Obj[])[1]!.properties as Obj).type as Obj;
+    (
+      ((((deref(response).content as Obj)['application/problem+json'] as Obj).schema as Obj).allOf as Obj[])[1]!
+        .properties as Obj
+    ).type as Obj;
   const checkOperation = (op: Obj, kinds: readonly ProblemKind[], ok: string[], where: string) => {
-    assert.deepEqual(Object.keys(op.responses as Obj).sort(), [...ok, ...statusesOf(kinds).map(String)].sort(), `${where}: statuses`);
+    assert.deepEqual(
+      Object.keys(op.responses as Obj).sort(),
+      [...ok, ...statusesOf(kinds).map(String)].sort(),
+      `${where}: statuses`,
+    );
     for (const status of statusesOf(kinds)) {
-      const expected = kinds.filter((k) => PROBLEM_TYPES[k].status === status).map((k) => `${PROBLEM_TYPE_BASE}${PROBLEM_TYPES[k].slug}`);
-      assert.deepEqual(typesOf((op.responses as Obj)[String(status)]!).enum, expected, `${where} ${status}: problem types`);
+      const expected = kinds
+        .filter((k) => PROBLEM_TYPES[k].status === status)
+        .map((k) => `${PROBLEM_TYPE_BASE}${PROBLEM_TYPES[k].slug}`);
+      assert.deepEqual(
+        typesOf((op.responses as Obj)[String(status)]!).enum,
+        expected,
+        `${where} ${status}: problem types`,
+      );
     }
   };
   for (const [operationId, [path, method, ok]] of Object.entries(successes)) {
@@ -225,17 +342,29 @@ test('every status the function can answer is described, with the problem types 
     checkOperation(op, OPERATION_KINDS[operationId as keyof typeof OPERATION_KINDS], ok, `${method} ${path}`);
   }
   const conflict = deref((operation('/items', 'post').responses as Obj)['409']);
-  const conflictSchema = deref(((((conflict.content as Obj)['application/problem+json'] as Obj).schema as Obj).allOf as Obj[])[0]!);
+  const conflictSchema = deref(
+    ((((conflict.content as Obj)['application/problem+json'] as Obj).schema as Obj).allOf as Obj[])[0]!,
+  );
   assert.ok((conflictSchema.required as string[]).includes('existing_item_id'), '409 names the existing Item');
   for (const status of ['200', '201']) {
-    assert.equal(deref(((deref((operation('/items', 'post').responses as Obj)[status]).headers as Obj).Location)).required, true, `POST /items ${status}: Location`);
+    assert.equal(
+      deref((deref((operation('/items', 'post').responses as Obj)[status]).headers as Obj).Location).required,
+      true,
+      `POST /items ${status}: Location`,
+    );
   }
   for (const path of Object.keys(PATH_METHODS) as Array<keyof typeof PATH_METHODS>) {
-    assert.deepEqual(Object.keys(paths[path] as Obj).filter((k) => k !== 'parameters').sort(), [...PATH_METHODS[path].map((m) => m.toLowerCase()), 'options'].sort(), `${path}: methods`);
+    assert.deepEqual(
+      Object.keys(paths[path] as Obj)
+        .filter((k) => k !== 'parameters')
+        .sort(),
+      [...PATH_METHODS[path].map((m) => m.toLowerCase()), 'options'].sort(),
+      `${path}: methods`,
+    );
     const options = operation(path, 'options');
     checkOperation(options, PREFLIGHT_KINDS, ['204'], `OPTIONS ${path}`);
     assert.deepEqual(options.security, [], 'a preflight carries no credentials');
-    const allow = deref(((deref((options.responses as Obj)['204']).headers as Obj).Allow));
+    const allow = deref((deref((options.responses as Obj)['204']).headers as Obj).Allow);
     assert.equal((allow.schema as Obj).const, allowOf(path), `OPTIONS ${path}: Allow`);
   }
   assert.deepEqual(Object.keys(paths).sort(), Object.keys(PATH_METHODS).sort(), 'the described paths are the routes');
@@ -244,7 +373,9 @@ test('every status the function can answer is described, with the problem types 
 });
 
 test('the POST /items request schema accepts and refuses exactly what the function does', () => {
-  const requestSchema = deref((((operation('/items', 'post').requestBody as Obj).content as Obj)['application/json'] as Obj).schema);
+  const requestSchema = deref(
+    (((operation('/items', 'post').requestBody as Obj).content as Obj)['application/json'] as Obj).schema,
+  );
   const bodies: unknown[] = [
     { public_token: 'public-sandbox-00000000-0000-4000-8000-000000000001' },
     { public_token: 'public-production-00000000-0000-4000-8000-000000000001' },
@@ -270,7 +401,9 @@ test('the POST /items request schema accepts and refuses exactly what the functi
 });
 
 test('the generated request schema accepts and refuses exactly what the function does', () => {
-  const schema = deref(((operation('/link-token', 'post').requestBody as Obj).content as Obj)['application/json'] as Obj);
+  const schema = deref(
+    ((operation('/link-token', 'post').requestBody as Obj).content as Obj)['application/json'] as Obj,
+  );
   const requestSchema = deref(schema.schema);
   const bodies: unknown[] = [
     { platform: 'web' },
@@ -314,6 +447,10 @@ test('the generated request schema accepts and refuses exactly what the function
       functionAccepts = false;
     }
     const schemaAccepts = validate(requestSchema, body, doc).length === 0;
-    assert.equal(schemaAccepts, functionAccepts, `${JSON.stringify(body)}: schema ${schemaAccepts ? 'accepts' : 'refuses'}, function ${functionAccepts ? 'accepts' : 'refuses'}`);
+    assert.equal(
+      schemaAccepts,
+      functionAccepts,
+      `${JSON.stringify(body)}: schema ${schemaAccepts ? 'accepts' : 'refuses'}, function ${functionAccepts ? 'accepts' : 'refuses'}`,
+    );
   }
 });

@@ -50,17 +50,32 @@ after(async () => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-async function call(opts: { method?: string; path?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; headers: Headers; text: string }> {
-  const res = await fetch(`${stack.apiUrl}${opts.path ?? '/link-token'}`, { method: opts.method ?? 'POST', headers: opts.headers, body: opts.body });
+async function call(opts: {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}): Promise<{ status: number; headers: Headers; text: string }> {
+  const res = await fetch(`${stack.apiUrl}${opts.path ?? '/link-token'}`, {
+    method: opts.method ?? 'POST',
+    headers: opts.headers,
+    body: opts.body,
+  });
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>
-  call({ headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  call({
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 /** Asserts the answer is one the description declares for this operation, and returns its body. */
 function conforms(res: { status: number; headers: Headers; text: string }, path: string, method: string): unknown {
-  const op = isObj(doc.paths) && isObj(doc.paths[path]) ? ((doc.paths[path] as Obj)[method.toLowerCase()] as Obj | undefined) : undefined;
+  const op =
+    isObj(doc.paths) && isObj(doc.paths[path])
+      ? ((doc.paths[path] as Obj)[method.toLowerCase()] as Obj | undefined)
+      : undefined;
   const declared = op
     ? (op.responses as Obj)[String(res.status)]
     : ROUTING_RESPONSES[res.status] && ((doc.components as Obj).responses as Obj)[ROUTING_RESPONSES[res.status]!];
@@ -72,7 +87,8 @@ function conforms(res: { status: number; headers: Headers; text: string }, path:
     const header = deref(raw);
     const value = res.headers.get(name);
     if (header.required === true) assert.notEqual(value, null, `${res.status}: required header ${name}`);
-    if (value !== null) assert.deepEqual(validate(header.schema!, value, doc), [], `${res.status}: header ${name}: ${value}`);
+    if (value !== null)
+      assert.deepEqual(validate(header.schema!, value, doc), [], `${res.status}: header ${name}: ${value}`);
   }
   const content = (response.content ?? {}) as Obj;
   if (Object.keys(content).length === 0) {
@@ -80,7 +96,10 @@ function conforms(res: { status: number; headers: Headers; text: string }, path:
     return undefined;
   }
   const mediaType = res.headers.get('content-type')?.split(';')[0]?.trim() ?? '';
-  assert.ok(Object.hasOwn(content, mediaType), `${res.status}: ${mediaType} is a declared media type (${Object.keys(content).join(', ')})`);
+  assert.ok(
+    Object.hasOwn(content, mediaType),
+    `${res.status}: ${mediaType} is a declared media type (${Object.keys(content).join(', ')})`,
+  );
   const body = JSON.parse(res.text) as unknown;
   assert.deepEqual(validate((content[mediaType] as Obj).schema!, body, doc), [], `${res.status} body ${res.text}`);
   return body;
@@ -98,14 +117,24 @@ test('200: a link token, with the CORS headers for an allowed origin', async () 
 });
 
 test('OPTIONS: an allowed preflight, a plain OPTIONS and a refused preflight', async () => {
-  const allowed = await call({ method: 'OPTIONS', headers: { origin: allowedOrigin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+  const allowed = await call({
+    method: 'OPTIONS',
+    headers: {
+      origin: allowedOrigin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization,content-type',
+    },
+  });
   conforms(allowed, '/link-token', 'OPTIONS');
   assert.equal(allowed.status, 204);
   assert.equal(allowed.headers.get('access-control-allow-origin'), allowedOrigin);
   const plain = await call({ method: 'OPTIONS' });
   conforms(plain, '/link-token', 'OPTIONS');
   assert.equal(plain.headers.get('allow'), 'POST, OPTIONS');
-  const refused = await call({ method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+  const refused = await call({
+    method: 'OPTIONS',
+    headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+  });
   conforms(refused, '/link-token', 'OPTIONS');
   assert.equal(refused.status, 403);
   assert.equal(refused.headers.get('access-control-allow-origin'), null);
@@ -115,22 +144,45 @@ test('4xx problems: each validates against the problem response of its status', 
   const cases: Array<[string, Promise<{ status: number; headers: Headers; text: string }>, number]> = [
     ['no token', call({ headers: { 'content-type': 'application/json' }, body: '{"platform":"web"}' }), 401],
     ['not a JWT', post({ platform: 'web' }, { authorization: 'Bearer not-a-jwt' }), 401],
-    ['expired token', post({ platform: 'web' }, { authorization: `Bearer ${stack.issuer.mint({ sub: 'u', aud: DEMO_AUDIENCE }, { expiresInSeconds: -3600 })}` }), 401],
-    ['token for another audience', post({ platform: 'web' }, { authorization: `Bearer ${stack.issuer.mint({ sub: 'u', aud: 'another-app' })}` }), 401],
+    [
+      'expired token',
+      post(
+        { platform: 'web' },
+        { authorization: `Bearer ${stack.issuer.mint({ sub: 'u', aud: DEMO_AUDIENCE }, { expiresInSeconds: -3600 })}` },
+      ),
+      401,
+    ],
+    [
+      'token for another audience',
+      post({ platform: 'web' }, { authorization: `Bearer ${stack.issuer.mint({ sub: 'u', aud: 'another-app' })}` }),
+      401,
+    ],
     ['origin not allowed', post({ platform: 'web' }, { origin: 'https://evil.example' }), 403],
-    ['unknown and server-decided fields', post({ platform: 'web', redirect_uri: 'https://evil.example', colour: 'red' }), 400],
+    [
+      'unknown and server-decided fields',
+      post({ platform: 'web', redirect_uri: 'https://evil.example', colour: 'red' }),
+      400,
+    ],
     ['missing platform', post({}), 400],
     ['unknown profile', post({ platform: 'web', profile: 'nope' }), 400],
     ['language the tenant does not offer', post({ platform: 'web', language: 'de' }), 400],
     ['invalid JSON', post('{"platform":'), 400],
-    ['not JSON', call({ headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, body: 'platform=web' }), 415],
+    [
+      'not JSON',
+      call({ headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, body: 'platform=web' }),
+      415,
+    ],
     ['too large', post({ platform: 'web', padding: 'x'.repeat(20_000) }), 413],
   ];
   for (const [name, pending, status] of cases) {
     const res = await pending;
     assert.equal(res.status, status, `${name}: ${res.text}`);
     const body = conforms(res, '/link-token', 'POST') as { errors?: { field: string }[] };
-    if (name === 'unknown and server-decided fields') assert.deepEqual(body.errors?.map((e) => e.field), ['redirect_uri', 'colour']);
+    if (name === 'unknown and server-decided fields')
+      assert.deepEqual(
+        body.errors?.map((e) => e.field),
+        ['redirect_uri', 'colour'],
+      );
   }
   const wrongMethod = await call({ method: 'GET' });
   assert.equal(wrongMethod.status, 405);
@@ -142,9 +194,29 @@ test('4xx problems: each validates against the problem response of its status', 
 
 test('5xx and 429 from Plaid faults validate too, with Retry-After on 429', async () => {
   const faults: Array<[string, () => void, number]> = [
-    ['Plaid rate limit', () => plaid.failNext(2, { kind: 'error', status: 429, error_type: 'RATE_LIMIT_EXCEEDED', error_code: 'RATE_LIMIT_EXCEEDED' }), 429],
-    ['Plaid refuses the config', () => plaid.failNext(1, { kind: 'error', status: 400, error_type: 'INVALID_REQUEST', error_code: 'INVALID_FIELD' }), 502],
-    ['Plaid is down', () => plaid.failNext(2, { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' }), 503],
+    [
+      'Plaid rate limit',
+      () =>
+        plaid.failNext(2, {
+          kind: 'error',
+          status: 429,
+          error_type: 'RATE_LIMIT_EXCEEDED',
+          error_code: 'RATE_LIMIT_EXCEEDED',
+        }),
+      429,
+    ],
+    [
+      'Plaid refuses the config',
+      () =>
+        plaid.failNext(1, { kind: 'error', status: 400, error_type: 'INVALID_REQUEST', error_code: 'INVALID_FIELD' }),
+      502,
+    ],
+    [
+      'Plaid is down',
+      () =>
+        plaid.failNext(2, { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' }),
+      503,
+    ],
     ['Plaid unreachable', () => plaid.failNext(2, { kind: 'network' }), 503],
     ['Plaid too slow', () => plaid.failNext(2, { kind: 'delay', ms: 3500 }), 504],
   ];
@@ -173,7 +245,11 @@ const otherUser = () => stack.issuer.mint({ sub: 'openapi-other-user', aud: DEMO
 
 /** A real sandbox public token for a finished Link session, from the stack's dev-only Link stand-in route. */
 async function publicTokenFor(linkToken: string, institutionId: string): Promise<string> {
-  const res = await fetch(`${stack.apiUrl}/dev/plaid-link/success`, { method: 'POST', headers: json, body: JSON.stringify({ link_token: linkToken, institution_id: institutionId }) });
+  const res = await fetch(`${stack.apiUrl}/dev/plaid-link/success`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ link_token: linkToken, institution_id: institutionId }),
+  });
   assert.equal(res.status, 200);
   return ((await res.json()) as { public_token: string }).public_token;
 }
@@ -182,7 +258,11 @@ async function linkedPublicToken(institutionId: string): Promise<string> {
   return publicTokenFor(linkToken, institutionId);
 }
 const postItem = (body: unknown, headers: Record<string, string> = {}) =>
-  call({ path: '/items', headers: authed({ ...json, ...headers }), body: typeof body === 'string' ? body : JSON.stringify(body) });
+  call({
+    path: '/items',
+    headers: authed({ ...json, ...headers }),
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 let itemId: string;
 
@@ -224,7 +304,10 @@ test('POST /items: 201 with Location, 409 naming the existing Item, 400s; GET /i
   assert.ok(items.some((item) => item.item_id === itemId && typeof item.updated_at === 'string'));
   const empty = await call({ method: 'GET', path: '/items', headers: authed({}, otherUser()) });
   assert.deepEqual(conforms(empty, '/items', 'GET'), { items: [] }, "another user sees none of this user's Items");
-  for (const [headers, status] of [[{}, 401], [authed({ origin: 'https://evil.example' }), 403]] as const) {
+  for (const [headers, status] of [
+    [{}, 401],
+    [authed({ origin: 'https://evil.example' }), 403],
+  ] as const) {
     const res = await call({ method: 'GET', path: '/items', headers });
     assert.equal(res.status, status, res.text);
     conforms(res, '/items', 'GET');
@@ -233,9 +316,36 @@ test('POST /items: 201 with Location, 409 naming the existing Item, 400s; GET /i
 
 test('POST /items: Plaid faults on the exchange validate too', async () => {
   const faults: Array<[string, () => void, number]> = [
-    ['rate limit', () => plaid.failNext(2, { kind: 'error', status: 429, error_type: 'RATE_LIMIT_EXCEEDED', error_code: 'RATE_LIMIT_EXCEEDED' }, '/item/public_token/exchange'), 429],
-    ['refused', () => plaid.failNext(1, { kind: 'error', status: 400, error_type: 'INVALID_REQUEST', error_code: 'INVALID_FIELD' }, '/item/public_token/exchange'), 502],
-    ['down', () => plaid.failNext(2, { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' }, '/item/public_token/exchange'), 503],
+    [
+      'rate limit',
+      () =>
+        plaid.failNext(
+          2,
+          { kind: 'error', status: 429, error_type: 'RATE_LIMIT_EXCEEDED', error_code: 'RATE_LIMIT_EXCEEDED' },
+          '/item/public_token/exchange',
+        ),
+      429,
+    ],
+    [
+      'refused',
+      () =>
+        plaid.failNext(
+          1,
+          { kind: 'error', status: 400, error_type: 'INVALID_REQUEST', error_code: 'INVALID_FIELD' },
+          '/item/public_token/exchange',
+        ),
+      502,
+    ],
+    [
+      'down',
+      () =>
+        plaid.failNext(
+          2,
+          { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' },
+          '/item/public_token/exchange',
+        ),
+      503,
+    ],
     ['too slow', () => plaid.failNext(2, { kind: 'delay', ms: 3500 }, '/item/public_token/exchange'), 504],
   ];
   for (const [name, arrange, status] of faults) {
@@ -249,11 +359,14 @@ test('POST /items: Plaid faults on the exchange validate too', async () => {
   plaid.reset();
 });
 
-test('update mode: a link token for the user\'s own Item; another user\'s Item is 404 item-not-found', async () => {
+test("update mode: a link token for the user's own Item; another user's Item is 404 item-not-found", async () => {
   const update = await post({ platform: 'web', mode: 'update', item_id: itemId });
   conforms(update, '/link-token', 'POST');
   assert.equal(update.status, 200, update.text);
-  const foreign = await post({ platform: 'web', mode: 'update', item_id: itemId }, { authorization: `Bearer ${otherUser()}` });
+  const foreign = await post(
+    { platform: 'web', mode: 'update', item_id: itemId },
+    { authorization: `Bearer ${otherUser()}` },
+  );
   const problem = conforms(foreign, '/link-token', 'POST') as { type: string };
   assert.equal(foreign.status, 404, foreign.text);
   assert.match(problem.type, /item-not-found$/);
@@ -262,12 +375,37 @@ test('update mode: a link token for the user\'s own Item; another user\'s Item i
   conforms(missingItem, '/link-token', 'POST');
 });
 
-test('DELETE /items/{item_id}: Plaid faults, 404 for another user\'s Item, then 204, then 404', async () => {
-  const remove = (as = token, headers: Record<string, string> = {}) => call({ method: 'DELETE', path: `/items/${itemId}`, headers: authed(headers, as) });
+test("DELETE /items/{item_id}: Plaid faults, 404 for another user's Item, then 204, then 404", async () => {
+  const remove = (as = token, headers: Record<string, string> = {}) =>
+    call({ method: 'DELETE', path: `/items/${itemId}`, headers: authed(headers, as) });
   const faults: Array<[() => void, number]> = [
-    [() => plaid.failNext(2, { kind: 'error', status: 429, error_type: 'RATE_LIMIT_EXCEEDED', error_code: 'RATE_LIMIT_EXCEEDED' }, '/item/remove'), 429],
-    [() => plaid.failNext(1, { kind: 'error', status: 400, error_type: 'INVALID_REQUEST', error_code: 'INVALID_FIELD' }, '/item/remove'), 502],
-    [() => plaid.failNext(2, { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' }, '/item/remove'), 503],
+    [
+      () =>
+        plaid.failNext(
+          2,
+          { kind: 'error', status: 429, error_type: 'RATE_LIMIT_EXCEEDED', error_code: 'RATE_LIMIT_EXCEEDED' },
+          '/item/remove',
+        ),
+      429,
+    ],
+    [
+      () =>
+        plaid.failNext(
+          1,
+          { kind: 'error', status: 400, error_type: 'INVALID_REQUEST', error_code: 'INVALID_FIELD' },
+          '/item/remove',
+        ),
+      502,
+    ],
+    [
+      () =>
+        plaid.failNext(
+          2,
+          { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' },
+          '/item/remove',
+        ),
+      503,
+    ],
     [() => plaid.failNext(2, { kind: 'delay', ms: 3500 }, '/item/remove'), 504],
   ];
   for (const [arrange, status] of faults) {
@@ -278,7 +416,11 @@ test('DELETE /items/{item_id}: Plaid faults, 404 for another user\'s Item, then 
     conforms(res, '/items/{item_id}', 'DELETE');
   }
   plaid.reset();
-  for (const [res, status] of [[await remove(otherUser()), 404], [await call({ method: 'DELETE', path: `/items/${itemId}` }), 401], [await remove(token, { origin: 'https://evil.example' }), 403]] as const) {
+  for (const [res, status] of [
+    [await remove(otherUser()), 404],
+    [await call({ method: 'DELETE', path: `/items/${itemId}` }), 401],
+    [await remove(token, { origin: 'https://evil.example' }), 403],
+  ] as const) {
     assert.equal(res.status, status, res.text);
     const body = conforms(res, '/items/{item_id}', 'DELETE') as { type: string } | undefined;
     if (status === 404) assert.match(body!.type, /item-not-found$/);
@@ -296,9 +438,16 @@ test('DELETE /items/{item_id}: Plaid faults, 404 for another user\'s Item, then 
 });
 
 test('OPTIONS on the items paths: allowed preflight, plain OPTIONS with its Allow, refused preflight', async () => {
-  for (const [path, template] of [['/items', '/items'], ['/items/item_1', '/items/{item_id}']] as const) {
+  for (const [path, template] of [
+    ['/items', '/items'],
+    ['/items/item_1', '/items/{item_id}'],
+  ] as const) {
     for (const method of PATH_METHODS[template]) {
-      const allowed = await call({ method: 'OPTIONS', path, headers: { origin: allowedOrigin, 'access-control-request-method': method } });
+      const allowed = await call({
+        method: 'OPTIONS',
+        path,
+        headers: { origin: allowedOrigin, 'access-control-request-method': method },
+      });
       conforms(allowed, template, 'OPTIONS');
       assert.equal(allowed.status, 204);
       assert.equal(allowed.headers.get('access-control-allow-methods'), allowOf(template));
@@ -306,7 +455,11 @@ test('OPTIONS on the items paths: allowed preflight, plain OPTIONS with its Allo
     const plain = await call({ method: 'OPTIONS', path });
     conforms(plain, template, 'OPTIONS');
     assert.equal(plain.headers.get('allow'), allowOf(template));
-    const refused = await call({ method: 'OPTIONS', path, headers: { origin: allowedOrigin, 'access-control-request-method': 'PUT' } });
+    const refused = await call({
+      method: 'OPTIONS',
+      path,
+      headers: { origin: allowedOrigin, 'access-control-request-method': 'PUT' },
+    });
     assert.equal(refused.status, 403);
     conforms(refused, template, 'OPTIONS');
     const wrongMethod = await call({ method: 'PUT', path, headers: authed() });
@@ -319,8 +472,14 @@ test('OPTIONS on the items paths: allowed preflight, plain OPTIONS with its Allo
 // What no check above can cause from outside on a healthy stack, and why.
 const UNCAUSED: Record<string, { statuses: string[]; why: string }> = {
   'POST /link-token': { statuses: ['500'], why: 'a misconfigured tenant or an unexpected error' },
-  'POST /items': { statuses: ['200', '500'], why: "200 needs Plaid to exchange a public token into an Item already stored (a spent token is refused); 500 as above" },
-  'GET /items': { statuses: ['500', '503', '504'], why: 'it calls no Plaid: only the identity provider, Secrets Manager or the item store failing gives 503/504, and this stack fakes none of them mid-test' },
+  'POST /items': {
+    statuses: ['200', '500'],
+    why: '200 needs Plaid to exchange a public token into an Item already stored (a spent token is refused); 500 as above',
+  },
+  'GET /items': {
+    statuses: ['500', '503', '504'],
+    why: 'it calls no Plaid: only the identity provider, Secrets Manager or the item store failing gives 503/504, and this stack fakes none of them mid-test',
+  },
   'DELETE /items/{item_id}': { statuses: ['500'], why: '500 as above' },
   'OPTIONS /link-token': { statuses: ['500'], why: 'an unexpected error' },
   'OPTIONS /items': { statuses: ['500'], why: 'an unexpected error' },

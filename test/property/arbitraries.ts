@@ -15,27 +15,83 @@ const CLIENT_FIELDS: readonly string[] = ['platform', 'profile', 'language'];
 
 /** Names that are properties of every JavaScript object: a body may not smuggle them past a check. */
 export const PROTOTYPE_KEYS = [
-  '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf',
-  'propertyIsEnumerable', 'toLocaleString', '__defineGetter__', '__lookupSetter__',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  '__defineGetter__',
+  '__lookupSetter__',
 ] as const;
 
 /** Fields of Plaid's request (and of ours) that the server decides. */
 export const SERVER_DECIDED_KEYS = [
-  'webhook', 'redirect_uri', 'access_token', 'user', 'client_id', 'secret', 'products', 'optional_products',
-  'android_package_name', 'user_token', 'client_user_id', 'tenant', 'tenant_id', 'client_name', 'country_codes',
-  'link_customization_name', 'account_filters', 'hosted_link', 'institution_id',
+  'webhook',
+  'redirect_uri',
+  'access_token',
+  'user',
+  'client_id',
+  'secret',
+  'products',
+  'optional_products',
+  'android_package_name',
+  'user_token',
+  'client_user_id',
+  'tenant',
+  'tenant_id',
+  'client_name',
+  'country_codes',
+  'link_customization_name',
+  'account_filters',
+  'hosted_link',
+  'institution_id',
 ] as const;
 
 /** Characters that trip naive string handling: NUL, lone surrogates, bidi controls, BOM, separators. */
 export const ODD_CHARACTERS = [
-  '\u0000', '\u0001', '\u001f', '\u007f', '\ud800', '\udbff', '\udc00', '\udfff', '\u202e', '\u202d', '\u200f',
-  '\u200e', '\u2066', '\u2069', '\u061c', '\ufeff', '\ufffe', '\uffff', '\u2028', '\u2029', '\u0085', '\u00a0',
-  '\u0301', '\u0378', '😀', '\u{10ffff}', '"', '\\', '/', '\n', '\t',
+  '\u0000',
+  '\u0001',
+  '\u001f',
+  '\u007f',
+  '\ud800',
+  '\udbff',
+  '\udc00',
+  '\udfff',
+  '\u202e',
+  '\u202d',
+  '\u200f',
+  '\u200e',
+  '\u2066',
+  '\u2069',
+  '\u061c',
+  '\ufeff',
+  '\ufffe',
+  '\uffff',
+  '\u2028',
+  '\u2029',
+  '\u0085',
+  '\u00a0',
+  '\u0301',
+  '\u0378',
+  '😀',
+  '\u{10ffff}',
+  '"',
+  '\\',
+  '/',
+  '\n',
+  '\t',
 ] as const;
 
 /** Strings mixing ordinary characters with the odd ones. */
 export const oddString = fc.string({
-  unit: fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...ODD_CHARACTERS) }, fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+  unit: fc.oneof(
+    { weight: 2, arbitrary: fc.constantFrom(...ODD_CHARACTERS) },
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+  ),
   maxLength: 24,
 });
 
@@ -94,11 +150,18 @@ export function bodyEntries(offer: TenantOffer): fc.Arbitrary<Entry[]> {
   );
   const valid = fc
     .record(
-      { platform: fc.constantFrom(...PLATFORMS), profile: fc.constantFrom(...offer.profiles), language: fc.constantFrom(...offer.languages) },
+      {
+        platform: fc.constantFrom(...PLATFORMS),
+        profile: fc.constantFrom(...offer.profiles),
+        language: fc.constantFrom(...offer.languages),
+      },
       { requiredKeys: ['platform'] },
     )
     .chain((record) => fc.shuffledSubarray(Object.entries(record), { minLength: Object.keys(record).length }));
-  return fc.oneof({ weight: 1, arbitrary: valid as fc.Arbitrary<Entry[]> }, { weight: 2, arbitrary: fc.array(member, { maxLength: 6 }) });
+  return fc.oneof(
+    { weight: 1, arbitrary: valid as fc.Arbitrary<Entry[]> },
+    { weight: 2, arbitrary: fc.array(member, { maxLength: 6 }) },
+  );
 }
 
 /** A body text, and the top-level keys it repeats (JSON.parse keeps the last of them). */
@@ -143,8 +206,20 @@ export const nonString = fc.jsonValue({ maxDepth: 2 }).filter((v) => typeof v !=
 const TOKEN_CHARACTERS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 /** Framing and routing headers whose meaning is HTTP's, and the ones the properties set themselves. */
 const NOT_RANDOM = new Set([
-  'host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer',
-  'authorization', 'content-type', 'origin', 'content-encoding', 'http2-settings',
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'expect',
+  'te',
+  'trailer',
+  'authorization',
+  'content-type',
+  'origin',
+  'content-encoding',
+  'http2-settings',
 ]);
 
 export const headerName = fc
@@ -167,7 +242,11 @@ export function headerValue(maxLength = 200): fc.Arbitrary<string> {
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 /** Printable ASCII: a header value the client can send (other bytes would not be a token anyway). */
 const printable = fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c));
-const tokenCharacter = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...BASE64URL) }, fc.constantFrom('+', '/', '=', '.', ' '), printable);
+const tokenCharacter = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(...BASE64URL) },
+  fc.constantFrom('+', '/', '=', '.', ' '),
+  printable,
+);
 
 export type Mutation = { readonly name: string; apply(token: string): string };
 
@@ -192,11 +271,37 @@ export const tokenMutation: fc.Arbitrary<Mutation> = fc.oneof(
     { name: 'fourth segment', apply: (t) => `${t}.${t.split('.')[1]}` },
     { name: 'two segments', apply: (t) => t.split('.').slice(0, 2).join('.') },
     { name: 'no signature', apply: (t) => `${t.split('.').slice(0, 2).join('.')}.` },
-    { name: 'header and payload swapped', apply: (t) => { const [h, p, s] = t.split('.'); return [p, h, s].join('.'); } },
-    { name: 'signature of another segment', apply: (t) => { const [h, p] = t.split('.'); return [h, p, h].join('.'); } },
+    {
+      name: 'header and payload swapped',
+      apply: (t) => {
+        const [h, p, s] = t.split('.');
+        return [p, h, s].join('.');
+      },
+    },
+    {
+      name: 'signature of another segment',
+      apply: (t) => {
+        const [h, p] = t.split('.');
+        return [h, p, h].join('.');
+      },
+    },
     { name: 'base64 alphabet', apply: (t) => t.replaceAll('-', '+').replaceAll('_', '/') },
-    { name: 'padded base64', apply: (t) => t.split('.').map((s) => Buffer.from(s, 'base64url').toString('base64')).join('.') },
-    { name: 'padding on every segment', apply: (t) => t.split('.').map((s) => `${s}==`).join('.') },
+    {
+      name: 'padded base64',
+      apply: (t) =>
+        t
+          .split('.')
+          .map((s) => Buffer.from(s, 'base64url').toString('base64'))
+          .join('.'),
+    },
+    {
+      name: 'padding on every segment',
+      apply: (t) =>
+        t
+          .split('.')
+          .map((s) => `${s}==`)
+          .join('.'),
+    },
     { name: 'doubled dots', apply: (t) => t.replaceAll('.', '..') },
     { name: 'upper case', apply: (t) => t.toUpperCase() },
     { name: 'reversed', apply: (t) => [...t].reverse().join('') },
@@ -213,7 +318,12 @@ export const tokenMutation: fc.Arbitrary<Mutation> = fc.oneof(
 export function sameToken(mutant: string, original: string): boolean {
   const m = mutant.trim().split('.');
   const o = original.split('.');
-  return m.length === 3 && m[0] === o[0] && m[1] === o[1] && Buffer.from(m[2]!, 'base64url').equals(Buffer.from(o[2]!, 'base64url'));
+  return (
+    m.length === 3 &&
+    m[0] === o[0] &&
+    m[1] === o[1] &&
+    Buffer.from(m[2]!, 'base64url').equals(Buffer.from(o[2]!, 'base64url'))
+  );
 }
 
 /** Claim values of every JSON type that are not a finite number (exp, nbf, iat must be one). */
@@ -235,7 +345,11 @@ export const notASubject = fc.oneof(
 
 /** Claims to add to a valid token that must not change who the user is. */
 export function extraClaims(reserved: ReadonlySet<string>): fc.Arbitrary<Record<string, unknown>> {
-  const key = fc.oneof(fc.constantFrom(...PROTOTYPE_KEYS), fc.string({ maxLength: 10 }), oddString).filter((k) => !reserved.has(k));
+  const key = fc
+    .oneof(fc.constantFrom(...PROTOTYPE_KEYS), fc.string({ maxLength: 10 }), oddString)
+    .filter((k) => !reserved.has(k));
   // JSON.parse makes "__proto__" an own member, as a real token's payload would have it.
-  return fc.array(fc.tuple(key, fc.jsonValue({ maxDepth: 3 })), { maxLength: 6 }).map((entries) => JSON.parse(objectText(entries)));
+  return fc
+    .array(fc.tuple(key, fc.jsonValue({ maxDepth: 3 })), { maxLength: 6 })
+    .map((entries) => JSON.parse(objectText(entries)));
 }

@@ -12,11 +12,38 @@ import { deriveClientUserId } from '../../lambda/domain/client-user-id.ts';
 import type { OidcIssuer } from '../../local/standins/oidc-issuer.ts';
 import { startE2eStack, type E2eStack } from '../support/e2e-harness.ts';
 import {
-  anyBody, bodyCase, extraClaims, headerName, headerValue, languageValue, nonString, notANumericDate,
-  notASubject, objectText, oddString, platformValue, PLATFORMS, profileValue, PROTOTYPE_KEYS, sameToken, SERVER_DECIDED_KEYS,
-  tokenMutation, wrongFields, type BodyCase, type Entry, type TenantOffer,
+  anyBody,
+  bodyCase,
+  extraClaims,
+  headerName,
+  headerValue,
+  languageValue,
+  nonString,
+  notANumericDate,
+  notASubject,
+  objectText,
+  oddString,
+  platformValue,
+  PLATFORMS,
+  profileValue,
+  PROTOTYPE_KEYS,
+  sameToken,
+  SERVER_DECIDED_KEYS,
+  tokenMutation,
+  wrongFields,
+  type BodyCase,
+  type Entry,
+  type TenantOffer,
 } from './arbitraries.ts';
-import { checkProperty, leakedPart, leakedPartInBulk, PROPERTY_PATH, PROPERTY_RUNS, rawCall, type RawResponse } from './support.ts';
+import {
+  checkProperty,
+  leakedPart,
+  leakedPartInBulk,
+  PROPERTY_PATH,
+  PROPERTY_RUNS,
+  rawCall,
+  type RawResponse,
+} from './support.ts';
 
 const KEY_SECRET_ID = 'link-token/client-user-id-key';
 const HMAC_KEY = 'property-client-user-id-key-0123456789abcdef0123';
@@ -41,7 +68,11 @@ const sentTokens = new Set<string>();
 before(async () => {
   stack = await startE2eStack({
     issuerCount: 2,
-    plaidCredentials: { [ACME.clientId]: ACME.secret, [GLOBEX.clientId]: GLOBEX.secret, [INITECH.clientId]: INITECH.secret },
+    plaidCredentials: {
+      [ACME.clientId]: ACME.secret,
+      [GLOBEX.clientId]: GLOBEX.secret,
+      [INITECH.clientId]: INITECH.secret,
+    },
     secrets: {
       [KEY_SECRET_ID]: HMAC_KEY,
       [ACME.secretId]: JSON.stringify({ client_id: ACME.clientId, secret: ACME.secret }),
@@ -62,14 +93,27 @@ before(async () => {
           country_codes: ['US'],
           // Every profile serves every platform, so any request the oracle calls valid gets a token.
           profiles: {
-            default: { products: ['auth'], redirect_uri: 'https://app.acme.test/oauth-return', android_package_name: 'com.acme.app' },
-            payments: { products: ['transactions'], redirect_uri: 'https://app.acme.test/oauth-return', android_package_name: 'com.acme.app' },
+            default: {
+              products: ['auth'],
+              redirect_uri: 'https://app.acme.test/oauth-return',
+              android_package_name: 'com.acme.app',
+            },
+            payments: {
+              products: ['transactions'],
+              redirect_uri: 'https://app.acme.test/oauth-return',
+              android_package_name: 'com.acme.app',
+            },
           },
         },
         globex: {
           client_name: 'Globex',
           plaid: { environment: 'sandbox', secret_id: GLOBEX.secretId },
-          auth: { issuer: b!.issuer, audience: ['portal'], token_use: 'access', tenant_claim: { name: 'tenant', value: 'globex' } },
+          auth: {
+            issuer: b!.issuer,
+            audience: ['portal'],
+            token_use: 'access',
+            tenant_claim: { name: 'tenant', value: 'globex' },
+          },
           allowed_origins: [GLOBEX_ORIGIN],
           client_user_id: { strategy: 'hmac-sha256' },
           prefill: { email_address: false, phone_number: false },
@@ -80,7 +124,12 @@ before(async () => {
         initech: {
           client_name: 'Initech',
           plaid: { environment: 'sandbox', secret_id: INITECH.secretId },
-          auth: { issuer: b!.issuer, audience: ['portal'], token_use: 'access', tenant_claim: { name: 'tenant', value: 'initech' } },
+          auth: {
+            issuer: b!.issuer,
+            audience: ['portal'],
+            token_use: 'access',
+            tenant_claim: { name: 'tenant', value: 'initech' },
+          },
           allowed_origins: [],
           client_user_id: { strategy: 'subject' },
           prefill: { email_address: false, phone_number: false },
@@ -180,12 +229,17 @@ function expectOutcomeOfBody(ex: Exchange, { text, repeated }: BodyCase, outcome
     return;
   }
   // A body that repeats a key may be refused for it, whatever the last value says.
-  assert.ok(wrong.size > 0 || repeated.size > 0, `a valid body was refused: ${text} -> ${ex.res.status} ${ex.res.text}`);
+  assert.ok(
+    wrong.size > 0 || repeated.size > 0,
+    `a valid body was refused: ${text} -> ${ex.res.status} ${ex.res.text}`,
+  );
   const named = expectFieldProblem(ex);
-  for (const field of named) assert.ok(wrong.has(field) || repeated.has(field), `named ${JSON.stringify(field)}, which is not wrong in ${text}`);
+  for (const field of named)
+    assert.ok(wrong.has(field) || repeated.has(field), `named ${JSON.stringify(field)}, which is not wrong in ${text}`);
   for (const field of wrong) {
     // Keys a client may not send are all named at once (lambda/domain/client-choices.ts).
-    if (!['platform', 'profile', 'language', '(body)'].includes(field)) assert.ok(named.includes(field), `did not name ${JSON.stringify(field)}: ${ex.res.text}`);
+    if (!['platform', 'profile', 'language', '(body)'].includes(field))
+      assert.ok(named.includes(field), `did not name ${JSON.stringify(field)}: ${ex.res.text}`);
   }
   count(outcomes, 'refused');
 }
@@ -197,7 +251,8 @@ function count(outcomes: Map<string, number>, kind: string): void {
 /** Both kinds of outcome were seen, so the property was not vacuous (skipped when replaying one case). */
 function expectBothOutcomes(outcomes: Map<string, number>, kinds: readonly string[]): void {
   if (PROPERTY_PATH || PROPERTY_RUNS < 20) return;
-  for (const kind of kinds) assert.ok((outcomes.get(kind) ?? 0) > 0, `no case ended as "${kind}": ${JSON.stringify([...outcomes])}`);
+  for (const kind of kinds)
+    assert.ok((outcomes.get(kind) ?? 0) > 0, `no case ended as "${kind}": ${JSON.stringify([...outcomes])}`);
 }
 
 // ---- bodies ----
@@ -209,7 +264,11 @@ describe('bodies, sent with a valid token', () => {
       t,
       fc.asyncProperty(anyBody(ACME_OFFER), async (body) => {
         const token = acmeToken();
-        expectOutcomeOfBody(await exchange({ headers: [bearer(token), JSON_TYPE], body: body.text }, [token]), body, outcomes);
+        expectOutcomeOfBody(
+          await exchange({ headers: [bearer(token), JSON_TYPE], body: body.text }, [token]),
+          body,
+          outcomes,
+        );
       }),
       { runsFactor: 2 },
     );
@@ -217,7 +276,8 @@ describe('bodies, sent with a valid token', () => {
   });
 
   test('a key a client may not set is refused by name and never reaches Plaid', async (t) => {
-    const forbidden = fc.oneof(fc.constantFrom(...SERVER_DECIDED_KEYS), fc.string({ minLength: 1, maxLength: 16 }), oddString)
+    const forbidden = fc
+      .oneof(fc.constantFrom(...SERVER_DECIDED_KEYS), fc.string({ minLength: 1, maxLength: 16 }), oddString)
       .filter((k) => !['platform', 'profile', 'language', 'mode', 'item_id', 'account_selection'].includes(k));
     await checkProperty(
       t,
@@ -225,7 +285,9 @@ describe('bodies, sent with a valid token', () => {
         const entries: Entry[] = [['platform', 'web']];
         entries.splice(at % 2, 0, [key, value]);
         const token = acmeToken();
-        const fields = expectFieldProblem(await exchange({ headers: [bearer(token), JSON_TYPE], body: objectText(entries) }, [token]));
+        const fields = expectFieldProblem(
+          await exchange({ headers: [bearer(token), JSON_TYPE], body: objectText(entries) }, [token]),
+        );
         assert.deepEqual(fields, [key]);
       }),
     );
@@ -233,19 +295,32 @@ describe('bodies, sent with a valid token', () => {
 
   test('a wrong value or type for one field is a 400 naming exactly that field', async (t) => {
     const wrongValue = {
-      platform: fc.oneof(nonString, fc.string({ maxLength: 10 }).filter((s) => !(PLATFORMS as readonly string[]).includes(s))),
-      profile: fc.oneof(nonString, fc.string({ maxLength: 41 }).filter((s) => !ACME_OFFER.profiles.includes(s))),
-      language: fc.oneof(nonString, fc.string({ maxLength: 6 }).filter((s) => !ACME_OFFER.languages.includes(s))),
+      platform: fc.oneof(
+        nonString,
+        fc.string({ maxLength: 10 }).filter((s) => !(PLATFORMS as readonly string[]).includes(s)),
+      ),
+      profile: fc.oneof(
+        nonString,
+        fc.string({ maxLength: 41 }).filter((s) => !ACME_OFFER.profiles.includes(s)),
+      ),
+      language: fc.oneof(
+        nonString,
+        fc.string({ maxLength: 6 }).filter((s) => !ACME_OFFER.languages.includes(s)),
+      ),
     };
     const aCase = fc.oneof(
-      ...(Object.entries(wrongValue) as Array<[keyof typeof wrongValue, fc.Arbitrary<unknown>]>).map(([field, value]) => value.map((v) => ({ field, v }))),
+      ...(Object.entries(wrongValue) as Array<[keyof typeof wrongValue, fc.Arbitrary<unknown>]>).map(([field, value]) =>
+        value.map((v) => ({ field, v })),
+      ),
     );
     await checkProperty(
       t,
       fc.asyncProperty(aCase, fc.constantFrom(...PLATFORMS), async ({ field, v }, platform) => {
         const body = { platform, profile: 'payments', language: 'fr', [field]: v };
         const token = acmeToken();
-        const fields = expectFieldProblem(await exchange({ headers: [bearer(token), JSON_TYPE], body: JSON.stringify(body) }, [token]));
+        const fields = expectFieldProblem(
+          await exchange({ headers: [bearer(token), JSON_TYPE], body: JSON.stringify(body) }, [token]),
+        );
         assert.deepEqual(fields, [field]);
       }),
     );
@@ -257,7 +332,10 @@ describe('bodies, sent with a valid token', () => {
       t,
       fc.asyncProperty(fc.constantFrom(...PROTOTYPE_KEYS), fc.jsonValue({ maxDepth: 2 }), async (key, value) => {
         const token = acmeToken();
-        const text = objectText([['platform', 'web'], [key, value]]);
+        const text = objectText([
+          ['platform', 'web'],
+          [key, value],
+        ]);
         const fields = expectFieldProblem(await exchange({ headers: [bearer(token), JSON_TYPE], body: text }, [token]));
         assert.deepEqual(fields, [key]);
       }),
@@ -279,7 +357,11 @@ describe('bodies, sent with a valid token', () => {
         // Often end on a good platform, so that the last value decides for the better as well.
         const body = bodyCase(platform === undefined ? entries : [...entries, ['platform', platform]]);
         const token = acmeToken();
-        expectOutcomeOfBody(await exchange({ headers: [bearer(token), JSON_TYPE], body: body.text }, [token]), body, outcomes);
+        expectOutcomeOfBody(
+          await exchange({ headers: [bearer(token), JSON_TYPE], body: body.text }, [token]),
+          body,
+          outcomes,
+        );
       }),
     );
     expectBothOutcomes(outcomes, ['token', 'refused']);
@@ -297,7 +379,12 @@ describe('bodies, sent with a valid token', () => {
       fc.asyncProperty(nested, async ({ depth, open, where, balanced }) => {
         const close = open === '[' ? ']' : '}';
         const core = open.repeat(depth) + '0' + (balanced ? close.repeat(depth) : close.repeat(Math.floor(depth / 2)));
-        const text = where === 'top' ? core : where === 'under platform' ? `{"platform":${core}}` : `{"platform":"web","x":${core}}`;
+        const text =
+          where === 'top'
+            ? core
+            : where === 'under platform'
+              ? `{"platform":${core}}`
+              : `{"platform":"web","x":${core}}`;
         const token = acmeToken();
         const ex = await exchange({ headers: [bearer(token), JSON_TYPE], body: text }, [token]);
         if (Buffer.byteLength(text) > MAX_BODY_BYTES) expectProblem(ex, 413);
@@ -311,7 +398,12 @@ describe('bodies, sent with a valid token', () => {
     // Characters of 1 to 4 bytes in UTF-8, and a 6-character JSON escape.
     const filler = fc.constantFrom('x', 'é', '€', '😀', '\\u0000');
     const around = fc.oneof(fc.integer({ min: -8, max: 8 }), fc.integer({ min: -2000, max: 50_000 }));
-    const shape = fc.constantFrom('valid, padded with spaces', 'valid, long repeated key first', 'long unknown key', 'long platform');
+    const shape = fc.constantFrom(
+      'valid, padded with spaces',
+      'valid, long repeated key first',
+      'long unknown key',
+      'long platform',
+    );
     await checkProperty(
       t,
       fc.asyncProperty(filler, around, shape, async (fill, delta, kind) => {
@@ -331,22 +423,35 @@ describe('bodies, sent with a valid token', () => {
     const outcomes = new Map<string, number>();
     const member = fc.oneof(
       fc.tuple(oddString, fc.oneof(oddString, fc.jsonValue({ maxDepth: 2 }))),
-      fc.tuple(fc.constantFrom('platform', 'profile', 'language'), fc.oneof(oddString, fc.constantFrom(...PLATFORMS).chain((p) => oddString.map((s) => p + s)))),
+      fc.tuple(
+        fc.constantFrom('platform', 'profile', 'language'),
+        fc.oneof(
+          oddString,
+          fc.constantFrom(...PLATFORMS).chain((p) => oddString.map((s) => p + s)),
+        ),
+      ),
       fc.constant<Entry>(['platform', 'web']),
     );
     const encoding = fc.constantFrom('escaped JSON', 'raw UTF-8', 'BOM first', 'invalid UTF-8 bytes inside a string');
     await checkProperty(
       t,
-      fc.asyncProperty(fc.array(member, { minLength: 1, maxLength: 5 }), encoding, fc.nat(), async (entries, how, at) => {
-        const body = bodyCase(entries as Entry[]);
-        const token = acmeToken();
-        const ex = await exchange({ headers: [bearer(token), JSON_TYPE], body: encodeOddly(body.text, how, at) }, [token]);
-        if (how === 'escaped JSON') return expectOutcomeOfBody(ex, body, outcomes);
-        // Raw bytes: the decoded text is the server's to judge; the contract still holds.
-        if (ex.res.status === 200) expectLinkToken(ex);
-        else expectFieldProblem(ex);
-        count(outcomes, ex.res.status === 200 ? 'token' : 'refused');
-      }),
+      fc.asyncProperty(
+        fc.array(member, { minLength: 1, maxLength: 5 }),
+        encoding,
+        fc.nat(),
+        async (entries, how, at) => {
+          const body = bodyCase(entries as Entry[]);
+          const token = acmeToken();
+          const ex = await exchange({ headers: [bearer(token), JSON_TYPE], body: encodeOddly(body.text, how, at) }, [
+            token,
+          ]);
+          if (how === 'escaped JSON') return expectOutcomeOfBody(ex, body, outcomes);
+          // Raw bytes: the decoded text is the server's to judge; the contract still holds.
+          if (ex.res.status === 200) expectLinkToken(ex);
+          else expectFieldProblem(ex);
+          count(outcomes, ex.res.status === 200 ? 'token' : 'refused');
+        },
+      ),
     );
     expectBothOutcomes(outcomes, ['token', 'refused']);
   });
@@ -355,9 +460,12 @@ describe('bodies, sent with a valid token', () => {
 /** A body of exactly `target` bytes where the filler allows (a multibyte filler may fall short by up to 3). */
 function sizedBody(kind: string, fill: string, target: number): string {
   const frame =
-    kind === 'valid, padded with spaces' ? ['{"platform":"web"}', '']
-      : kind === 'valid, long repeated key first' ? ['{"platform":"', '","platform":"web"}']
-        : kind === 'long unknown key' ? ['{"platform":"web","pad":"', '"}']
+    kind === 'valid, padded with spaces'
+      ? ['{"platform":"web"}', '']
+      : kind === 'valid, long repeated key first'
+        ? ['{"platform":"', '","platform":"web"}']
+        : kind === 'long unknown key'
+          ? ['{"platform":"web","pad":"', '"}']
           : ['{"platform":"', '"}'];
   const room = Math.max(0, target - Buffer.byteLength(frame.join('')));
   if (kind === 'valid, padded with spaces') return frame[0] + ' '.repeat(room);
@@ -368,7 +476,9 @@ function sizedBody(kind: string, fill: string, target: number): string {
 function encodeOddly(text: string, how: string, at: number): string | Uint8Array {
   if (how === 'escaped JSON') return text;
   // JSON.stringify escapes lone surrogates; unescape them so they go out as raw (replaced) UTF-8.
-  const raw = text.replace(/\\u(d[89a-f][0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+  const raw = text.replace(/\\u(d[89a-f][0-9a-f]{2})/gi, (_, hex: string) =>
+    String.fromCharCode(Number.parseInt(hex, 16)),
+  );
   if (how === 'raw UTF-8') return raw;
   if (how === 'BOM first') return `\ufeff${raw}`;
   // Bytes no UTF-8 decoder accepts, spliced in right after an opening quote.
@@ -400,16 +510,32 @@ describe('header sets', () => {
     const value = fc.constantFrom('mine', 'another user', 'garbage', 'empty', 'basic');
     await checkProperty(
       t,
-      fc.asyncProperty(fc.array(value, { minLength: 2, maxLength: 4 }), fc.array(fc.tuple(headerName, headerValue(40)), { maxLength: 3 }), async (kinds, extra) => {
-        const mine = acmeToken();
-        const theirs = otherUser();
-        const values = kinds.map((k) =>
-          k === 'mine' ? `Bearer ${mine}` : k === 'another user' ? `Bearer ${theirs}` : k === 'garbage' ? 'Bearer not-a-token' : k === 'empty' ? '' : 'Basic dXNlcjpwYXNz',
-        );
-        const headers: Array<[string, string]> = [...extra, JSON_TYPE, ...values.map((v): [string, string] => ['Authorization', v])];
-        const ex = await exchange({ headers, body: WEB_BODY }, [mine, theirs]);
-        expectProblem(ex, 401);
-      }),
+      fc.asyncProperty(
+        fc.array(value, { minLength: 2, maxLength: 4 }),
+        fc.array(fc.tuple(headerName, headerValue(40)), { maxLength: 3 }),
+        async (kinds, extra) => {
+          const mine = acmeToken();
+          const theirs = otherUser();
+          const values = kinds.map((k) =>
+            k === 'mine'
+              ? `Bearer ${mine}`
+              : k === 'another user'
+                ? `Bearer ${theirs}`
+                : k === 'garbage'
+                  ? 'Bearer not-a-token'
+                  : k === 'empty'
+                    ? ''
+                    : 'Basic dXNlcjpwYXNz',
+          );
+          const headers: Array<[string, string]> = [
+            ...extra,
+            JSON_TYPE,
+            ...values.map((v): [string, string] => ['Authorization', v]),
+          ];
+          const ex = await exchange({ headers, body: WEB_BODY }, [mine, theirs]);
+          expectProblem(ex, 401);
+        },
+      ),
     );
   });
 
@@ -418,11 +544,20 @@ describe('header sets', () => {
     await checkProperty(
       t,
       fc.asyncProperty(
-        name('authorization'), name('content-type'), name('origin'), name('bearer'), fc.mixedCase(fc.constant('application/json')),
-        fc.constantFrom(...ACME_ORIGINS), fc.integer({ min: 1, max: 3 }),
+        name('authorization'),
+        name('content-type'),
+        name('origin'),
+        name('bearer'),
+        fc.mixedCase(fc.constant('application/json')),
+        fc.constantFrom(...ACME_ORIGINS),
+        fc.integer({ min: 1, max: 3 }),
         async (authorization, contentType, origin, scheme, mediaType, originValue, spaces) => {
           const token = acmeToken();
-          const headers: Array<[string, string]> = [[authorization, `${scheme}${' '.repeat(spaces)}${token}`], [contentType, mediaType], [origin, originValue]];
+          const headers: Array<[string, string]> = [
+            [authorization, `${scheme}${' '.repeat(spaces)}${token}`],
+            [contentType, mediaType],
+            [origin, originValue],
+          ];
           const ex = await exchange({ headers, body: WEB_BODY }, [token]);
           expectLinkToken(ex);
           assert.equal(ex.res.header('access-control-allow-origin'), originValue);
@@ -446,7 +581,8 @@ describe('header sets', () => {
         if (which === 'extra header') headers.push(['x-long', blob]);
         if (which === 'origin') headers.push(['origin', `https://${blob}`]);
         if (which === 'authorization padding') headers[0] = ['authorization', `Bearer ${token}.${blob}`];
-        if (which === 'many headers') for (let i = 0; i * 64 < length; i++) headers.push([`x-h-${i}`, blob.slice(0, 60)]);
+        if (which === 'many headers')
+          for (let i = 0; i * 64 < length; i++) headers.push([`x-h-${i}`, blob.slice(0, 60)]);
         const headerBytes = headers.reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
         // Node's default limit for the whole header block is 16 KiB: past it the server answers
         // 431 and closes, and the client may see the reset before it reads the answer.
@@ -455,7 +591,8 @@ describe('header sets', () => {
         try {
           ex = await exchange({ headers, body: WEB_BODY }, [token]);
         } catch (error) {
-          if (tooLarge && ['ECONNRESET', 'EPIPE'].includes((error as NodeJS.ErrnoException).code ?? '')) ex = { res: undefined!, plaidCalls: 0 };
+          if (tooLarge && ['ECONNRESET', 'EPIPE'].includes((error as NodeJS.ErrnoException).code ?? ''))
+            ex = { res: undefined!, plaidCalls: 0 };
           else throw error;
         }
         if (ex.res === undefined) assert.equal(ex.plaidCalls, 0);
@@ -463,7 +600,11 @@ describe('header sets', () => {
         else if (which === 'extra header' && headerBytes < 8 * 1024) expectLinkToken(ex);
         else if (which === 'origin' && headerBytes < 8 * 1024) expectProblem(ex, 403);
         else if (which === 'authorization padding' && headerBytes < 8 * 1024) expectInvalidToken(ex);
-        else assert.ok(ex.res.status === 200 ? ex.plaidCalls === 1 : ex.plaidCalls === 0, `${ex.res.status} with ${ex.plaidCalls} Plaid calls`);
+        else
+          assert.ok(
+            ex.res.status === 200 ? ex.plaidCalls === 1 : ex.plaidCalls === 0,
+            `${ex.res.status} with ${ex.plaidCalls} Plaid calls`,
+          );
         // The stack is still there for the next request.
         const next = acmeToken();
         expectLinkToken(await exchange({ headers: [bearer(next), JSON_TYPE], body: WEB_BODY }, [next]));
@@ -473,18 +614,40 @@ describe('header sets', () => {
   });
 
   test('Content-Type: application/json or any application/*+json (any case, any parameters) is read; anything else is 415', async (t) => {
-    const jsonTypes = fc.constantFrom('application/json', 'application/problem+json', 'application/vnd.acme.v1+json', 'application/ld+json');
+    const jsonTypes = fc.constantFrom(
+      'application/json',
+      'application/problem+json',
+      'application/vnd.acme.v1+json',
+      'application/ld+json',
+    );
     const otherTypes = fc.oneof(
       fc.constantFrom(
-        'text/plain', 'text/json', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx',
-        'json', 'application/json5', 'application/xml', 'application/octet-stream', '*/*', 'application/*', 'application/+json',
-        'application/json+', 'applicationjson', 'application /json',
+        'text/plain',
+        'text/json',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/jsonx',
+        'json',
+        'application/json5',
+        'application/xml',
+        'application/octet-stream',
+        '*/*',
+        'application/*',
+        'application/+json',
+        'application/json+',
+        'applicationjson',
+        'application /json',
       ),
       fc.string({ maxLength: 30 }).filter((s) => !/json/i.test(s)),
     );
-    const parameters = fc.array(fc.oneof(fc.mixedCase(fc.constant('charset=utf-8')), fc.constantFrom('foo=bar', 'q=0.5', 'charset="utf-8"', 'x')), { maxLength: 2 });
+    const parameters = fc.array(
+      fc.oneof(fc.mixedCase(fc.constant('charset=utf-8')), fc.constantFrom('foo=bar', 'q=0.5', 'charset="utf-8"', 'x')),
+      { maxLength: 2 },
+    );
     const contentType = fc.oneof(
-      fc.tuple(fc.mixedCase(jsonTypes), parameters, fc.constantFrom('', ' ')).map(([type, params, space]) => ({ value: [type, ...params].join(`;${space}`), json: true })),
+      fc
+        .tuple(fc.mixedCase(jsonTypes), parameters, fc.constantFrom('', ' '))
+        .map(([type, params, space]) => ({ value: [type, ...params].join(`;${space}`), json: true })),
       fc.tuple(otherTypes, parameters).map(([type, params]) => ({ value: [type, ...params].join(';'), json: false })),
       fc.constant({ value: undefined as string | undefined, json: false }),
     );
@@ -505,9 +668,20 @@ describe('header sets', () => {
   });
 
   test("Origin: only the tenant's own origins, exactly, get a token and Access-Control-Allow-Origin", async (t) => {
-    const near = fc.constantFrom(...ACME_ORIGINS).chain((o) =>
-      fc.constantFrom(`${o}/`, o.toUpperCase(), `${o}:443`, `${o}.evil.test`, o.replace('https', 'http'), `${o}/path`, `${o},${o}`, ` ${o}x`),
-    );
+    const near = fc
+      .constantFrom(...ACME_ORIGINS)
+      .chain((o) =>
+        fc.constantFrom(
+          `${o}/`,
+          o.toUpperCase(),
+          `${o}:443`,
+          `${o}.evil.test`,
+          o.replace('https', 'http'),
+          `${o}/path`,
+          `${o},${o}`,
+          ` ${o}x`,
+        ),
+      );
     const origin = fc.oneof(
       { weight: 3, arbitrary: fc.constantFrom(...ACME_ORIGINS) },
       near,
@@ -539,32 +713,44 @@ describe('header sets', () => {
   test('CORS preflight grants only origins some tenant allows, and only for POST', async (t) => {
     const anyAllowed = [...ACME_ORIGINS, GLOBEX_ORIGIN];
     const origin = fc.oneof(fc.constantFrom(...anyAllowed), fc.webUrl(), fc.constantFrom('null', 'https://evil.test'));
-    const method = fc.oneof({ weight: 3, arbitrary: fc.mixedCase(fc.constant('POST')) }, fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'x'));
+    const method = fc.oneof(
+      { weight: 3, arbitrary: fc.mixedCase(fc.constant('POST')) },
+      fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'x'),
+    );
     await checkProperty(
       t,
-      fc.asyncProperty(origin, method, fc.array(fc.tuple(headerName, headerValue(40)), { maxLength: 4 }), async (value, requested, extra) => {
-        const headers: Array<[string, string]> = [...extra, ['origin', value], ['access-control-request-method', requested]];
-        const ex = await exchange({ method: 'OPTIONS', headers }, []);
-        // Browsers send the method upper case; another casing may go either way, consistently.
-        if (requested !== 'POST' && requested.toUpperCase() === 'POST') {
-          assert.ok([204, 403].includes(ex.res.status), ex.res.text);
-          assert.equal(ex.res.header('access-control-allow-origin'), ex.res.status === 204 ? value : undefined);
+      fc.asyncProperty(
+        origin,
+        method,
+        fc.array(fc.tuple(headerName, headerValue(40)), { maxLength: 4 }),
+        async (value, requested, extra) => {
+          const headers: Array<[string, string]> = [
+            ...extra,
+            ['origin', value],
+            ['access-control-request-method', requested],
+          ];
+          const ex = await exchange({ method: 'OPTIONS', headers }, []);
+          // Browsers send the method upper case; another casing may go either way, consistently.
+          if (requested !== 'POST' && requested.toUpperCase() === 'POST') {
+            assert.ok([204, 403].includes(ex.res.status), ex.res.text);
+            assert.equal(ex.res.header('access-control-allow-origin'), ex.res.status === 204 ? value : undefined);
+            assert.equal(ex.plaidCalls, 0);
+            return;
+          }
+          const granted = anyAllowed.includes(value) && requested === 'POST';
+          if (granted) {
+            assert.equal(ex.res.status, 204, ex.res.text);
+            assert.equal(ex.res.header('access-control-allow-origin'), value);
+            assert.match(ex.res.header('access-control-allow-methods') ?? '', /POST/);
+          } else {
+            expectProblem(ex, 403);
+            assert.equal(ex.res.header('access-control-allow-methods'), undefined);
+            // The refusal may be readable by a site some tenant allows, never by any other.
+            if (!anyAllowed.includes(value)) assert.equal(ex.res.header('access-control-allow-origin'), undefined);
+          }
           assert.equal(ex.plaidCalls, 0);
-          return;
-        }
-        const granted = anyAllowed.includes(value) && requested === 'POST';
-        if (granted) {
-          assert.equal(ex.res.status, 204, ex.res.text);
-          assert.equal(ex.res.header('access-control-allow-origin'), value);
-          assert.match(ex.res.header('access-control-allow-methods') ?? '', /POST/);
-        } else {
-          expectProblem(ex, 403);
-          assert.equal(ex.res.header('access-control-allow-methods'), undefined);
-          // The refusal may be readable by a site some tenant allows, never by any other.
-          if (!anyAllowed.includes(value)) assert.equal(ex.res.header('access-control-allow-origin'), undefined);
-        }
-        assert.equal(ex.plaidCalls, 0);
-      }),
+        },
+      ),
       { runsFactor: 0.5 },
     );
   });
@@ -573,15 +759,29 @@ describe('header sets', () => {
 // ---- tokens ----
 
 /** Signs a compact JWT with any header and payload text, with a key the test holds. */
-function signJwt(header: Record<string, unknown>, payload: Record<string, unknown>, alg: string, key: KeyObject | Buffer | string): string {
+function signJwt(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  alg: string,
+  key: KeyObject | Buffer | string,
+): string {
   const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
   const data = Buffer.from(input);
   const bits = alg.slice(2);
   let signature: Buffer;
-  if (alg.startsWith('HS')) signature = createHmac(`sha${bits}`, key as Buffer | string).update(input).digest();
+  if (alg.startsWith('HS'))
+    signature = createHmac(`sha${bits}`, key as Buffer | string)
+      .update(input)
+      .digest();
   else if (alg.startsWith('RS')) signature = sign(`sha${bits}`, data, key as KeyObject);
-  else if (alg.startsWith('PS')) signature = sign(`sha${bits}`, data, { key: key as KeyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(bits) / 8 });
-  else if (alg.startsWith('ES')) signature = sign(`sha${bits}`, data, { key: key as KeyObject, dsaEncoding: 'ieee-p1363' });
+  else if (alg.startsWith('PS'))
+    signature = sign(`sha${bits}`, data, {
+      key: key as KeyObject,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: Number(bits) / 8,
+    });
+  else if (alg.startsWith('ES'))
+    signature = sign(`sha${bits}`, data, { key: key as KeyObject, dsaEncoding: 'ieee-p1363' });
   else if (alg === 'EdDSA') signature = sign(null, data, key as KeyObject);
   else throw new Error(`no signer for ${alg}`);
   return `${input}.${signature.toString('base64url')}`;
@@ -594,8 +794,12 @@ const strangerKeys = {
   ed25519: generateKeyPairSync('ed25519').privateKey,
 };
 const strangerAlg = fc.constantFrom(
-  { alg: 'RS256', key: strangerKeys.rsa }, { alg: 'RS384', key: strangerKeys.rsa }, { alg: 'RS512', key: strangerKeys.rsa },
-  { alg: 'PS256', key: strangerKeys.rsa }, { alg: 'ES256', key: strangerKeys.ec256 }, { alg: 'ES384', key: strangerKeys.ec384 },
+  { alg: 'RS256', key: strangerKeys.rsa },
+  { alg: 'RS384', key: strangerKeys.rsa },
+  { alg: 'RS512', key: strangerKeys.rsa },
+  { alg: 'PS256', key: strangerKeys.rsa },
+  { alg: 'ES256', key: strangerKeys.ec256 },
+  { alg: 'ES384', key: strangerKeys.ec384 },
   { alg: 'EdDSA', key: strangerKeys.ed25519 },
 );
 
@@ -605,7 +809,11 @@ function goodAcmeClaims(): Record<string, unknown> {
   return { iss: acmeIssuer.issuer, aud: 'acme-web', sub: 'user-123', iat: now, exp: now + 600 };
 }
 
-const randomHeaderParams = fc.dictionary(fc.constantFrom('typ', 'cty', 'jku', 'x5u', 'jwk', 'crit', 'b64', 'zip', 'x'), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 });
+const randomHeaderParams = fc.dictionary(
+  fc.constantFrom('typ', 'cty', 'jku', 'x5u', 'jwk', 'crit', 'b64', 'zip', 'x'),
+  fc.jsonValue({ maxDepth: 2 }),
+  { maxKeys: 3 },
+);
 const randomClaims = fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 });
 
 async function expectRefused(token: string, opts: { status?: 401 | 403 } = {}): Promise<void> {
@@ -618,13 +826,19 @@ describe('tokens that must be refused (401, never Plaid)', () => {
   test('signed by a key the issuer does not publish, with any header and claims, under any kid', async (t) => {
     await checkProperty(
       t,
-      fc.asyncProperty(strangerAlg, randomHeaderParams, randomClaims, fc.constantFrom('issuer kid', 'random kid', 'no kid'), fc.string({ maxLength: 20 }),
+      fc.asyncProperty(
+        strangerAlg,
+        randomHeaderParams,
+        randomClaims,
+        fc.constantFrom('issuer kid', 'random kid', 'no kid'),
+        fc.string({ maxLength: 20 }),
         async ({ alg, key }, params, claims, kidKind, randomKid) => {
           const header: Record<string, unknown> = { ...params, alg };
           if (kidKind === 'issuer kid') header.kid = acmeIssuer.currentKid;
           if (kidKind === 'random kid') header.kid = randomKid;
           await expectRefused(signJwt(header, { ...claims, ...goodAcmeClaims() }, alg, key));
-        }),
+        },
+      ),
       { runsFactor: 0.5 },
     );
   });
@@ -632,16 +846,25 @@ describe('tokens that must be refused (401, never Plaid)', () => {
   test('alg none in any spelling, with or without a signature', async (t) => {
     await checkProperty(
       t,
-      fc.asyncProperty(fc.mixedCase(fc.constant('none')), fc.constantFrom('', 'c2ln', 'AAAA'), randomHeaderParams, async (alg, signature, params) => {
-        const encode = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-        await expectRefused(`${encode({ ...params, alg, kid: acmeIssuer.currentKid })}.${encode(goodAcmeClaims())}.${signature}`);
-      }),
+      fc.asyncProperty(
+        fc.mixedCase(fc.constant('none')),
+        fc.constantFrom('', 'c2ln', 'AAAA'),
+        randomHeaderParams,
+        async (alg, signature, params) => {
+          const encode = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+          await expectRefused(
+            `${encode({ ...params, alg, kid: acmeIssuer.currentKid })}.${encode(goodAcmeClaims())}.${signature}`,
+          );
+        },
+      ),
       { runsFactor: 0.5 },
     );
   });
 
   test("HMAC keyed with the issuer's public key in any encoding (RS/HS confusion)", async (t) => {
-    const jwk = (await (await fetch(acmeIssuer.jwksUri)).json()).keys.find((k: { kid: string }) => k.kid === acmeIssuer.currentKid);
+    const jwk = (await (await fetch(acmeIssuer.jwksUri)).json()).keys.find(
+      (k: { kid: string }) => k.kid === acmeIssuer.currentKid,
+    );
     const publicKey = createPublicKey({ key: jwk, format: 'jwk' });
     const encodings: Array<Buffer | string> = [
       publicKey.export({ format: 'pem', type: 'spki' }) as string,
@@ -653,10 +876,15 @@ describe('tokens that must be refused (401, never Plaid)', () => {
     ];
     await checkProperty(
       t,
-      fc.asyncProperty(fc.constantFrom('HS256', 'HS384', 'HS512'), fc.nat({ max: encodings.length - 1 }), fc.boolean(), async (alg, which, withKid) => {
-        const header = { alg, typ: 'JWT', ...(withKid ? { kid: acmeIssuer.currentKid } : {}) };
-        await expectRefused(signJwt(header, goodAcmeClaims(), alg, encodings[which]!));
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('HS256', 'HS384', 'HS512'),
+        fc.nat({ max: encodings.length - 1 }),
+        fc.boolean(),
+        async (alg, which, withKid) => {
+          const header = { alg, typ: 'JWT', ...(withKid ? { kid: acmeIssuer.currentKid } : {}) };
+          await expectRefused(signJwt(header, goodAcmeClaims(), alg, encodings[which]!));
+        },
+      ),
       { runsFactor: 0.5 },
     );
   });
@@ -674,7 +902,12 @@ describe('tokens that must be refused (401, never Plaid)', () => {
     const aud = fc.oneof(
       fc.constantFrom(...ACME_AUDIENCES).map((a) => ({ aud: a as unknown })),
       fc.constantFrom('portal', 'ACME-WEB', 'acme-web ', '', 'acme').map((a) => ({ aud: a as unknown })),
-      fc.array(fc.string({ maxLength: 8 }).filter((a) => !ACME_AUDIENCES.includes(a)), { maxLength: 3 }).map((a) => ({ aud: a as unknown })),
+      fc
+        .array(
+          fc.string({ maxLength: 8 }).filter((a) => !ACME_AUDIENCES.includes(a)),
+          { maxLength: 3 },
+        )
+        .map((a) => ({ aud: a as unknown })),
       nonString.filter((v) => !Array.isArray(v)).map((v) => ({ aud: v })),
       fc.constant({ aud: undefined }),
     );
@@ -693,7 +926,12 @@ describe('tokens that must be refused (401, never Plaid)', () => {
       fc.tuple(fc.constantFrom('exp', 'nbf', 'iat'), notANumericDate).map(([claim, value]) => ({ [claim]: value })),
       fc.integer({ min: GRACE_SECONDS + 5, max: 10 ** 9 }).map((ago) => ({ exp: now() - ago })),
       fc.constantFrom(-1e308, -1, 0).map((exp) => ({ exp })),
-      fc.oneof(fc.integer({ min: GRACE_SECONDS + 5, max: 10 ** 9 }).map((ahead) => now() + ahead), fc.constant(1e308)).map((nbf) => ({ nbf })),
+      fc
+        .oneof(
+          fc.integer({ min: GRACE_SECONDS + 5, max: 10 ** 9 }).map((ahead) => now() + ahead),
+          fc.constant(1e308),
+        )
+        .map((nbf) => ({ nbf })),
     );
     await checkProperty(
       t,
@@ -707,14 +945,19 @@ describe('tokens that must be refused (401, never Plaid)', () => {
     await checkProperty(
       t,
       fc.asyncProperty(notASubject, fc.constantFrom('acme', 'globex', 'initech'), async (sub, tenant) => {
-        const token = tenant === 'acme' ? acmeIssuer.mint({ sub, aud: 'acme-web' }) : sharedIssuer.mint({ sub, aud: 'portal', tenant });
+        const token =
+          tenant === 'acme'
+            ? acmeIssuer.mint({ sub, aud: 'acme-web' })
+            : sharedIssuer.mint({ sub, aud: 'portal', tenant });
         await expectRefused(token);
       }),
     );
   });
 
   test('validly signed, missing iss or aud (with any other claims missing too)', async (t) => {
-    const missing = fc.subarray(['iss', 'aud', 'sub', 'exp', 'iat'], { minLength: 1 }).filter((m) => m.includes('iss') || m.includes('aud'));
+    const missing = fc
+      .subarray(['iss', 'aud', 'sub', 'exp', 'iat'], { minLength: 1 })
+      .filter((m) => m.includes('iss') || m.includes('aud'));
     await checkProperty(
       t,
       fc.asyncProperty(missing, async (names) => {
@@ -733,7 +976,10 @@ describe('tokens that must be refused (401, never Plaid)', () => {
         const original = acmeToken();
         const mutant = mutations.reduce((token, m) => m.apply(token), original);
         fc.pre(!sameToken(mutant, original));
-        const ex = await exchange({ headers: [['authorization', `Bearer ${mutant}`], JSON_TYPE], body: WEB_BODY }, [original, mutant]);
+        const ex = await exchange({ headers: [['authorization', `Bearer ${mutant}`], JSON_TYPE], body: WEB_BODY }, [
+          original,
+          mutant,
+        ]);
         expectProblem(ex, 401);
       }),
       { runsFactor: 2 },
@@ -743,13 +989,29 @@ describe('tokens that must be refused (401, never Plaid)', () => {
   test('any Authorization value that is not "Bearer <a token of the issuer>" is 401', async (t) => {
     const value = fc.oneof(
       headerValue(120),
-      fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.'), maxLength: 300 }).map((s) => `Bearer ${s}`),
-      fc.constantFrom('Bearer', 'Bearer ', 'Bearer\t', 'Basic dXNlcjpwYXNz', 'Token abc', 'bearer: x', 'Bearer a b', 'Bearer ="'),
+      fc
+        .string({
+          unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.'),
+          maxLength: 300,
+        })
+        .map((s) => `Bearer ${s}`),
+      fc.constantFrom(
+        'Bearer',
+        'Bearer ',
+        'Bearer\t',
+        'Basic dXNlcjpwYXNz',
+        'Token abc',
+        'bearer: x',
+        'Bearer a b',
+        'Bearer ="',
+      ),
     );
     await checkProperty(
       t,
       fc.asyncProperty(value, async (authorization) => {
-        const ex = await exchange({ headers: [['authorization', authorization], JSON_TYPE], body: WEB_BODY }, [authorization]);
+        const ex = await exchange({ headers: [['authorization', authorization], JSON_TYPE], body: WEB_BODY }, [
+          authorization,
+        ]);
         expectProblem(ex, 401);
       }),
     );
@@ -775,16 +1037,43 @@ describe('tokens that must be refused (401, never Plaid)', () => {
 
 describe('tokens that must be accepted', () => {
   test('extra claims of any name (prototype names included) never change who the user is', async (t) => {
-    const reserved = new Set(['iss', 'aud', 'sub', 'exp', 'nbf', 'iat', 'email', 'email_verified', 'phone_number', 'phone_number_verified', 'tenant', 'token_use', 'client_id', 'jti', 'scope']);
+    const reserved = new Set([
+      'iss',
+      'aud',
+      'sub',
+      'exp',
+      'nbf',
+      'iat',
+      'email',
+      'email_verified',
+      'phone_number',
+      'phone_number_verified',
+      'tenant',
+      'token_use',
+      'client_id',
+      'jti',
+      'scope',
+    ]);
     await checkProperty(
       t,
-      fc.asyncProperty(extraClaims(reserved), fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s.trim() !== ''), async (extra, sub) => {
-        const token = acmeIssuer.mint({ ...extra, sub, aud: 'acme-web' });
-        const ex = await exchange({ headers: [bearer(token), JSON_TYPE], body: WEB_BODY }, [token]);
-        expectLinkToken(ex);
-        const sent = stack.plaid.requests.at(-1)!.body as { user: Record<string, unknown> };
-        assert.deepEqual(sent.user, { client_user_id: deriveClientUserId({ strategy: 'hmac-sha256', tenantId: 'acme', subject: sub, key: HMAC_KEY }) });
-      }),
+      fc.asyncProperty(
+        extraClaims(reserved),
+        fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s.trim() !== ''),
+        async (extra, sub) => {
+          const token = acmeIssuer.mint({ ...extra, sub, aud: 'acme-web' });
+          const ex = await exchange({ headers: [bearer(token), JSON_TYPE], body: WEB_BODY }, [token]);
+          expectLinkToken(ex);
+          const sent = stack.plaid.requests.at(-1)!.body as { user: Record<string, unknown> };
+          assert.deepEqual(sent.user, {
+            client_user_id: deriveClientUserId({
+              strategy: 'hmac-sha256',
+              tenantId: 'acme',
+              subject: sub,
+              key: HMAC_KEY,
+            }),
+          });
+        },
+      ),
       { runsFactor: 0.5 },
     );
   });
@@ -793,7 +1082,9 @@ describe('tokens that must be accepted', () => {
 // Signed by the issuer's real key and well-formed, yet naming no end user or living too long.
 describe('tokens without an end user or a bounded life (401, never Plaid)', () => {
   const tokenFor = (tenant: string, claims: Record<string, unknown>) =>
-    tenant === 'acme' ? acmeIssuer.mint({ sub: 'user-123', aud: 'acme-web', ...claims }) : sharedIssuer.mint({ sub: 'user-777', aud: 'portal', tenant, ...claims });
+    tenant === 'acme'
+      ? acmeIssuer.mint({ sub: 'user-123', aud: 'acme-web', ...claims })
+      : sharedIssuer.mint({ sub: 'user-777', aud: 'portal', tenant, ...claims });
   const anyTenant = fc.constantFrom('acme', 'globex', 'initech');
 
   test('without sub', async (t) => {
@@ -830,9 +1121,13 @@ describe('tokens without an end user or a bounded life (401, never Plaid)', () =
   test('issued to an application (client credentials: sub is the client_id)', async (t) => {
     await checkProperty(
       t,
-      fc.asyncProperty(fc.string({ minLength: 1, maxLength: 30 }).filter((s) => s.trim() !== ''), anyTenant, async (client, tenant) => {
-        await expectRefused(tokenFor(tenant, { sub: client, client_id: client }));
-      }),
+      fc.asyncProperty(
+        fc.string({ minLength: 1, maxLength: 30 }).filter((s) => s.trim() !== ''),
+        anyTenant,
+        async (client, tenant) => {
+          await expectRefused(tokenFor(tenant, { sub: client, client_id: client }));
+        },
+      ),
       { runsFactor: 0.5 },
     );
   });
@@ -844,7 +1139,12 @@ describe('tokens without an end user or a bounded life (401, never Plaid)', () =
       t,
       fc.asyncProperty(lifetime, anyTenant, fc.boolean(), async (seconds, tenant, withoutIat) => {
         const now = Math.floor(Date.now() / 1000);
-        await expectRefused(tokenFor(tenant, { exp: seconds === 1e308 ? seconds : now + seconds, ...(withoutIat ? { iat: undefined } : {}) }));
+        await expectRefused(
+          tokenFor(tenant, {
+            exp: seconds === 1e308 ? seconds : now + seconds,
+            ...(withoutIat ? { iat: undefined } : {}),
+          }),
+        );
       }),
       { runsFactor: 0.5 },
     );

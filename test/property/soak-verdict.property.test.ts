@@ -69,7 +69,10 @@ test('without a full GC in every third, one step up of RSS is inconclusive, a st
   const step = t.map((at) => ({ t: at, mb: at < 90 ? 165 : 217 }));
   const climb = t.map((at) => ({ t: at, mb: 180 + at * 1.5 }));
   const gcs = [{ t: 15 }];
-  for (const [series, expected] of [[step, 'inconclusive'], [climb, 'growing']] as const) {
+  for (const [series, expected] of [
+    [step, 'inconclusive'],
+    [climb, 'growing'],
+  ] as const) {
     const grew = memoryVerdict(series, 0, TOLERANCE);
     assert.equal(grew.verdict, 'growing');
     assert.equal((sawtoothUnresolved(series, gcs, 0, grew) ?? grew).verdict, expected);
@@ -78,11 +81,16 @@ test('without a full GC in every third, one step up of RSS is inconclusive, a st
 
 test('a soak knob that is not a whole number is refused, naming the knob', async (t) => {
   const knobs = ['SOAK_SECONDS', 'SOAK_CONCURRENCY', 'SOAK_USERS', 'SOAK_SAMPLE_SECONDS'] as const;
-  const notAWholeNumber = fc.string({ minLength: 1, maxLength: 8 }).filter((s) => s.trim() !== '' && !/^\d+$/.test(s.trim()));
+  const notAWholeNumber = fc
+    .string({ minLength: 1, maxLength: 8 })
+    .filter((s) => s.trim() !== '' && !/^\d+$/.test(s.trim()));
   await checkProperty(
     t,
     fc.asyncProperty(fc.constantFrom(...knobs), notAWholeNumber, async (knob, value) => {
-      assert.throws(() => readConfig([], { [knob]: value }), (error: Error) => error.message.includes(knob) && error.message.includes(JSON.stringify(value.trim())));
+      assert.throws(
+        () => readConfig([], { [knob]: value }),
+        (error: Error) => error.message.includes(knob) && error.message.includes(JSON.stringify(value.trim())),
+      );
     }),
   );
   assert.equal(readConfig(['--seconds', '120'], { SOAK_CONCURRENCY: '8' }).seconds, 120);

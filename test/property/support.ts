@@ -15,7 +15,8 @@ function integerFromEnv(name: string, fallback: number, min: number): number {
   if (raw === undefined || raw.trim() === '') return fallback;
   if (!/^-?\d+$/.test(raw.trim())) throw new Error(`${name} must be an integer, got ${JSON.stringify(raw)}`);
   const value = Number(raw.trim());
-  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${name} must be an integer of at least ${min}, got ${raw}`);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new Error(`${name} must be an integer of at least ${min}, got ${raw}`);
   return value;
 }
 
@@ -32,7 +33,9 @@ export async function checkProperty<Ts extends [unknown, ...unknown[]]>(
   opts: { runsFactor?: number } = {},
 ): Promise<void> {
   const numRuns = Math.max(1, Math.round(PROPERTY_RUNS * (opts.runsFactor ?? 1)));
-  t.diagnostic(`fast-check seed ${PROPERTY_SEED}, ${numRuns} runs${PROPERTY_PATH ? `, replaying path ${PROPERTY_PATH}` : ''}`);
+  t.diagnostic(
+    `fast-check seed ${PROPERTY_SEED}, ${numRuns} runs${PROPERTY_PATH ? `, replaying path ${PROPERTY_PATH}` : ''}`,
+  );
   await fc.assert(property, { numRuns, seed: PROPERTY_SEED, ...(PROPERTY_PATH ? { path: PROPERTY_PATH } : {}) });
 }
 
@@ -56,10 +59,20 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
  */
 export function rawCall(
   baseUrl: string,
-  opts: { method?: string; path?: string; headers: ReadonlyArray<readonly [string, string]>; body?: string | Uint8Array },
+  opts: {
+    method?: string;
+    path?: string;
+    headers: ReadonlyArray<readonly [string, string]>;
+    body?: string | Uint8Array;
+  },
 ): Promise<RawResponse> {
   const url = new URL(opts.path ?? '/link-token', baseUrl);
-  const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? Buffer.from(opts.body, 'utf8') : Buffer.from(opts.body);
+  const body =
+    opts.body === undefined
+      ? undefined
+      : typeof opts.body === 'string'
+        ? Buffer.from(opts.body, 'utf8')
+        : Buffer.from(opts.body);
   const names = new Set(opts.headers.map(([name]) => name.toLowerCase()));
   const flat: string[] = [];
   if (!names.has('host')) flat.push('host', url.host);
@@ -73,7 +86,8 @@ export function rawCall(
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const headers: Array<[string, string]> = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!]);
+        for (let i = 0; i < res.rawHeaders.length; i += 2)
+          headers.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!]);
         resolve({
           status: res.statusCode ?? 0,
           headers,
@@ -112,7 +126,8 @@ export function leakedPart(secret: string, seen: string): string | undefined {
 export function leakedPartInBulk(secrets: Iterable<string>, seen: string): string | undefined {
   const sampled = new Set<string>();
   for (const secret of secrets) {
-    for (let i = 0; i + LEAK_WINDOW <= secret.length; i += LEAK_WINDOW - 1) sampled.add(secret.slice(i, i + LEAK_WINDOW));
+    for (let i = 0; i + LEAK_WINDOW <= secret.length; i += LEAK_WINDOW - 1)
+      sampled.add(secret.slice(i, i + LEAK_WINDOW));
   }
   if (sampled.size === 0) return undefined;
   for (let i = 0; i + LEAK_WINDOW <= seen.length; i++) {

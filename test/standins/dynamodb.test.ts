@@ -16,12 +16,22 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { ITEMS_TABLE_GSI, createItemsTable, itemsTableDefinition, startDynamoDbStandIn } from '../../local/standins/dynamodb.ts';
+import {
+  ITEMS_TABLE_GSI,
+  createItemsTable,
+  itemsTableDefinition,
+  startDynamoDbStandIn,
+} from '../../local/standins/dynamodb.ts';
 import { MOTO_ABSENT, startMoto } from '../support/moto.ts';
 
 const clients: DynamoDBClient[] = [];
 function ddbClient(endpoint: string, extra: DynamoDBClientConfig = {}): DynamoDBClient {
-  const c = new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, ...extra });
+  const c = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    ...extra,
+  });
   clients.push(c);
   return c;
 }
@@ -37,7 +47,12 @@ after(async () => {
 const CIPHERTEXT = Uint8Array.from([1, 2, 3, 250, 251, 252]);
 
 /** An Item record as the vault stores it. */
-function itemRecord(tenant: string, user: string, itemId: string, extra: Record<string, AttributeValue> = {}): Record<string, AttributeValue> {
+function itemRecord(
+  tenant: string,
+  user: string,
+  itemId: string,
+  extra: Record<string, AttributeValue> = {},
+): Record<string, AttributeValue> {
   return {
     pk: { S: `${tenant}#${user}` },
     sk: { S: `item#${itemId}` },
@@ -54,7 +69,13 @@ function itemRecord(tenant: string, user: string, itemId: string, extra: Record<
 }
 
 function plaidUserRecord(tenant: string, user: string): Record<string, AttributeValue> {
-  return { pk: { S: `${tenant}#${user}` }, sk: { S: 'plaid_user' }, user_id: { S: 'usr_1' }, user_token_ct: { B: CIPHERTEXT }, created_at: { S: '2025-01-01T00:00:00Z' } };
+  return {
+    pk: { S: `${tenant}#${user}` },
+    sk: { S: 'plaid_user' },
+    user_id: { S: 'usr_1' },
+    user_token_ct: { B: CIPHERTEXT },
+    created_at: { S: '2025-01-01T00:00:00Z' },
+  };
 }
 
 for (const target of [
@@ -67,7 +88,9 @@ for (const target of [
 
     before(async () => {
       ddb = ddbClient(target.url as string);
-      TableName = await createItemsTable(target.url as string, { tableName: `items-${target.name.replace(/[^a-z]/g, '')}` });
+      TableName = await createItemsTable(target.url as string, {
+        tableName: `items-${target.name.replace(/[^a-z]/g, '')}`,
+      });
     });
 
     const put = (Item: Record<string, AttributeValue>) =>
@@ -76,9 +99,14 @@ for (const target of [
     test('createItemsTable makes the table of the design: pk/sk, KEYS_ONLY GSI by-item on item_key, on demand', async () => {
       const { Table } = await ddb.send(new DescribeTableCommand({ TableName }));
       assert.equal(Table?.TableStatus, 'ACTIVE');
-      assert.deepEqual(Table?.KeySchema, [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }]);
+      assert.deepEqual(Table?.KeySchema, [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ]);
       assert.equal(Table?.BillingModeSummary?.BillingMode, 'PAY_PER_REQUEST');
-      const sortedAttributes = [...(Table?.AttributeDefinitions ?? [])].sort((a, b) => String(a.AttributeName).localeCompare(String(b.AttributeName)));
+      const sortedAttributes = [...(Table?.AttributeDefinitions ?? [])].sort((a, b) =>
+        String(a.AttributeName).localeCompare(String(b.AttributeName)),
+      );
       assert.deepEqual(sortedAttributes, [
         { AttributeName: 'item_key', AttributeType: 'S' },
         { AttributeName: 'pk', AttributeType: 'S' },
@@ -94,12 +122,21 @@ for (const target of [
 
     test('a conditional put (attribute_not_exists) succeeds once, then ConditionalCheckFailedException, leaving the first record', async () => {
       await put(itemRecord('acme', 'u-put', 'item-put'));
-      await assert.rejects(put(itemRecord('acme', 'u-put', 'item-put', { status: { S: 'overwritten' } })), (err: unknown) => {
-        assert.ok(err instanceof ConditionalCheckFailedException, String(err));
-        assert.equal(err.$metadata.httpStatusCode, 400);
-        return true;
-      });
-      const { Item } = await ddb.send(new GetItemCommand({ TableName, Key: { pk: { S: 'acme#u-put' }, sk: { S: 'item#item-put' } }, ConsistentRead: true }));
+      await assert.rejects(
+        put(itemRecord('acme', 'u-put', 'item-put', { status: { S: 'overwritten' } })),
+        (err: unknown) => {
+          assert.ok(err instanceof ConditionalCheckFailedException, String(err));
+          assert.equal(err.$metadata.httpStatusCode, 400);
+          return true;
+        },
+      );
+      const { Item } = await ddb.send(
+        new GetItemCommand({
+          TableName,
+          Key: { pk: { S: 'acme#u-put' }, sk: { S: 'item#item-put' } },
+          ConsistentRead: true,
+        }),
+      );
       assert.equal(Item?.status?.S, 'active');
       assert.deepEqual(Item?.access_token_ct?.B, CIPHERTEXT);
     });
@@ -111,28 +148,44 @@ for (const target of [
       await put(itemRecord('acme', 'u-q2', 'item-c'));
       await put(itemRecord('globex', 'u-q1', 'item-d')); // same client_user_id, other tenant
 
-      const all = await ddb.send(new QueryCommand({ TableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'acme#u-q1' } } }));
-      assert.deepEqual(all.Items?.map((i) => i.sk?.S), ['item#item-a', 'item#item-b', 'plaid_user']);
+      const all = await ddb.send(
+        new QueryCommand({
+          TableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: 'acme#u-q1' } },
+        }),
+      );
+      assert.deepEqual(
+        all.Items?.map((i) => i.sk?.S),
+        ['item#item-a', 'item#item-b', 'plaid_user'],
+      );
 
-      const items = await ddb.send(new QueryCommand({
-        TableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': { S: 'acme#u-q1' }, ':prefix': { S: 'item#' } },
-      }));
-      assert.deepEqual(items.Items?.map((i) => i.item_id?.S), ['item-a', 'item-b']);
+      const items = await ddb.send(
+        new QueryCommand({
+          TableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': { S: 'acme#u-q1' }, ':prefix': { S: 'item#' } },
+        }),
+      );
+      assert.deepEqual(
+        items.Items?.map((i) => i.item_id?.S),
+        ['item-a', 'item-b'],
+      );
       assert.equal(items.Count, 2);
     });
 
-    test('the by-item index finds an Item\'s owner from tenant#item_id, with keys only', async () => {
+    test("the by-item index finds an Item's owner from tenant#item_id, with keys only", async () => {
       await put(itemRecord('acme', 'u-gsi', 'item-gsi'));
       await put(itemRecord('globex', 'u-gsi', 'item-gsi')); // same item_id under another tenant
       await put(plaidUserRecord('acme', 'u-gsi')); // no item_key: not in the index
-      const { Items } = await ddb.send(new QueryCommand({
-        TableName,
-        IndexName: ITEMS_TABLE_GSI,
-        KeyConditionExpression: 'item_key = :k',
-        ExpressionAttributeValues: { ':k': { S: 'acme#item-gsi' } },
-      }));
+      const { Items } = await ddb.send(
+        new QueryCommand({
+          TableName,
+          IndexName: ITEMS_TABLE_GSI,
+          KeyConditionExpression: 'item_key = :k',
+          ExpressionAttributeValues: { ':k': { S: 'acme#item-gsi' } },
+        }),
+      );
       assert.equal(Items?.length, 1);
       const [owner] = Items ?? [];
       assert.deepEqual(Object.keys(owner ?? {}).sort(), ['item_key', 'pk', 'sk']);
@@ -142,7 +195,15 @@ for (const target of [
 
     test('a conditional delete (attribute_exists) refuses a missing record and returns the deleted one', async () => {
       const Key = { pk: { S: 'acme#u-del' }, sk: { S: 'item#item-del' } };
-      const del = () => ddb.send(new DeleteItemCommand({ TableName, Key, ConditionExpression: 'attribute_exists(pk)', ReturnValues: 'ALL_OLD' }));
+      const del = () =>
+        ddb.send(
+          new DeleteItemCommand({
+            TableName,
+            Key,
+            ConditionExpression: 'attribute_exists(pk)',
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
       await assert.rejects(del(), ConditionalCheckFailedException);
       await put(itemRecord('acme', 'u-del', 'item-del'));
       const deleted = await del();
@@ -155,15 +216,22 @@ for (const target of [
     test('a conditional update applies only when the condition holds', async () => {
       const Key = { pk: { S: 'acme#u-upd' }, sk: { S: 'item#item-upd' } };
       await put(itemRecord('acme', 'u-upd', 'item-upd'));
-      const update = (expected: string, next: string) => ddb.send(new UpdateItemCommand({
-        TableName,
-        Key,
-        UpdateExpression: 'SET #status = :next, updated_at = :now',
-        ConditionExpression: 'attribute_exists(pk) AND #status = :expected',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':next': { S: next }, ':expected': { S: expected }, ':now': { S: '2025-02-02T00:00:00Z' } },
-        ReturnValues: 'ALL_NEW',
-      }));
+      const update = (expected: string, next: string) =>
+        ddb.send(
+          new UpdateItemCommand({
+            TableName,
+            Key,
+            UpdateExpression: 'SET #status = :next, updated_at = :now',
+            ConditionExpression: 'attribute_exists(pk) AND #status = :expected',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':next': { S: next },
+              ':expected': { S: expected },
+              ':now': { S: '2025-02-02T00:00:00Z' },
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
       await assert.rejects(update('login_required', 'active'), ConditionalCheckFailedException);
       const updated = await update('active', 'login_required');
       assert.equal(updated.Attributes?.status?.S, 'login_required');
@@ -172,21 +240,32 @@ for (const target of [
 
       // Updating a record that does not exist must not create it.
       const missing = { pk: { S: 'acme#u-upd' }, sk: { S: 'item#nope' } };
-      await assert.rejects(ddb.send(new UpdateItemCommand({
-        TableName,
-        Key: missing,
-        UpdateExpression: 'SET #status = :s',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':s': { S: 'active' } },
-      })), ConditionalCheckFailedException);
-      assert.equal((await ddb.send(new GetItemCommand({ TableName, Key: missing, ConsistentRead: true }))).Item, undefined);
+      await assert.rejects(
+        ddb.send(
+          new UpdateItemCommand({
+            TableName,
+            Key: missing,
+            UpdateExpression: 'SET #status = :s',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':s': { S: 'active' } },
+          }),
+        ),
+        ConditionalCheckFailedException,
+      );
+      assert.equal(
+        (await ddb.send(new GetItemCommand({ TableName, Key: missing, ConsistentRead: true }))).Item,
+        undefined,
+      );
     });
 
     test('an unknown table is a ResourceNotFoundException', async () => {
       await assert.rejects(
         ddb.send(new GetItemCommand({ TableName: 'no-such-table', Key: { pk: { S: 'a' }, sk: { S: 'b' } } })),
-        (err: unknown) => err instanceof DynamoDBServiceException && err.name === 'ResourceNotFoundException' && err.$metadata.httpStatusCode === 400,
+        (err: unknown) =>
+          err instanceof DynamoDBServiceException &&
+          err.name === 'ResourceNotFoundException' &&
+          err.$metadata.httpStatusCode === 400,
       );
     });
   });
@@ -213,7 +292,10 @@ describe('stand-in only', () => {
     const saved = process.env.AWS_ENDPOINT_URL_DYNAMODB;
     process.env.AWS_ENDPOINT_URL_DYNAMODB = standIn.url;
     try {
-      const c = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      const c = new DynamoDBClient({
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
       clients.push(c);
       assert.equal((await get(c)).Item?.item_id?.S, 'item-f');
     } finally {
@@ -249,7 +331,11 @@ describe('stand-in only', () => {
     standIn.failNext(1, 'throttle');
     standIn.failNext(1, 'throughput');
     for (const name of ['ThrottlingException', 'ProvisionedThroughputExceededException']) {
-      await assert.rejects(get(c), (err: unknown) => err instanceof DynamoDBServiceException && err.name === name && err.$metadata.httpStatusCode === 400);
+      await assert.rejects(
+        get(c),
+        (err: unknown) =>
+          err instanceof DynamoDBServiceException && err.name === name && err.$metadata.httpStatusCode === 400,
+      );
     }
     assert.equal((await get(c)).Item?.item_id?.S, 'item-f');
   });
@@ -268,13 +354,19 @@ describe('stand-in only', () => {
 
   test("failNext('hang') never answers, so the client's timeout fires; 'network' drops the connection", async () => {
     standIn.failNext(1, 'hang');
-    const c = ddbClient(standIn.url, { maxAttempts: 1, requestHandler: { requestTimeout: 200, throwOnRequestTimeout: true } });
+    const c = ddbClient(standIn.url, {
+      maxAttempts: 1,
+      requestHandler: { requestTimeout: 200, throwOnRequestTimeout: true },
+    });
     const started = Date.now();
     await assert.rejects(get(c), (err: unknown) => err instanceof Error && err.name === 'TimeoutError');
     assert.ok(Date.now() - started >= 190);
 
     standIn.failNext(1, 'network');
-    await assert.rejects(get(ddbClient(standIn.url, { maxAttempts: 1 })), (err: unknown) => err instanceof Error && !(err instanceof DynamoDBServiceException));
+    await assert.rejects(
+      get(ddbClient(standIn.url, { maxAttempts: 1 })),
+      (err: unknown) => err instanceof Error && !(err instanceof DynamoDBServiceException),
+    );
     assert.equal((await get(c)).Item?.item_id?.S, 'item-f');
   });
 
@@ -289,7 +381,10 @@ describe('stand-in only', () => {
     const other = await startDynamoDbStandIn();
     other.failNext(1, 'hang');
     // Settled into a value at once: its rejection arrives during close(), before anything awaits it.
-    const pending = get(ddbClient(other.url, { maxAttempts: 1 })).then(() => undefined, (err: unknown) => err);
+    const pending = get(ddbClient(other.url, { maxAttempts: 1 })).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     while (other.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
     const started = Date.now();
     await other.close();

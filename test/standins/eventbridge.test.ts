@@ -12,7 +12,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const clients: EventBridgeClient[] = [];
 function ebClient(endpoint: string, extra: EventBridgeClientConfig = {}): EventBridgeClient {
-  const c = new EventBridgeClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, ...extra });
+  const c = new EventBridgeClient({
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    ...extra,
+  });
   clients.push(c);
   return c;
 }
@@ -53,9 +58,15 @@ for (const target of [
     });
 
     test('a bad entry fails on its own, in a 200 answer, while the others are accepted', async () => {
-      const out = await eb.send(new PutEventsCommand({
-        Entries: [itemLinked('item-3'), { Source: 'plaid-link-token-service', DetailType: 'item.linked' }, { ...itemLinked('item-4'), Detail: '{not json' }],
-      }));
+      const out = await eb.send(
+        new PutEventsCommand({
+          Entries: [
+            itemLinked('item-3'),
+            { Source: 'plaid-link-token-service', DetailType: 'item.linked' },
+            { ...itemLinked('item-4'), Detail: '{not json' },
+          ],
+        }),
+      );
       assert.equal(out.$metadata.httpStatusCode, 200);
       assert.equal(out.FailedEntryCount, 2);
       assert.match(String(out.Entries?.[0]?.EventId), UUID);
@@ -68,7 +79,10 @@ for (const target of [
       const entries = Array.from({ length: 11 }, (_, i) => itemLinked(`item-${i}`));
       await assert.rejects(
         eb.send(new PutEventsCommand({ Entries: entries })),
-        (err: unknown) => err instanceof EventBridgeServiceException && err.name === 'ValidationException' && err.$metadata.httpStatusCode === 400,
+        (err: unknown) =>
+          err instanceof EventBridgeServiceException &&
+          err.name === 'ValidationException' &&
+          err.$metadata.httpStatusCode === 400,
       );
     });
   });
@@ -90,9 +104,14 @@ describe('stand-in only', () => {
     process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = standIn.url;
     let out;
     try {
-      const c = new EventBridgeClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      const c = new EventBridgeClient({
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
       clients.push(c);
-      out = await c.send(new PutEventsCommand({ Entries: [{ ...itemLinked('item-r'), Resources: ['arn:aws:x'] }, { Source: 's' }] }));
+      out = await c.send(
+        new PutEventsCommand({ Entries: [{ ...itemLinked('item-r'), Resources: ['arn:aws:x'] }, { Source: 's' }] }),
+      );
     } finally {
       if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_EVENTBRIDGE;
       else process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = saved;
@@ -115,9 +134,19 @@ describe('stand-in only', () => {
     try {
       const c = ebClient(other.url);
       const byArn = 'arn:aws:events:us-east-1:000000000000:event-bus/items';
-      const out = await c.send(new PutEventsCommand({ Entries: [{ ...itemLinked('a'), EventBusName: 'items' }, { ...itemLinked('b'), EventBusName: byArn }] }));
+      const out = await c.send(
+        new PutEventsCommand({
+          Entries: [
+            { ...itemLinked('a'), EventBusName: 'items' },
+            { ...itemLinked('b'), EventBusName: byArn },
+          ],
+        }),
+      );
       assert.equal(out.FailedEntryCount, 0);
-      assert.deepEqual(other.events.map((e) => e.EventBusName), ['items', 'items']);
+      assert.deepEqual(
+        other.events.map((e) => e.EventBusName),
+        ['items', 'items'],
+      );
       await assert.rejects(
         c.send(new PutEventsCommand({ Entries: [itemLinked('c'), { ...itemLinked('d'), EventBusName: 'nope' }] })),
         (err: unknown) => err instanceof EventBridgeServiceException && err.name === 'ResourceNotFoundException',
@@ -131,10 +160,18 @@ describe('stand-in only', () => {
   test('failNextEntries makes healthy entries fail one by one, as in a partial outage', async () => {
     standIn.failNextEntries(1);
     standIn.failNextEntries(1, 'ThrottlingException');
-    const out = await eb.send(new PutEventsCommand({ Entries: [itemLinked('p1'), itemLinked('p2'), itemLinked('p3')] }));
+    const out = await eb.send(
+      new PutEventsCommand({ Entries: [itemLinked('p1'), itemLinked('p2'), itemLinked('p3')] }),
+    );
     assert.equal(out.FailedEntryCount, 2);
-    assert.deepEqual(out.Entries?.map((e) => e.ErrorCode), ['InternalFailure', 'ThrottlingException', undefined]);
-    assert.deepEqual(standIn.events.map((e) => (e.Detail as { item_id: string }).item_id), ['p3']);
+    assert.deepEqual(
+      out.Entries?.map((e) => e.ErrorCode),
+      ['InternalFailure', 'ThrottlingException', undefined],
+    );
+    assert.deepEqual(
+      standIn.events.map((e) => (e.Detail as { item_id: string }).item_id),
+      ['p3'],
+    );
   });
 
   test("failNext('internal') answers 500 InternalException, which the SDK retries; 'throttle' answers ThrottlingException", async () => {
@@ -145,12 +182,15 @@ describe('stand-in only', () => {
     assert.equal(standIn.events.length, 1);
 
     standIn.failNext(1, 'internal');
-    await assert.rejects(ebClient(standIn.url, { maxAttempts: 1 }).send(new PutEventsCommand({ Entries: [itemLinked('g')] })), (err: unknown) => {
-      assert.ok(err instanceof EventBridgeServiceException);
-      assert.equal(err.name, 'InternalException');
-      assert.equal(err.$metadata.httpStatusCode, 500);
-      return true;
-    });
+    await assert.rejects(
+      ebClient(standIn.url, { maxAttempts: 1 }).send(new PutEventsCommand({ Entries: [itemLinked('g')] })),
+      (err: unknown) => {
+        assert.ok(err instanceof EventBridgeServiceException);
+        assert.equal(err.name, 'InternalException');
+        assert.equal(err.$metadata.httpStatusCode, 500);
+        return true;
+      },
+    );
     standIn.failNext(1, 'throttle');
     await assert.rejects(
       ebClient(standIn.url, { maxAttempts: 1 }).send(new PutEventsCommand({ Entries: [itemLinked('h')] })),
@@ -161,8 +201,14 @@ describe('stand-in only', () => {
 
   test("failNext('hang') never answers, so the client's timeout fires", async () => {
     standIn.failNext(1, 'hang');
-    const c = ebClient(standIn.url, { maxAttempts: 1, requestHandler: { requestTimeout: 200, throwOnRequestTimeout: true } });
-    await assert.rejects(c.send(new PutEventsCommand({ Entries: [itemLinked('t')] })), (err: unknown) => err instanceof Error && err.name === 'TimeoutError');
+    const c = ebClient(standIn.url, {
+      maxAttempts: 1,
+      requestHandler: { requestTimeout: 200, throwOnRequestTimeout: true },
+    });
+    await assert.rejects(
+      c.send(new PutEventsCommand({ Entries: [itemLinked('t')] })),
+      (err: unknown) => err instanceof Error && err.name === 'TimeoutError',
+    );
     assert.equal(standIn.events.length, 0);
   });
 });

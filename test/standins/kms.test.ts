@@ -29,7 +29,12 @@ const KEY_ARN = /^arn:aws:kms:us-east-1:\d{12}:key\/[0-9a-f-]{36}$/;
 
 const clients: KMSClient[] = [];
 function kmsClient(endpoint: string, extra: KMSClientConfig = {}): KMSClient {
-  const c = new KMSClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, ...extra });
+  const c = new KMSClient({
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    ...extra,
+  });
   clients.push(c);
   return c;
 }
@@ -47,7 +52,10 @@ const decoder = new TextDecoder();
 
 function rejectsWith(type: abstract new (...args: never[]) => KMSServiceException, status = 400) {
   return (err: unknown) => {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String((err as Error)?.name)}: ${String((err as Error)?.message)}`);
+    assert.ok(
+      err instanceof type,
+      `expected ${type.name}, got ${String((err as Error)?.name)}: ${String((err as Error)?.message)}`,
+    );
     assert.equal(err.$metadata.httpStatusCode, status);
     return true;
   };
@@ -65,7 +73,9 @@ for (const target of [
     before(async () => {
       kms = kmsClient(target.url as string);
       // KeyUsage and KeySpec are KMS's defaults; moto leaves KeyUsage unset unless they are sent.
-      const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: 'items vault', KeyUsage: 'ENCRYPT_DECRYPT', KeySpec: 'SYMMETRIC_DEFAULT' }));
+      const { KeyMetadata } = await kms.send(
+        new CreateKeyCommand({ Description: 'items vault', KeyUsage: 'ENCRYPT_DECRYPT', KeySpec: 'SYMMETRIC_DEFAULT' }),
+      );
       assert.ok(KeyMetadata?.Arn && KeyMetadata.KeyId);
       keyArn = KeyMetadata.Arn;
       keyId = KeyMetadata.KeyId;
@@ -94,7 +104,13 @@ for (const target of [
       assert.ok(encrypted.CiphertextBlob && encrypted.CiphertextBlob.length > ACCESS_TOKEN.length);
       assert.ok(!Buffer.from(encrypted.CiphertextBlob).includes(ACCESS_TOKEN), 'the blob must not carry the plaintext');
 
-      const decrypted = await kms.send(new DecryptCommand({ KeyId: keyArn, CiphertextBlob: encrypted.CiphertextBlob, EncryptionContext: ITEM_CONTEXT }));
+      const decrypted = await kms.send(
+        new DecryptCommand({
+          KeyId: keyArn,
+          CiphertextBlob: encrypted.CiphertextBlob,
+          EncryptionContext: ITEM_CONTEXT,
+        }),
+      );
       assert.equal(decoder.decode(decrypted.Plaintext), ACCESS_TOKEN);
       assert.equal(decrypted.KeyId, keyArn);
     });
@@ -142,8 +158,14 @@ for (const target of [
       const original = Buffer.from(CiphertextBlob);
       // The last byte (ciphertext), one well inside the blob, and a truncation.
       for (const tamper of [
-        (b: Buffer) => { b[b.length - 1] = (b[b.length - 1] as number) ^ 0x01; return b; },
-        (b: Buffer) => { b[b.length - 20] = (b[b.length - 20] as number) ^ 0x80; return b; },
+        (b: Buffer) => {
+          b[b.length - 1] = (b[b.length - 1] as number) ^ 0x01;
+          return b;
+        },
+        (b: Buffer) => {
+          b[b.length - 20] = (b[b.length - 20] as number) ^ 0x80;
+          return b;
+        },
         (b: Buffer) => b.subarray(0, b.length - 1),
       ]) {
         const blob = tamper(Buffer.from(original));
@@ -153,7 +175,9 @@ for (const target of [
         );
       }
       await assert.rejects(
-        kms.send(new DecryptCommand({ CiphertextBlob: encoder.encode('not a ciphertext'), EncryptionContext: ITEM_CONTEXT })),
+        kms.send(
+          new DecryptCommand({ CiphertextBlob: encoder.encode('not a ciphertext'), EncryptionContext: ITEM_CONTEXT }),
+        ),
         rejectsWith(InvalidCiphertextException),
       );
     });
@@ -166,8 +190,14 @@ for (const target of [
     test('an unknown key is a NotFoundException', async () => {
       const unknownArn = keyArn.replace(/key\/.*$/, 'key/00000000-0000-4000-8000-000000000000');
       await assert.rejects(encryptToken(ITEM_CONTEXT, unknownArn), rejectsWith(NotFoundException));
-      await assert.rejects(encryptToken(ITEM_CONTEXT, '00000000-0000-4000-8000-000000000000'), rejectsWith(NotFoundException));
-      await assert.rejects(kms.send(new DescribeKeyCommand({ KeyId: 'alias/does-not-exist' })), rejectsWith(NotFoundException));
+      await assert.rejects(
+        encryptToken(ITEM_CONTEXT, '00000000-0000-4000-8000-000000000000'),
+        rejectsWith(NotFoundException),
+      );
+      await assert.rejects(
+        kms.send(new DescribeKeyCommand({ KeyId: 'alias/does-not-exist' })),
+        rejectsWith(NotFoundException),
+      );
     });
 
     test('an alias names its key for Encrypt and DescribeKey', async () => {
@@ -177,24 +207,33 @@ for (const target of [
       assert.equal(KeyMetadata?.Arn, keyArn);
       const encrypted = await encryptToken(ITEM_CONTEXT, aliasName);
       assert.equal(encrypted.KeyId, keyArn);
-      const decrypted = await kms.send(new DecryptCommand({ CiphertextBlob: encrypted.CiphertextBlob, EncryptionContext: ITEM_CONTEXT }));
+      const decrypted = await kms.send(
+        new DecryptCommand({ CiphertextBlob: encrypted.CiphertextBlob, EncryptionContext: ITEM_CONTEXT }),
+      );
       assert.equal(decoder.decode(decrypted.Plaintext), ACCESS_TOKEN);
       const aliasArn = keyArn.replace(/key\/.*$/, aliasName);
       assert.equal((await encryptToken(ITEM_CONTEXT, aliasArn)).KeyId, keyArn);
     });
 
     test('GenerateDataKey answers a 256-bit key and its ciphertext under the context', async () => {
-      const out = await kms.send(new GenerateDataKeyCommand({ KeyId: keyArn, KeySpec: 'AES_256', EncryptionContext: ITEM_CONTEXT }));
+      const out = await kms.send(
+        new GenerateDataKeyCommand({ KeyId: keyArn, KeySpec: 'AES_256', EncryptionContext: ITEM_CONTEXT }),
+      );
       assert.equal(out.Plaintext?.length, 32);
       assert.equal(out.KeyId, keyArn);
-      const decrypted = await kms.send(new DecryptCommand({ CiphertextBlob: out.CiphertextBlob, EncryptionContext: ITEM_CONTEXT }));
+      const decrypted = await kms.send(
+        new DecryptCommand({ CiphertextBlob: out.CiphertextBlob, EncryptionContext: ITEM_CONTEXT }),
+      );
       assert.deepEqual(Buffer.from(decrypted.Plaintext ?? []), Buffer.from(out.Plaintext ?? []));
     });
 
     test('plaintext over 4096 bytes is a ValidationException', async () => {
       await assert.rejects(
         kms.send(new EncryptCommand({ KeyId: keyArn, Plaintext: new Uint8Array(4097) })),
-        (err: unknown) => err instanceof KMSServiceException && err.name === 'ValidationException' && err.$metadata.httpStatusCode === 400,
+        (err: unknown) =>
+          err instanceof KMSServiceException &&
+          err.name === 'ValidationException' &&
+          err.$metadata.httpStatusCode === 400,
       );
     });
   });
@@ -212,7 +251,13 @@ describe('stand-in only', () => {
   });
 
   const encrypt = (client = kms, context = ITEM_CONTEXT) =>
-    client.send(new EncryptCommand({ KeyId: standIn.keyArn, Plaintext: encoder.encode(ACCESS_TOKEN), EncryptionContext: context }));
+    client.send(
+      new EncryptCommand({
+        KeyId: standIn.keyArn,
+        Plaintext: encoder.encode(ACCESS_TOKEN),
+        EncryptionContext: context,
+      }),
+    );
 
   test('the initial key is ready to use and the SDK finds the stand-in through AWS_ENDPOINT_URL_KMS', async () => {
     assert.match(standIn.keyArn, KEY_ARN);
@@ -269,10 +314,17 @@ describe('stand-in only', () => {
 
   test('after rotation new ciphertexts use the new backing key and old ones still decrypt', async () => {
     const key = standIn.createKey();
-    const before = await kms.send(new EncryptCommand({ KeyId: key.keyId, Plaintext: encoder.encode('old'), EncryptionContext: ITEM_CONTEXT }));
+    const before = await kms.send(
+      new EncryptCommand({ KeyId: key.keyId, Plaintext: encoder.encode('old'), EncryptionContext: ITEM_CONTEXT }),
+    );
     standIn.rotateKey(key.keyId);
-    const afterRotation = await kms.send(new EncryptCommand({ KeyId: key.keyId, Plaintext: encoder.encode('new'), EncryptionContext: ITEM_CONTEXT }));
-    for (const [blob, text] of [[before.CiphertextBlob, 'old'], [afterRotation.CiphertextBlob, 'new']] as const) {
+    const afterRotation = await kms.send(
+      new EncryptCommand({ KeyId: key.keyId, Plaintext: encoder.encode('new'), EncryptionContext: ITEM_CONTEXT }),
+    );
+    for (const [blob, text] of [
+      [before.CiphertextBlob, 'old'],
+      [afterRotation.CiphertextBlob, 'new'],
+    ] as const) {
       const out = await kms.send(new DecryptCommand({ CiphertextBlob: blob, EncryptionContext: ITEM_CONTEXT }));
       assert.equal(decoder.decode(out.Plaintext), text);
       assert.equal(out.KeyId, key.keyArn);
@@ -295,13 +347,20 @@ describe('stand-in only', () => {
     standIn.setKeyEnabled(key.keyId, true);
   });
 
-  test('a ciphertext from another stand-in (another account\'s key) is an InvalidCiphertextException', async () => {
+  test("a ciphertext from another stand-in (another account's key) is an InvalidCiphertextException", async () => {
     const other = await startKmsStandIn();
     try {
       const { CiphertextBlob } = await kmsClient(other.url).send(
-        new EncryptCommand({ KeyId: other.keyArn, Plaintext: encoder.encode(ACCESS_TOKEN), EncryptionContext: ITEM_CONTEXT }),
+        new EncryptCommand({
+          KeyId: other.keyArn,
+          Plaintext: encoder.encode(ACCESS_TOKEN),
+          EncryptionContext: ITEM_CONTEXT,
+        }),
       );
-      await assert.rejects(kms.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: ITEM_CONTEXT })), rejectsWith(InvalidCiphertextException));
+      await assert.rejects(
+        kms.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: ITEM_CONTEXT })),
+        rejectsWith(InvalidCiphertextException),
+      );
     } finally {
       await other.close();
     }
@@ -313,7 +372,11 @@ describe('stand-in only', () => {
       headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'TrentService.DescribeKey', ...headers },
       body: JSON.stringify({ KeyId: standIn.keyId }),
     });
-    return { status: res.status, errorType: res.headers.get('x-amzn-errortype'), body: (await res.json()) as Record<string, unknown> };
+    return {
+      status: res.status,
+      errorType: res.headers.get('x-amzn-errortype'),
+      body: (await res.json()) as Record<string, unknown>,
+    };
   }
   const signed = (service: string) => ({
     authorization: `AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/${service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
@@ -324,7 +387,10 @@ describe('stand-in only', () => {
     const missing = await rawCall({});
     assert.equal(missing.status, 400);
     assert.equal(missing.errorType, 'MissingAuthenticationTokenException');
-    assert.equal((await rawCall({ authorization: 'Bearer x', 'x-amz-date': '20250101T000000Z' })).body.__type, 'IncompleteSignatureException');
+    assert.equal(
+      (await rawCall({ authorization: 'Bearer x', 'x-amz-date': '20250101T000000Z' })).body.__type,
+      'IncompleteSignatureException',
+    );
     assert.equal((await rawCall(signed('secretsmanager'))).body.__type, 'InvalidSignatureException');
     assert.equal(standIn.calls.DescribeKey, 0);
     const ok = await rawCall(signed('kms'));
@@ -358,14 +424,23 @@ describe('stand-in only', () => {
     standIn.failNext(2, 'throttle');
     const c = kmsClient(standIn.url, { maxAttempts: 1 });
     for (let i = 0; i < 2; i++) {
-      await assert.rejects(encrypt(c), (err: unknown) => err instanceof KMSServiceException && err.name === 'ThrottlingException' && err.$metadata.httpStatusCode === 400);
+      await assert.rejects(
+        encrypt(c),
+        (err: unknown) =>
+          err instanceof KMSServiceException &&
+          err.name === 'ThrottlingException' &&
+          err.$metadata.httpStatusCode === 400,
+      );
     }
     assert.ok((await encrypt(c)).CiphertextBlob);
   });
 
   test("failNext('hang') never answers, so the client's timeout fires", async () => {
     standIn.failNext(1, 'hang');
-    const c = kmsClient(standIn.url, { maxAttempts: 1, requestHandler: { requestTimeout: 200, throwOnRequestTimeout: true } });
+    const c = kmsClient(standIn.url, {
+      maxAttempts: 1,
+      requestHandler: { requestTimeout: 200, throwOnRequestTimeout: true },
+    });
     const started = Date.now();
     await assert.rejects(encrypt(c), (err: unknown) => err instanceof Error && err.name === 'TimeoutError');
     assert.ok(Date.now() - started >= 190);
@@ -374,7 +449,10 @@ describe('stand-in only', () => {
 
   test("failNext('network') drops the connection", async () => {
     standIn.failNext(1, 'network');
-    await assert.rejects(encrypt(kmsClient(standIn.url, { maxAttempts: 1 })), (err: unknown) => err instanceof Error && !(err instanceof KMSServiceException));
+    await assert.rejects(
+      encrypt(kmsClient(standIn.url, { maxAttempts: 1 })),
+      (err: unknown) => err instanceof Error && !(err instanceof KMSServiceException),
+    );
     assert.equal(standIn.calls.Encrypt, 1);
     assert.ok((await encrypt()).CiphertextBlob);
   });

@@ -89,12 +89,27 @@ test('minted tokens verify with a verifier that fetches the JWKS itself', async 
 test('claims and options shape the token', async () => {
   const verifier = await preloadedVerifier();
   const now = Math.floor(Date.now() / 1000);
-  await assert.rejects(verifier.verify(idp.mint({ sub: 'u', aud: AUDIENCE }, { expiresInSeconds: -60 })), JwtExpiredError);
-  await assert.rejects(verifier.verify(idp.mint({ sub: 'u', aud: AUDIENCE }, { notBeforeSeconds: 600 })), JwtNotBeforeError);
-  await assert.rejects(verifier.verify(idp.mint({ sub: 'u', aud: AUDIENCE }, { issuedAt: now - 7200 })), JwtExpiredError);
+  await assert.rejects(
+    verifier.verify(idp.mint({ sub: 'u', aud: AUDIENCE }, { expiresInSeconds: -60 })),
+    JwtExpiredError,
+  );
+  await assert.rejects(
+    verifier.verify(idp.mint({ sub: 'u', aud: AUDIENCE }, { notBeforeSeconds: 600 })),
+    JwtNotBeforeError,
+  );
+  await assert.rejects(
+    verifier.verify(idp.mint({ sub: 'u', aud: AUDIENCE }, { issuedAt: now - 7200 })),
+    JwtExpiredError,
+  );
   await assert.rejects(verifier.verify(idp.mint({ sub: 'u', aud: 'someone-else' })), JwtInvalidAudienceError);
-  await assert.rejects(verifier.verify(idp.mint({ sub: 'u', aud: AUDIENCE, iss: 'https://evil.example' })), JwtInvalidIssuerError);
-  await assert.rejects(verifier.verify(idp.mint({ sub: 'u', aud: AUDIENCE }, { omitKid: true })), JwtWithoutValidKidError);
+  await assert.rejects(
+    verifier.verify(idp.mint({ sub: 'u', aud: AUDIENCE, iss: 'https://evil.example' })),
+    JwtInvalidIssuerError,
+  );
+  await assert.rejects(
+    verifier.verify(idp.mint({ sub: 'u', aud: AUDIENCE }, { omitKid: true })),
+    JwtWithoutValidKidError,
+  );
   const payload = await verifier.verify(idp.mint({ sub: 'u', aud: AUDIENCE, exp: now + 60 }));
   assert.equal(payload.exp, now + 60);
 });
@@ -106,12 +121,19 @@ test('forged tokens are rejected', async () => {
   await assert.rejects(verifier.verify(idp.forgeAlgNone(claims)), JwtParseError);
   await assert.rejects(verifier.verify(idp.forgeHs256WithPublicKey(claims)), JwtInvalidSignatureAlgorithmError);
   await assert.rejects(fetchingVerifier().verify(idp.mintWithUnpublishedKey(claims)), KidNotFoundInJwksError);
-  await assert.rejects(verifier.verify(idp.tamper(idp.mint({ sub: 'user-1', aud: AUDIENCE }))), JwtInvalidSignatureError);
-  await assert.rejects(verifier.verify(idp.tamper(idp.mint({ sub: 'user-1', aud: AUDIENCE }), { sub: 'admin' })), JwtInvalidSignatureError);
+  await assert.rejects(
+    verifier.verify(idp.tamper(idp.mint({ sub: 'user-1', aud: AUDIENCE }))),
+    JwtInvalidSignatureError,
+  );
+  await assert.rejects(
+    verifier.verify(idp.tamper(idp.mint({ sub: 'user-1', aud: AUDIENCE }), { sub: 'admin' })),
+    JwtInvalidSignatureError,
+  );
 });
 
 test('forgeries are well-formed, so only their signatures give them away', () => {
-  const decode = (part: string | undefined) => JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  const decode = (part: string | undefined) =>
+    JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
   const none = idp.forgeAlgNone({ sub: 'x' }).split('.');
   assert.equal(none.length, 3);
   assert.equal(none[2], '');
@@ -145,7 +167,10 @@ test('rotateKey publishes the new key and keeps the old one unless dropOld', asy
 
     other.rotateKey({ dropOld: true });
     const keys = (await getJson(other.jwksUri)).keys as Array<{ kid: string }>;
-    assert.deepEqual(keys.map((k) => k.kid), [other.currentKid]);
+    assert.deepEqual(
+      keys.map((k) => k.kid),
+      [other.currentKid],
+    );
     await assert.rejects(fetchingVerifier(other).verify(oldToken), KidNotFoundInJwksError);
   } finally {
     await other.close();
@@ -153,7 +178,11 @@ test('rotateKey publishes the new key and keeps the old one unless dropOld', asy
 });
 
 test('the dev token endpoint is off unless configured', async () => {
-  const res = await fetch(`${idp.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const res = await fetch(`${idp.issuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
   assert.equal(res.status, 404);
   await res.body?.cancel();
 });
@@ -165,7 +194,11 @@ test('the dev token endpoint signs in browsers from another origin', async () =>
   try {
     const preflight = await fetch(dev.tokenEndpoint, {
       method: 'OPTIONS',
-      headers: { origin: 'http://127.0.0.1:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: 'http://127.0.0.1:5173',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
@@ -198,7 +231,11 @@ test('the dev token endpoint signs in browsers from another origin', async () =>
     const customToken = ((await custom.json()) as { access_token: string }).access_token;
     await assert.rejects((await preloadedVerifier(dev)).verify(customToken), JwtInvalidAudienceError);
 
-    const bad = await fetch(dev.tokenEndpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[1]' });
+    const bad = await fetch(dev.tokenEndpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '[1]',
+    });
     assert.equal(bad.status, 400);
     await bad.body?.cancel();
   } finally {

@@ -49,7 +49,10 @@ after(async () => {
   await new Promise((resolve) => receiver.close(resolve));
 });
 
-async function call(path: string, body: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }> {
+async function call(
+  path: string,
+  body: Record<string, unknown>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${plaid.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'plaid-client-id': CLIENT_ID, 'plaid-secret': SECRET },
@@ -80,22 +83,31 @@ async function verifyPlaidWebhook(raw: Buffer, header: string | undefined): Prom
   const jwk = answer.body.key as { expired_at: number | null } & Parameters<typeof importJWK>[0];
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(header, await importJWK(jwk, 'ES256'), { algorithms: ['ES256'], maxTokenAge: '5 min' }));
+    ({ payload } = await jwtVerify(header, await importJWK(jwk, 'ES256'), {
+      algorithms: ['ES256'],
+      maxTokenAge: '5 min',
+    }));
   } catch (err) {
     return { ok: false, reason: (err as { code?: string }).code ?? String(err) };
   }
   if (jwk.expired_at !== null && (payload.iat as number) > jwk.expired_at) return { ok: false, reason: 'key expired' };
   const expected = Buffer.from(createHash('sha256').update(raw).digest('hex'));
   const claimed = Buffer.from(String(payload.request_body_sha256));
-  if (claimed.length !== expected.length || !timingSafeEqual(claimed, expected)) return { ok: false, reason: 'body hash' };
+  if (claimed.length !== expected.length || !timingSafeEqual(claimed, expected))
+    return { ok: false, reason: 'body hash' };
   return { ok: true, payload };
 }
 
 /** An Item created through a link token that carries our receiver's URL, as Link would create it. */
 async function itemViaLink(opts: { products?: string[]; userToken?: string } = {}) {
   const link = await call('/link/token/create', {
-    client_name: 'Budget App', language: 'en', country_codes: ['US'], user: { client_user_id: 'user-hooks' },
-    products: opts.products ?? ['transactions'], webhook: hookUrl, ...(opts.userToken && { user_token: opts.userToken }),
+    client_name: 'Budget App',
+    language: 'en',
+    country_codes: ['US'],
+    user: { client_user_id: 'user-hooks' },
+    products: opts.products ?? ['transactions'],
+    webhook: hookUrl,
+    ...(opts.userToken && { user_token: opts.userToken }),
   });
   assert.equal(link.status, 200, JSON.stringify(link.body));
   const linkToken = String(link.body.link_token);
@@ -114,7 +126,7 @@ async function onlyDelivery(): Promise<{ body: Record<string, unknown>; received
   return { body: JSON.parse(got.raw.toString('utf8')) as Record<string, unknown>, received: got };
 }
 
-test('reset_login sends a signed ITEM ERROR ITEM_LOGIN_REQUIRED webhook to the link token\'s URL, verifiable per Plaid\'s guide', async () => {
+test("reset_login sends a signed ITEM ERROR ITEM_LOGIN_REQUIRED webhook to the link token's URL, verifiable per Plaid's guide", async () => {
   const { access_token, item_id } = await itemViaLink();
   const answer = await call('/sandbox/item/reset_login', { access_token });
   assert.equal(answer.status, 200);
@@ -150,8 +162,10 @@ test('the verification key is a P-256 JWK with created_at; an unknown key_id is 
   assert.equal(status, 200);
   const key = body.key as Record<string, unknown>;
   assert.deepEqual(Object.keys(key).sort(), ['alg', 'created_at', 'crv', 'expired_at', 'kid', 'kty', 'use', 'x', 'y']);
-  assert.deepEqual({ alg: key.alg, crv: key.crv, kty: key.kty, use: key.use, kid: key.kid, expired_at: key.expired_at },
-    { alg: 'ES256', crv: 'P-256', kty: 'EC', use: 'sig', kid: plaid.webhookKeyId, expired_at: null });
+  assert.deepEqual(
+    { alg: key.alg, crv: key.crv, kty: key.kty, use: key.use, kid: key.kid, expired_at: key.expired_at },
+    { alg: 'ES256', crv: 'P-256', kty: 'EC', use: 'sig', kid: plaid.webhookKeyId, expired_at: null },
+  );
   assert.ok(Number.isInteger(key.created_at) && (key.created_at as number) <= before + 1);
   assert.match(String(body.request_id), /^[A-Za-z0-9]{15}$/);
 
@@ -174,14 +188,17 @@ test('rotateWebhookKey: new deliveries use the new kid, the old key is still ser
   assert.equal(old.status, 200);
   const expiredAt = (old.body.key as { expired_at: unknown }).expired_at;
   assert.ok(Number.isInteger(expiredAt) && Math.abs((expiredAt as number) - Date.now() / 1000) < 5, String(expiredAt));
-  assert.equal(((await call('/webhook_verification_key/get', { key_id: newKid })).body.key as { expired_at: unknown }).expired_at, null);
+  assert.equal(
+    ((await call('/webhook_verification_key/get', { key_id: newKid })).body.key as { expired_at: unknown }).expired_at,
+    null,
+  );
 
   await call('/sandbox/item/fire_webhook', { access_token, webhook_code: 'NEW_ACCOUNTS_AVAILABLE' });
   const { received: got } = await onlyDelivery();
   assert.equal(decodeProtectedHeader(String(got.headers['plaid-verification'])).kid, newKid);
 });
 
-test('fire_webhook sends each supported code\'s body to the Item\'s webhook and answers webhook_fired', async () => {
+test("fire_webhook sends each supported code's body to the Item's webhook and answers webhook_fired", async () => {
   const { access_token, item_id } = await itemViaLink();
   const cases: Array<[string | undefined, string, string, string[]]> = [
     [undefined, 'NEW_ACCOUNTS_AVAILABLE', 'ITEM', []],
@@ -189,12 +206,21 @@ test('fire_webhook sends each supported code\'s body to the Item\'s webhook and 
     ['ITEM', 'USER_PERMISSION_REVOKED', 'ITEM', []],
     ['ITEM', 'USER_ACCOUNT_REVOKED', 'ITEM', ['account_id']],
     ['ITEM', 'LOGIN_REPAIRED', 'ITEM', []],
-    ['TRANSACTIONS', 'SYNC_UPDATES_AVAILABLE', 'TRANSACTIONS', ['initial_update_complete', 'historical_update_complete']],
+    [
+      'TRANSACTIONS',
+      'SYNC_UPDATES_AVAILABLE',
+      'TRANSACTIONS',
+      ['initial_update_complete', 'historical_update_complete'],
+    ],
     [undefined, 'DEFAULT_UPDATE', 'TRANSACTIONS', ['new_transactions']],
   ];
   for (const [type, code, expectedType, fields] of cases) {
     received.length = 0;
-    const answer = await call('/sandbox/item/fire_webhook', { access_token, webhook_code: code, ...(type && { webhook_type: type }) });
+    const answer = await call('/sandbox/item/fire_webhook', {
+      access_token,
+      webhook_code: code,
+      ...(type && { webhook_type: type }),
+    });
     assert.equal(answer.status, 200, `${code}: ${JSON.stringify(answer.body)}`);
     assert.equal(answer.body.webhook_fired, true);
     const { body } = await onlyDelivery();
@@ -209,15 +235,26 @@ test('fire_webhook sends each supported code\'s body to the Item\'s webhook and 
 
 test('fire_webhook refuses what Plaid refuses: no webhook, product not enabled, codes outside the enum', async () => {
   const bare = plaid.createItem({ clientId: CLIENT_ID });
-  const noHook = await call('/sandbox/item/fire_webhook', { access_token: bare.access_token, webhook_code: 'NEW_ACCOUNTS_AVAILABLE' });
+  const noHook = await call('/sandbox/item/fire_webhook', {
+    access_token: bare.access_token,
+    webhook_code: 'NEW_ACCOUNTS_AVAILABLE',
+  });
   assert.equal(noHook.status, 400);
   assert.equal(noHook.body.error_code, 'SANDBOX_WEBHOOK_INVALID');
 
   const { access_token } = await itemViaLink({ products: ['auth'] });
-  const noProduct = await call('/sandbox/item/fire_webhook', { access_token, webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE' });
+  const noProduct = await call('/sandbox/item/fire_webhook', {
+    access_token,
+    webhook_type: 'TRANSACTIONS',
+    webhook_code: 'SYNC_UPDATES_AVAILABLE',
+  });
   assert.equal(noProduct.body.error_code, 'SANDBOX_PRODUCT_NOT_ENABLED');
   // PENDING_EXPIRATION exists as a webhook but the sandbox cannot fire it.
-  for (const body of [{ webhook_code: 'PENDING_EXPIRATION' }, { webhook_type: 'ITEM', webhook_code: 'SYNC_UPDATES_AVAILABLE' }, { webhook_type: 'NOPE', webhook_code: 'LOGIN_REPAIRED' }]) {
+  for (const body of [
+    { webhook_code: 'PENDING_EXPIRATION' },
+    { webhook_type: 'ITEM', webhook_code: 'SYNC_UPDATES_AVAILABLE' },
+    { webhook_type: 'NOPE', webhook_code: 'LOGIN_REPAIRED' },
+  ]) {
     const answer = await call('/sandbox/item/fire_webhook', { access_token, ...body });
     assert.equal(answer.status, 400, JSON.stringify(body));
     assert.equal(answer.body.error_code, 'INVALID_FIELD');
@@ -240,7 +277,11 @@ test('resetLogin(item_id) does what /sandbox/item/reset_login does: the same err
   assert.equal(plaid.item(viaHelper.item_id)?.error_code, 'ITEM_LOGIN_REQUIRED');
   const item = await call('/item/get', { access_token: viaHelper.access_token });
   assert.equal((item.body.item as { error: { error_code: string } }).error.error_code, 'ITEM_LOGIN_REQUIRED');
-  const withoutIds = (b: Record<string, unknown>) => ({ ...b, item_id: undefined, error: { ...(b.error as object), request_id: undefined } });
+  const withoutIds = (b: Record<string, unknown>) => ({
+    ...b,
+    item_id: undefined,
+    error: { ...(b.error as object), request_id: undefined },
+  });
   assert.equal(fromHelper.item_id, viaHelper.item_id);
   assert.deepEqual(withoutIds(fromHelper), withoutIds(fromEndpoint));
 
@@ -255,7 +296,13 @@ test('update mode in this app repairs the Item silently; a repair elsewhere send
   await plaid.awaitDeliveries();
   received.length = 0;
 
-  const update = await call('/link/token/create', { client_name: 'Budget App', language: 'en', country_codes: ['US'], user: { client_user_id: 'user-hooks' }, access_token });
+  const update = await call('/link/token/create', {
+    client_name: 'Budget App',
+    language: 'en',
+    country_codes: ['US'],
+    user: { client_user_id: 'user-hooks' },
+    access_token,
+  });
   plaid.completeUpdateMode(String(update.body.link_token));
   await plaid.awaitDeliveries();
   assert.equal(plaid.item(item_id)?.error_code, null);
@@ -284,16 +331,25 @@ test('createPublicToken({ linkToken }) takes client, webhook, Plaid user and pro
   assert.throws(() => plaid.createPublicToken({ linkToken: 'link-sandbox-unknown' }), /not a link token/);
 
   const { access_token } = await itemViaLink();
-  const update = await call('/link/token/create', { client_name: 'Budget App', language: 'en', country_codes: ['US'], user: { client_user_id: 'user-hooks' }, access_token });
+  const update = await call('/link/token/create', {
+    client_name: 'Budget App',
+    language: 'en',
+    country_codes: ['US'],
+    user: { client_user_id: 'user-hooks' },
+    access_token,
+  });
   assert.throws(() => plaid.createPublicToken({ linkToken: String(update.body.link_token) }), /update-mode/);
 
   // An Item's webhook carries its Plaid user_id.
   const mine = plaid.createItem({ linkToken });
-  await call('/sandbox/item/fire_webhook', { access_token: mine.access_token, webhook_code: 'USER_PERMISSION_REVOKED' });
+  await call('/sandbox/item/fire_webhook', {
+    access_token: mine.access_token,
+    webhook_code: 'USER_PERMISSION_REVOKED',
+  });
   assert.equal((await onlyDelivery()).body.user_id, user.body.user_id);
 });
 
-test('/item/webhook/update moves the Item\'s webhooks to the new URL, which gets WEBHOOK_UPDATE_ACKNOWLEDGED', async () => {
+test("/item/webhook/update moves the Item's webhooks to the new URL, which gets WEBHOOK_UPDATE_ACKNOWLEDGED", async () => {
   const { access_token, item_id } = await itemViaLink();
   const moved = `${hookUrl}-v2`;
   const answer = await call('/item/webhook/update', { access_token, webhook: moved });
@@ -301,9 +357,15 @@ test('/item/webhook/update moves the Item\'s webhooks to the new URL, which gets
   assert.equal((answer.body.item as Record<string, unknown>).webhook, moved);
   const { body, received: got } = await onlyDelivery();
   assert.equal(got.path, '/webhooks/plaid/tenant-a-v2');
-  assert.deepEqual([body.webhook_code, body.new_webhook_url, body.item_id], ['WEBHOOK_UPDATE_ACKNOWLEDGED', moved, item_id]);
+  assert.deepEqual(
+    [body.webhook_code, body.new_webhook_url, body.item_id],
+    ['WEBHOOK_UPDATE_ACKNOWLEDGED', moved, item_id],
+  );
 
-  assert.equal((await call('/item/webhook/update', { access_token, webhook: 'not a url' })).body.error_code, 'INVALID_FIELD');
+  assert.equal(
+    (await call('/item/webhook/update', { access_token, webhook: 'not a url' })).body.error_code,
+    'INVALID_FIELD',
+  );
   assert.equal((await call('/item/webhook/update', { access_token, webhook: null })).status, 200);
   assert.equal(plaid.item(item_id)?.webhook, null);
 });
@@ -327,7 +389,11 @@ test('deliveries go out after the API answer and awaitDeliveries waits for slow 
 });
 
 test('forgery helpers: each forged header fails verification for its own reason, the genuine one passes', async () => {
-  const body = JSON.stringify({ webhook_type: 'ITEM', webhook_code: 'USER_PERMISSION_REVOKED', item_id: 'x', environment: 'sandbox' }, null, 2);
+  const body = JSON.stringify(
+    { webhook_type: 'ITEM', webhook_code: 'USER_PERMISSION_REVOKED', item_id: 'x', environment: 'sandbox' },
+    null,
+    2,
+  );
   const raw = Buffer.from(body);
   const reason = async (header: string) => {
     const verdict = await verifyPlaidWebhook(raw, header);
@@ -338,12 +404,19 @@ test('forgery helpers: each forged header fails verification for its own reason,
   assert.equal(await reason(plaid.signWebhook(body, { alg: 'HS256-public-key' })), 'alg');
   assert.equal(await reason(plaid.signWebhook(body, { key: 'unknown' })), 'key INVALID_WEBHOOK_VERIFICATION_KEY_ID');
   // A stranger's key presented under the real kid: the signature does not check out.
-  assert.equal(await reason(plaid.signWebhook(body, { key: 'unknown', kid: plaid.webhookKeyId })), 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+  assert.equal(
+    await reason(plaid.signWebhook(body, { key: 'unknown', kid: plaid.webhookKeyId })),
+    'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+  );
   assert.equal(await reason(plaid.signWebhook(body, { iat: Math.floor(Date.now() / 1000) - 600 })), 'ERR_JWT_EXPIRED');
   assert.equal(await reason(plaid.signWebhook(body, { bodyHashOf: `${body} ` })), 'body hash');
   const fresh = await startPlaidStandIn();
   try {
-    assert.throws(() => fresh.signWebhook(body, { key: 'expired' }), /rotateWebhookKey/, 'no key has expired before any rotation');
+    assert.throws(
+      () => fresh.signWebhook(body, { key: 'expired' }),
+      /rotateWebhookKey/,
+      'no key has expired before any rotation',
+    );
   } finally {
     await fresh.close();
   }
@@ -361,5 +434,5 @@ test('forgery helpers: each forged header fails verification for its own reason,
   assert.deepEqual(posted, { status: 200, body: 'thanks' });
   assert.equal(received[0]?.raw.toString('utf8'), body);
   assert.equal(await reason(String(received[0]?.headers['plaid-verification'])), 'alg');
-  assert.equal(plaid.deliveries.length, 0, 'hand-made deliveries are not recorded as the stand-in\'s own');
+  assert.equal(plaid.deliveries.length, 0, "hand-made deliveries are not recorded as the stand-in's own");
 });

@@ -36,7 +36,11 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
-async function create(body: unknown, headers: Record<string, string> = {}, path = '/link/token/create'): Promise<Answer> {
+async function create(
+  body: unknown,
+  headers: Record<string, string> = {},
+  path = '/link/token/create',
+): Promise<Answer> {
   const res = await fetch(`${plaid.url}${path}`, {
     method: 'POST',
     headers: {
@@ -62,7 +66,8 @@ function assertPlaidError(answer: Answer, status: number, errorType: string, err
   assert.equal(body.error_type, errorType);
   assert.equal(body.error_code, errorCode, String(body.error_message));
   assert.equal(typeof body.error_message, 'string');
-  if (mentions) assert.ok(String(body.error_message).includes(mentions), `"${String(body.error_message)}" should name ${mentions}`);
+  if (mentions)
+    assert.ok(String(body.error_message).includes(mentions), `"${String(body.error_message)}" should name ${mentions}`);
   assert.equal(body.display_message, null);
   assert.match(String(body.request_id), REQUEST_ID);
   assert.deepEqual(body.causes, []);
@@ -109,10 +114,12 @@ test('hosted_link adds hosted_link_url and url_lifetime_seconds sets the expirat
 });
 
 test('the official plaid SDK can talk to the stand-in', async () => {
-  const client = new PlaidApi(new Configuration({
-    basePath: plaid.url,
-    baseOptions: { headers: { 'PLAID-CLIENT-ID': CLIENT_ID, 'PLAID-SECRET': SECRET, 'Plaid-Version': '2020-09-14' } },
-  }));
+  const client = new PlaidApi(
+    new Configuration({
+      basePath: plaid.url,
+      baseOptions: { headers: { 'PLAID-CLIENT-ID': CLIENT_ID, 'PLAID-SECRET': SECRET, 'Plaid-Version': '2020-09-14' } },
+    }),
+  );
   const { data } = await client.linkTokenCreate({
     client_name: 'Budget App',
     language: 'en',
@@ -154,7 +161,13 @@ test('missing credentials are MISSING_FIELDS', async () => {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(validBody()),
   });
-  assertPlaidError({ status: res.status, body: (await res.json()) as Record<string, unknown> }, 400, 'INVALID_REQUEST', 'MISSING_FIELDS', 'client_id');
+  assertPlaidError(
+    { status: res.status, body: (await res.json()) as Record<string, unknown> },
+    400,
+    'INVALID_REQUEST',
+    'MISSING_FIELDS',
+    'client_id',
+  );
 });
 
 test('the body must be JSON sent as application/json', async () => {
@@ -165,7 +178,13 @@ test('the body must be JSON sent as application/json', async () => {
 });
 
 test('Plaid-Version, when sent, must be 2020-09-14', async () => {
-  assertPlaidError(await create(validBody(), { 'plaid-version': '2018-05-22' }), 400, 'INVALID_REQUEST', 'INVALID_HEADERS', 'Plaid-Version');
+  assertPlaidError(
+    await create(validBody(), { 'plaid-version': '2018-05-22' }),
+    400,
+    'INVALID_REQUEST',
+    'INVALID_HEADERS',
+    'Plaid-Version',
+  );
 });
 
 const invalid: Array<[name: string, change: Record<string, unknown>, code: string, field: string]> = [
@@ -185,23 +204,93 @@ const invalid: Array<[name: string, change: Record<string, unknown>, code: strin
   ['products empty', { products: [] }, 'INVALID_FIELD', 'products'],
   ['products unknown', { products: ['transactions', 'bogus'] }, 'INVALID_FIELD', 'products'],
   ['products with balance', { products: ['balance'] }, 'INVALID_FIELD', 'balance'],
-  ['additional_consented_products with balance', { additional_consented_products: ['balance'] }, 'INVALID_FIELD', 'balance'],
+  [
+    'additional_consented_products with balance',
+    { additional_consented_products: ['balance'] },
+    'INVALID_FIELD',
+    'balance',
+  ],
   ['optional_products unknown', { optional_products: ['nope'] }, 'INVALID_FIELD', 'optional_products'],
-  ['products / optional_products overlap', { optional_products: ['transactions'] }, 'INVALID_FIELD', 'optional_products'],
-  ['products / required_if_supported_products overlap', { required_if_supported_products: ['transactions'] }, 'INVALID_FIELD', 'required_if_supported_products'],
-  ['products / additional_consented_products overlap', { additional_consented_products: ['transactions'] }, 'INVALID_FIELD', 'additional_consented_products'],
-  ['required_if_supported / optional overlap', { required_if_supported_products: ['auth'], optional_products: ['auth'] }, 'INVALID_FIELD', 'optional_products'],
-  ['optional / additional_consented overlap', { optional_products: ['identity'], additional_consented_products: ['identity'] }, 'INVALID_FIELD', 'additional_consented_products'],
-  ['redirect_uri with a query string', { redirect_uri: 'https://app.example.com/oauth?x=1' }, 'INVALID_FIELD', 'redirect_uri'],
+  [
+    'products / optional_products overlap',
+    { optional_products: ['transactions'] },
+    'INVALID_FIELD',
+    'optional_products',
+  ],
+  [
+    'products / required_if_supported_products overlap',
+    { required_if_supported_products: ['transactions'] },
+    'INVALID_FIELD',
+    'required_if_supported_products',
+  ],
+  [
+    'products / additional_consented_products overlap',
+    { additional_consented_products: ['transactions'] },
+    'INVALID_FIELD',
+    'additional_consented_products',
+  ],
+  [
+    'required_if_supported / optional overlap',
+    { required_if_supported_products: ['auth'], optional_products: ['auth'] },
+    'INVALID_FIELD',
+    'optional_products',
+  ],
+  [
+    'optional / additional_consented overlap',
+    { optional_products: ['identity'], additional_consented_products: ['identity'] },
+    'INVALID_FIELD',
+    'additional_consented_products',
+  ],
+  [
+    'redirect_uri with a query string',
+    { redirect_uri: 'https://app.example.com/oauth?x=1' },
+    'INVALID_FIELD',
+    'redirect_uri',
+  ],
   ['redirect_uri not a URI', { redirect_uri: 'not a uri' }, 'INVALID_FIELD', 'redirect_uri'],
-  ['redirect_uri and android_package_name', { redirect_uri: 'https://app.example.com/oauth', android_package_name: 'com.example.app' }, 'INVALID_FIELD', 'android_package_name'],
-  ['transactions.days_requested 0', { transactions: { days_requested: 0 } }, 'INVALID_FIELD', 'transactions.days_requested'],
-  ['transactions.days_requested 731', { transactions: { days_requested: 731 } }, 'INVALID_FIELD', 'transactions.days_requested'],
-  ['transactions.days_requested fractional', { transactions: { days_requested: 90.5 } }, 'INVALID_FIELD', 'transactions.days_requested'],
-  ['hosted_link.url_lifetime_seconds 0', { hosted_link: { url_lifetime_seconds: 0 } }, 'INVALID_FIELD', 'hosted_link.url_lifetime_seconds'],
-  ['hosted_link.url_lifetime_seconds over 21 days', { hosted_link: { url_lifetime_seconds: 21 * 86400 + 1 } }, 'INVALID_FIELD', 'hosted_link.url_lifetime_seconds'],
+  [
+    'redirect_uri and android_package_name',
+    { redirect_uri: 'https://app.example.com/oauth', android_package_name: 'com.example.app' },
+    'INVALID_FIELD',
+    'android_package_name',
+  ],
+  [
+    'transactions.days_requested 0',
+    { transactions: { days_requested: 0 } },
+    'INVALID_FIELD',
+    'transactions.days_requested',
+  ],
+  [
+    'transactions.days_requested 731',
+    { transactions: { days_requested: 731 } },
+    'INVALID_FIELD',
+    'transactions.days_requested',
+  ],
+  [
+    'transactions.days_requested fractional',
+    { transactions: { days_requested: 90.5 } },
+    'INVALID_FIELD',
+    'transactions.days_requested',
+  ],
+  [
+    'hosted_link.url_lifetime_seconds 0',
+    { hosted_link: { url_lifetime_seconds: 0 } },
+    'INVALID_FIELD',
+    'hosted_link.url_lifetime_seconds',
+  ],
+  [
+    'hosted_link.url_lifetime_seconds over 21 days',
+    { hosted_link: { url_lifetime_seconds: 21 * 86400 + 1 } },
+    'INVALID_FIELD',
+    'hosted_link.url_lifetime_seconds',
+  ],
   ['statements product without statements', { products: ['statements'] }, 'MISSING_FIELDS', 'statements'],
-  ['statements with a bad date', { products: ['statements'], statements: { start_date: '2024-13-01', end_date: '2024-12-31' } }, 'INVALID_FIELD', 'statements'],
+  [
+    'statements with a bad date',
+    { products: ['statements'], statements: { start_date: '2024-13-01', end_date: '2024-12-31' } },
+    'INVALID_FIELD',
+    'statements',
+  ],
   ['webhook not a URL', { webhook: 'nope' }, 'INVALID_FIELD', 'webhook'],
   ['unknown top-level field', { client_user_id: 'user-123', foo: 1 }, 'UNKNOWN_FIELDS', 'client_user_id, foo'],
 ];
@@ -216,13 +305,24 @@ for (const [name, change, code, field] of invalid) {
 
 const valid: Array<[name: string, change: Record<string, unknown>]> = [
   ['every supported language and several countries', { language: 'vi', country_codes: ['GB', 'FR', 'FI'] }],
-  ['disjoint product lists', { products: ['auth'], required_if_supported_products: ['identity'], optional_products: ['transactions'], additional_consented_products: ['liabilities'] }],
+  [
+    'disjoint product lists',
+    {
+      products: ['auth'],
+      required_if_supported_products: ['identity'],
+      optional_products: ['transactions'],
+      additional_consented_products: ['liabilities'],
+    },
+  ],
   ['balance in optional_products', { optional_products: ['balance'] }],
   ['redirect_uri without query', { redirect_uri: 'https://app.example.com/oauth.html' }],
   ['android_package_name alone', { android_package_name: 'com.example.app' }],
   ['transactions.days_requested bounds', { transactions: { days_requested: 730 } }],
   ['hosted_link.url_lifetime_seconds of 21 days', { hosted_link: { url_lifetime_seconds: 21 * 86400 } }],
-  ['statements product with statements', { products: ['statements'], statements: { start_date: '2024-01-01', end_date: '2024-12-31' } }],
+  [
+    'statements product with statements',
+    { products: ['statements'], statements: { start_date: '2024-01-01', end_date: '2024-12-31' } },
+  ],
   ['null treated as absent', { webhook: null, optional_products: null }],
 ];
 
@@ -239,7 +339,13 @@ test('update mode tokens expire after 30 minutes and user_id is echoed', async (
   const { access_token } = plaid.createItem({ clientId: CLIENT_ID });
   const user = await call('/user/create', { client_user_id: 'user-echo' });
   const before = Date.now();
-  const { status, body } = await create({ ...validBody(), products: undefined, access_token, user: undefined, user_id: user.body.user_id });
+  const { status, body } = await create({
+    ...validBody(),
+    products: undefined,
+    access_token,
+    user: undefined,
+    user_id: user.body.user_id,
+  });
   assert.equal(status, 200, JSON.stringify(body));
   assert.equal(body.user_id, user.body.user_id);
   assert.ok(Math.abs(Date.parse(String(body.expiration)) - before - 1800_000) < 5_000);
@@ -248,11 +354,21 @@ test('update mode tokens expire after 30 minutes and user_id is echoed', async (
 test('unknown paths and methods get a Plaid-shaped 404', async () => {
   assertPlaidError(await create(validBody(), {}, '/link/token/get'), 404, 'INVALID_REQUEST', 'NOT_FOUND');
   const res = await fetch(`${plaid.url}/link/token/create`);
-  assertPlaidError({ status: res.status, body: (await res.json()) as Record<string, unknown> }, 404, 'INVALID_REQUEST', 'NOT_FOUND');
+  assertPlaidError(
+    { status: res.status, body: (await res.json()) as Record<string, unknown> },
+    404,
+    'INVALID_REQUEST',
+    'NOT_FOUND',
+  );
 });
 
 test("failNext({kind: 'error'}) answers the given Plaid error for the next n requests", async () => {
-  plaid.failNext(1, { kind: 'error', status: 429, error_type: 'RATE_LIMIT_EXCEEDED', error_code: 'RATE_LIMIT_EXCEEDED' });
+  plaid.failNext(1, {
+    kind: 'error',
+    status: 429,
+    error_type: 'RATE_LIMIT_EXCEEDED',
+    error_code: 'RATE_LIMIT_EXCEEDED',
+  });
   plaid.failNext(1, { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' });
   assertPlaidError(await create(validBody()), 429, 'RATE_LIMIT_EXCEEDED', 'RATE_LIMIT_EXCEEDED');
   assertPlaidError(await create(validBody()), 500, 'API_ERROR', 'INTERNAL_SERVER_ERROR');
@@ -294,10 +410,12 @@ const OTHER_CLIENT = 'client-2';
 const OTHER_SECRET = 'secret-other';
 
 function sdk(clientId = CLIENT_ID, secret = SECRET): PlaidApi {
-  return new PlaidApi(new Configuration({
-    basePath: plaid.url,
-    baseOptions: { headers: { 'PLAID-CLIENT-ID': clientId, 'PLAID-SECRET': secret, 'Plaid-Version': '2020-09-14' } },
-  }));
+  return new PlaidApi(
+    new Configuration({
+      basePath: plaid.url,
+      baseOptions: { headers: { 'PLAID-CLIENT-ID': clientId, 'PLAID-SECRET': secret, 'Plaid-Version': '2020-09-14' } },
+    }),
+  );
 }
 
 /** The Plaid error an SDK call rejected with, as an Answer. */
@@ -313,7 +431,11 @@ async function sdkError(promise: Promise<unknown>): Promise<Answer> {
 }
 
 async function publicToken(institution_id = 'ins_109508', extra: Record<string, unknown> = {}): Promise<string> {
-  const answer = await call('/sandbox/public_token/create', { institution_id, initial_products: ['transactions'], ...extra });
+  const answer = await call('/sandbox/public_token/create', {
+    institution_id,
+    initial_products: ['transactions'],
+    ...extra,
+  });
   assert.equal(answer.status, 200, JSON.stringify(answer.body));
   return String(answer.body.public_token);
 }
@@ -351,11 +473,29 @@ test('the plaid SDK runs the whole Item life cycle: public token, exchange, item
   const { data: removed } = await client.itemRemove({ access_token: exchanged.access_token });
   assert.match(removed.request_id, REQUEST_ID);
   assert.equal(plaid.item(exchanged.item_id)?.removed, true);
-  assertPlaidError(await sdkError(client.itemGet({ access_token: exchanged.access_token })), 400, 'ITEM_ERROR', 'ITEM_NOT_FOUND');
-  assertPlaidError(await sdkError(client.itemRemove({ access_token: exchanged.access_token })), 400, 'ITEM_ERROR', 'ITEM_NOT_FOUND');
-  assert.deepEqual(plaid.requests.map((r) => r.path), [
-    '/sandbox/public_token/create', '/item/public_token/exchange', '/item/get', '/item/remove', '/item/get', '/item/remove',
-  ]);
+  assertPlaidError(
+    await sdkError(client.itemGet({ access_token: exchanged.access_token })),
+    400,
+    'ITEM_ERROR',
+    'ITEM_NOT_FOUND',
+  );
+  assertPlaidError(
+    await sdkError(client.itemRemove({ access_token: exchanged.access_token })),
+    400,
+    'ITEM_ERROR',
+    'ITEM_NOT_FOUND',
+  );
+  assert.deepEqual(
+    plaid.requests.map((r) => r.path),
+    [
+      '/sandbox/public_token/create',
+      '/item/public_token/exchange',
+      '/item/get',
+      '/item/remove',
+      '/item/get',
+      '/item/remove',
+    ],
+  );
 });
 
 test('the five sandbox institutions are known by id and name; another id is INVALID_INSTITUTION', async () => {
@@ -372,7 +512,12 @@ test('the five sandbox institutions are known by id and name; another id is INVA
     const got = await call('/item/get', { access_token });
     assert.equal((got.body.item as Record<string, unknown>).institution_name, name);
   }
-  assertPlaidError(await call('/sandbox/public_token/create', { institution_id: 'ins_1', initial_products: ['auth'] }), 400, 'INVALID_INPUT', 'INVALID_INSTITUTION');
+  assertPlaidError(
+    await call('/sandbox/public_token/create', { institution_id: 'ins_1', initial_products: ['auth'] }),
+    400,
+    'INVALID_INPUT',
+    'INVALID_INSTITUTION',
+  );
 });
 
 test('/sandbox/public_token/create checks its fields', async () => {
@@ -381,9 +526,24 @@ test('/sandbox/public_token/create checks its fields', async () => {
     [{ institution_id: 'ins_109508' }, 'INVALID_REQUEST', 'MISSING_FIELDS', 'initial_products'],
     [{ institution_id: 'ins_109508', initial_products: [] }, 'INVALID_REQUEST', 'INVALID_FIELD', 'initial_products'],
     [{ institution_id: 'ins_109508', initial_products: ['bogus'] }, 'INVALID_REQUEST', 'INVALID_FIELD', 'bogus'],
-    [{ institution_id: 'ins_109508', initial_products: ['payment_initiation'] }, 'ITEM_ERROR', 'PRODUCTS_NOT_SUPPORTED', 'payment_initiation'],
-    [{ institution_id: 'ins_109508', initial_products: ['auth'], options: { webhook: 'not a url' } }, 'INVALID_REQUEST', 'INVALID_FIELD', 'options.webhook'],
-    [{ institution_id: 'ins_109508', initial_products: ['auth'], public_token: 'x' }, 'INVALID_REQUEST', 'UNKNOWN_FIELDS', 'public_token'],
+    [
+      { institution_id: 'ins_109508', initial_products: ['payment_initiation'] },
+      'ITEM_ERROR',
+      'PRODUCTS_NOT_SUPPORTED',
+      'payment_initiation',
+    ],
+    [
+      { institution_id: 'ins_109508', initial_products: ['auth'], options: { webhook: 'not a url' } },
+      'INVALID_REQUEST',
+      'INVALID_FIELD',
+      'options.webhook',
+    ],
+    [
+      { institution_id: 'ins_109508', initial_products: ['auth'], public_token: 'x' },
+      'INVALID_REQUEST',
+      'UNKNOWN_FIELDS',
+      'public_token',
+    ],
     [{ institution_id: 109508, initial_products: ['auth'] }, 'INVALID_REQUEST', 'INVALID_FIELD', 'institution_id'],
   ];
   for (const [body, type, code, mentions] of cases) {
@@ -396,7 +556,13 @@ test('a public token is single-use: a second exchange is INVALID_PUBLIC_TOKEN', 
   const first = await exchange(token);
   assert.equal(first.status, 200, JSON.stringify(first.body));
   assert.deepEqual(Object.keys(first.body).sort(), ['access_token', 'item_id', 'request_id']);
-  assertPlaidError(await exchange(token), 400, 'INVALID_INPUT', 'INVALID_PUBLIC_TOKEN', 'could not find matching public token');
+  assertPlaidError(
+    await exchange(token),
+    400,
+    'INVALID_INPUT',
+    'INVALID_PUBLIC_TOKEN',
+    'could not find matching public token',
+  );
 });
 
 test('a public token expires 30 minutes after creation', async () => {
@@ -412,31 +578,97 @@ test('a public token expires 30 minutes after creation', async () => {
   }
 });
 
-test('a malformed, unknown, missing or other client\'s public token is refused', async () => {
-  assertPlaidError(await exchange('beb195c7ab7f2f3ed343'), 400, 'INVALID_INPUT', 'INVALID_PUBLIC_TOKEN', 'invalid format');
-  assertPlaidError(await exchange(`public-sandbox-${crypto.randomUUID()}`), 400, 'INVALID_INPUT', 'INVALID_PUBLIC_TOKEN', 'could not find');
-  assertPlaidError(await call('/item/public_token/exchange', {}), 400, 'INVALID_REQUEST', 'MISSING_FIELDS', 'public_token');
-  assertPlaidError(await call('/item/public_token/exchange', { public_token: 7 }), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'public_token');
+test("a malformed, unknown, missing or other client's public token is refused", async () => {
+  assertPlaidError(
+    await exchange('beb195c7ab7f2f3ed343'),
+    400,
+    'INVALID_INPUT',
+    'INVALID_PUBLIC_TOKEN',
+    'invalid format',
+  );
+  assertPlaidError(
+    await exchange(`public-sandbox-${crypto.randomUUID()}`),
+    400,
+    'INVALID_INPUT',
+    'INVALID_PUBLIC_TOKEN',
+    'could not find',
+  );
+  assertPlaidError(
+    await call('/item/public_token/exchange', {}),
+    400,
+    'INVALID_REQUEST',
+    'MISSING_FIELDS',
+    'public_token',
+  );
+  assertPlaidError(
+    await call('/item/public_token/exchange', { public_token: 7 }),
+    400,
+    'INVALID_REQUEST',
+    'INVALID_FIELD',
+    'public_token',
+  );
   plaid.setCredentials(OTHER_CLIENT, OTHER_SECRET);
   const theirs = plaid.createPublicToken({ clientId: OTHER_CLIENT });
   assertPlaidError(await exchange(theirs), 400, 'INVALID_INPUT', 'INVALID_PUBLIC_TOKEN');
-  assert.equal((await call('/item/public_token/exchange', { public_token: theirs }, { 'plaid-client-id': OTHER_CLIENT, 'plaid-secret': OTHER_SECRET })).status, 200);
+  assert.equal(
+    (
+      await call(
+        '/item/public_token/exchange',
+        { public_token: theirs },
+        { 'plaid-client-id': OTHER_CLIENT, 'plaid-secret': OTHER_SECRET },
+      )
+    ).status,
+    200,
+  );
 });
 
-test('/item/get and /item/remove refuse malformed, unknown and other clients\' access tokens', async () => {
+test("/item/get and /item/remove refuse malformed, unknown and other clients' access tokens", async () => {
   plaid.setCredentials(OTHER_CLIENT, OTHER_SECRET);
   const theirs = plaid.createItem({ clientId: OTHER_CLIENT });
   for (const path of ['/item/get', '/item/remove']) {
-    assertPlaidError(await call(path, { access_token: 'not-a-token' }), 400, 'INVALID_INPUT', 'INVALID_ACCESS_TOKEN', 'invalid format');
-    assertPlaidError(await call(path, { access_token: `access-sandbox-${crypto.randomUUID()}` }), 400, 'INVALID_INPUT', 'INVALID_ACCESS_TOKEN', 'could not find matching access token');
-    assertPlaidError(await call(path, { access_token: theirs.access_token }), 400, 'INVALID_INPUT', 'INVALID_ACCESS_TOKEN');
+    assertPlaidError(
+      await call(path, { access_token: 'not-a-token' }),
+      400,
+      'INVALID_INPUT',
+      'INVALID_ACCESS_TOKEN',
+      'invalid format',
+    );
+    assertPlaidError(
+      await call(path, { access_token: `access-sandbox-${crypto.randomUUID()}` }),
+      400,
+      'INVALID_INPUT',
+      'INVALID_ACCESS_TOKEN',
+      'could not find matching access token',
+    );
+    assertPlaidError(
+      await call(path, { access_token: theirs.access_token }),
+      400,
+      'INVALID_INPUT',
+      'INVALID_ACCESS_TOKEN',
+    );
     assertPlaidError(await call(path, {}), 400, 'INVALID_REQUEST', 'MISSING_FIELDS', 'access_token');
-    assertPlaidError(await call(path, { access_token: theirs.access_token, extra: 1 }), 400, 'INVALID_REQUEST', 'UNKNOWN_FIELDS', 'extra');
+    assertPlaidError(
+      await call(path, { access_token: theirs.access_token, extra: 1 }),
+      400,
+      'INVALID_REQUEST',
+      'UNKNOWN_FIELDS',
+      'extra',
+    );
   }
   assert.equal(plaid.item(theirs.item_id)?.removed, false);
   const mine = plaid.createItem({ clientId: CLIENT_ID });
-  assertPlaidError(await call('/item/remove', { access_token: mine.access_token, reason_code: 'BORED' }), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'reason_code');
-  assert.equal((await call('/item/remove', { access_token: mine.access_token, reason_code: 'OTHER', reason_note: 'user asked' })).status, 200);
+  assertPlaidError(
+    await call('/item/remove', { access_token: mine.access_token, reason_code: 'BORED' }),
+    400,
+    'INVALID_REQUEST',
+    'INVALID_FIELD',
+    'reason_code',
+  );
+  assert.equal(
+    (await call('/item/remove', { access_token: mine.access_token, reason_code: 'OTHER', reason_note: 'user asked' }))
+      .status,
+    200,
+  );
 });
 
 test('no answer echoes the token it refuses', async () => {
@@ -454,7 +686,8 @@ test('no answer echoes the token it refuses', async () => {
   for (const answer of answers) {
     assert.equal(answer.status, 400);
     const text = JSON.stringify(answer.body);
-    for (const secret of [access_token, token, 'user-sandbox-secret-value', SECRET]) assert.ok(!text.includes(secret), text);
+    for (const secret of [access_token, token, 'user-sandbox-secret-value', SECRET])
+      assert.ok(!text.includes(secret), text);
   }
 });
 
@@ -480,7 +713,10 @@ test('the stand-in writes nothing to stdout or stderr, so no token can reach a l
     process.stdout.write = original.out;
     process.stderr.write = original.err;
   }
-  assert.deepEqual(written.filter((w) => /access-sandbox|public-sandbox|user-sandbox/.test(w)), []);
+  assert.deepEqual(
+    written.filter((w) => /access-sandbox|public-sandbox|user-sandbox/.test(w)),
+    [],
+  );
 });
 
 test('/user/create answers a secret-shaped user token and a user id, once per client_user_id', async () => {
@@ -488,7 +724,13 @@ test('/user/create answers a secret-shaped user token and a user id, once per cl
   const { data } = await client.userCreate({ client_user_id: 'user-create-1' });
   assert.match(String(data.user_token), USER_TOKEN);
   assert.match(data.user_id, /^usr_[A-Za-z0-9]{14}$/);
-  assertPlaidError(await sdkError(client.userCreate({ client_user_id: 'user-create-1' })), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'already been created');
+  assertPlaidError(
+    await sdkError(client.userCreate({ client_user_id: 'user-create-1' })),
+    400,
+    'INVALID_REQUEST',
+    'INVALID_FIELD',
+    'already been created',
+  );
 
   // Users belong to a client: another client may use the same client_user_id.
   plaid.setCredentials(OTHER_CLIENT, OTHER_SECRET);
@@ -496,14 +738,31 @@ test('/user/create answers a secret-shaped user token and a user id, once per cl
   assert.notEqual(other.data.user_id, data.user_id);
 
   assertPlaidError(await call('/user/create', {}), 400, 'INVALID_REQUEST', 'MISSING_FIELDS', 'client_user_id');
-  assertPlaidError(await call('/user/create', { client_user_id: '' }), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'client_user_id');
-  assertPlaidError(await call('/user/create', { client_user_id: 'x'.repeat(129) }), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'client_user_id');
+  assertPlaidError(
+    await call('/user/create', { client_user_id: '' }),
+    400,
+    'INVALID_REQUEST',
+    'INVALID_FIELD',
+    'client_user_id',
+  );
+  assertPlaidError(
+    await call('/user/create', { client_user_id: 'x'.repeat(129) }),
+    400,
+    'INVALID_REQUEST',
+    'INVALID_FIELD',
+    'client_user_id',
+  );
   assert.equal((await call('/user/create', { client_user_id: 'x'.repeat(128) })).status, 200);
 });
 
 test('update mode: a live access token of this client opens Link for that Item, and the session is recorded', async () => {
   const { access_token, item_id } = plaid.createItem({ clientId: CLIENT_ID });
-  const answer = await create({ ...validBody(), products: undefined, access_token, update: { account_selection_enabled: true } });
+  const answer = await create({
+    ...validBody(),
+    products: undefined,
+    access_token,
+    update: { account_selection_enabled: true },
+  });
   assert.equal(answer.status, 200, JSON.stringify(answer.body));
   const [session] = plaid.linkSessions;
   assert.equal(session?.link_token, answer.body.link_token);
@@ -518,26 +777,58 @@ test('update mode: a live access token of this client opens Link for that Item, 
   assert.equal((await create({ ...validBody(), products: [], access_token })).status, 200);
 });
 
-test('update mode refuses a malformed, unknown, removed or other client\'s access token', async () => {
+test("update mode refuses a malformed, unknown, removed or other client's access token", async () => {
   plaid.setCredentials(OTHER_CLIENT, OTHER_SECRET);
   const theirs = plaid.createItem({ clientId: OTHER_CLIENT });
   const removed = plaid.createItem({ clientId: CLIENT_ID });
   await call('/item/remove', { access_token: removed.access_token });
   const body = (access_token: string) => ({ ...validBody(), products: undefined, access_token });
   assertPlaidError(await create(body('access-token')), 400, 'INVALID_INPUT', 'INVALID_ACCESS_TOKEN');
-  assertPlaidError(await create(body(`access-sandbox-${crypto.randomUUID()}`)), 400, 'INVALID_INPUT', 'INVALID_ACCESS_TOKEN');
+  assertPlaidError(
+    await create(body(`access-sandbox-${crypto.randomUUID()}`)),
+    400,
+    'INVALID_INPUT',
+    'INVALID_ACCESS_TOKEN',
+  );
   assertPlaidError(await create(body(theirs.access_token)), 400, 'INVALID_INPUT', 'INVALID_ACCESS_TOKEN');
   assertPlaidError(await create(body(removed.access_token)), 400, 'ITEM_ERROR', 'ITEM_NOT_FOUND');
-  assertPlaidError(await create({ ...validBody(), products: undefined, access_tokens: [theirs.access_token] }), 400, 'INVALID_INPUT', 'INVALID_ACCESS_TOKEN');
+  assertPlaidError(
+    await create({ ...validBody(), products: undefined, access_tokens: [theirs.access_token] }),
+    400,
+    'INVALID_INPUT',
+    'INVALID_ACCESS_TOKEN',
+  );
   assert.deepEqual(plaid.linkSessions, []);
 });
 
 test('update mode takes products only to add a credit product', async () => {
   const { access_token } = plaid.createItem({ clientId: CLIENT_ID });
-  assertPlaidError(await create({ ...validBody(), access_token, products: ['transactions'] }), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'update mode');
-  assertPlaidError(await create({ ...validBody(), access_token, products: ['assets', 'auth'] }), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'auth');
+  assertPlaidError(
+    await create({ ...validBody(), access_token, products: ['transactions'] }),
+    400,
+    'INVALID_REQUEST',
+    'INVALID_FIELD',
+    'update mode',
+  );
+  assertPlaidError(
+    await create({ ...validBody(), access_token, products: ['assets', 'auth'] }),
+    400,
+    'INVALID_REQUEST',
+    'INVALID_FIELD',
+    'auth',
+  );
   assert.equal((await create({ ...validBody(), access_token, products: ['assets'] })).status, 200);
-  assert.equal((await create({ ...validBody(), access_token, products: ['statements'], statements: { start_date: '2024-01-01', end_date: '2024-06-30' } })).status, 200);
+  assert.equal(
+    (
+      await create({
+        ...validBody(),
+        access_token,
+        products: ['statements'],
+        statements: { start_date: '2024-01-01', end_date: '2024-06-30' },
+      })
+    ).status,
+    200,
+  );
 });
 
 test('user_token and user_id must come from /user/create of this client and match user.client_user_id', async () => {
@@ -546,20 +837,80 @@ test('user_token and user_id must come from /user/create of this client and matc
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
   assert.equal(plaid.linkSessions[0]?.user_id, user.user_id);
   assert.equal((await create({ ...validBody(), user: undefined, user_id: user.user_id })).status, 200);
-  assert.equal((await create({ ...validBody(), user: { client_user_id: 'user-link-1' }, user_id: user.user_id, user_token: user.user_token })).status, 200);
+  assert.equal(
+    (
+      await create({
+        ...validBody(),
+        user: { client_user_id: 'user-link-1' },
+        user_id: user.user_id,
+        user_token: user.user_token,
+      })
+    ).status,
+    200,
+  );
 
-  assertPlaidError(await create({ ...validBody(), user: { client_user_id: 'someone-else' }, user_token: user.user_token }), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'client_user_id');
-  assertPlaidError(await create({ ...validBody(), user_token: `user-sandbox-${crypto.randomUUID()}` }), 400, 'INVALID_INPUT', 'INVALID_USER_TOKEN');
-  assertPlaidError(await create({ ...validBody(), user: undefined, user_id: 'usr_123' }), 400, 'USER_ERROR', 'USER_NOT_FOUND');
+  assertPlaidError(
+    await create({ ...validBody(), user: { client_user_id: 'someone-else' }, user_token: user.user_token }),
+    400,
+    'INVALID_REQUEST',
+    'INVALID_FIELD',
+    'client_user_id',
+  );
+  assertPlaidError(
+    await create({ ...validBody(), user_token: `user-sandbox-${crypto.randomUUID()}` }),
+    400,
+    'INVALID_INPUT',
+    'INVALID_USER_TOKEN',
+  );
+  assertPlaidError(
+    await create({ ...validBody(), user: undefined, user_id: 'usr_123' }),
+    400,
+    'USER_ERROR',
+    'USER_NOT_FOUND',
+  );
 
   plaid.setCredentials(OTHER_CLIENT, OTHER_SECRET);
-  const theirs = (await call('/user/create', { client_user_id: 'user-link-1' }, { 'plaid-client-id': OTHER_CLIENT, 'plaid-secret': OTHER_SECRET })).body;
-  assertPlaidError(await create({ ...validBody(), user: { client_user_id: 'user-link-1' }, user_token: theirs.user_token }), 400, 'INVALID_INPUT', 'INVALID_USER_TOKEN');
+  const theirs = (
+    await call(
+      '/user/create',
+      { client_user_id: 'user-link-1' },
+      { 'plaid-client-id': OTHER_CLIENT, 'plaid-secret': OTHER_SECRET },
+    )
+  ).body;
+  assertPlaidError(
+    await create({ ...validBody(), user: { client_user_id: 'user-link-1' }, user_token: theirs.user_token }),
+    400,
+    'INVALID_INPUT',
+    'INVALID_USER_TOKEN',
+  );
   const other = (await call('/user/create', { client_user_id: 'user-link-2' })).body;
-  assertPlaidError(await create({ ...validBody(), user: undefined, user_id: user.user_id, user_token: other.user_token }), 400, 'INVALID_REQUEST', 'INVALID_FIELD', 'different users');
+  assertPlaidError(
+    await create({ ...validBody(), user: undefined, user_id: user.user_id, user_token: other.user_token }),
+    400,
+    'INVALID_REQUEST',
+    'INVALID_FIELD',
+    'different users',
+  );
 
-  assertPlaidError(await create({ ...validBody(), products: undefined, update: { user: true } }), 400, 'INVALID_REQUEST', 'MISSING_FIELDS', 'user_token');
-  assert.equal((await create({ ...validBody(), products: undefined, update: { user: true }, user: { client_user_id: 'user-link-1' }, user_token: user.user_token })).status, 200);
+  assertPlaidError(
+    await create({ ...validBody(), products: undefined, update: { user: true } }),
+    400,
+    'INVALID_REQUEST',
+    'MISSING_FIELDS',
+    'user_token',
+  );
+  assert.equal(
+    (
+      await create({
+        ...validBody(),
+        products: undefined,
+        update: { user: true },
+        user: { client_user_id: 'user-link-1' },
+        user_token: user.user_token,
+      })
+    ).status,
+    200,
+  );
 });
 
 test('/sandbox/item/reset_login puts the Item in ITEM_LOGIN_REQUIRED until update mode completes', async () => {
@@ -581,7 +932,11 @@ test('/sandbox/item/reset_login puts the Item in ITEM_LOGIN_REQUIRED until updat
 
 test('failNext with a path fails only that endpoint, and callsTo counts each endpoint', async () => {
   const { access_token, item_id } = plaid.createItem({ clientId: CLIENT_ID });
-  plaid.failNext(1, { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' }, '/item/remove');
+  plaid.failNext(
+    1,
+    { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' },
+    '/item/remove',
+  );
   assert.equal((await call('/item/get', { access_token })).status, 200);
   assertPlaidError(await call('/item/remove', { access_token }), 500, 'API_ERROR', 'INTERNAL_SERVER_ERROR');
   assert.equal(plaid.item(item_id)?.removed, false);
@@ -589,7 +944,10 @@ test('failNext with a path fails only that endpoint, and callsTo counts each end
   assert.equal(plaid.callsTo('/item/remove'), 2);
   assert.equal(plaid.callsTo('/item/get'), 1);
   assert.equal(plaid.callsTo('/item/public_token/exchange'), 0);
-  assert.deepEqual(plaid.requestsTo('/item/remove').map((r) => r.body), [{ access_token }, { access_token }]);
+  assert.deepEqual(
+    plaid.requestsTo('/item/remove').map((r) => r.body),
+    [{ access_token }, { access_token }],
+  );
 });
 
 test("failNext({kind: 'lost-response'}) applies the request, then drops the connection", async () => {
@@ -606,7 +964,12 @@ test("failNext({kind: 'lost-response'}) applies the request, then drops the conn
 });
 
 test('createPublicToken and createItem give tokens the HTTP endpoints accept, without counting as calls', async () => {
-  const token = plaid.createPublicToken({ clientId: CLIENT_ID, institutionId: 'ins_109511', products: ['auth'], webhook: 'https://hooks.example.com/p' });
+  const token = plaid.createPublicToken({
+    clientId: CLIENT_ID,
+    institutionId: 'ins_109511',
+    products: ['auth'],
+    webhook: 'https://hooks.example.com/p',
+  });
   assert.match(token, PUBLIC_TOKEN);
   assert.equal(plaid.calls, 0);
   const { access_token, item_id } = (await exchange(token)).body as { access_token: string; item_id: string };

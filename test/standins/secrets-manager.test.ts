@@ -79,7 +79,10 @@ test('the SDK finds the stand-in through AWS_ENDPOINT_URL_SECRETS_MANAGER', asyn
   const saved = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = sm.url;
   try {
-    const c = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const c = new SecretsManagerClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     clients.push(c);
     const out = await c.send(new GetSecretValueCommand({ SecretId: 'plaid/sandbox' }));
     assert.equal(out.SecretString, PLAID_SECRET);
@@ -92,11 +95,16 @@ test('the SDK finds the stand-in through AWS_ENDPOINT_URL_SECRETS_MANAGER', asyn
 
 test('CreateSecret, PutSecretValue and DescribeSecret keep versions and staging labels', async () => {
   const c = client();
-  const created = await c.send(new CreateSecretCommand({ Name: 'app/created', SecretString: 'v1', Description: 'test' }));
+  const created = await c.send(
+    new CreateSecretCommand({ Name: 'app/created', SecretString: 'v1', Description: 'test' }),
+  );
   assert.match(created.ARN ?? '', /:secret:app\/created-[A-Za-z0-9]{6}$/);
   assert.match(created.VersionId ?? '', UUID);
 
-  await assert.rejects(c.send(new CreateSecretCommand({ Name: 'app/created', SecretString: 'x' })), ResourceExistsException);
+  await assert.rejects(
+    c.send(new CreateSecretCommand({ Name: 'app/created', SecretString: 'x' })),
+    ResourceExistsException,
+  );
 
   const put = await c.send(new PutSecretValueCommand({ SecretId: 'app/created', SecretString: 'v2' }));
   assert.deepEqual(put.VersionStages, ['AWSCURRENT']);
@@ -142,10 +150,18 @@ test('putSecret rotates the value seen by the SDK without counting as a call', a
 async function rawCall(headers: Record<string, string>) {
   const res = await fetch(sm.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'secretsmanager.GetSecretValue', ...headers },
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'secretsmanager.GetSecretValue',
+      ...headers,
+    },
     body: JSON.stringify({ SecretId: 'plaid/sandbox' }),
   });
-  return { status: res.status, errorType: res.headers.get('x-amzn-errortype'), body: (await res.json()) as Record<string, unknown> };
+  return {
+    status: res.status,
+    errorType: res.headers.get('x-amzn-errortype'),
+    body: (await res.json()) as Record<string, unknown>,
+  };
 }
 
 test('requests without a SigV4 Authorization header are refused like AWS does', async () => {
@@ -178,12 +194,15 @@ test('an unknown X-Amz-Target is an UnknownOperationException', async () => {
 
 test("failNext('internal') answers 500 InternalServiceError, which the SDK retries", async () => {
   sm.failNext(1, 'internal');
-  await assert.rejects(client({ maxAttempts: 1 }).send(new GetSecretValueCommand({ SecretId: 'plaid/sandbox' })), (err: unknown) => {
-    assert.ok(err instanceof SecretsManagerServiceException);
-    assert.equal(err.name, 'InternalServiceError');
-    assert.equal(err.$metadata.httpStatusCode, 500);
-    return true;
-  });
+  await assert.rejects(
+    client({ maxAttempts: 1 }).send(new GetSecretValueCommand({ SecretId: 'plaid/sandbox' })),
+    (err: unknown) => {
+      assert.ok(err instanceof SecretsManagerServiceException);
+      assert.equal(err.name, 'InternalServiceError');
+      assert.equal(err.$metadata.httpStatusCode, 500);
+      return true;
+    },
+  );
 
   sm.resetCalls();
   sm.failNext(1, 'internal');

@@ -44,7 +44,12 @@ export async function startBundledFunction(opts: {
     },
   });
   const tenantsFile = join(dir, 'tenants.json');
-  writeFileSync(tenantsFile, JSON.stringify(demoTenantsFile({ issuer: issuer.issuer, origins: [BUNDLED_FUNCTION_ORIGIN], withOAuthRedirect: true })));
+  writeFileSync(
+    tenantsFile,
+    JSON.stringify(
+      demoTenantsFile({ issuer: issuer.issuer, origins: [BUNDLED_FUNCTION_ORIGIN], withOAuthRedirect: true }),
+    ),
+  );
   // The handler reads its settings when it is imported (its cold start), as in Lambda.
   const env: Record<string, string | undefined> = {
     TENANTS_FILE: tenantsFile,

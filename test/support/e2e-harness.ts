@@ -42,7 +42,15 @@ export interface E2eStack {
   readonly logLines: string[];
   /** Every response body and header block the tests received. */
   readonly transcripts: string[];
-  call(opts: { method?: string; path?: string; token?: string; origin?: string; headers?: Record<string, string>; body?: unknown; rawBody?: string }): Promise<SeenResponse>;
+  call(opts: {
+    method?: string;
+    path?: string;
+    token?: string;
+    origin?: string;
+    headers?: Record<string, string>;
+    body?: unknown;
+    rawBody?: string;
+  }): Promise<SeenResponse>;
   close(): Promise<void>;
 }
 
@@ -53,12 +61,19 @@ export async function startE2eStack(opts: {
   plaidCredentials: Record<string, string>;
   env?: Record<string, string>;
   /** Runs after the stand-ins are up and before the stack starts (its cold start), e.g. to script a fault. */
-  beforeStart?: (standIns: { issuers: readonly OidcIssuer[]; plaid: PlaidStandIn; secrets: SecretsManagerStandIn }) => void;
+  beforeStart?: (standIns: {
+    issuers: readonly OidcIssuer[];
+    plaid: PlaidStandIn;
+    secrets: SecretsManagerStandIn;
+  }) => void;
 }): Promise<E2eStack> {
   const issuers = await Promise.all(Array.from({ length: opts.issuerCount }, () => startOidcIssuer()));
   const plaid = await startPlaidStandIn({ credentials: opts.plaidCredentials });
   const secrets = await startSecretsManagerStandIn({ secrets: opts.secrets });
-  const [dynamodb, kms] = await Promise.all([startDynamoDbStandIn(), startKmsStandIn({ description: 'e2e item vault key' })]);
+  const [dynamodb, kms] = await Promise.all([
+    startDynamoDbStandIn(),
+    startKmsStandIn({ description: 'e2e item vault key' }),
+  ]);
   const itemsTable = await createItemsTable(dynamodb.url, { tableName: 'e2e-items' });
   const events = await startEventBridgeStandIn({ eventBuses: [E2E_BUS] });
   const tenantsFile = opts.tenants(issuers);
@@ -110,7 +125,8 @@ export async function startE2eStack(opts: {
       const h: Record<string, string> = { ...headers };
       if (token !== undefined) h.authorization = `Bearer ${token}`;
       if (origin !== undefined) h.origin = origin;
-      if (body !== undefined && !Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['content-type'] = 'application/json';
+      if (body !== undefined && !Object.keys(h).some((k) => k.toLowerCase() === 'content-type'))
+        h['content-type'] = 'application/json';
       const res = await fetch(`${apiUrl}${path}`, {
         method,
         headers: h,
@@ -123,7 +139,14 @@ export async function startE2eStack(opts: {
     async close() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
-      await Promise.all([...issuers.map((i) => i.close()), plaid.close(), secrets.close(), dynamodb.close(), kms.close(), events.close()]);
+      await Promise.all([
+        ...issuers.map((i) => i.close()),
+        plaid.close(),
+        secrets.close(),
+        dynamodb.close(),
+        kms.close(),
+        events.close(),
+      ]);
     },
   };
 }
@@ -163,7 +186,11 @@ export function functionLogs(stack: E2eStack): Array<Record<string, unknown>> {
  * The function's last `event` line for this response (by its correlation id). The line comes
  * through the child's stdout pipe, which may lag the HTTP response: waits up to 2 s for it.
  */
-export async function functionLogFor(stack: E2eStack, res: SeenResponse, event: string): Promise<Record<string, unknown> | undefined> {
+export async function functionLogFor(
+  stack: E2eStack,
+  res: SeenResponse,
+  event: string,
+): Promise<Record<string, unknown> | undefined> {
   const id = res.headers.get('x-correlation-id');
   const find = () => functionLogs(stack).findLast((l) => l.event === event && l.correlation_id === id);
   for (let waited = 0; !find() && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));

@@ -35,7 +35,10 @@ export async function startMoto(): Promise<Moto | undefined> {
   try {
     url = await new Promise<string>((resolve, reject) => {
       let output = '';
-      const timer = setTimeout(() => reject(new Error(`moto_server did not start within ${STARTUP_TIMEOUT_MS} ms:\n${output}`)), STARTUP_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`moto_server did not start within ${STARTUP_TIMEOUT_MS} ms:\n${output}`)),
+        STARTUP_TIMEOUT_MS,
+      );
       const onData = (chunk: Buffer) => {
         output += chunk.toString('utf8');
         // Werkzeug prints the bound address once the socket listens.

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { deriveClientUserId } from '../../lambda/domain/client-user-id.ts';
 
 const key = 'k'.repeat(48);
-const derive = (tenantId: string, subject: string, k = key) => deriveClientUserId({ strategy: 'hmac-sha256', tenantId, subject, key: k });
+const derive = (tenantId: string, subject: string, k = key) =>
+  deriveClientUserId({ strategy: 'hmac-sha256', tenantId, subject, key: k });
 
 test('hmac-sha256: stable, opaque base64url of 43 characters', () => {
   const id = derive('acme', 'user@example.com');
@@ -29,8 +30,19 @@ test('hmac-sha256 refuses a short key', () => {
 });
 
 test('subject strategy passes opaque subjects and refuses PII-shaped ones', () => {
-  assert.equal(deriveClientUserId({ strategy: 'subject', tenantId: 'acme', subject: '7d0e2f4a-91b2-4c1e-a8f3-0d5b2c6e9f10', key: '' }), '7d0e2f4a-91b2-4c1e-a8f3-0d5b2c6e9f10');
+  assert.equal(
+    deriveClientUserId({
+      strategy: 'subject',
+      tenantId: 'acme',
+      subject: '7d0e2f4a-91b2-4c1e-a8f3-0d5b2c6e9f10',
+      key: '',
+    }),
+    '7d0e2f4a-91b2-4c1e-a8f3-0d5b2c6e9f10',
+  );
   for (const subject of ['pat@example.com', '+1 415 555 0123', '4155550123']) {
-    assert.throws(() => deriveClientUserId({ strategy: 'subject', tenantId: 'acme', subject, key: '' }), /cannot be used/);
+    assert.throws(
+      () => deriveClientUserId({ strategy: 'subject', tenantId: 'acme', subject, key: '' }),
+      /cannot be used/,
+    );
   }
 });

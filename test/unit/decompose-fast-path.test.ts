@@ -10,7 +10,11 @@ import fc from 'fast-check';
 import { JwtExpiredError, JwtInvalidIssuerError, JwtInvalidSignatureError, JwtParseError } from 'aws-jwt-verify/error';
 import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
-import { DECOMPOSE_FAST_PATH_INSTALLED, decomposeJwt, decomposeJwtForVerify } from '../../lambda/auth/decompose-fast-path.ts';
+import {
+  DECOMPOSE_FAST_PATH_INSTALLED,
+  decomposeJwt,
+  decomposeJwtForVerify,
+} from '../../lambda/auth/decompose-fast-path.ts';
 // authenticate.ts is what installs it in the function.
 import '../../lambda/auth/authenticate.ts';
 
@@ -54,7 +58,10 @@ test('well-formed and malformed tokens decompose, or fail, exactly as the librar
     `${enc({ kid: {} })}.${enc({})}.${sig}`,
     `${header}.${enc('string')}.${sig}`,
     `${header}.${enc([{}])}.${sig}`,
-    ...['exp', 'nbf', 'iat'].flatMap((claim) => [`${header}.${enc({ [claim]: '1' })}.${sig}`, `${header}.${b64(`{"${claim}":1e999}`)}.${sig}`]),
+    ...['exp', 'nbf', 'iat'].flatMap((claim) => [
+      `${header}.${enc({ [claim]: '1' })}.${sig}`,
+      `${header}.${b64(`{"${claim}":1e999}`)}.${sig}`,
+    ]),
     ...['iss', 'sub', 'scope', 'jti'].map((claim) => `${header}.${enc({ [claim]: 1 })}.${sig}`),
     `${header}.${enc({ aud: ['x', 1] })}.${sig}`,
     `${header}.${enc({ aud: { x: 1 } })}.${sig}`,
@@ -76,19 +83,30 @@ test('well-formed and malformed tokens decompose, or fail, exactly as the librar
 });
 
 test('for arbitrary JSON headers and payloads and arbitrary token text, both decompositions agree', () => {
-  const jsonText = fc.oneof(fc.json(), fc.jsonValue().map((v) => JSON.stringify(v)), fc.string());
+  const jsonText = fc.oneof(
+    fc.json(),
+    fc.jsonValue().map((v) => JSON.stringify(v)),
+    fc.string(),
+  );
   fc.assert(
-    fc.property(jsonText, jsonText, fc.stringMatching(/^[A-Za-z0-9_-]{0,12}$/), (h, p, s) => assertSame(`${b64(h)}.${b64(p)}.${s}`)),
+    fc.property(jsonText, jsonText, fc.stringMatching(/^[A-Za-z0-9_-]{0,12}$/), (h, p, s) =>
+      assertSame(`${b64(h)}.${b64(p)}.${s}`),
+    ),
     { numRuns: 300 },
   );
-  fc.assert(fc.property(fc.string(), (t) => assertSame(t)), { numRuns: 300 });
+  fc.assert(
+    fc.property(fc.string(), (t) => assertSame(t)),
+    { numRuns: 300 },
+  );
 });
 
 test('a verifier using it still accepts a good token and refuses a forged, expired or foreign-issuer one', () => {
   const ISSUER = 'https://idp.example.com';
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const verifier = JwtVerifier.create({ issuer: ISSUER, audience: 'app', jwksUri: `${ISSUER}/.well-known/jwks.json` });
-  verifier.cacheJwks({ keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'k', alg: 'RS256', use: 'sig' }] as never });
+  verifier.cacheJwks({
+    keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'k', alg: 'RS256', use: 'sig' }] as never,
+  });
   const now = Math.floor(Date.now() / 1000);
   const sign = (claims: Record<string, unknown>) => {
     const input = `${enc({ alg: 'RS256', kid: 'k' })}.${enc({ iss: ISSUER, aud: 'app', sub: 'user-1', iat: now, exp: now + 600, ...claims })}`;
@@ -97,7 +115,10 @@ test('a verifier using it still accepts a good token and refuses a forged, expir
   assert.equal(verifier.verifySync(sign({})).sub, 'user-1');
   const good = sign({});
   const [h, , s] = good.split('.');
-  assert.throws(() => verifier.verifySync(`${h}.${enc({ iss: ISSUER, aud: 'app', sub: 'someone-else', exp: now + 600 })}.${s}`), JwtInvalidSignatureError);
+  assert.throws(
+    () => verifier.verifySync(`${h}.${enc({ iss: ISSUER, aud: 'app', sub: 'someone-else', exp: now + 600 })}.${s}`),
+    JwtInvalidSignatureError,
+  );
   assert.throws(() => verifier.verifySync(sign({ exp: now - 3600 })), JwtExpiredError);
   assert.throws(() => verifier.verifySync(sign({ iss: 'https://other.example.com' })), JwtInvalidIssuerError);
   assert.throws(() => verifier.verifySync(`${h}.${b64('{')}.${s}`), JwtParseError);
@@ -107,7 +128,9 @@ test('the peeked decomposition is what the verifier uses for that very token, on
   const ISSUER = 'https://idp.example.com';
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const verifier = JwtVerifier.create({ issuer: ISSUER, audience: 'app', jwksUri: `${ISSUER}/.well-known/jwks.json` });
-  verifier.cacheJwks({ keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'k', alg: 'RS256', use: 'sig' }] as never });
+  verifier.cacheJwks({
+    keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'k', alg: 'RS256', use: 'sig' }] as never,
+  });
   const now = Math.floor(Date.now() / 1000);
   const sign = (sub: string) => {
     const input = `${enc({ alg: 'RS256', kid: 'k' })}.${enc({ iss: ISSUER, aud: 'app', sub, exp: now + 600 })}`;
@@ -123,5 +146,9 @@ test('the peeked decomposition is what the verifier uses for that very token, on
   const [h, , s] = alice.split('.');
   const forged = `${h}.${enc({ iss: ISSUER, aud: 'app', sub: 'mallory', exp: now + 600 })}.${s}`;
   decomposeJwtForVerify(forged);
-  assert.throws(() => verifier.verifySync(forged), JwtInvalidSignatureError, 'the peeked decomposition is still verified');
+  assert.throws(
+    () => verifier.verifySync(forged),
+    JwtInvalidSignatureError,
+    'the peeked decomposition is still verified',
+  );
 });

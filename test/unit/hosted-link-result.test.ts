@@ -24,7 +24,11 @@ async function run(profile: string, answer: LinkTokenCreated) {
     call: async (path) => assert.fail(`only /link/token/create is expected, not ${path}`),
   };
   const result = await createLinkToken(
-    { tenant, identity: identityFromClaims({ iss: 'https://idp.acme.com', sub: 'user-1' }), choices: parseClientChoices({ platform: 'web', profile }) },
+    {
+      tenant,
+      identity: identityFromClaims({ iss: 'https://idp.acme.com', sub: 'user-1' }),
+      choices: parseClientChoices({ platform: 'web', profile }),
+    },
     {
       secrets: { get: async () => JSON.stringify({ client_id: 'c', secret: 's' }), invalidate: () => {} },
       plaid,

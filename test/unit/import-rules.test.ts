@@ -55,14 +55,24 @@ export const IMPORT_RULES: readonly Rule[] = [
   { from: 'lambda/http/', mayImport: ['lambda/domain/', 'lambda/config/'] },
   ...ADAPTERS.map((from) => ({ from, mayImport: ['lambda/domain/', 'lambda/config/'] })),
   // The one file reached inside a package by path: aws-jwt-verify's signature check, replaced for RSA (see the file).
-  { from: 'lambda/auth/signature-fast-path.ts', mayImport: ['lambda/domain/', 'lambda/config/', 'node_modules/aws-jwt-verify/dist/esm/node-web-compat-node.js'] },
+  {
+    from: 'lambda/auth/signature-fast-path.ts',
+    mayImport: ['lambda/domain/', 'lambda/config/', 'node_modules/aws-jwt-verify/dist/esm/node-web-compat-node.js'],
+  },
   { from: 'lambda/runtime/', mayImport: ['lambda/domain/', 'lambda/config/', ...ADAPTERS] },
   { from: 'lambda/handler.ts', mayImport: ['lambda/'] },
   { from: 'infra/', mayImport: ['lambda/config/'] },
   { from: 'local/', mayImport: ['lambda/', 'infra/lambda-bundling.ts', 'client/'] },
   {
     from: 'tools/',
-    mayImport: ['lambda/config/', 'lambda/domain/', 'lambda/secrets/', 'lambda/vault/', 'infra/stages.ts', 'infra/lambda-bundling.ts'],
+    mayImport: [
+      'lambda/config/',
+      'lambda/domain/',
+      'lambda/secrets/',
+      'lambda/vault/',
+      'infra/stages.ts',
+      'infra/lambda-bundling.ts',
+    ],
   },
   { from: 'openapi/', mayImport: ['lambda/'] },
   { from: 'client/', mayImport: [] },
@@ -110,7 +120,8 @@ export function importSpecifiers(source: string): ImportSpecifier[] {
   const text = withoutComments(source);
   const lineOf = (index: number) => text.slice(0, index).split('\n').length;
   const found: ImportSpecifier[] = [];
-  for (const m of text.matchAll(STATIC)) found.push({ specifier: m[3]!, typeOnly: m[1] !== undefined, line: lineOf(m.index) });
+  for (const m of text.matchAll(STATIC))
+    found.push({ specifier: m[3]!, typeOnly: m[1] !== undefined, line: lineOf(m.index) });
   for (const m of text.matchAll(SIDE_EFFECT)) found.push({ specifier: m[2]!, typeOnly: false, line: lineOf(m.index) });
   for (const m of text.matchAll(DYNAMIC)) found.push({ specifier: m[2]!, typeOnly: false, line: lineOf(m.index) });
   return found;
@@ -128,32 +139,43 @@ export function violations(files: readonly string[], read: (file: string) => str
   for (const file of files) {
     const rule = ruleOf(file);
     if (!rule) {
-      problems.push(`${file}: in no folder of the import rules (add one to IMPORT_RULES in test/unit/import-rules.test.ts)`);
+      problems.push(
+        `${file}: in no folder of the import rules (add one to IMPORT_RULES in test/unit/import-rules.test.ts)`,
+      );
       continue;
     }
     for (const { specifier, line } of importSpecifiers(read(file))) {
       if (!specifier.startsWith('.')) continue;
-      const target = relative(PROJECT_ROOT, resolve(PROJECT_ROOT, dirname(file), specifier)).split('\\').join('/');
+      const target = relative(PROJECT_ROOT, resolve(PROJECT_ROOT, dirname(file), specifier))
+        .split('\\')
+        .join('/');
       if (target.startsWith('..')) {
         problems.push(`${file}:${line} imports ${specifier}, outside the project`);
         continue;
       }
       const allowed = [...(rule.from.endsWith('/') ? [rule.from] : []), ...rule.mayImport];
       if (rule.mayImport.includes('*') || allowed.some((prefix) => covers(prefix, target))) continue;
-      problems.push(`${file}:${line} imports ${target}: ${rule.from} may import only ${[rule.from, ...rule.mayImport].join(', ') || 'itself'}`);
+      problems.push(
+        `${file}:${line} imports ${target}: ${rule.from} may import only ${[rule.from, ...rule.mayImport].join(', ') || 'itself'}`,
+      );
     }
   }
   return problems;
 }
 
 /** Run-time imports of packages outside "dependencies" in the function's sources. */
-export function devPackageImports(files: readonly string[], read: (file: string) => string, dependencies: ReadonlySet<string>): string[] {
+export function devPackageImports(
+  files: readonly string[],
+  read: (file: string) => string,
+  dependencies: ReadonlySet<string>,
+): string[] {
   const problems: string[] = [];
   for (const file of files.filter((f) => f.startsWith('lambda/'))) {
     for (const { specifier, typeOnly, line } of importSpecifiers(read(file))) {
       if (specifier.startsWith('.') || specifier.startsWith('node:') || typeOnly) continue;
       const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
-      if (!dependencies.has(name)) problems.push(`${file}:${line} imports ${specifier} at run time; ${name} is not in "dependencies"`);
+      if (!dependencies.has(name))
+        problems.push(`${file}:${line} imports ${specifier} at run time; ${name} is not in "dependencies"`);
     }
   }
   return problems;
@@ -163,7 +185,10 @@ const files = sourceFiles();
 const read = (file: string) => readFileSync(join(PROJECT_ROOT, file), 'utf8');
 
 test('every source file imports only what its folder may (the table at the top of this file)', () => {
-  assert.ok(files.includes('lambda/handler.ts') && files.includes('infra/app.ts') && files.length > 100, `found ${files.length} files`);
+  assert.ok(
+    files.includes('lambda/handler.ts') && files.includes('infra/app.ts') && files.length > 100,
+    `found ${files.length} files`,
+  );
   assert.deepEqual(violations(files, read), []);
 });
 
@@ -194,8 +219,18 @@ test('the checker finds static, re-exported, side-effect, multi-line and dynamic
     "const url = 'https://example.com'; import * as v from 'valibot';",
   ].join('\n');
   assert.deepEqual(
-    importSpecifiers(source).map((s) => [s.specifier, s.typeOnly]).sort(),
-    [['../b.ts', true], ['./a.ts', false], ['./cd.ts', false], ['./e.ts', false], ['./lazy.ts', false], ['./side-effect.ts', false], ['./star.ts', false]].sort(),
+    importSpecifiers(source)
+      .map((s) => [s.specifier, s.typeOnly])
+      .sort(),
+    [
+      ['../b.ts', true],
+      ['./a.ts', false],
+      ['./cd.ts', false],
+      ['./e.ts', false],
+      ['./lazy.ts', false],
+      ['./side-effect.ts', false],
+      ['./star.ts', false],
+    ].sort(),
   );
 });
 
@@ -220,8 +255,17 @@ test('a broken rule of each kind is reported, naming file, line and rule', () =>
     found.map((line) => line.split(/[: ]/)[0]),
     Object.keys(broken),
   );
-  assert.ok(found.includes('lambda/plaid/x.ts:2 imports lambda/secrets/secret-cache.ts: lambda/plaid/ may import only lambda/plaid/, lambda/domain/, lambda/config/'), found.join('\n'));
-  const dev = devPackageImports(['lambda/x.ts', 'lambda/y.ts'], (f) => (f === 'lambda/x.ts' ? "import { App } from 'aws-cdk-lib';" : "import type { Context } from 'aws-lambda';"), new Set(['valibot']));
+  assert.ok(
+    found.includes(
+      'lambda/plaid/x.ts:2 imports lambda/secrets/secret-cache.ts: lambda/plaid/ may import only lambda/plaid/, lambda/domain/, lambda/config/',
+    ),
+    found.join('\n'),
+  );
+  const dev = devPackageImports(
+    ['lambda/x.ts', 'lambda/y.ts'],
+    (f) => (f === 'lambda/x.ts' ? "import { App } from 'aws-cdk-lib';" : "import type { Context } from 'aws-lambda';"),
+    new Set(['valibot']),
+  );
   assert.deepEqual(dev, ['lambda/x.ts:1 imports aws-cdk-lib at run time; aws-cdk-lib is not in "dependencies"']);
   // The real files pass: the same checker, the same rules.
   assert.deepEqual(violations(['lambda/handler.ts', 'infra/link-token-stack.ts'], read), []);

@@ -21,9 +21,15 @@ const tenant = acmeTenant({
 });
 
 const identity = identityFromClaims({
-  iss: 'https://idp.acme.com', sub: 'u1', email: 'pat@example.com', email_verified: true, phone_number: '+14155550123', phone_number_verified: true,
+  iss: 'https://idp.acme.com',
+  sub: 'u1',
+  email: 'pat@example.com',
+  email_verified: true,
+  phone_number: '+14155550123',
+  phone_number_verified: true,
 });
-const build = (body: unknown) => buildLinkTokenRequest({ tenant, choices: parseClientChoices(body), identity, clientUserId: 'cuid' });
+const build = (body: unknown) =>
+  buildLinkTokenRequest({ tenant, choices: parseClientChoices(body), identity, clientUserId: 'cuid' });
 
 test('web and ios get the redirect_uri, android the package name only', () => {
   for (const platform of ['web', 'ios']) {
@@ -69,7 +75,12 @@ test('unknown profile, prototype keys and disallowed languages are refused', () 
 
 test('unverified claims are never prefilled', () => {
   const unverified = identityFromClaims({ iss: 'x', sub: 'u1', email: 'pat@example.com', email_verified: false });
-  const req = buildLinkTokenRequest({ tenant, choices: parseClientChoices({ platform: 'web' }), identity: unverified, clientUserId: 'cuid' });
+  const req = buildLinkTokenRequest({
+    tenant,
+    choices: parseClientChoices({ platform: 'web' }),
+    identity: unverified,
+    clientUserId: 'cuid',
+  });
   assert.deepEqual(req.user, { client_user_id: 'cuid' });
 });
 
@@ -82,7 +93,8 @@ test('a profile may override the tenant country codes; others inherit them', () 
       verify: { products: ['auth'], country_codes: ['US'], auth: { same_day_microdeposits_enabled: true } },
     },
   });
-  const build2 = (body: unknown) => buildLinkTokenRequest({ tenant: tenant2, choices: parseClientChoices(body), identity, clientUserId: 'cuid' });
+  const build2 = (body: unknown) =>
+    buildLinkTokenRequest({ tenant: tenant2, choices: parseClientChoices(body), identity, clientUserId: 'cuid' });
   assert.deepEqual(build2({ platform: 'web' }).country_codes, ['US', 'CA']);
   assert.deepEqual(build2({ platform: 'web', profile: 'verify' }).country_codes, ['US']);
   assert.deepEqual(build2({ platform: 'web', profile: 'verify' }).auth, { same_day_microdeposits_enabled: true });
@@ -92,8 +104,15 @@ test('a profile may override the tenant country codes; others inherit them', () 
 });
 
 test('transactions.days_requested under 30 is sent as 30, without touching the config', () => {
-  const short = acmeTenant({ profiles: { default: { products: ['transactions'], transactions: { days_requested: 10 } } } });
-  const req = buildLinkTokenRequest({ tenant: short, choices: parseClientChoices({ platform: 'web' }), identity, clientUserId: 'cuid' });
+  const short = acmeTenant({
+    profiles: { default: { products: ['transactions'], transactions: { days_requested: 10 } } },
+  });
+  const req = buildLinkTokenRequest({
+    tenant: short,
+    choices: parseClientChoices({ platform: 'web' }),
+    identity,
+    clientUserId: 'cuid',
+  });
   assert.deepEqual(req.transactions, { days_requested: 30 });
   assert.equal(short.profiles.default!.transactions!.days_requested, 10);
 });

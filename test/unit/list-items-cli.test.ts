@@ -34,10 +34,33 @@ const clientUserId = deriveClientUserId({ strategy: 'hmac-sha256', tenantId: 'ac
 before(async () => {
   [dynamodb, kms] = await Promise.all([startDynamoDbStandIn(), startKmsStandIn()]);
   table = await createItemsTable(dynamodb.url, { tableName: 'cli-items' });
-  Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url, AWS_ENDPOINT_URL_KMS: kms.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' });
-  const vault = createDynamoDbKmsVault({ tableName: table, kmsKeyId: kms.keyArn, requestTimeoutMs: 2000, maxAttempts: 2, logger: createLogger({ write: () => {} }) });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
+    AWS_ENDPOINT_URL_KMS: kms.url,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'x',
+    AWS_SECRET_ACCESS_KEY: 'x',
+  });
+  const vault = createDynamoDbKmsVault({
+    tableName: table,
+    kmsKeyId: kms.keyArn,
+    requestTimeoutMs: 2000,
+    maxAttempts: 2,
+    logger: createLogger({ write: () => {} }),
+  });
   const at = '2026-12-01T10:00:00.000Z';
-  await vault.putItem({ tenantId: 'acme', clientUserId }, { itemId: 'item-cli-1', institutionId: 'ins_109508', institutionName: 'First Platypus Bank', status: 'healthy', createdAt: at, updatedAt: at }, ACCESS_TOKEN);
+  await vault.putItem(
+    { tenantId: 'acme', clientUserId },
+    {
+      itemId: 'item-cli-1',
+      institutionId: 'ins_109508',
+      institutionName: 'First Platypus Bank',
+      status: 'healthy',
+      createdAt: at,
+      updatedAt: at,
+    },
+    ACCESS_TOKEN,
+  );
   file = join(mkdtempSync(join(tmpdir(), 'cli-')), 'tenants.json');
   writeFileSync(file, JSON.stringify(tenantsFileOf({ acme: minimalTenantConfig() }, 'svc/key')));
 });
@@ -50,16 +73,30 @@ for (const [how, args] of [
   ['by item_id', ['--item-id', 'item-cli-1']],
 ] as const) {
   test(`npm run items lists a user's Items ${how}, without a token`, async () => {
-    const { stdout } = await run(process.execPath, ['tools/list-items.ts', '--tenants-file', file, '--tenant', 'acme', '--table', table, ...args], { env: env() });
+    const { stdout } = await run(
+      process.execPath,
+      ['tools/list-items.ts', '--tenants-file', file, '--tenant', 'acme', '--table', table, ...args],
+      { env: env() },
+    );
     const out = JSON.parse(stdout);
     assert.equal(out.client_user_id, clientUserId);
-    assert.deepEqual(out.items.map((i: { item_id: string; status: string; action: string }) => [i.item_id, i.status, i.action]), [['item-cli-1', 'healthy', 'none']]);
-    assert.ok(!stdout.includes('access-sandbox') && !stdout.includes('access_token_ct'), 'no token or ciphertext printed');
+    assert.deepEqual(
+      out.items.map((i: { item_id: string; status: string; action: string }) => [i.item_id, i.status, i.action]),
+      [['item-cli-1', 'healthy', 'none']],
+    );
+    assert.ok(
+      !stdout.includes('access-sandbox') && !stdout.includes('access_token_ct'),
+      'no token or ciphertext printed',
+    );
   });
 }
 
 test('npm run items refuses an unknown tenant, naming the ones that exist, --help prints the usage and an unknown option is named', async () => {
-  const failed = await run(process.execPath, ['tools/list-items.ts', '--tenants-file', file, '--tenant', 'acme-budget', '--table', table, '--item-id', 'x'], { env: env() }).then(
+  const failed = await run(
+    process.execPath,
+    ['tools/list-items.ts', '--tenants-file', file, '--tenant', 'acme-budget', '--table', table, '--item-id', 'x'],
+    { env: env() },
+  ).then(
     () => assert.fail('accepted an unknown tenant'),
     (error: { code: number; stderr: string }) => error,
   );
@@ -67,7 +104,9 @@ test('npm run items refuses an unknown tenant, naming the ones that exist, --hel
   assert.match(failed.stderr, /No tenant 'acme-budget' .*\(tenants: acme\)/);
   const { stdout } = await run(process.execPath, ['tools/list-items.ts', '--help'], { env: env() });
   assert.match(stdout, /^usage: npm run items/);
-  const unknown = await run(process.execPath, ['tools/list-items.ts', '--tenant', 'acme', '--user', 'u'], { env: env() }).then(
+  const unknown = await run(process.execPath, ['tools/list-items.ts', '--tenant', 'acme', '--user', 'u'], {
+    env: env(),
+  }).then(
     () => assert.fail('accepted an unknown option'),
     (error: { code: number; stderr: string }) => error,
   );

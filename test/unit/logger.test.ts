@@ -91,7 +91,9 @@ test('the level threshold holds, DEBUG is written upper case when enabled', () =
 test('a field named like a Powertools key never replaces it, and is kept as data_<key>', () => {
   const { logger, lines, raw } = capture();
   logger.startInvocation(context('req-1'));
-  logger.child({ service: 'other' }).warn('config.warning', { message: 'field x is deprecated', level: 'low', tenant: 'acme' });
+  logger
+    .child({ service: 'other' })
+    .warn('config.warning', { message: 'field x is deprecated', level: 'low', tenant: 'acme' });
   const line = lines[0]!;
   assert.equal(line.message, 'config.warning');
   assert.equal(line.level, 'WARN');
@@ -99,7 +101,8 @@ test('a field named like a Powertools key never replaces it, and is kept as data
   assert.equal(line.data_message, 'field x is deprecated');
   assert.equal(line.data_level, 'low');
   assert.equal(line.data_service, 'other');
-  for (const key of ['"message"', '"level"', '"service"']) assert.equal(raw[0]!.split(key).length - 1, 1, `${key} appears once`);
+  for (const key of ['"message"', '"level"', '"service"'])
+    assert.equal(raw[0]!.split(key).length - 1, 1, `${key} appears once`);
 });
 
 test("a line's field overrides its child's field of the same name, written once", () => {
@@ -116,7 +119,11 @@ test('anything shaped like a JWT, a bearer credential or a full link token is cu
   const { logger, raw, lines } = capture();
   logger
     .child({ note: `Bearer ${jwt}` })
-    .error('request.failed', { detail: `got ${linkToken}`, nested: { list: [jwt, { deep: `bearer abc.def` }] }, path: '/link-token' });
+    .error('request.failed', {
+      detail: `got ${linkToken}`,
+      nested: { list: [jwt, { deep: `bearer abc.def` }] },
+      path: '/link-token',
+    });
   assert.ok(!raw[0]!.includes(jwt) && !raw[0]!.includes('6d1f3f6e-1e0b') && !raw[0]!.includes('abc.def'), raw[0]);
   assert.equal(lines[0]!.detail, 'got link-sandbox-[redacted]');
   assert.equal(lines[0]!.path, '/link-token', 'a route path is not a link token');

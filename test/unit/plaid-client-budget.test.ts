@@ -15,7 +15,14 @@ async function slowPlaid() {
     req.resume();
     const delay = Number(req.url?.split('delay=')[1] ?? 0);
     if (delay < 0) held.push(res);
-    else setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ link_token: 'link-sandbox-x', expiration: '2030-01-01T00:00:00Z', request_id: 'r' })), delay);
+    else
+      setTimeout(
+        () =>
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ link_token: 'link-sandbox-x', expiration: '2030-01-01T00:00:00Z', request_id: 'r' })),
+        delay,
+      );
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -36,8 +43,22 @@ test('each call times out at its own deadline, whatever the deadlines of the cal
   const client = createPlaidClient({ minRetryBudgetMs: 1e9 });
   try {
     const started = performance.now();
-    const long = client.call(`/hold?delay=-1`, { baseUrl: plaid.baseUrl, credentials, body, deadline: Date.now() + 1500, repeatable: false, read: (j) => j });
-    const short = client.call(`/hold?delay=-1`, { baseUrl: plaid.baseUrl, credentials, body, deadline: Date.now() + 150, repeatable: false, read: (j) => j });
+    const long = client.call(`/hold?delay=-1`, {
+      baseUrl: plaid.baseUrl,
+      credentials,
+      body,
+      deadline: Date.now() + 1500,
+      repeatable: false,
+      read: (j) => j,
+    });
+    const short = client.call(`/hold?delay=-1`, {
+      baseUrl: plaid.baseUrl,
+      credentials,
+      body,
+      deadline: Date.now() + 150,
+      repeatable: false,
+      read: (j) => j,
+    });
     const shortOutcome = await short;
     const shortMs = performance.now() - started;
     assert.deepEqual(shortOutcome, { ok: false, kind: 'timeout', attempts: 1 });
@@ -55,8 +76,20 @@ test('a call answered within its budget is not cut off when an earlier call time
   const plaid = await slowPlaid();
   const client = createPlaidClient({ minRetryBudgetMs: 1e9 });
   try {
-    const slow = client.call(`/hold?delay=-1`, { baseUrl: plaid.baseUrl, credentials, body, deadline: Date.now() + 100, repeatable: false, read: (j) => j });
-    const answered = client.createLinkToken({ baseUrl: `${plaid.baseUrl}`, credentials, body, deadline: Date.now() + 2000 });
+    const slow = client.call(`/hold?delay=-1`, {
+      baseUrl: plaid.baseUrl,
+      credentials,
+      body,
+      deadline: Date.now() + 100,
+      repeatable: false,
+      read: (j) => j,
+    });
+    const answered = client.createLinkToken({
+      baseUrl: `${plaid.baseUrl}`,
+      credentials,
+      body,
+      deadline: Date.now() + 2000,
+    });
     assert.equal((await slow).ok, false);
     // /link/token/create answers at once (no delay in its URL): well inside 2 s.
     const outcome = await answered;
@@ -77,7 +110,9 @@ test('the watchdog never keeps the process alive on its own', async () => {
     });`;
   const { spawn } = await import('node:child_process');
   const started = performance.now();
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const [code] = await once(child, 'exit');

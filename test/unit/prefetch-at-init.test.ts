@@ -22,7 +22,11 @@ function directory(count: number, issuers: number, secretOf = (i: number) => `pl
       `t${i}`,
       minimalTenantConfig({
         plaid: { environment: 'production', secret_id: secretOf(i) },
-        auth: { issuer: `https://idp${i % issuers}.example.com`, audience: ['web'], tenant_claim: { name: 'tenant', value: `t${i}` } },
+        auth: {
+          issuer: `https://idp${i % issuers}.example.com`,
+          audience: ['web'],
+          tenant_claim: { name: 'tenant', value: `t${i}` },
+        },
       }),
     ]),
   );
@@ -37,13 +41,28 @@ test('tenants of one issuer: its keys, the shared key first, then tenants in fil
     tenantsNotPrefetched: 3,
   });
   assert.equal(INIT_PREFETCH_BOUNDS.secretReads, 3, 'INIT_PREFETCH_MAX_SECRETS above the bound reads no more');
-  assert.deepEqual(planInitPrefetch(directory(5, 1), 2)?.secretIds, ['key', 'plaid/t0'], 'INIT_PREFETCH_MAX_SECRETS below it reads fewer');
-  assert.deepEqual(planInitPrefetch(directory(5, 1, () => 'plaid/shared'), 3), {
-    issuers: ['https://idp0.example.com'],
-    secretIds: ['key', 'plaid/shared'],
-    tenantsNotPrefetched: 0,
-  }, 'a secret several tenants share is read once');
-  assert.deepEqual(planInitPrefetch(directory(2, 1), 0), { issuers: ['https://idp0.example.com'], secretIds: [], tenantsNotPrefetched: 2 }, 'maxSecrets 0 still fetches the keys');
+  assert.deepEqual(
+    planInitPrefetch(directory(5, 1), 2)?.secretIds,
+    ['key', 'plaid/t0'],
+    'INIT_PREFETCH_MAX_SECRETS below it reads fewer',
+  );
+  assert.deepEqual(
+    planInitPrefetch(
+      directory(5, 1, () => 'plaid/shared'),
+      3,
+    ),
+    {
+      issuers: ['https://idp0.example.com'],
+      secretIds: ['key', 'plaid/shared'],
+      tenantsNotPrefetched: 0,
+    },
+    'a secret several tenants share is read once',
+  );
+  assert.deepEqual(
+    planInitPrefetch(directory(2, 1), 0),
+    { issuers: ['https://idp0.example.com'], secretIds: [], tenantsNotPrefetched: 2 },
+    'maxSecrets 0 still fetches the keys',
+  );
 });
 
 test('tenants of several issuers: nothing at init (no tenant waits on another tenant’s identity provider), whatever the count', () => {
@@ -54,18 +73,29 @@ test('tenants of several issuers: nothing at init (no tenant waits on another te
 test('an issuer whose keys cannot be fetched is named in a warning; init still completes', async () => {
   const { lines, logger } = logged();
   const reads: string[] = [];
-  const secrets = createSecretCache({ fetch: async (id) => (reads.push(id), `value-of-${id}`), ttlMs: 60_000, staleIfErrorMs: 0 });
+  const secrets = createSecretCache({
+    fetch: async (id) => (reads.push(id), `value-of-${id}`),
+    ttlMs: 60_000,
+    staleIfErrorMs: 0,
+  });
   const asked: string[][] = [];
   await prefetchAtInit({
     plan: { issuers: ['https://idp.example.com'], secretIds: ['key', 'plaid/a', 'plaid/b'], tenantsNotPrefetched: 4 },
-    keys: { prefetchKeys: async (issuers) => (asked.push([...issuers]), [{ issuer: 'https://idp.example.com', error_name: 'JwksFetchError' }]) },
+    keys: {
+      prefetchKeys: async (issuers) => (
+        asked.push([...issuers]),
+        [{ issuer: 'https://idp.example.com', error_name: 'JwksFetchError' }]
+      ),
+    },
     secrets,
     logger,
   });
   assert.deepEqual(asked, [['https://idp.example.com']]);
   assert.deepEqual(reads, ['key', 'plaid/a', 'plaid/b']);
   assert.deepEqual(
-    lines.filter((l) => l.event === 'init.prefetch_failed').map(({ what, issuer, error_name }) => ({ what, issuer, error_name })),
+    lines
+      .filter((l) => l.event === 'init.prefetch_failed')
+      .map(({ what, issuer, error_name }) => ({ what, issuer, error_name })),
     [{ what: 'jwks', issuer: 'https://idp.example.com', error_name: 'JwksFetchError' }],
   );
   const done = lines.find((l) => l.event === 'init.prefetched');

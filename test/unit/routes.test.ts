@@ -54,14 +54,27 @@ test('every route of the table is answered with its methods, and every other met
         // Reached the route: refused for want of a token (users) or of Plaid's signature (Plaid).
         const problem = JSON.parse(response.body as string);
         assert.equal(response.statusCode, 401, where);
-        assert.match(problem.type, route.caller === 'plaid' ? /webhook-not-verified$/ : /authentication-required$/, where);
+        assert.match(
+          problem.type,
+          route.caller === 'plaid' ? /webhook-not-verified$/ : /authentication-required$/,
+          where,
+        );
       }
     }
   }
 });
 
 test('paths beside the table are 404 for every method', async () => {
-  const beside = ['/', '/link-token/x', '/link-tokens', '/items/item-1/x', '/webhooks/plaid', '/webhooks/plaid/', '/webhooks', '/item'];
+  const beside = [
+    '/',
+    '/link-token/x',
+    '/link-tokens',
+    '/items/item-1/x',
+    '/webhooks/plaid',
+    '/webhooks/plaid/',
+    '/webhooks',
+    '/item',
+  ];
   for (const path of beside) {
     for (const method of METHODS) {
       const response = await api(eventOf(method, path), 'r');

@@ -25,7 +25,9 @@ function harness(opts: { ttlMs?: number; staleIfErrorMs?: number } = {}) {
     advance: (ms: number) => (clock += ms),
     rotate: (v: string) => (value = v),
     fail: (on: boolean) => (failing = on),
-    get fetches() { return fetches; },
+    get fetches() {
+      return fetches;
+    },
     stale,
   };
 }
