@@ -74,7 +74,7 @@ export function notifyTopic(alarms: readonly cloudwatch.Alarm[], topic: ITopic |
   }
 }
 
-/** Log events of the function (lambda/domain/create-link-token.ts, lambda/http/link-token-api.ts). */
+/** Log events of the function (lambda/domain/create-link-token.ts, lambda/http/http-api.ts). */
 export const FUNCTION_LOG_EVENTS = {
   plaidFailed: 'plaid.link_token_failed',
   plaidCreated: 'plaid.link_token_created',

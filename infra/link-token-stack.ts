@@ -30,7 +30,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { describeProblem, loadTenantsFile } from '../lambda/config/load-tenants.ts';
-import { ITEM_PATH, ITEMS_PATH, LINK_TOKEN_PATH, ROUTES, WEBHOOK_PATH } from '../lambda/config/routes.ts';
+import { ITEM_PATH, ITEMS_PATH, LINK_TOKEN_PATH, ROUTES, routeMethods, WEBHOOK_PATH } from '../lambda/config/routes.ts';
 import { ItemsAlarms } from './items-alarms.ts';
 import { ItemsVault, outputNamesOf } from './items-vault.ts';
 import { LinkTokenAlarms } from './link-token-alarms.ts';
@@ -160,8 +160,9 @@ export class LinkTokenStack extends Stack {
     // One route per path and method of the service's route table, all to the same function
     // through the same integration: the function routes by path and method itself.
     const routesByKey = new Map<string, HttpRoute>();
-    for (const { path, methods } of ROUTES) {
-      for (const method of methods) {
+    for (const route of ROUTES) {
+      const { path } = route;
+      for (const method of routeMethods(route)) {
         const [route] = this.api.addRoutes({ path, methods: [HttpMethod[method]], integration });
         Validations.of(route!.node.defaultChild!).acknowledge({
           id: 'AwsSolutions-APIG4',

@@ -7,6 +7,7 @@ import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { EVENT_SOURCES } from '../lambda/config/events.ts';
 import { WEBHOOK_PATH } from '../lambda/config/routes.ts';
 
 /** Plaid POSTs each tenant's webhooks to WEBHOOK_PATH (lambda/config/routes.ts). */
@@ -14,7 +15,7 @@ export const WEBHOOK_METHOD = HttpMethod.POST;
 /** The route key, as API Gateway names the route in stage route settings and the access log. */
 export const WEBHOOK_ROUTE_KEY = `${WEBHOOK_METHOD} ${WEBHOOK_PATH}`;
 /** The Source of every event the function publishes (the webhooks design); the only one its role may use. */
-export const WEBHOOK_EVENT_SOURCE = 'link-token-service.plaid';
+export const WEBHOOK_EVENT_SOURCE = EVENT_SOURCES.plaid_webhook;
 
 /** The function's environment entries that point it at the bus (read by the webhook code). */
 export interface WebhookBusEnvironment {

@@ -16,9 +16,8 @@ import {
 } from './config/tenant-directory.ts';
 import type { Tenant } from './config/tenant-schema.ts';
 import { ServiceFailure } from './domain/failure.ts';
-import type { ItemVault } from './domain/item-vault.ts';
-import type { WebhookPublisher, WebhookVerifier } from './domain/receive-webhook.ts';
-import { createLinkTokenApi, type HttpResponse } from './http/link-token-api.ts';
+import type { EventPublisher, ItemVault, WebhookVerifier } from './domain/ports.ts';
+import { createHttpApi, type HttpResponse } from './http/http-api.ts';
 import { createLogger } from './log/logger.ts';
 import { createPlaidClient } from './plaid/plaid-client.ts';
 import { planInitPrefetch, prefetchAtInit } from './runtime/prefetch-at-init.ts';
@@ -90,77 +89,97 @@ const authenticate = createAuthenticator({
   },
 });
 
-// The vault (DynamoDB and KMS clients) is imported on first use, by the items routes, update mode
-// or a Plaid user: it is built apart, into lazy/ beside index.mjs (infra/lambda-bundling.ts), so a
-// new link token's cold start never reads, parses or evaluates it.
-let vault: Promise<ItemVault> | undefined;
-const loadVault = (): Promise<ItemVault> =>
-  (vault ??= import('./vault/dynamodb-kms-vault.ts').then(({ createDynamoDbKmsVault }) => {
-    if (!settings.ITEMS_TABLE_NAME || !settings.VAULT_KMS_KEY_ID) {
-      throw new ServiceFailure('misconfigured', 'The item vault is not configured; the operator has been alerted.', {
-        cause: { name: 'VaultNotConfigured' },
+/**
+ * A port whose adapter is imported on its first call: the vault (DynamoDB and KMS clients), the
+ * webhook verifier (jose) and the event publisher (EventBridge client) are built apart, into lazy/
+ * beside index.mjs (infra/lambda-bundling.ts), so a new link token's cold start never reads,
+ * parses or evaluates them. The use cases see a port like any other.
+ */
+function loadedOnFirstUse<T extends object>(load: () => Promise<T>, methods: { readonly [K in keyof T]: true }): T {
+  let loaded: Promise<T> | undefined;
+  const port: Record<string, unknown> = {};
+  for (const method of Object.keys(methods)) {
+    port[method] = async (...args: unknown[]) => {
+      const adapter = await (loaded ??= load());
+      return (adapter[method as keyof T] as (...a: unknown[]) => unknown).apply(adapter, args);
+    };
+  }
+  return port as T;
+}
+
+const vault = loadedOnFirstUse<ItemVault>(
+  () =>
+    import('./vault/dynamodb-kms-vault.ts').then(({ createDynamoDbKmsVault }) => {
+      if (!settings.ITEMS_TABLE_NAME || !settings.VAULT_KMS_KEY_ID) {
+        throw new ServiceFailure('misconfigured', 'The item vault is not configured; the operator has been alerted.', {
+          cause: { name: 'VaultNotConfigured' },
+        });
+      }
+      return createDynamoDbKmsVault({
+        tableName: settings.ITEMS_TABLE_NAME,
+        kmsKeyId: settings.VAULT_KMS_KEY_ID,
+        requestTimeoutMs: settings.VAULT_TIMEOUT_MS,
+        maxAttempts: settings.VAULT_MAX_ATTEMPTS,
+        logger,
       });
-    }
-    return createDynamoDbKmsVault({
-      tableName: settings.ITEMS_TABLE_NAME,
-      kmsKeyId: settings.VAULT_KMS_KEY_ID,
-      requestTimeoutMs: settings.VAULT_TIMEOUT_MS,
-      maxAttempts: settings.VAULT_MAX_ATTEMPTS,
-      logger,
-    });
-  }));
-
-// Webhook verification (jose) and the EventBridge client load on the first webhook, for the same reason.
-let webhookVerifier: Promise<WebhookVerifier> | undefined;
-let publisher: Promise<WebhookPublisher> | undefined;
-const loadVerifier = (): Promise<WebhookVerifier> =>
-  (webhookVerifier ??= import('./webhooks/plaid-webhook-verifier.ts').then(({ createPlaidWebhookVerifier }) =>
-    createPlaidWebhookVerifier({
-      plaid: upstream.plaid,
-      secrets,
-      plaidBaseUrlOverride: settings.PLAID_BASE_URL,
-      now: Date.now,
     }),
-  ));
-const loadPublisher = (): Promise<WebhookPublisher> =>
-  (publisher ??= import('./events/eventbridge-publisher.ts').then(({ createEventBridgePublisher }) => {
-    if (!settings.WEBHOOK_BUS_NAME) {
-      throw new ServiceFailure(
-        'misconfigured',
-        'The webhook event bus is not configured; the operator has been alerted.',
-        {
-          cause: { name: 'EventBusNotConfigured' },
-        },
-      );
-    }
-    return createEventBridgePublisher({
-      busName: settings.WEBHOOK_BUS_NAME,
-      requestTimeoutMs: settings.EVENTS_TIMEOUT_MS,
-      maxAttempts: 2,
-    });
-  }));
+  {
+    listItems: true,
+    accessToken: true,
+    putItem: true,
+    deleteItem: true,
+    plaidUser: true,
+    putPlaidUser: true,
+    findItemOwner: true,
+    applyItemStatus: true,
+    webhookProcessed: true,
+    markWebhookProcessed: true,
+  },
+);
 
-const upstream = {
-  secrets,
-  plaid: createPlaidClient(),
-  clientUserIdKeySecretId: tenants.clientUserIdKeySecretId,
-  plaidBaseUrlOverride: settings.PLAID_BASE_URL,
-  budgetMs: settings.REQUEST_BUDGET_MS,
-  rateLimitRetryAfterSeconds: settings.RATE_LIMIT_RETRY_AFTER_SECONDS,
-  now: Date.now,
-};
-const api = createLinkTokenApi({
+const plaid = createPlaidClient();
+
+const webhookVerifier = loadedOnFirstUse<WebhookVerifier>(
+  () =>
+    import('./webhooks/plaid-webhook-verifier.ts').then(({ createPlaidWebhookVerifier }) =>
+      createPlaidWebhookVerifier({ plaid, secrets, plaidBaseUrlOverride: settings.PLAID_BASE_URL, now: Date.now }),
+    ),
+  { verify: true },
+);
+
+const events = loadedOnFirstUse<EventPublisher>(
+  () =>
+    import('./events/eventbridge-publisher.ts').then(({ createEventBridgePublisher }) => {
+      if (!settings.WEBHOOK_BUS_NAME) {
+        throw new ServiceFailure('misconfigured', 'The event bus is not configured; the operator has been alerted.', {
+          cause: { name: 'EventBusNotConfigured' },
+        });
+      }
+      return createEventBridgePublisher({
+        busName: settings.WEBHOOK_BUS_NAME,
+        requestTimeoutMs: settings.EVENTS_TIMEOUT_MS,
+        maxAttempts: 2,
+      });
+    }),
+  { publish: true },
+);
+
+const api = createHttpApi({
   tenants,
   authenticate,
-  deps: { ...upstream, vault: loadVault },
-  itemsDeps: async () => ({ ...upstream, vault: await loadVault() }),
-  webhookDeps: async () => ({
-    verifier: await loadVerifier(),
-    vault: loadVault,
-    publisher: loadPublisher,
-    budgetMs: settings.WEBHOOK_BUDGET_MS,
+  deps: {
+    secrets,
+    plaid,
+    vault,
+    webhookVerifier,
+    events,
+    clientUserIdKeySecretId: tenants.clientUserIdKeySecretId,
+    plaidBaseUrlOverride: settings.PLAID_BASE_URL,
+    budgetMs: settings.REQUEST_BUDGET_MS,
+    webhookBudgetMs: settings.WEBHOOK_BUDGET_MS,
+    rateLimitRetryAfterSeconds: settings.RATE_LIMIT_RETRY_AFTER_SECONDS,
     now: Date.now,
-  }),
+  },
   publicBaseUrl: settings.PUBLIC_BASE_URL,
   logger,
 });

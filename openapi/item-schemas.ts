@@ -4,9 +4,9 @@
 // when a schema and the ItemView the adapter really answers drift apart; test/openapi/ checks
 // real responses of the local stack against the generated document too.
 import * as v from 'valibot';
-import { ITEM_ID_PATTERN } from '../lambda/domain/client-choices.ts';
+import { ITEM_ID_PATTERN } from '../lambda/config/routes.ts';
 import type { ItemView } from '../lambda/domain/items.ts';
-import { ITEM_STATUSES } from '../lambda/domain/item-vault.ts';
+import { ITEM_STATUSES } from '../lambda/domain/ports.ts';
 import { ProblemSchema } from '../lambda/http/response-schemas.ts';
 
 const itemId = v.pipe(

@@ -10,8 +10,8 @@
 // for an emulator); the client_user_id key as for `npm run client-user-id`.
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { deriveClientUserId } from '../lambda/domain/client-user-id.ts';
-import { actionFor } from '../lambda/domain/receive-webhook.ts';
-import { ITEM_STATUSES, type ItemStatus } from '../lambda/domain/item-vault.ts';
+import { actionFor } from '../lambda/domain/item-status.ts';
+import { ITEM_STATUSES, type ItemStatus } from '../lambda/domain/ports.ts';
 import { createSecretsManagerReader } from '../lambda/secrets/secrets-manager.ts';
 import {
   HELP_OPTION,

@@ -28,10 +28,6 @@ import { ServiceFailure } from '../domain/failure.ts';
 import { identityFromClaims } from '../domain/identity.ts';
 import type { Authenticator } from '../domain/ports.ts';
 import { cognitoUserPoolId, resolveTenant } from '../domain/resolve-tenant.ts';
-// Before any verifier runs: RS* signatures checked without Node 24's slow options-object path.
-import './signature-fast-path.ts';
-// And tokens decomposed without JSON.parse's slow reviver path (same checks, same guard), once.
-import { decomposeJwtForVerify } from './decompose-fast-path.ts';
 
 /** Issuers whose signing keys could not be fetched ahead of the first request. */
 export interface KeyPrefetchFailure {
@@ -229,19 +225,9 @@ function bearerToken(header: string | undefined): string {
 
 /**
  * The token's payload, unverified: its iss picks the verifier (which then checks iss like every
- * other claim), and it may name the tenant whose secret to warm (onKeysFetchedFor). Decoded
- * once: the verifier is handed this decomposition (decompose-fast-path.ts) instead of decoding
- * the token again.
+ * other claim), and it may name the tenant whose secret to warm (onKeysFetchedFor).
  */
 function unverifiedPayload(token: string): Record<string, unknown> {
-  // The library's own decomposition, kept for the verifier (decoded once per request). A token it
-  // refuses falls through to the plain decode below, so the answer stays what it was: "not a
-  // well-formed JWT" where that decode fails too, else the verifier's refusal of the token.
-  try {
-    return decomposeJwtForVerify(token).payload as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
   const parts = token.split('.');
   let payload: unknown;
   try {

@@ -1,7 +1,8 @@
-// The service's routes as plain data: the one list both the function's HTTP adapter
-// (http/link-token-api.ts routes by these paths) and the stack (infra/ adds one API Gateway
-// route per path and method) take them from, so the deploy needs nothing of the adapter.
+// The service's routes as plain data: the one table the function's HTTP adapter routes by
+// (http/http-api.ts, which binds each operation to its handler) and the stack deploys (infra/
+// adds one API Gateway route per path and method), so the deploy needs nothing of the adapter.
 // test/unit/routes.test.ts checks the adapter answers on exactly these routes.
+import { TENANT_ID_PATTERN } from './tenant-names.ts';
 
 /** POST: a link token (new, or update mode for one of the user's Items). */
 export const LINK_TOKEN_PATH = '/link-token';
@@ -14,20 +15,49 @@ export const WEBHOOKS_PATH = '/webhooks/plaid';
 /** The webhook route as API Gateway writes it: the tenant comes from the path, the proof from the signature. */
 export const WEBHOOK_PATH = `${WEBHOOKS_PATH}/{tenant_id}`;
 
-export type RouteMethod = 'GET' | 'POST' | 'DELETE' | 'OPTIONS';
+/** Plaid's item ids: case-sensitive letters and digits (the length bound keeps junk from the store). */
+export const ITEM_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * What each path parameter may be. A value that does not match names nothing of anyone's: the
+ * request is answered 404, exactly as for an id that does not exist.
+ */
+export const PATH_PARAMETERS = {
+  item_id: ITEM_ID_PATTERN,
+  tenant_id: TENANT_ID_PATTERN,
+} as const satisfies Readonly<Record<string, RegExp>>;
+export type PathParameter = keyof typeof PATH_PARAMETERS;
+
+export type OperationMethod = 'GET' | 'POST' | 'DELETE';
+export type RouteMethod = OperationMethod | 'OPTIONS';
 
 export interface RouteSpec {
-  /** API Gateway's path template ({name} for a path parameter). */
+  /** API Gateway's path template ({name} for a path parameter of PATH_PARAMETERS). */
   readonly path: string;
-  /** OPTIONS where browsers call the route: the function answers CORS preflights itself. */
-  readonly methods: readonly RouteMethod[];
-  /** Who calls it: an app user with a bearer token, or Plaid (no token, no CORS, signature verified). */
+  /**
+   * Who calls it: an app user with a bearer token (from a browser too: CORS, and OPTIONS answered
+   * by the function), or Plaid (no token, no CORS, its signature verified).
+   */
   readonly caller: 'user' | 'plaid';
+  /** The operation each method runs: the adapter binds every name to one handler. */
+  readonly operations: Partial<Readonly<Record<OperationMethod, string>>>;
 }
 
-export const ROUTES: readonly RouteSpec[] = [
-  { path: LINK_TOKEN_PATH, methods: ['POST', 'OPTIONS'], caller: 'user' },
-  { path: ITEMS_PATH, methods: ['POST', 'GET', 'OPTIONS'], caller: 'user' },
-  { path: ITEM_PATH, methods: ['DELETE', 'OPTIONS'], caller: 'user' },
-  { path: WEBHOOK_PATH, methods: ['POST'], caller: 'plaid' },
-];
+export const ROUTES = [
+  { path: LINK_TOKEN_PATH, caller: 'user', operations: { POST: 'createLinkToken' } },
+  { path: ITEMS_PATH, caller: 'user', operations: { GET: 'listItems', POST: 'linkItem' } },
+  { path: ITEM_PATH, caller: 'user', operations: { DELETE: 'unlinkItem' } },
+  { path: WEBHOOK_PATH, caller: 'plaid', operations: { POST: 'receiveWebhook' } },
+] as const satisfies readonly RouteSpec[];
+
+/** Every operation of the table, by name. */
+export type OperationName = {
+  [R in (typeof ROUTES)[number] as string]: R['operations'][keyof R['operations']];
+}[string] &
+  string;
+
+/** The methods API Gateway routes to the function for this path: its operations, and OPTIONS for browsers. */
+export function routeMethods(route: RouteSpec): RouteMethod[] {
+  const methods: RouteMethod[] = Object.keys(route.operations) as OperationMethod[];
+  return route.caller === 'user' ? [...methods, 'OPTIONS'] : methods;
+}

@@ -4,6 +4,7 @@
 import * as v from 'valibot';
 import { clientRefusalReason, LINK_TOKEN_CREATE_FIELD_PATHS } from '../config/field-classes.ts';
 import { LINK_LANGUAGES } from '../config/plaid-vocabulary.ts';
+import { ITEM_ID_PATTERN } from '../config/routes.ts';
 import { PROFILE_NAME_PATTERN } from '../config/tenant-names.ts';
 import { ServiceFailure, type FieldError } from './failure.ts';
 
@@ -11,8 +12,6 @@ export const PLATFORMS = ['web', 'ios', 'android'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
 export const LINK_MODES = ['new', 'update'] as const;
-/** Plaid's item ids: case-sensitive letters and digits (the length bound keeps junk from the store). */
-export const ITEM_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 export const ClientChoicesSchema = v.strictObject({
   profile: v.optional(v.pipe(v.string(), v.regex(PROFILE_NAME_PATTERN, 'must be a profile name')), 'default'),

@@ -2,22 +2,20 @@
 // link token out. Dependencies come in as parameters so tests and the local stack can hand in
 // stand-ins without touching this code.
 import type { Tenant } from '../config/tenant-schema.ts';
-import type { Logger, PlaidOutcome } from './ports.ts';
 import type { ClientChoices } from './client-choices.ts';
-import { ServiceFailure } from './failure.ts';
+import { itemNotFound, ServiceFailure } from './failure.ts';
 import type { VerifiedIdentity } from './identity.ts';
-import type { ItemVault } from './item-vault.ts';
-import { itemNotFound } from './items.ts';
 import { buildLinkTokenRequest, buildUpdateModeRequest, selectProfile } from './link-token-request.ts';
 import { ensurePlaidUser, needsPlaidUser } from './plaid-users.ts';
+import type { ServiceDeps } from './ports.ts';
 import {
   credentialsAndOwner,
-  heldCredentialsAndOwner,
   plaidBaseUrl,
+  plaidFailure,
+  plaidFailureFields,
   readCredentials,
   sameCredentials,
   withinBudget,
-  type UpstreamDeps,
 } from './upstream.ts';
 
 export interface LinkTokenResult {
@@ -26,31 +24,27 @@ export interface LinkTokenResult {
   readonly hosted_link_url?: string;
 }
 
-export interface CreateLinkTokenDeps extends UpstreamDeps {
-  /** The item vault, loaded on first use: only update mode and Plaid users need it, never a plain new link token. */
-  readonly vault: () => Promise<ItemVault>;
-}
-
 export async function createLinkToken(
   input: { tenant: Tenant; identity: VerifiedIdentity; choices: ClientChoices; serviceWebhookUrl?: string },
-  deps: CreateLinkTokenDeps,
+  deps: ServiceDeps,
 ): Promise<LinkTokenResult> {
   const { tenant, identity, choices } = input;
   const started = deps.now();
   const deadline = started + deps.budgetMs;
   const budgetDetail = 'Creating the link token took too long.';
 
-  const { credentials, owner } =
-    heldCredentialsAndOwner({ tenant, identity }, deps) ??
-    (await withinBudget(credentialsAndOwner({ tenant, identity }, deps), deadline - deps.now(), budgetDetail));
+  const { credentials, owner } = await withinBudget(
+    credentialsAndOwner({ tenant, identity }, deps),
+    deadline - deps.now(),
+    budgetDetail,
+  );
   const clientUserId = owner.clientUserId;
   let body;
   if (choices.mode === 'update') {
     // Only the caller's own Item: the vault looks it up under this user's key and decrypts its
     // token under this user's context, so another user's item_id is exactly a missing one.
     const itemId = choices.item_id!;
-    const vault = await deps.vault();
-    const accessToken = await withinBudget(vault.accessToken(owner, itemId), deadline - deps.now(), budgetDetail);
+    const accessToken = await withinBudget(deps.vault.accessToken(owner, itemId), deadline - deps.now(), budgetDetail);
     if (accessToken === undefined) throw itemNotFound();
     body = buildUpdateModeRequest({ tenant, choices, clientUserId, accessToken });
   } else {
@@ -66,7 +60,7 @@ export async function createLinkToken(
   if (choices.mode !== 'update' && needsPlaidUser(selectProfile(tenant, choices.profile))) {
     const user = await ensurePlaidUser(
       { owner, baseUrl, credentials, deadline },
-      { ...deps, vault: await deps.vault() },
+      deps,
     );
     // Plaid: integrations since 2025-12 identify the user by user_id; older ones by user_token.
     if (user.userToken) body = { ...body, user_token: user.userToken };
@@ -92,75 +86,27 @@ export async function createLinkToken(
     }
   }
 
-  logOutcome(deps.logger, outcome, {
+  const fields = {
     tenant: tenant.id,
     profile: choices.profile,
     platform: choices.platform,
     ...(choices.mode === 'update' ? { mode: 'update', item_id: choices.item_id } : {}),
     duration_ms: deps.now() - started,
+  };
+  if (!outcome.ok) {
+    deps.logger.error('plaid.link_token_failed', { ...fields, ...plaidFailureFields(outcome) });
+    throw plaidFailure(outcome, deps.rateLimitRetryAfterSeconds);
+  }
+  deps.logger.info('plaid.link_token_created', {
+    ...fields,
+    attempts: outcome.attempts,
+    plaid_request_id: outcome.value.request_id,
   });
-  return resultOf(outcome, deps.rateLimitRetryAfterSeconds, 'hosted_link' in body && body.hosted_link !== undefined);
-}
-
-function resultOf(outcome: PlaidOutcome, rateLimitRetryAfterSeconds: number, hostedLink: boolean): LinkTokenResult {
-  if (outcome.ok) {
-    // Exactly {link_token, expiration}, plus hosted_link_url when the profile enables Hosted Link.
-    const { link_token, expiration, hosted_link_url } = outcome.value;
-    if (!hostedLink) return { link_token, expiration };
-    if (!hosted_link_url)
-      return fail('upstream_rejected', 'Plaid returned no Hosted Link URL for a Hosted Link profile.');
-    return { link_token, expiration, hosted_link_url };
+  // Exactly {link_token, expiration}, plus hosted_link_url when the profile enables Hosted Link.
+  const { link_token, expiration, hosted_link_url } = outcome.value;
+  if (!('hosted_link' in body && body.hosted_link !== undefined)) return { link_token, expiration };
+  if (!hosted_link_url) {
+    throw new ServiceFailure('upstream_rejected', 'Plaid returned no Hosted Link URL for a Hosted Link profile.');
   }
-  switch (outcome.kind) {
-    case 'timeout':
-      return fail('upstream_timeout', 'Plaid did not answer in time.');
-    case 'network':
-      return fail('upstream_unavailable', 'Plaid is unreachable; try again shortly.');
-    case 'malformed':
-      return outcome.status >= 500
-        ? fail('upstream_unavailable', 'Plaid is unavailable; try again shortly.')
-        : fail('upstream_rejected', 'Plaid returned an unexpected answer.');
-    case 'plaid_error': {
-      const { status, error_type, error_code } = outcome.error;
-      if (status === 429 || error_type === 'RATE_LIMIT_EXCEEDED' || error_code === 'RATE_LIMIT_EXCEEDED') {
-        throw new ServiceFailure('upstream_rate_limited', 'Too many link tokens requested; try again later.', {
-          retryAfterSeconds: rateLimitRetryAfterSeconds,
-        });
-      }
-      if (status >= 500) return fail('upstream_unavailable', 'Plaid is unavailable; try again shortly.');
-      // Any other Plaid 4xx comes from how the tenant is set up, not from this caller.
-      return fail('upstream_rejected', 'Plaid rejected the link token request; the service operator has been alerted.');
-    }
-  }
-}
-
-function fail(kind: 'upstream_timeout' | 'upstream_unavailable' | 'upstream_rejected', detail: string): never {
-  throw new ServiceFailure(kind, detail);
-}
-
-function logOutcome(logger: Logger, outcome: PlaidOutcome, fields: Record<string, unknown>): void {
-  if (outcome.ok) {
-    logger.info('plaid.link_token_created', {
-      ...fields,
-      attempts: outcome.attempts,
-      plaid_request_id: outcome.value.request_id,
-    });
-  } else if (outcome.kind === 'plaid_error') {
-    const { status, error_type, error_code, request_id } = outcome.error;
-    logger.error('plaid.link_token_failed', {
-      ...fields,
-      attempts: outcome.attempts,
-      plaid_status: status,
-      plaid_error_type: error_type,
-      plaid_error_code: error_code,
-      plaid_request_id: request_id,
-    });
-  } else {
-    logger.error('plaid.link_token_failed', {
-      ...fields,
-      attempts: outcome.attempts,
-      failure: outcome.kind,
-      ...('code' in outcome ? { network_code: outcome.code } : {}),
-    });
-  }
+  return { link_token, expiration, hosted_link_url };
 }

@@ -25,18 +25,7 @@ export interface FieldError {
   readonly message: string;
 }
 
-/** Shared by every copy of this module: the lazily loaded builds (lazy/*.mjs) carry their own. */
-const SERVICE_FAILURE = Symbol.for('link-token-service.ServiceFailure');
-
 export class ServiceFailure extends Error {
-  /**
-   * instanceof holds for a ServiceFailure of any copy of this class: the vault, the webhook
-   * verifier and the event publisher are built apart from index.mjs (infra/lambda-bundling.ts).
-   */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[SERVICE_FAILURE] === true;
-  }
-  readonly [SERVICE_FAILURE] = true;
   readonly kind: FailureKind;
   /** Safe to show the caller: never carries a secret, a token or an upstream body. */
   readonly detail: string;
@@ -65,8 +54,28 @@ export class ServiceFailure extends Error {
   }
 }
 
+/**
+ * Whether a value is a ServiceFailure, whichever copy of this module made it: the vault, the
+ * webhook verifier and the event publisher are bundled apart from index.mjs and load on first use
+ * (infra/lambda-bundling.ts), each with its own copy of the class, so `instanceof` would miss
+ * theirs. The name and a string kind are what every copy has in common.
+ */
+export function isServiceFailure(value: unknown): value is ServiceFailure {
+  return value instanceof Error && value.name === 'ServiceFailure' && typeof (value as { kind?: unknown }).kind === 'string';
+}
+
+/** A failure of this kind, from any copy of this module. */
+export function isFailureOf(value: unknown, kind: FailureKind): value is ServiceFailure {
+  return isServiceFailure(value) && value.kind === kind;
+}
+
 /** The loggable name of what caused a failure (a ServiceFailure's cause keeps only names and codes), never a message. */
 export function causeName(cause: unknown): string | undefined {
   if (cause && typeof cause === 'object' && 'name' in cause && typeof cause.name === 'string') return cause.name;
   return undefined;
+}
+
+/** An item_id that is not the caller's: exactly as for one that does not exist. */
+export function itemNotFound(): ServiceFailure {
+  return new ServiceFailure('item_not_found', 'No such Item for the signed-in user.');
 }

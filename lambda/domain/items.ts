@@ -7,23 +7,19 @@
 // logged for an operator by item id.
 import * as v from 'valibot';
 import type { Tenant } from '../config/tenant-schema.ts';
-import type { Logger, PlaidCredentials, PlaidFailure, PlaidResult } from './ports.ts';
-import { ServiceFailure } from './failure.ts';
+import { isFailureOf, isServiceFailure, itemNotFound, ServiceFailure } from './failure.ts';
 import type { VerifiedIdentity } from './identity.ts';
-import type { ItemOwner, ItemVault, StoredItem } from './item-vault.ts';
-import { actionFor, type ItemAction } from './receive-webhook.ts';
-import {
-  credentialsAndOwner,
-  plaidBaseUrl,
-  plaidFailure,
-  plaidFailureFields,
-  withinBudget,
-  type UpstreamDeps,
-} from './upstream.ts';
-
-export interface ItemsDeps extends UpstreamDeps {
-  readonly vault: ItemVault;
-}
+import { actionFor, type ItemAction } from './item-status.ts';
+import type {
+  ItemOwner,
+  Logger,
+  PlaidCredentials,
+  PlaidFailure,
+  PlaidResult,
+  ServiceDeps,
+  StoredItem,
+} from './ports.ts';
+import { credentialsAndOwner, plaidBaseUrl, plaidFailure, plaidFailureFields, withinBudget } from './upstream.ts';
 
 /** What the app sees of an Item: never a token. */
 export interface ItemView {
@@ -107,7 +103,7 @@ const str = (json: Record<string, unknown>, key: string) =>
 
 export async function linkItem(
   input: { tenant: Tenant; identity: VerifiedIdentity; publicToken: string },
-  deps: ItemsDeps,
+  deps: ServiceDeps,
 ): Promise<{ item: ItemView; created: boolean }> {
   const { tenant } = input;
   const started = deps.now();
@@ -164,8 +160,7 @@ export async function linkItem(
     );
   } catch (error) {
     // A refused duplicate was undone already; anything else after the exchange is undone now.
-    if (!(error instanceof ServiceFailure && error.kind === 'conflict'))
-      await undo(error instanceof ServiceFailure ? error.kind : 'internal');
+    if (!isFailureOf(error, 'conflict')) await undo(isServiceFailure(error) ? error.kind : 'internal');
     throw error;
   }
   log.info('items.created', {
@@ -198,7 +193,7 @@ async function storeExchanged(
     undo: (reason: string) => Promise<void>;
   },
   tenant: Tenant,
-  deps: ItemsDeps,
+  deps: ServiceDeps,
   log: Logger,
 ): Promise<{ item: StoredItem; existing?: StoredItem; outcome: 'created' | 'exists' }> {
   const { owner, itemId, accessToken, forwardDeadline } = req;
@@ -256,7 +251,7 @@ async function storeExchanged(
 
 export async function listItems(
   input: { tenant: Tenant; identity: VerifiedIdentity },
-  deps: ItemsDeps,
+  deps: ServiceDeps,
 ): Promise<ItemView[]> {
   const deadline = deps.now() + deps.budgetMs;
   const { owner, credentials } = await withinBudget(credentialsAndOwner(input, deps), deadline - deps.now());
@@ -298,7 +293,7 @@ async function repaired(
   owner: ItemOwner,
   itemId: string,
   req: { baseUrl: string; credentials: PlaidCredentials; deadline: number },
-  deps: ItemsDeps,
+  deps: ServiceDeps,
 ): Promise<boolean> {
   const accessToken = await deps.vault.accessToken(owner, itemId);
   if (accessToken === undefined) return false;
@@ -331,7 +326,7 @@ async function repaired(
 
 export async function unlinkItem(
   input: { tenant: Tenant; identity: VerifiedIdentity; itemId: string },
-  deps: ItemsDeps,
+  deps: ServiceDeps,
 ): Promise<void> {
   const { tenant, itemId } = input;
   const deadline = deps.now() + deps.budgetMs;
@@ -349,10 +344,6 @@ export async function unlinkItem(
   }
   await withinBudget(deps.vault.deleteItem(owner, itemId), deadline - deps.now());
   log.info('items.removed', { item_id: itemId, plaid_already_gone: !removed.ok });
-}
-
-export function itemNotFound(): ServiceFailure {
-  return new ServiceFailure('item_not_found', 'No such Item for the signed-in user.');
 }
 
 function exchangeFailure(outcome: PlaidFailure, rateLimitRetryAfterSeconds: number): ServiceFailure {
@@ -382,7 +373,7 @@ function alreadyGone(outcome: PlaidFailure): boolean {
 
 function callRemove(
   req: { baseUrl: string; credentials: PlaidCredentials; accessToken: string; deadline: number },
-  deps: Pick<ItemsDeps, 'plaid'>,
+  deps: Pick<ServiceDeps, 'plaid'>,
 ): Promise<PlaidResult<true>> {
   return deps.plaid.call('/item/remove', {
     baseUrl: req.baseUrl,
@@ -404,7 +395,7 @@ async function removeAtPlaid(
     deadline: number;
     reason: string;
   },
-  deps: ItemsDeps,
+  deps: ServiceDeps,
   log: Logger,
 ): Promise<void> {
   let removed: PlaidResult<true>;
@@ -426,7 +417,7 @@ async function replaceOld(
   owner: ItemOwner,
   old: StoredItem,
   req: { baseUrl: string; credentials: PlaidCredentials; deadline: number },
-  deps: ItemsDeps,
+  deps: ServiceDeps,
   log: Logger,
 ): Promise<void> {
   const accessToken = await deps.vault.accessToken(owner, old.itemId);

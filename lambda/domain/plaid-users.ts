@@ -5,8 +5,7 @@
 // (consumer_report_user_identity), which the service does not hold: those profiles stay warned.
 import { PLAID_USER_PRODUCTS } from '../config/plaid-vocabulary.ts';
 import type { LinkProfile } from '../config/tenant-schema.ts';
-import type { Clock, Logger, PlaidApi, PlaidCredentials } from './ports.ts';
-import type { ItemOwner, ItemVault, PlaidUser } from './item-vault.ts';
+import type { ItemOwner, PlaidCredentials, PlaidUser, ServiceDeps } from './ports.ts';
 import { plaidFailure, plaidFailureFields, withinBudget } from './upstream.ts';
 
 const PRODUCT_FIELDS = [
@@ -26,7 +25,7 @@ export function needsPlaidUser(profile: LinkProfile): boolean {
 /** The owner's Plaid user, created at Plaid and stored on first use. */
 export async function ensurePlaidUser(
   req: { owner: ItemOwner; baseUrl: string; credentials: PlaidCredentials; deadline: number },
-  deps: { vault: ItemVault; plaid: PlaidApi; now: Clock; rateLimitRetryAfterSeconds: number; logger: Logger },
+  deps: ServiceDeps,
 ): Promise<PlaidUser> {
   const remaining = () => req.deadline - deps.now();
   const stored = await withinBudget(deps.vault.plaidUser(req.owner), remaining());

@@ -1,10 +1,9 @@
-// The ports of the use cases: what the domain needs of the world outside it, in its own words.
-// The adapters implement them (auth/authenticate.ts the authenticator the HTTP adapter calls,
-// plaid/plaid-client.ts the Plaid API, secrets/secret-cache.ts the secret source,
-// log/logger.ts the logger) and import these types from here; the domain imports
-// no adapter. handler.ts, the composition root, hands the adapters in. The other ports sit with
-// the use case they serve: the item vault in item-vault.ts, the webhook verifier and publisher
-// in receive-webhook.ts.
+// The ports of the use cases: what the domain needs of the world outside it, in its own words,
+// and the one shape of dependencies every use case is given (ServiceDeps). The adapters implement
+// these ports (auth/ the authenticator, plaid/ the Plaid API, secrets/ the secret source, vault/
+// the item vault, webhooks/ the webhook verifier, events/ the event publisher, log/ the logger)
+// and import their types from here; the domain imports no adapter. handler.ts, the composition
+// root, hands the adapters in.
 
 import type { Tenant } from '../config/tenant-schema.ts';
 import type { VerifiedIdentity } from './identity.ts';
@@ -39,12 +38,6 @@ export interface Logger {
 /** Secret values by Secrets Manager id (name or ARN), cached or not. */
 export interface SecretSource {
   get(secretId: string): Promise<string>;
-  /**
-   * The value get would answer without fetching (held and within its TTL), else undefined: lets a
-   * warm request use it synchronously, with no promise, race or timer. Optional for sources
-   * that hold nothing.
-   */
-  held?(secretId: string): string | undefined;
   /** The next get fetches again: used once when Plaid reports rotated keys. */
   invalidate(secretId: string): void;
 }
@@ -101,3 +94,124 @@ export interface PlaidApi {
     request: PlaidRequest & { repeatable: boolean; read: (json: Record<string, unknown>) => T | undefined },
   ): Promise<PlaidResult<T>>;
 }
+
+// The item vault: each user's Items and Plaid user. The adapter encrypts every token it is
+// given under the owner it is given; a record read back under any other owner yields nothing.
+
+/** Whose records these are: a tenant and the Plaid client_user_id derived from the verified user. */
+export interface ItemOwner {
+  readonly tenantId: string;
+  readonly clientUserId: string;
+}
+
+export const ITEM_STATUSES = [
+  'healthy',
+  'login_required',
+  'pending_expiration',
+  'pending_disconnect',
+  'new_accounts_available',
+  'revoked',
+] as const;
+export type ItemStatus = (typeof ITEM_STATUSES)[number];
+
+export interface StoredItem {
+  readonly itemId: string;
+  readonly institutionId: string | null;
+  readonly institutionName: string | null;
+  readonly status: ItemStatus;
+  /** ISO 8601. */
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** When Plaid said the Item's consent expires (PENDING_EXPIRATION), ISO 8601. */
+  readonly consentExpirationTime?: string | null;
+}
+
+/** A change of an Item's health that a verified webhook reported. */
+export interface ItemStatusChange {
+  readonly status: ItemStatus;
+  /** ISO 8601 time the change was received. */
+  readonly at: string;
+  /** The webhook JWT's iat: the last writer (by Plaid's clock) wins. */
+  readonly iat: number;
+  readonly consentExpirationTime?: string | null;
+}
+
+/** The user's Plaid user (/user/create): integrations since 2025-12 get a user_id only, older ones also a user_token. */
+export interface PlaidUser {
+  readonly userId: string;
+  /** Secret: encrypted in the store like an access token. */
+  readonly userToken?: string;
+  readonly createdAt: string;
+}
+
+export interface ItemVault {
+  /** The owner's Items, oldest first. */
+  listItems(owner: ItemOwner): Promise<StoredItem[]>;
+  /**
+   * The Item's access token, decrypted under this owner and item id; undefined when the owner has
+   * no such Item or its ciphertext was not encrypted for them (a record moved between users).
+   */
+  accessToken(owner: ItemOwner, itemId: string): Promise<string | undefined>;
+  /** Stores a new Item; 'exists' when the owner already has one with this id (a retried exchange). */
+  putItem(owner: ItemOwner, item: StoredItem, accessToken: string): Promise<'created' | 'exists'>;
+  deleteItem(owner: ItemOwner, itemId: string): Promise<void>;
+  plaidUser(owner: ItemOwner): Promise<PlaidUser | undefined>;
+  /** 'exists' when another request stored the owner's Plaid user first. */
+  putPlaidUser(owner: ItemOwner, user: PlaidUser): Promise<'created' | 'exists'>;
+  /** Whose Item this is, within one tenant only; undefined for an item_id the tenant does not have. */
+  findItemOwner(tenantId: string, itemId: string): Promise<ItemOwner | undefined>;
+  /** 'stale' when a change with a later (or equal) iat was applied already; 'missing' when the Item is gone. */
+  applyItemStatus(owner: ItemOwner, itemId: string, change: ItemStatusChange): Promise<'applied' | 'stale' | 'missing'>;
+  /** Whether a webhook with this body hash was processed for this tenant (replays). */
+  webhookProcessed(tenantId: string, bodySha256: string): Promise<boolean>;
+  markWebhookProcessed(tenantId: string, bodySha256: string, keepUntilEpochSeconds: number): Promise<void>;
+}
+
+// Plaid's webhooks: their verification, and the bus they are handed on through.
+
+export interface VerifiedWebhook {
+  readonly iat: number;
+  /** Hex SHA-256 of the raw body: the webhook's identity for replays and the event id. */
+  readonly bodySha256: string;
+}
+
+export interface WebhookVerifier {
+  /** Throws ServiceFailure 'webhook_unverified' (with the reason as its cause) for anything unverified. */
+  verify(tenant: Tenant, header: string | undefined, rawBody: Buffer): Promise<VerifiedWebhook>;
+}
+
+/** Who sends an event on the bus: verified Plaid webhooks handed on, or the service's own changes. */
+export type EventOrigin = 'plaid_webhook' | 'item_lifecycle' | 'user_lifecycle';
+
+export interface BusEvent {
+  readonly origin: EventOrigin;
+  readonly detailType: string;
+  readonly time: Date;
+  /** Never a token of any kind. */
+  readonly detail: { readonly event_id: string; readonly tenant_id: string } & Readonly<Record<string, unknown>>;
+}
+
+export interface EventPublisher {
+  publish(event: BusEvent): Promise<void>;
+}
+
+/** What every use case is given: the ports, and the settings that bound their use. */
+export interface ServiceDeps {
+  readonly secrets: SecretSource;
+  readonly plaid: PlaidApi;
+  readonly vault: ItemVault;
+  readonly webhookVerifier: WebhookVerifier;
+  readonly events: EventPublisher;
+  readonly clientUserIdKeySecretId: string;
+  /** Replaces the tenant environment's Plaid URL (local runs); validated at cold start. */
+  readonly plaidBaseUrlOverride?: string;
+  /** Total time for secrets, Plaid and the store together, well inside API Gateway's 30 s. */
+  readonly budgetMs: number;
+  /** Seconds a client is told to wait after Plaid's rate limit, when Plaid gives no hint. */
+  readonly rateLimitRetryAfterSeconds: number;
+  /** Plaid waits 10 s for a webhook's answer; the service answers well inside that. */
+  readonly webhookBudgetMs: number;
+  readonly now: Clock;
+  readonly logger: Logger;
+}
+

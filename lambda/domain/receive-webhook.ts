@@ -4,48 +4,10 @@
 // answers in a way that makes Plaid retry and nothing is lost; a replay of a processed webhook
 // is acknowledged and not processed twice.
 import type { Tenant } from '../config/tenant-schema.ts';
-import type { Clock, Logger } from './ports.ts';
-import { ServiceFailure } from './failure.ts';
-import type { ItemStatus, ItemStatusChange, ItemVault } from './item-vault.ts';
+import { isServiceFailure, ServiceFailure } from './failure.ts';
+import { statusChangeOf } from './item-status.ts';
+import type { ServiceDeps } from './ports.ts';
 import { withinBudget } from './upstream.ts';
-
-export interface VerifiedWebhook {
-  readonly iat: number;
-  /** Hex SHA-256 of the raw body: the webhook's identity for replays and the event id. */
-  readonly bodySha256: string;
-}
-
-export interface WebhookVerifier {
-  /** Throws ServiceFailure 'webhook_unverified' (with the reason as its cause) for anything unverified. */
-  verify(tenant: Tenant, header: string | undefined, rawBody: Buffer): Promise<VerifiedWebhook>;
-}
-
-export interface WebhookEvent {
-  readonly eventId: string;
-  readonly detailType: string;
-  readonly time: Date;
-  readonly detail: {
-    readonly event_id: string;
-    readonly tenant_id: string;
-    readonly item_id: string | null;
-    readonly client_user_id?: string;
-    readonly webhook: Readonly<Record<string, unknown>>;
-  };
-}
-
-export interface WebhookPublisher {
-  publish(event: WebhookEvent): Promise<void>;
-}
-
-export interface ReceiveWebhookDeps {
-  readonly verifier: WebhookVerifier;
-  readonly vault: () => Promise<ItemVault>;
-  readonly publisher: () => Promise<WebhookPublisher>;
-  /** Plaid waits 10 s for an answer; the service answers well inside that. */
-  readonly budgetMs: number;
-  readonly now: Clock;
-  readonly logger: Logger;
-}
 
 /** How long a processed webhook's hash is kept: replays older than the iat window fail verification anyway. */
 const REPLAY_WINDOW_SECONDS = 15 * 60;
@@ -54,16 +16,16 @@ export type WebhookOutcome = 'processed' | 'replayed';
 
 export async function receiveWebhook(
   input: { tenant: Tenant; verificationHeader: string | undefined; rawBody: Buffer },
-  deps: ReceiveWebhookDeps,
+  deps: ServiceDeps,
 ): Promise<WebhookOutcome> {
   const { tenant } = input;
-  const deadline = deps.now() + deps.budgetMs;
+  const deadline = deps.now() + deps.webhookBudgetMs;
   const remaining = () => deadline - deps.now();
   const log = deps.logger.child({ tenant: tenant.id });
   const detail = 'Handling the webhook took too long; Plaid will retry.';
 
   const verified = await withinBudget(
-    deps.verifier.verify(tenant, input.verificationHeader, input.rawBody),
+    deps.webhookVerifier.verify(tenant, input.verificationHeader, input.rawBody),
     remaining(),
     detail,
   );
@@ -78,7 +40,7 @@ export async function receiveWebhook(
     event_id: verified.bodySha256,
   };
 
-  const vault = await deps.vault();
+  const vault = deps.vault;
   if (await withinBudget(vault.webhookProcessed(tenant.id, verified.bodySha256), remaining(), detail)) {
     log.info('webhook.replayed', fields);
     return 'replayed';
@@ -93,11 +55,10 @@ export async function receiveWebhook(
   }
   log.info('webhook.received', { ...fields, item_known: owner !== undefined });
 
-  const publisher = await deps.publisher();
   try {
     await withinBudget(
-      publisher.publish({
-        eventId: verified.bodySha256,
+      deps.events.publish({
+        origin: 'plaid_webhook',
         detailType: `${webhookType}.${webhookCode}`,
         time: new Date(verified.iat * 1000),
         detail: {
@@ -116,7 +77,7 @@ export async function receiveWebhook(
       ...fields,
       error_name: (error as { cause?: { name?: string } })?.cause?.name ?? (error as Error)?.name,
     });
-    throw error instanceof ServiceFailure && error.kind !== 'upstream_timeout'
+    throw isServiceFailure(error) && error.kind !== 'upstream_timeout'
       ? error
       : new ServiceFailure('events_unavailable', 'The webhook could not be handed on; Plaid will retry.', {
           cause: { name: 'PublishTimeout' },
@@ -156,51 +117,3 @@ function parseWebhookBody(raw: Buffer): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-/** What an ITEM webhook says of the Item's health; undefined for webhooks that say nothing of it. */
-export function statusChangeOf(
-  body: Readonly<Record<string, unknown>>,
-  iat: number,
-  at: string,
-): ItemStatusChange | undefined {
-  if (body.webhook_type !== 'ITEM') return undefined;
-  const error = body.error as { error_code?: unknown } | null | undefined;
-  const status: ItemStatus | undefined = (() => {
-    switch (body.webhook_code) {
-      case 'ERROR':
-        return error?.error_code === 'ITEM_LOGIN_REQUIRED' ? 'login_required' : undefined;
-      case 'LOGIN_REPAIRED':
-        return 'healthy';
-      case 'PENDING_EXPIRATION':
-        return 'pending_expiration';
-      case 'PENDING_DISCONNECT':
-        return 'pending_disconnect';
-      case 'NEW_ACCOUNTS_AVAILABLE':
-        return 'new_accounts_available';
-      case 'USER_PERMISSION_REVOKED':
-      case 'USER_ACCOUNT_REVOKED':
-        return 'revoked';
-      default:
-        return undefined;
-    }
-  })();
-  if (!status) return undefined;
-  const consent = typeof body.consent_expiration_time === 'string' ? body.consent_expiration_time : null;
-  return { status, at, iat, consentExpirationTime: status === 'pending_expiration' ? consent : null };
-}
-
-/** What the app should offer for an Item in this state (GET /items). */
-export type ItemAction = 'update' | 'update_with_account_selection' | 'relink' | 'none';
-export function actionFor(status: ItemStatus): ItemAction {
-  switch (status) {
-    case 'login_required':
-    case 'pending_expiration':
-    case 'pending_disconnect':
-      return 'update';
-    case 'new_accounts_available':
-      return 'update_with_account_selection';
-    case 'revoked':
-      return 'relink';
-    case 'healthy':
-      return 'none';
-  }
-}

@@ -6,32 +6,16 @@ import type { Tenant } from '../config/tenant-schema.ts';
 import { deriveClientUserId } from './client-user-id.ts';
 import { ServiceFailure } from './failure.ts';
 import type { VerifiedIdentity } from './identity.ts';
-import type { ItemOwner } from './item-vault.ts';
 import { parsePlaidCredentials } from './plaid-credentials.ts';
-import type { Clock, Logger, PlaidApi, PlaidCredentials, PlaidFailure, SecretSource } from './ports.ts';
-
-/** What every use case that calls Plaid for a user is given. */
-export interface UpstreamDeps {
-  readonly secrets: SecretSource;
-  readonly plaid: PlaidApi;
-  readonly clientUserIdKeySecretId: string;
-  /** Replaces the tenant environment's Plaid URL (local runs); validated at cold start. */
-  readonly plaidBaseUrlOverride?: string;
-  /** Total time for secrets, Plaid and the store together, well inside API Gateway's 30 s. */
-  readonly budgetMs: number;
-  /** Seconds a client is told to wait after Plaid's rate limit, when Plaid gives no hint. */
-  readonly rateLimitRetryAfterSeconds: number;
-  readonly now: Clock;
-  readonly logger: Logger;
-}
+import type { ItemOwner, PlaidCredentials, PlaidFailure, SecretSource } from './ports.ts';
 
 export async function readCredentials(secrets: SecretSource, secretId: string): Promise<PlaidCredentials> {
   return credentialsOf(secretId, await secrets.get(secretId));
 }
 
-// The last secret string read per credentials secret id, parsed: a warm request re-validates
-// nothing (the schema check was ~5 µs). Bounded by the tenants' secret ids; a rotated secret is
-// a different string and is parsed (and checked) again.
+// The last secret string read per credentials secret id, parsed: a warm request validates the
+// same string only once. Bounded by the tenants' secret ids; a rotated secret is a different
+// string and is parsed (and checked) again.
 const parsedCredentials = new Map<string, { raw: string; credentials: PlaidCredentials }>();
 function credentialsOf(secretId: string, raw: string): PlaidCredentials {
   const last = parsedCredentials.get(secretId);
@@ -60,26 +44,6 @@ export async function credentialsAndOwner(
     strategy === 'hmac-sha256' ? deps.secrets.get(deps.clientUserIdKeySecretId) : Promise.resolve(''),
     readCredentials(deps.secrets, tenant.plaid.secret_id),
   ]);
-  const clientUserId = deriveClientUserId({ strategy, tenantId: tenant.id, subject: identity.subject, key });
-  return { credentials, owner: { tenantId: tenant.id, clientUserId } };
-}
-
-/**
- * credentialsAndOwner when every secret it needs is held fresh by the source (every warm
- * request): synchronously, so no promise, Promise.race or budget timer is made for reads that
- * wait on nothing. Undefined when one must be fetched; the caller then awaits
- * credentialsAndOwner within its budget. Same checks and failures, in the same order.
- */
-export function heldCredentialsAndOwner(
-  input: { tenant: Tenant; identity: VerifiedIdentity },
-  deps: { secrets: SecretSource; clientUserIdKeySecretId: string },
-): { credentials: PlaidCredentials; owner: ItemOwner } | undefined {
-  const { tenant, identity } = input;
-  const strategy = tenant.client_user_id.strategy;
-  const key = strategy === 'hmac-sha256' ? deps.secrets.held?.(deps.clientUserIdKeySecretId) : '';
-  const raw = key === undefined ? undefined : deps.secrets.held?.(tenant.plaid.secret_id);
-  if (key === undefined || raw === undefined) return undefined;
-  const credentials = credentialsOf(tenant.plaid.secret_id, raw);
   const clientUserId = deriveClientUserId({ strategy, tenantId: tenant.id, subject: identity.subject, key });
   return { credentials, owner: { tenantId: tenant.id, clientUserId } };
 }

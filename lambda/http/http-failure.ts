@@ -1,7 +1,7 @@
 // What only the HTTP adapter refuses: requests that never reach a use case because of their
 // route, method, media type, size or browser origin. The domain's failures (domain/failure.ts)
 // know nothing of these; both become problem+json through the one table in problem.ts.
-import { ServiceFailure, type FailureKind, type FieldError } from '../domain/failure.ts';
+import { isServiceFailure, type FailureKind, type FieldError } from '../domain/failure.ts';
 
 export type HttpFailureKind =
   'not_found' | 'method_not_allowed' | 'unsupported_media_type' | 'payload_too_large' | 'origin_not_allowed';
@@ -34,5 +34,5 @@ export interface Refusal {
 
 /** A ServiceFailure or HttpFailure as it is; anything else (a bug, a library's error) is undefined. */
 export function refusalOf(error: unknown): Refusal | undefined {
-  return error instanceof ServiceFailure || error instanceof HttpFailure ? error : undefined;
+  return isServiceFailure(error) || error instanceof HttpFailure ? error : undefined;
 }

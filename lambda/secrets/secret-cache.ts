@@ -58,7 +58,6 @@ export function createSecretCache(opts: {
       }
       return fresh(entry) ?? refresh(secretId, entry);
     },
-    held: (secretId) => fresh(entries.get(secretId)),
     invalidate(secretId) {
       // Dropping the value (not only its age) makes sure a rejected credential is never served stale.
       entries.delete(secretId);

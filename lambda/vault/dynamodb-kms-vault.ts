@@ -27,8 +27,8 @@ import {
   type ItemVault,
   type PlaidUser,
   type StoredItem,
-} from '../domain/item-vault.ts';
-import type { Logger } from '../domain/ports.ts';
+  type Logger,
+} from '../domain/ports.ts';
 
 export interface VaultOptions {
   readonly tableName: string;

@@ -13,7 +13,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { decodeProtectedHeader, importJWK, jwtVerify, errors as joseErrors, type CryptoKey, type JWK } from 'jose';
 import type { Tenant } from '../config/tenant-schema.ts';
 import { ServiceFailure } from '../domain/failure.ts';
-import type { VerifiedWebhook, WebhookVerifier } from '../domain/receive-webhook.ts';
+import type { VerifiedWebhook, WebhookVerifier } from '../domain/ports.ts';
 import { plaidBaseUrl, readCredentials } from '../domain/upstream.ts';
 import type { PlaidApi, SecretSource } from '../domain/ports.ts';
 

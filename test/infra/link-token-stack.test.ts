@@ -324,7 +324,7 @@ describe('operations', () => {
       ],
     });
     // If the function renames an event, this fails instead of the alarm going quiet.
-    const source = ['lambda/domain/create-link-token.ts', 'lambda/http/link-token-api.ts']
+    const source = ['lambda/domain/create-link-token.ts', 'lambda/http/http-api.ts']
       .map((f) => readFileSync(join(PROJECT_ROOT, f), 'utf8'))
       .join('\n');
     for (const event of Object.values(FUNCTION_LOG_EVENTS))

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetItemCommand, PutItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { after, describe, test } from 'node:test';
-import type { ItemOwner, ItemVault, StoredItem } from '../../lambda/domain/item-vault.ts';
+import type { ItemOwner, ItemVault, StoredItem } from '../../lambda/domain/ports.ts';
 import { createLogger } from '../../lambda/log/logger.ts';
 import { createDynamoDbKmsVault, partitionKey } from '../../lambda/vault/dynamodb-kms-vault.ts';
 import { createItemsTable, startDynamoDbStandIn } from '../../local/standins/dynamodb.ts';

@@ -54,7 +54,7 @@ const ACME_ORIGINS = ['https://app.acme.test', 'http://localhost:5173'];
 const GLOBEX_ORIGIN = 'https://globex.test';
 const ACME_AUDIENCES = ['acme-web', 'acme-mobile'];
 const ACME_OFFER: TenantOffer = { profiles: ['default', 'payments'], languages: ['en', 'fr'] };
-/** Body size limit of the function (lambda/http/link-token-api.ts MAX_BODY_BYTES). */
+/** Body size limit of the function (lambda/http/http-api.ts MAX_BODY_BYTES). */
 const MAX_BODY_BYTES = 16 * 1024;
 /** TOKEN_GRACE_SECONDS default: exp and nbf are checked with this much slack. */
 const GRACE_SECONDS = 30;

@@ -5,7 +5,13 @@ import { parseClientChoices } from '../../lambda/domain/client-choices.ts';
 import { createLinkToken } from '../../lambda/domain/create-link-token.ts';
 import { identityFromClaims } from '../../lambda/domain/identity.ts';
 import { createLogger } from '../../lambda/log/logger.ts';
-import type { LinkTokenCreated, PlaidApi } from '../../lambda/domain/ports.ts';
+import type {
+  EventPublisher,
+  ItemVault,
+  LinkTokenCreated,
+  PlaidApi,
+  WebhookVerifier,
+} from '../../lambda/domain/ports.ts';
 import { acmeTenant } from '../support/tenants.ts';
 
 const tenant = acmeTenant({
@@ -13,6 +19,10 @@ const tenant = acmeTenant({
   client_user_id: { strategy: 'subject' },
   profiles: { default: { products: ['auth'] }, hosted: { products: ['auth'], hosted_link: {} } },
 });
+
+/** A port this use case must not touch: any call fails the test. */
+const unused = <T extends object>(name: string): T =>
+  new Proxy({} as T, { get: (_, method) => () => assert.fail(`a new link token never uses the ${name} (${String(method)})`) });
 
 async function run(profile: string, answer: LinkTokenCreated) {
   const sent: unknown[] = [];
@@ -33,7 +43,10 @@ async function run(profile: string, answer: LinkTokenCreated) {
       secrets: { get: async () => JSON.stringify({ client_id: 'c', secret: 's' }), invalidate: () => {} },
       plaid,
       clientUserIdKeySecretId: 'key',
-      vault: async () => assert.fail('a new link token never loads the vault'),
+      vault: unused<ItemVault>('vault'),
+      webhookVerifier: unused<WebhookVerifier>('webhook verifier'),
+      events: unused<EventPublisher>('event bus'),
+      webhookBudgetMs: 5000,
       budgetMs: 5000,
       rateLimitRetryAfterSeconds: 30,
       now: Date.now,

@@ -79,23 +79,3 @@ test('a failed first fetch is not cached', async () => {
   assert.equal(await h.cache.get('s'), 'v1');
 });
 
-test('held answers synchronously only what get would answer without fetching, and never fetches', async () => {
-  const h = harness({ staleIfErrorMs: 10_000 });
-  assert.equal(h.cache.held!('s'), undefined, 'nothing read yet');
-  assert.equal(h.fetches, 0);
-  assert.equal(await h.cache.get('s'), 'v1');
-  assert.equal(h.cache.held!('s'), 'v1');
-  h.advance(999);
-  assert.equal(h.cache.held!('s'), 'v1');
-  h.advance(1);
-  assert.equal(h.cache.held!('s'), undefined, 'past its TTL the value must be refreshed, not served');
-  h.fail(true);
-  assert.equal(await h.cache.get('s'), 'v1', 'served stale while Secrets Manager fails');
-  assert.equal(h.cache.held!('s'), undefined, 'a stale value is never held as fresh');
-  h.fail(false);
-  h.rotate('v2');
-  assert.equal(await h.cache.get('s'), 'v2');
-  h.cache.invalidate('s');
-  assert.equal(h.cache.held!('s'), undefined, 'an invalidated value is gone');
-  assert.equal(h.fetches, 3);
-});
