@@ -47,7 +47,14 @@ export class WebhookBus extends Construct {
         sid: 'WebhookBusPublish',
         actions: ['events:PutEvents'],
         resources: [this.bus.eventBusArn],
-        conditions: { StringEquals: { 'events:source': WEBHOOK_EVENT_SOURCE } },
+        // events:source is multivalued (one value per entry of the PutEvents call): a plain
+        // StringEquals never matches it, so it would allow nothing. ForAllValues requires every
+        // entry to carry the service's source; it also holds for a request with no source at
+        // all, which the Null check refuses.
+        conditions: {
+          'ForAllValues:StringEquals': { 'events:source': [WEBHOOK_EVENT_SOURCE] },
+          Null: { 'events:source': 'false' },
+        },
       }),
     );
   }

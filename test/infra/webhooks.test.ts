@@ -167,7 +167,11 @@ describe('bus', () => {
           Effect: 'Allow',
           Action: 'events:PutEvents',
           Resource: busArn(s),
-          Condition: { StringEquals: { 'events:source': 'link-token-service.plaid' } },
+          // events:source has one value per entry of the call: every one must be the service's, and there must be one.
+          Condition: {
+            'ForAllValues:StringEquals': { 'events:source': ['link-token-service.plaid'] },
+            Null: { 'events:source': 'false' },
+          },
         },
       ]);
       // No other policy in the stack grants anything of EventBridge.
