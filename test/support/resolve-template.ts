@@ -1,7 +1,8 @@
 // Resolves the intrinsic functions of a synthesized template the way CloudFormation would in one
 // account and region, so that its policy documents can be handed to an IAM policy simulator
-// as plain ARNs and strings. Physical ids are made up but shaped like the real ones (a table
-// name, a key id, a secret ARN with its 6-character suffix, a log group ARN ending in `:*`).
+// as plain ARNs and strings. Physical ids are those a deployment gave (the deploy rehearsal
+// passes moto's), or made up in the shape of real ones (a table name, a key id, a secret ARN
+// with its 6-character suffix); attributes follow CloudFormation (a log group's Arn ends in `:*`).
 // Anything it does not know how to resolve throws, naming it: a new resource type or intrinsic
 // in a policy must be taught here, never silently passed through.
 import { createHash } from 'node:crypto';
@@ -34,15 +35,20 @@ function suffixOf(logicalId: string, length = 12): string {
   return createHash('sha256').update(logicalId).digest('hex').slice(0, length).toUpperCase();
 }
 
-/** The Ref and attributes each resource type of the stack resolves to, as CloudFormation documents them. */
+/**
+ * The Ref and attributes each resource type of the stack resolves to, as CloudFormation documents
+ * them. `physicalId` is the id a deployment gave the resource (as ListStackResources names it);
+ * without one, a made-up id of the same shape.
+ */
 export function physicalOf(
   logicalId: string,
   resource: { Type: string; Properties?: any },
   target: DeployTarget,
+  physicalId?: string,
 ): Physical {
   const { account, region, partition, stackName } = target;
   const p = resource.Properties ?? {};
-  const generated = `${stackName}-${logicalId}-${suffixOf(logicalId)}`;
+  const generated = physicalId || `${stackName}-${logicalId}-${suffixOf(logicalId)}`;
   const arn = (service: string, rest: string, withRegion = true) =>
     `arn:${partition}:${service}:${withRegion ? region : ''}:${account}:${rest}`;
   switch (resource.Type) {
@@ -52,7 +58,8 @@ export function physicalOf(
     }
     case 'AWS::KMS::Key': {
       const h = createHash('sha256').update(logicalId).digest('hex');
-      const id = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+      const id =
+        physicalId || `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
       return { ref: id, attributes: { Arn: arn('kms', `key/${id}`), KeyId: id } };
     }
     case 'AWS::Events::EventBus': {
@@ -67,7 +74,7 @@ export function physicalOf(
     case 'AWS::SecretsManager::Secret': {
       const name = p.Name ?? generated;
       // Ref is the complete ARN, with the 6-character suffix Secrets Manager appends.
-      return { ref: arn('secretsmanager', `secret:${name}-${suffixOf(logicalId, 6)}`), attributes: {} };
+      return { ref: physicalId || arn('secretsmanager', `secret:${name}-${suffixOf(logicalId, 6)}`), attributes: {} };
     }
     case 'AWS::IAM::Role': {
       const name = p.RoleName ?? generated.slice(0, 64);
@@ -75,7 +82,7 @@ export function physicalOf(
     }
     case 'AWS::IAM::ManagedPolicy': {
       const name = p.ManagedPolicyName ?? generated;
-      return { ref: arn('iam', `policy/${name}`, false), attributes: {} };
+      return { ref: physicalId || arn('iam', `policy/${name}`, false), attributes: {} };
     }
     case 'AWS::SNS::Topic': {
       const name = p.TopicName ?? generated;
@@ -102,11 +109,12 @@ export class TemplateResolver {
   private readonly template: TemplateJson;
   readonly target: DeployTarget;
 
-  constructor(template: TemplateJson, target: DeployTarget) {
+  /** `physicalIds`: logical id → the physical id a deployment gave it, where there is one. */
+  constructor(template: TemplateJson, target: DeployTarget, physicalIds: Readonly<Record<string, string>> = {}) {
     this.template = template;
     this.target = target;
     for (const [id, resource] of Object.entries(template.Resources))
-      this.physical.set(id, physicalOf(id, resource, target));
+      this.physical.set(id, physicalOf(id, resource, target, physicalIds[id]));
   }
 
   /** Ref of a resource of the template. */
