@@ -149,16 +149,29 @@ export class ItemsVault extends Construct {
     // (the tenant schema's pattern): `acme#*` does not match `acme-budget#…`.
     if (!TENANT_ID_PATTERN.test(tenantId))
       throw new Error(`Tenant id ${JSON.stringify(tenantId)} does not match ${TENANT_ID_PATTERN}.`);
+    // Every partition key the request names (pk on the table, item_key on the index) must start
+    // with the tenant's prefix. dynamodb:LeadingKeys is multivalued, hence ForAllValues; that
+    // also holds for a request naming no key at all (a Scan, were one ever added to these
+    // actions), which the Null check refuses.
+    const ownPartitionsOnly = {
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${tenantId}#*`] },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
+    };
     return new iam.ManagedPolicy(this, `ReaderPolicy-${tenantId}`, {
       description: `Read tenant ${tenantId}'s Items and Plaid user records in the items vault of ${Stack.of(this).stackName} and decrypt their tokens, nothing of other tenants`,
       statements: [
         new iam.PolicyStatement({
           sid: 'ReadOwnRecords',
           actions: ['dynamodb:GetItem', 'dynamodb:Query'],
-          resources: [this.table.tableArn, this.byItemIndexArn],
-          // Every key the request names (pk on the table, item_key on the index) must start
-          // with the tenant's prefix.
-          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${tenantId}#*`] } },
+          resources: [this.table.tableArn],
+          conditions: ownPartitionsOnly,
+        }),
+        new iam.PolicyStatement({
+          sid: 'FindOwnItems',
+          // Query is the only read of an index.
+          actions: ['dynamodb:Query'],
+          resources: [this.byItemIndexArn],
+          conditions: ownPartitionsOnly,
         }),
         new iam.PolicyStatement({
           sid: 'DecryptOwnTokens',

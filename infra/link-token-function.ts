@@ -156,6 +156,8 @@ export class LinkTokenFunction extends Construct {
       ...(props.xrayTracing ? { tracing: Tracing.ACTIVE } : {}),
       environment,
     });
+    // The environment names the bus (a plain string, not a Ref): created before the function.
+    this.function.node.addDependency(props.webhooks.bus);
     if (props.xrayTracing) {
       Validations.of(role.node.findChild('DefaultPolicy').node.defaultChild!).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',

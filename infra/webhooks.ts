@@ -29,13 +29,17 @@ export class WebhookBus extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     const stackName = Stack.of(this).stackName;
+    // Named after the stack (link-token-<stage>-webhooks) so rules written by hand or in
+    // another stack can find it; one bus per stage, so dev events never reach prod subscribers.
+    const eventBusName = `${stackName}-webhooks`;
     this.bus = new events.EventBus(this, 'Bus', {
-      // Named after the stack (link-token-<stage>-webhooks) so rules written by hand or in
-      // another stack can find it; one bus per stage, so dev events never reach prod subscribers.
-      eventBusName: `${stackName}-webhooks`,
+      eventBusName,
       description: `Verified Plaid webhooks of ${stackName}: source ${WEBHOOK_EVENT_SOURCE}, detail-type <webhook_type>.<webhook_code>`,
     });
-    this.environment = { WEBHOOK_BUS_NAME: this.bus.eventBusName };
+    // The name itself rather than a Ref: it is fixed at synth, so the template states it, and
+    // the deploy rehearsal can read it back (moto's CloudFormation resolves a Ref to an event
+    // bus to no name at all). The function depends on the bus explicitly instead.
+    this.environment = { WEBHOOK_BUS_NAME: eventBusName };
   }
 
   /**
@@ -48,7 +52,14 @@ export class WebhookBus extends Construct {
         sid: 'WebhookBusPublish',
         actions: ['events:PutEvents'],
         resources: [this.bus.eventBusArn],
-        conditions: { StringEquals: { 'events:source': WEBHOOK_EVENT_SOURCE } },
+        // events:source is multivalued (one value per entry of the PutEvents call): a plain
+        // StringEquals never matches it, so it would allow nothing. ForAllValues requires every
+        // entry to carry the service's source; it also holds for a request with no source at
+        // all, which the Null check refuses.
+        conditions: {
+          'ForAllValues:StringEquals': { 'events:source': [WEBHOOK_EVENT_SOURCE] },
+          Null: { 'events:source': 'false' },
+        },
       }),
     );
   }

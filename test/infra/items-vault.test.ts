@@ -173,15 +173,21 @@ describe('reader policies', () => {
   test("reads only keys under the tenant's prefix and decrypts only the tenant's tokens", () => {
     for (const tenantId of ['acme-budget', 'northwind-lending']) {
       const policy = prod.json.Resources[readerPolicyOf(prod, tenantId)]!.Properties.PolicyDocument;
+      const ownPartitions = {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${tenantId}#*`] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      };
       assert.deepEqual(
         policy.Statement.map(({ Sid, ...rest }: any) => rest),
         [
+          // Every partition key named (a set: ForAllValues) under the tenant's prefix, and at least one named.
           {
             Effect: 'Allow',
             Action: ['dynamodb:GetItem', 'dynamodb:Query'],
-            Resource: [tableArn(prod), indexArn(prod)],
-            Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${tenantId}#*`] } },
+            Resource: tableArn(prod),
+            Condition: ownPartitions,
           },
+          { Effect: 'Allow', Action: 'dynamodb:Query', Resource: indexArn(prod), Condition: ownPartitions },
           {
             Effect: 'Allow',
             Action: 'kms:Decrypt',

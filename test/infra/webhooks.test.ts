@@ -167,7 +167,11 @@ describe('bus', () => {
           Effect: 'Allow',
           Action: 'events:PutEvents',
           Resource: busArn(s),
-          Condition: { StringEquals: { 'events:source': 'link-token-service.plaid' } },
+          // events:source has one value per entry of the call: every one must be the service's, and there must be one.
+          Condition: {
+            'ForAllValues:StringEquals': { 'events:source': ['link-token-service.plaid'] },
+            Null: { 'events:source': 'false' },
+          },
         },
       ]);
       // No other policy in the stack grants anything of EventBridge.
@@ -203,9 +207,13 @@ describe('environment', () => {
   const variables = (s: Synthesized) => s.json.Resources[ids.get(s)!.function]!.Properties.Environment.Variables;
 
   test('WEBHOOK_BUS_NAME names the bus; PUBLIC_BASE_URL is the stage publicBaseUrl, only when set', () => {
-    assert.deepEqual(variables(dev).WEBHOOK_BUS_NAME, { Ref: ids.get(dev)!.bus });
+    // The bus's own name, as the bus declares it, and the function is created after the bus.
+    for (const s of [dev, prod]) {
+      assert.equal(variables(s).WEBHOOK_BUS_NAME, s.json.Resources[ids.get(s)!.bus]!.Properties.Name);
+      assert.ok((s.json.Resources[ids.get(s)!.function] as any).DependsOn.includes(ids.get(s)!.bus));
+    }
+    assert.equal(variables(dev).WEBHOOK_BUS_NAME, 'link-token-dev-webhooks');
     assert.equal('PUBLIC_BASE_URL' in variables(dev), false);
-    assert.deepEqual(variables(prod).WEBHOOK_BUS_NAME, { Ref: ids.get(prod)!.bus });
     assert.equal(variables(prod).PUBLIC_BASE_URL, PUBLIC_BASE_URL);
     // That both stacks synthesized means the function's own settings check accepted this
     // environment (LinkTokenFunction runs it at synth, as the function does at cold start).
