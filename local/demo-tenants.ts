@@ -35,6 +35,14 @@ export function demoTenantsFile(opts: {
             android_package_name: 'com.example.demo',
             transactions: { days_requested: 180 },
           },
+          // Hosted Link: Plaid hosts the Link page (hosted_link_url) and tells the service how the
+          // session ended by webhook (LINK ITEM_ADD_RESULT, SESSION_FINISHED) to its own receiver.
+          hosted: {
+            products: ['transactions'],
+            webhook: 'service',
+            hosted_link: { url_lifetime_seconds: 1800 },
+            android_package_name: 'com.example.demo',
+          },
           payments: {
             products: ['auth'],
             account_filters: { depository: { account_subtypes: ['checking', 'savings'] } },

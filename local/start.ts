@@ -24,8 +24,10 @@
 // Besides the API it serves the demo page (/, /oauth-return, /demo/*), the dev sign-in
 // POST /dev/token, the offline Link stand-in's POST /dev/plaid-link/success (a real sandbox
 // public token, as Link's onSuccess hands one over), with the Plaid stand-in
-// POST /dev/simulate/login-required {item_id} (what /sandbox/item/reset_login does, for a page
-// that never holds the access token) and the OpenAPI description at GET /openapi.json.
+// POST /dev/plaid-link/session (a Hosted Link or Multi-Item Link session, its LINK webhooks sent)
+// and POST /dev/simulate/login-required {item_id} (what /sandbox/item/reset_login does, for a page
+// that never holds the access token), and the OpenAPI description at GET /openapi.json
+// (local/dev-plaid-link.ts has the Link routes).
 // Every other setting of the function (REQUEST_BUDGET_MS, LOG_LEVEL, ...) passes through.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -53,12 +55,8 @@ import {
 } from './local-tenants.ts';
 import { startLocalApiServer, type DevAnswer, type LambdaHandler } from './server.ts';
 import { startOidcIssuer, type OidcIssuer } from './standins/oidc-issuer.ts';
-import {
-  DEFAULT_PLAID_CREDENTIALS,
-  SANDBOX_INSTITUTIONS,
-  startPlaidStandIn,
-  type PlaidStandIn,
-} from './standins/plaid.ts';
+import { DEFAULT_PLAID_CREDENTIALS, startPlaidStandIn, type PlaidStandIn } from './standins/plaid.ts';
+import { devLinkSession, devLinkSuccess, simulateLoginRequired } from './dev-plaid-link.ts';
 import { createItemsTable, startDynamoDbStandIn } from './standins/dynamodb.ts';
 import { startKmsStandIn } from './standins/kms.ts';
 import { startEventBridgeStandIn, type EventBridgeStandIn } from './standins/eventbridge.ts';
@@ -158,10 +156,8 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
     devToken: async (body) => (local ? devSignIn(issuer, local, body) : starting),
     devRoutes: {
       '/dev/plaid-link/success': (body) => linkSuccess?.(body) ?? Promise.resolve(starting),
-      '/dev/simulate/login-required': async (body) =>
-        plaid
-          ? simulateLoginRequired(plaid, body)
-          : { status: 404, body: { message: 'Plaid is not the local stand-in: use its own tools' } },
+      '/dev/plaid-link/session': async (body) => (local ? devLinkSession(body, plaid) : starting),
+      '/dev/simulate/login-required': async (body) => (local ? simulateLoginRequired(body, plaid) : starting),
       // The events the function published to the local bus (the tenant's backend would subscribe).
       '/dev/events': async () =>
         events
@@ -371,133 +367,6 @@ async function createOnLoopback(endpoint: string, knob: string, create: () => Pr
     throw new Error(`${knob} must be set when the vault's endpoint (${endpoint}) is not a local emulator.`);
   }
   return create();
-}
-
-/**
- * POST /dev/plaid-link/success {link_token, institution_id?}: what Plaid Link does when the user
- * finishes, for the offline Link stand-in. A new-mode session gets a real public token from
- * Plaid's /sandbox/public_token/create (the stand-in's, or Plaid's sandbox with real keys), so the
- * app's POST /items exchanges it exactly as it would Link's. An update-mode session marks the Item
- * repaired at the Plaid stand-in, and also gets a public token, as Link hands one over in update
- * mode too (the app need not exchange it). Never an access token: Plaid's answer has none.
- */
-async function devLinkSuccess(
-  body: unknown,
-  ctx: {
-    plaid: PlaidStandIn | undefined;
-    plaidBaseUrl: string;
-    keysFor: (clientId: string | undefined) => { keys: PlaidKeys; tenant: Tenant };
-  },
-): Promise<DevAnswer> {
-  const input = (body && typeof body === 'object' ? body : {}) as { link_token?: unknown; institution_id?: unknown };
-  if (typeof input.link_token !== 'string' || !input.link_token.startsWith('link-')) {
-    return { status: 400, body: { message: 'link_token: the link token Link was opened with is required' } };
-  }
-  let institutionId =
-    typeof input.institution_id === 'string' ? input.institution_id : SANDBOX_INSTITUTIONS[0]!.institution_id;
-  let mode: 'new' | 'update' = 'new';
-  // Link gives the Item the link token's webhook; the sandbox endpoint takes it as options.webhook.
-  let webhook: string | undefined;
-  let clientId: string | undefined;
-  if (ctx.plaid) {
-    // Only a live link token this Plaid issued, as Link would insist.
-    const session = ctx.plaid.linkSessions.find((s) => s.link_token === input.link_token);
-    if (!session || Date.parse(session.expiration) <= Date.now()) {
-      return { status: 400, body: { message: 'link_token: not a live link token of this Plaid stand-in' } };
-    }
-    webhook = session.webhook;
-    clientId = session.client_id;
-    if (session.update) {
-      mode = 'update';
-      ctx.plaid.completeUpdateMode(session.link_token);
-      institutionId = ctx.plaid.item(session.update.item_id)?.institution_id ?? institutionId;
-    }
-  }
-  const institution = SANDBOX_INSTITUTIONS.find((i) => i.institution_id === institutionId);
-  if (!institution)
-    return {
-      status: 400,
-      body: { message: `institution_id: one of ${SANDBOX_INSTITUTIONS.map((i) => i.institution_id).join(', ')}` },
-    };
-  // The Item gets the products of its tenant's default profile (what the demo page asks for).
-  const { keys, tenant } = ctx.keysFor(clientId);
-  const products = tenant.profiles.default?.products ?? [];
-  const answer = await fetch(new URL('/sandbox/public_token/create', ctx.plaidBaseUrl), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      ...keys,
-      institution_id: institution.institution_id,
-      initial_products: products,
-      ...(webhook ? { options: { webhook } } : {}),
-    }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const json = (await answer.json().catch(() => ({}))) as { public_token?: unknown; error_code?: unknown };
-  if (!answer.ok || typeof json.public_token !== 'string') {
-    return {
-      status: 502,
-      body: { message: `Plaid's /sandbox/public_token/create failed: ${String(json.error_code ?? answer.status)}` },
-    };
-  }
-  return {
-    status: 200,
-    body: {
-      public_token: json.public_token,
-      mode,
-      institution: { institution_id: institution.institution_id, name: institution.name },
-    },
-  };
-}
-
-// Plaid's item_id: letters, digits, '-' and '_' (the stand-in's are 37 characters).
-const ITEM_ID = /^[A-Za-z0-9_-]{1,100}$/;
-
-/**
- * POST /dev/simulate/login-required {item_id}: the Item's login stops working at the bank, as
- * Plaid's /sandbox/item/reset_login does it (ITEM_LOGIN_REQUIRED, then the signed ITEM ERROR
- * webhook to the Item's URL). Answers once the webhook's delivery has been answered, with that
- * answer's status, so the page's next look at its Items and the bus sees the outcome.
- */
-async function simulateLoginRequired(plaid: PlaidStandIn, body: unknown): Promise<DevAnswer> {
-  const itemId = (body && typeof body === 'object' ? body : {}) as { item_id?: unknown };
-  if (typeof itemId.item_id !== 'string' || !ITEM_ID.test(itemId.item_id)) {
-    return { status: 400, body: { message: 'item_id: the item_id of an Item (from GET /items) is required' } };
-  }
-  const item = plaid.item(itemId.item_id);
-  if (!item || item.removed)
-    return { status: 404, body: { message: 'item_id: no live Item of this Plaid stand-in has that id' } };
-  if (item.webhook === null) {
-    return {
-      status: 409,
-      body: {
-        message:
-          'item_id: the Item has no webhook URL (its link token\'s profile has no "webhook"), so no webhook would be sent',
-      },
-    };
-  }
-  const sentBefore = plaid.deliveries.length;
-  plaid.resetLogin(item.item_id);
-  await plaid.awaitDeliveries();
-  const delivery = plaid.deliveries.slice(sentBefore).find((d) => d.url === item.webhook);
-  if (!delivery) return { status: 502, body: { message: 'the Plaid stand-in sent no webhook' } };
-  // What was sent and how the receiver answered; never the delivery's headers (the Plaid-Verification JWT).
-  const sent = JSON.parse(delivery.body) as {
-    webhook_type?: string;
-    webhook_code?: string;
-    error?: { error_code?: string };
-  };
-  const webhook = {
-    webhook_type: sent.webhook_type,
-    webhook_code: sent.webhook_code,
-    error_code: sent.error?.error_code,
-    status: delivery.status ?? null,
-    ...(delivery.error ? { error: delivery.error } : {}),
-  };
-  return {
-    status: delivery.status === 200 ? 200 : 502,
-    body: { item_id: item.item_id, item_error: plaid.item(item.item_id)?.error_code ?? null, webhook },
-  };
 }
 
 /**

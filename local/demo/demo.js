@@ -14,8 +14,13 @@
 //     for update mode) and "Remove" (DELETE /items/{item_id}),
 //  7. local stack only: "Simulate login required" per Item (POST /dev/simulate/login-required, the
 //     Plaid stand-in's /sandbox/item/reset_login by item_id) and the events the service published
-//     for verified webhooks (POST /dev/events), refreshed after every action.
-// The page never sees an access token of Plaid's: the service keeps those.
+//     for verified webhooks (POST /dev/events), refreshed after every action,
+//  8. "Run a Hosted Link session": a link token of the tenant's `hosted` profile; with the Plaid
+//     stand-in POST /dev/plaid-link/session does what the user does on Plaid's hosted page (Plaid
+//     then sends the service the LINK webhooks and the service exchanges the public token itself),
+//     with Plaid's sandbox the page links to hosted_link_url; then the list until the new Item shows,
+//  9. "Delete my data": DELETE /me, every Item and the Plaid user of the signed-in user; 204 clears the list.
+// The page never sees an access token of Plaid's, nor a public token of a hosted session: the service keeps those.
 // Query parameters: api=<origin of the endpoint> (default: this origin), user=<dev user id>
 // (default dev-user-1),
 // plaid_link=plaid|stand-in (default plaid: Plaid's own script from cdn.plaid.com; stand-in: the
@@ -40,6 +45,16 @@ const itemsStatus = $('#items-status');
 const refreshEvents = $('#refresh-events');
 const eventsList = $('#events');
 const eventsStatus = $('#events-status');
+const hostedLink = $('#hosted-link');
+const hostedStatus = $('#hosted-status');
+const hostedPage = $('#hosted-page');
+const hostedUrl = $('#hosted-url');
+const deleteMe = $('#delete-me');
+
+// The hosted run links a bank the other buttons do not, so its Item is told apart from theirs.
+const HOSTED_INSTITUTION = 'ins_109510';
+// How long the page waits for the service to have processed the session's webhooks.
+const HOSTED_WAIT_MS = 10_000;
 
 const params = new URLSearchParams(location.search);
 const isOAuthReturn = location.pathname === '/oauth-return' || params.has('oauth_state_id');
@@ -51,6 +66,16 @@ function show(text, tone = '', kind = '') {
   status.textContent = text;
   status.className = tone;
   status.dataset.kind = kind;
+}
+
+function showHosted(text, tone = '', kind = '') {
+  hostedStatus.textContent = text;
+  hostedStatus.className = tone;
+  hostedStatus.dataset.kind = kind;
+}
+
+function setSignedIn(signedIn) {
+  for (const b of [getToken, refreshItems, hostedLink, deleteMe]) b.disabled = !signedIn;
 }
 
 function showResult(value) {
@@ -284,6 +309,123 @@ async function simulateLoginRequired(item) {
   await loadItems();
 }
 
+/**
+ * Hosted Link: the app gets a link token (and hosted_link_url) and never a public token; Plaid tells
+ * the service by webhook, and the service adds the Item. So the page looks at its Items until the
+ * new one is there.
+ */
+async function runHostedLink() {
+  hostedLink.disabled = true;
+  hostedPage.hidden = true;
+  showHosted('Requesting a Hosted Link link token…');
+  try {
+    const before = new Set((await service.listItems()).map((item) => item.itemId));
+    const token = await service.createLinkToken({ platform: 'web', profile: 'hosted' });
+    showResult({
+      link_token: token.linkToken,
+      expiration: token.expiration.toISOString(),
+      hosted_link_url: token.hostedLinkUrl ?? null,
+      profile: 'hosted',
+      correlation_id: token.correlationId,
+    });
+    const res = await fetch('/dev/plaid-link/session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ link_token: token.linkToken, institution_ids: [HOSTED_INSTITUTION] }),
+    });
+    const answer = await res.json().catch(() => ({}));
+    if (res.status === 404) {
+      // Plaid itself hosts the page: the user links there, Plaid tells the service.
+      if (token.hostedLinkUrl) {
+        hostedUrl.href = token.hostedLinkUrl;
+        hostedPage.hidden = false;
+      }
+      showHosted(
+        'Plaid hosts this session: open its page, link an account there, then press Refresh.',
+        '',
+        'hosted-page',
+      );
+      return;
+    }
+    if (!res.ok) {
+      showHosted(`Could not run the session: ${answer.message ?? `HTTP ${res.status}`}`, 'error', 'hosted-failed');
+      return;
+    }
+    hostedStatus.dataset.sessionId = answer.link_session_id;
+    const banks = answer.institutions.map((i) => i.name).join(', ');
+    const sent =
+      answer.webhooks.length === 0
+        ? `no webhook (${answer.webhooks_not_sent})`
+        : answer.webhooks.map((w) => `${w.webhook_code} → ${w.status ?? w.error ?? 'no answer'}`).join(', ');
+    showHosted(
+      `Session finished at ${banks}. Plaid sent ${sent}. Waiting for the service to add the Item…`,
+      '',
+      'hosted-waiting',
+    );
+    const item = await waitForNewItem(before);
+    if (item) {
+      showHosted(
+        `Linked ${item.institution.name ?? banks} through Hosted Link (Item ${item.itemId}).`,
+        'ok',
+        'hosted-linked',
+      );
+    } else {
+      showHosted(
+        `The session finished at ${banks}, but no new Item after ${HOSTED_WAIT_MS / 1000} s: the service has not added it (Plaid sent ${sent}).`,
+        'error',
+        'hosted-no-item',
+      );
+    }
+  } catch (error) {
+    showHosted(`Hosted Link failed: ${error?.message ?? error}`, 'error', 'hosted-failed');
+    explain(error);
+  } finally {
+    hostedLink.disabled = !accessToken;
+    void loadEvents();
+  }
+}
+
+/** The first Item not in `before`, looking at GET /items twice a second for HOSTED_WAIT_MS. */
+async function waitForNewItem(before) {
+  const deadline = Date.now() + HOSTED_WAIT_MS;
+  for (;;) {
+    const items = await service.listItems();
+    renderItems(items);
+    const fresh = items.find((item) => !before.has(item.itemId));
+    if (fresh || Date.now() >= deadline) return fresh;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** Erasure: the service removes every Item at Plaid, the Plaid user, then its records; 204 when done. */
+async function deleteMyData() {
+  deleteMe.disabled = true;
+  show('Deleting your data: every Item at Plaid, your Plaid user, then the records…');
+  try {
+    const res = await fetch(new URL('/me', apiBase), {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    if (res.status === 204) {
+      itemsList.replaceChildren();
+      itemsEmpty.hidden = false;
+      itemsEmpty.textContent = 'Your data is deleted: no Items.';
+      show('Deleted: your Items and your Plaid user are gone.', 'ok', 'deleted');
+      return;
+    }
+    const problem = await res.json().catch(() => undefined);
+    showResult(problem ?? { status: res.status });
+    const why = problem?.detail ?? problem?.title ?? `HTTP ${res.status}`;
+    const quote = problem?.correlation_id ? ` Quote ${problem.correlation_id} to support.` : '';
+    show(`Could not delete your data: ${why}.${quote}`, 'error', 'delete-failed');
+  } catch (error) {
+    show(`Could not delete your data: ${error?.message ?? error}`, 'error', 'delete-failed');
+  } finally {
+    deleteMe.disabled = !accessToken;
+    void loadEvents();
+  }
+}
+
 // The local bus's events, as a subscriber would get them: type, Item and event_id only (the
 // detail also holds Plaid's body, which carries no token, but the panel has no use for it).
 let eventsLoading = Promise.resolve();
@@ -344,8 +486,7 @@ function explain(error) {
   switch (error.kind) {
     case 'sign-in-expired':
       accessToken = undefined;
-      getToken.disabled = true;
-      refreshItems.disabled = true;
+      setSignedIn(false);
       show(`Your sign-in has expired: sign in again. (${error.message})`, 'error', error.kind);
       break;
     case 'not-allowed':
@@ -395,8 +536,7 @@ async function devSignIn() {
   });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   ({ access_token: accessToken } = await res.json());
-  getToken.disabled = false;
-  refreshItems.disabled = false;
+  setSignedIn(true);
   show(`Signed in as ${devUser}.`, 'ok', 'signed-in');
 }
 
@@ -411,6 +551,8 @@ signIn.addEventListener('click', async () => {
 });
 
 refreshItems.addEventListener('click', () => loadItems());
+hostedLink.addEventListener('click', () => runHostedLink());
+deleteMe.addEventListener('click', () => deleteMyData());
 refreshEvents.addEventListener('click', () => loadEvents());
 void loadEvents();
 

@@ -11,8 +11,9 @@
 //   "Link another bank"            the same for First Gingham Credit Union
 //   "Exit"                         onExit(null, metadata)
 // The public token is a real one: the local server's dev-only POST /dev/plaid-link/success gets
-// it from the Plaid stand-in's /sandbox/public_token/create for this link token's session (and,
-// for an update-mode token, marks the Item repaired), so the app's server can exchange it.
+// it from the Plaid stand-in's /sandbox/public_token/create for this link token's session, so the
+// app's server can exchange it; for an update-mode token the Item is repaired instead and the
+// public token is that same Item's, as Plaid's is (the app need not exchange it).
 // It is not Plaid's code and checks only what a caller can get wrong from the page's side.
 (() => {
   const STORE = 'plaid-link-stand-in:calls';

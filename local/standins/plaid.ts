@@ -1,8 +1,9 @@
 /**
  * Stand-in for Plaid's sandbox (API version 2020-09-14): POST /link/token/create (new and update
- * mode), /sandbox/public_token/create, /item/public_token/exchange, /item/get, /item/remove,
- * /item/webhook/update, /user/create, /sandbox/item/reset_login, /sandbox/item/fire_webhook and
- * /webhook_verification_key/get, with Items, public tokens and users kept per client_id.
+ * mode), /link/token/get, /sandbox/public_token/create, /item/public_token/exchange, /item/get,
+ * /item/remove, /item/webhook/update, /user/create, /user/remove, /sandbox/item/reset_login,
+ * /sandbox/item/fire_webhook and /webhook_verification_key/get, with Items, public tokens, users
+ * and link tokens (with the Link sessions run with them) kept per client_id.
  *
  * Webhooks are signed as Plaid signs them (ES256 JWS in `Plaid-Verification` over the SHA-256 of the
  * exact body bytes, keys served by kid) and POSTed to the Item's webhook URL after the API answer.
@@ -21,11 +22,13 @@ export const DEFAULT_PLAID_CREDENTIALS: Readonly<Record<string, string>> = { 'te
 
 export const PLAID_ENDPOINTS = [
   '/link/token/create',
+  '/link/token/get',
   '/sandbox/public_token/create',
   '/item/public_token/exchange',
   '/item/get',
   '/item/remove',
   '/user/create',
+  '/user/remove',
   '/sandbox/item/reset_login',
   '/sandbox/item/fire_webhook',
   '/item/webhook/update',
@@ -100,7 +103,7 @@ export interface PlaidItemSnapshot {
   user_id: string | null;
 }
 
-/** A link token /link/token/create issued. */
+/** A link token /link/token/create issued, with what it was created with. */
 export interface LinkSession {
   link_token: string;
   client_id: string;
@@ -108,9 +111,58 @@ export interface LinkSession {
   user_id: string | undefined;
   /** Present in update mode: the Item being updated (never its access token). */
   update: { item_id: string; account_selection_enabled: boolean } | undefined;
+  created_at: string;
   expiration: string;
   /** The `webhook` the link token was created with: Items created through it send webhooks there. */
   webhook: string | undefined;
+  /** Created with a `hosted_link` object: Plaid hosts the Link page and reports the outcome by webhook. */
+  hosted_link: boolean;
+  /** Created with `enable_multi_item_link: true`: one session may add several Items. */
+  enable_multi_item_link: boolean;
+  /** The Link sessions run with this token, oldest first (Plaid's `link_sessions` of /link/token/get). */
+  sessions: LinkSessionRun[];
+}
+
+/** One run of Link with a link token, as the stand-in records it (no public tokens: /link/token/get has them). */
+export interface LinkSessionRun {
+  link_session_id: string;
+  started_at: string;
+  /** null while the user is still in Link. */
+  finished_at: string | null;
+  /** SUCCESS or EXITED once finished, as SESSION_FINISHED says; null while the user is still in Link. */
+  status: 'SUCCESS' | 'EXITED' | null;
+  /** The institution of each Item added, in order. */
+  institution_ids: string[];
+}
+
+export interface RunLinkSessionOptions {
+  /** Where the user adds an Item, in order (default: the first sandbox institution); several only with Multi-Item Link. */
+  institutionIds?: string[];
+  /** false withholds the LINK webhooks, as when they are lost, so only /link/token/get tells (default true). */
+  webhooks?: boolean;
+  /** success (default); exited: the user closed Link without adding an Item; in-progress: still in Link. */
+  outcome?: 'success' | 'exited' | 'in-progress';
+}
+
+/** What runLinkSession did. The public tokens are for the test; a hosted page shows none of them. */
+export interface LinkSessionOutcome {
+  link_session_id: string;
+  status: 'SUCCESS' | 'EXITED' | null;
+  items: Array<{ institution_id: string; institution_name: string; public_token: string }>;
+  /** The LINK webhooks sent, in order, each answered or failed. */
+  deliveries: WebhookDelivery[];
+  /** Why no webhook was sent, when none was. */
+  no_webhooks_because?: 'withheld' | 'no webhook URL' | 'not Hosted Link or Multi-Item Link' | 'not finished';
+}
+
+/** A runLinkSession request the stand-in cannot act on, naming the option at fault. */
+export class LinkSessionError extends Error {
+  readonly field: 'link_token' | 'institution_ids';
+  constructor(field: 'link_token' | 'institution_ids', message: string) {
+    super(message);
+    this.name = 'LinkSessionError';
+    this.field = field;
+  }
 }
 
 /** One webhook POST the stand-in made (or is making). */
@@ -169,9 +221,11 @@ export interface PlaidStandIn {
   /** Requests to one endpoint, in order (faulted ones included). */
   requestsTo(path: PlaidEndpoint): RecordedRequest[];
   callsTo(path: PlaidEndpoint): number;
-  /** Link tokens issued, in order, with the Item each update-mode token is for. */
+  /** Link tokens issued since the last reset(), in order, with the Item each update-mode token is for. */
   linkSessions: LinkSession[];
-  /** Forgets recorded requests, link sessions and pending faults; credentials, Items and users are kept. */
+  /** Any link token this stand-in issued (reset() does not forget them, as Plaid would not). */
+  linkSession(linkToken: string): LinkSession | undefined;
+  /** Forgets recorded requests, the linkSessions list and pending faults; credentials, Items, users and link tokens are kept. */
   reset(): void;
   /** Sets the secret for clientId; its previous secret then gets INVALID_API_KEYS. */
   setCredentials(clientId: string, secret: string): void;
@@ -180,6 +234,12 @@ export interface PlaidStandIn {
    * scheduled; requests to other paths pass untouched.
    */
   failNext(n: number, fault: PlaidFault, path?: PlaidEndpoint): void;
+  /**
+   * The nth request from now (to `path` only, when given) gets `fault`; the n-1 before it pass, so
+   * a run of calls can fail half-way (the second /item/remove of three, say). Counted apart from
+   * failNext's queue, which a counted fault takes precedence over.
+   */
+  failCall(nth: number, fault: PlaidFault, path?: PlaidEndpoint): void;
   /**
    * As /sandbox/public_token/create, without a request: what Link's onSuccess would hand the client.
    * With `linkToken` (a live, new-mode link token this stand-in issued), the Item gets that link
@@ -190,11 +250,21 @@ export interface PlaidStandIn {
   createItem(opts?: HelperItemOptions): { access_token: string; item_id: string };
   item(itemId: string): PlaidItemSnapshot | undefined;
   /**
-   * The user finishing Link in update mode with this link token: the Item's error is cleared.
-   * No webhook: Plaid sends LOGIN_REPAIRED only when the Item recovers *without* update mode in
-   * your app (see repairLoginElsewhere).
+   * The user finishing Link in update mode with this link token: the Item's error is cleared and
+   * Link's onSuccess gets the public token returned, which exchanges for the same Item (its item_id
+   * and access token): update mode never creates an Item. No webhook: Plaid sends LOGIN_REPAIRED
+   * only when the Item recovers *without* update mode in your app (see repairLoginElsewhere).
    */
-  completeUpdateMode(linkToken: string): void;
+  completeUpdateMode(linkToken: string): string;
+  /**
+   * The user going through Link with a new-mode link token, as on Plaid's hosted page or in a
+   * Multi-Item session: an Item (a public token with the link token's webhook, Plaid user and
+   * products) per institution, recorded for /link/token/get; then, for a Hosted Link or Multi-Item
+   * Link token with a webhook, a signed LINK ITEM_ADD_RESULT per Item and SESSION_FINISHED, sent
+   * one after the other. Resolves once every one was answered or failed. Throws LinkSessionError
+   * for a link token or institution it cannot act on.
+   */
+  runLinkSession(linkToken: string, opts?: RunLinkSessionOptions): Promise<LinkSessionOutcome>;
   /**
    * As /sandbox/item/reset_login, by item_id (for a caller that, like the app's browser, never holds
    * the access token): ITEM_LOGIN_REQUIRED and the signed ITEM ERROR webhook to the Item's URL.
@@ -385,6 +455,7 @@ const ENDPOINT_FIELDS: Record<Exclude<PlaidEndpoint, '/link/token/create'>, Reco
     user_token: 'string',
     user_id: 'string',
   },
+  '/link/token/get': { ...CREDENTIAL_FIELDS, link_token: 'string' },
   '/item/public_token/exchange': { ...CREDENTIAL_FIELDS, public_token: 'string' },
   '/item/get': { ...CREDENTIAL_FIELDS, access_token: 'string' },
   '/item/remove': { ...CREDENTIAL_FIELDS, access_token: 'string', reason_code: 'string', reason_note: 'string' },
@@ -396,6 +467,7 @@ const ENDPOINT_FIELDS: Record<Exclude<PlaidEndpoint, '/link/token/create'>, Reco
     consumer_report_user_identity: 'object',
     with_upgraded_user: 'boolean',
   },
+  '/user/remove': { ...CREDENTIAL_FIELDS, user_id: 'string', user_token: 'string' },
   '/sandbox/item/reset_login': { ...CREDENTIAL_FIELDS, access_token: 'string' },
   '/sandbox/item/fire_webhook': {
     ...CREDENTIAL_FIELDS,
@@ -459,6 +531,8 @@ const UPDATE_MODE_ADDABLE = (product: string) =>
   ['assets', 'statements', 'income_verification'].includes(product) || product.startsWith('cra_');
 
 const MAX_HOSTED_LINK_LIFETIME_S = 21 * 24 * 3600;
+/** "Session data will be provided for up to six hours after the session has ended." */
+const LINK_SESSION_RETENTION_MS = 6 * 3600_000;
 const DEFAULT_EXPIRY_S = 4 * 3600;
 const UPDATE_MODE_EXPIRY_S = 30 * 60;
 const MAX_BODY = 1024 * 1024;
@@ -518,6 +592,16 @@ const invalidPublicToken = (reason: 'format' | 'unknown' | 'expired') =>
     }[reason],
   );
 
+const invalidLinkToken = (format: boolean) =>
+  new PlaidError(
+    400,
+    'INVALID_INPUT',
+    'INVALID_LINK_TOKEN',
+    format
+      ? 'provided link token is in an invalid format. expected format: link-<environment>-<identifier>'
+      : 'could not find matching link token',
+  );
+
 function plaidErrorBody(err: PlaidError) {
   return {
     display_message: err.display_message,
@@ -535,6 +619,7 @@ function plaidErrorBody(err: PlaidError) {
 
 interface Item {
   itemId: string;
+  accessToken: string;
   /** The one account a sandbox Item here has (named by USER_ACCOUNT_REVOKED). */
   accountId: string;
   clientId: string;
@@ -547,12 +632,10 @@ interface Item {
   userId: string | null;
 }
 
+/** What a public token exchanges for: a new Item (registered at the exchange) or, in update mode, an existing one. */
 interface PublicToken {
   clientId: string;
-  institution: SandboxInstitution;
-  products: string[];
-  webhook: string | null;
-  userId: string | null;
+  item: Item;
   created: number;
 }
 
@@ -561,7 +644,40 @@ interface PlaidUser {
   clientUserId: string;
   userId: string;
   userToken: string;
+  /** /user/remove was called: unknown from then on, but its client_user_id stays taken. */
+  removed: boolean;
 }
+
+/** A LinkSessionRun with what only /link/token/get shows: the public token and account of each Item. */
+interface Run {
+  view: LinkSessionRun;
+  started: number;
+  finished: number | null;
+  added: Array<{ publicToken: string; item: Item }>;
+  /** Link events, recorded once so /link/token/get answers the same event_ids each time (Hosted Link only). */
+  events: Record<string, unknown>[];
+  hosted: boolean;
+}
+
+/** What /link/token/get answers in `metadata`, taken from the /link/token/create request. */
+interface LinkTokenMetadata {
+  initial_products: string[];
+  webhook: string | null;
+  country_codes: string[];
+  language: string | null;
+  redirect_uri: string | null;
+  client_name: string | null;
+  account_filters?: Record<string, unknown>;
+  institution_data?: Record<string, unknown>;
+}
+
+interface LinkToken {
+  session: LinkSession;
+  metadata: LinkTokenMetadata;
+  runs: Run[];
+}
+
+const SANDBOX_ACCOUNT = { name: 'Plaid Checking', mask: '0000', type: 'depository', subtype: 'checking' } as const;
 
 export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise<PlaidStandIn> {
   const credentials = new Map(Object.entries(opts.credentials ?? DEFAULT_PLAID_CREDENTIALS));
@@ -569,6 +685,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
   const requests: RecordedRequest[] = [];
   const linkSessions: LinkSession[] = [];
   let faults: Array<{ fault: PlaidFault; path: string | undefined }> = [];
+  let countedFaults: Array<{ fault: PlaidFault; path: string | undefined; remaining: number }> = [];
   let clockOffsetMs = 0;
   const nowMs = () => Date.now() + clockOffsetMs;
 
@@ -582,6 +699,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
   const updateSessions = new Map<string, Item>();
   /** New-mode link token -> the products Link initialises for the Item it creates. */
   const linkTokenProducts = new Map<string, string[]>();
+  const linkTokens = new Map<string, LinkToken>();
 
   // Webhook times are real Unix time, not the offset clock: the receiver checks iat and expired_at
   // against its own clock, as Plaid's receivers do.
@@ -598,14 +716,14 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
   /** Sends `payload` to the Item's webhook URL once the current API answer has gone out. */
   function queueWebhook(url: string | null, payload: Record<string, unknown>): void {
     if (url === null) return;
-    const sending = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
-      deliver(url, webhookBody(payload)),
-    );
+    const sending = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      await deliver(url, webhookBody(payload));
+    });
     inFlight.add(sending);
     void sending.finally(() => inFlight.delete(sending));
   }
 
-  async function deliver(url: string, body: string): Promise<void> {
+  async function deliver(url: string, body: string): Promise<WebhookDelivery> {
     const headers = { 'content-type': 'application/json', 'plaid-verification': sign(body, {}) };
     const delivery: WebhookDelivery = { url, body, headers };
     deliveries.push(delivery);
@@ -618,6 +736,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
           ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}`
           : String(err);
     }
+    return delivery;
   }
 
   async function post(
@@ -670,6 +789,14 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
   }
 
   function takeFault(path: string): PlaidFault | undefined {
+    let due: PlaidFault | undefined;
+    for (const counted of countedFaults) {
+      if (counted.path !== undefined && counted.path !== path) continue;
+      counted.remaining -= 1;
+      if (counted.remaining === 0) due ??= counted.fault;
+    }
+    countedFaults = countedFaults.filter((c) => c.remaining > 0);
+    if (due) return due;
     const i = faults.findIndex((f) => f.path === undefined || f.path === path);
     return i < 0 ? undefined : faults.splice(i, 1)[0]?.fault;
   }
@@ -768,7 +895,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
 
   function userByToken(token: string, clientId: string): PlaidUser {
     const user = usersByToken.get(token);
-    if (!user || user.clientId !== clientId) {
+    if (!user || user.clientId !== clientId || user.removed) {
       throw new PlaidError(400, 'INVALID_INPUT', 'INVALID_USER_TOKEN', 'could not find matching user token');
     }
     return user;
@@ -776,7 +903,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
 
   function userById(userId: string, clientId: string): PlaidUser {
     const user = usersById.get(userId);
-    if (!user || user.clientId !== clientId) {
+    if (!user || user.clientId !== clientId || user.removed) {
       throw new PlaidError(
         400,
         'USER_ERROR',
@@ -803,7 +930,14 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
     return institution;
   }
 
-  function issuePublicToken(token: Omit<PublicToken, 'created'>): string {
+  /** A public token for a new Item, which exists for the API once the token is exchanged. */
+  function issuePublicToken(token: {
+    clientId: string;
+    institution: SandboxInstitution;
+    products: string[];
+    webhook: string | null;
+    userId: string | null;
+  }): { publicToken: string; item: Item } {
     const unsupported = token.products.filter((p) => !token.institution.products.includes(p));
     if (unsupported.length > 0) {
       throw new PlaidError(
@@ -813,8 +947,25 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
         `the following products are not supported by ${token.institution.name}: ${unsupported.join(', ')}`,
       );
     }
+    const item: Item = {
+      itemId: randomAlnum(37),
+      accessToken: `access-sandbox-${randomUUID()}`,
+      accountId: randomAlnum(37),
+      clientId: token.clientId,
+      institution: token.institution,
+      webhook: token.webhook,
+      products: token.products.filter((p) => p !== 'balance'),
+      created: nowMs(),
+      removed: false,
+      error: null,
+      userId: token.userId,
+    };
+    return { publicToken: publicTokenFor(item), item };
+  }
+
+  function publicTokenFor(item: Item): string {
     const publicToken = `public-sandbox-${randomUUID()}`;
-    publicTokens.set(publicToken, { ...token, created: nowMs() });
+    publicTokens.set(publicToken, { clientId: item.clientId, item, created: nowMs() });
     return publicToken;
   }
 
@@ -826,22 +977,15 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
     if (nowMs() - token.created >= PUBLIC_TOKEN_LIFETIME_MS) throw invalidPublicToken('expired');
     // Single use: the token is gone once exchanged.
     publicTokens.delete(publicToken);
-    const accessToken = `access-sandbox-${randomUUID()}`;
-    const item: Item = {
-      itemId: randomAlnum(37),
-      accountId: randomAlnum(37),
-      clientId,
-      institution: token.institution,
-      webhook: token.webhook,
-      products: token.products.filter((p) => p !== 'balance'),
-      created: nowMs(),
-      removed: false,
-      error: null,
-      userId: token.userId,
-    };
-    items.set(accessToken, item);
-    itemsById.set(item.itemId, item);
-    return { access_token: accessToken, item_id: item.itemId };
+    const { item } = token;
+    if (item.removed) throw itemNotFound();
+    // An update-mode token names an Item that exists already: the same item_id and access token.
+    if (!itemsById.has(item.itemId)) {
+      item.created = nowMs();
+      items.set(item.accessToken, item);
+      itemsById.set(item.itemId, item);
+    }
+    return { access_token: item.accessToken, item_id: item.itemId };
   }
 
   function checkProducts(products: unknown, field: string): string[] {
@@ -881,11 +1025,12 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
           );
         }
       }
-      const answer = linkTokenCreate(fields, nowMs() / 1000);
+      const created = nowMs();
+      const answer = linkTokenCreate(fields, created / 1000);
       const linkToken = answer.link_token as string;
       if (updated) updateSessions.set(linkToken, updated);
       else if (Array.isArray(fields.products)) linkTokenProducts.set(linkToken, [...(fields.products as string[])]);
-      linkSessions.push({
+      const session: LinkSession = {
         link_token: linkToken,
         client_id: clientId,
         client_user_id: clientUserId ?? user?.clientUserId,
@@ -894,10 +1039,35 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
           item_id: updated.itemId,
           account_selection_enabled: update.account_selection_enabled === true,
         },
+        created_at: isoSeconds(created),
         expiration: answer.expiration as string,
         webhook: typeof fields.webhook === 'string' ? fields.webhook : undefined,
-      });
+        hosted_link: isPlainObject(fields.hosted_link),
+        enable_multi_item_link: fields.enable_multi_item_link === true,
+        sessions: [],
+      };
+      linkSessions.push(session);
+      linkTokens.set(linkToken, { session, metadata: linkTokenMetadata(fields), runs: [] });
       return answer;
+    },
+
+    '/link/token/get': (input, clientId) => {
+      const body = checkFields(input, ENDPOINT_FIELDS['/link/token/get']);
+      if (body.link_token === undefined) throw missingFields('link_token');
+      if (!/^link-[a-z]+-[A-Za-z0-9-]+$/.test(body.link_token as string)) throw invalidLinkToken(true);
+      const token = linkTokens.get(body.link_token as string);
+      if (!token || token.session.client_id !== clientId) throw invalidLinkToken(false);
+      const { session } = token;
+      return {
+        link_token: session.link_token,
+        created_at: session.created_at,
+        expiration: session.expiration,
+        metadata: { ...token.metadata },
+        link_sessions: token.runs
+          .filter((run) => run.finished === null || nowMs() - run.finished < LINK_SESSION_RETENTION_MS)
+          .map((run) => linkSessionJson(run)),
+        ...(session.user_id !== undefined && { user_id: session.user_id }),
+      };
     },
 
     '/sandbox/public_token/create': (input, clientId) => {
@@ -910,7 +1080,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
         throw invalidField('options.webhook must be a valid URL');
       }
       const user = namedUser(body, clientId);
-      const publicToken = issuePublicToken({
+      const { publicToken } = issuePublicToken({
         clientId,
         institution,
         products,
@@ -1014,11 +1184,23 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
         clientUserId,
         userId: `usr_${randomAlnum(14)}`,
         userToken: `user-sandbox-${randomUUID()}`,
+        removed: false,
       };
       users.set(key, user);
       usersByToken.set(user.userToken, user);
       usersById.set(user.userId, user);
       return { user_token: user.userToken, user_id: user.userId };
+    },
+
+    '/user/remove': (input, clientId) => {
+      const body = checkFields(input, ENDPOINT_FIELDS['/user/remove']);
+      const user = namedUser(body, clientId);
+      if (!user) throw missingFields('user_id or user_token');
+      // "deletes a user_id or user_token and associated information, including any Items associated with the user"
+      user.removed = true;
+      for (const item of itemsById.values()) if (item.userId === user.userId) item.removed = true;
+      for (const [token, pending] of publicTokens) if (pending.item.userId === user.userId) publicTokens.delete(token);
+      return {};
     },
 
     '/sandbox/item/reset_login': (input, clientId) => {
@@ -1100,9 +1282,11 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
 
   function helperToken(o: HelperItemOptions) {
     let { clientId, webhook, userId, products } = o;
+    let linkToken: LinkToken | undefined;
     if (o.linkToken !== undefined) {
-      const session = linkSessions.find((s) => s.link_token === o.linkToken);
-      if (!session) throw new Error('not a link token issued by this stand-in (or forgotten by reset())');
+      linkToken = linkTokens.get(o.linkToken);
+      const session = linkToken?.session;
+      if (!session) throw new Error('not a link token issued by this stand-in');
       if (session.update) throw new Error('an update-mode link token updates an existing Item: use completeUpdateMode');
       if (Date.parse(session.expiration) <= nowMs()) throw new Error('the link token has expired');
       for (const [name, given, fromSession] of [
@@ -1117,16 +1301,212 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
       products ??= linkTokenProducts.get(session.link_token);
     }
     clientId ??= defaultClientId;
-    return {
+    const issued = issuePublicToken({
       clientId,
-      token: issuePublicToken({
-        clientId,
-        institution: institutionFor(o.institutionId ?? SANDBOX_INSTITUTIONS[0]?.institution_id),
-        products: products ?? ['transactions'],
-        webhook: webhook ?? null,
-        userId: userId ?? null,
-      }),
+      institution: institutionFor(o.institutionId ?? SANDBOX_INSTITUTIONS[0]?.institution_id),
+      products: products ?? ['transactions'],
+      webhook: webhook ?? null,
+      userId: userId ?? null,
+    });
+    // Link's onSuccess: a finished session of that link token, for /link/token/get.
+    if (linkToken) finishRun(startRun(linkToken), 'SUCCESS', [issued]);
+    return { clientId, token: issued.publicToken };
+  }
+
+  function startRun(token: LinkToken): Run {
+    const started = nowMs();
+    const run: Run = {
+      view: {
+        link_session_id: randomUUID(),
+        started_at: new Date(started).toISOString(),
+        finished_at: null,
+        status: null,
+        institution_ids: [],
+      },
+      started,
+      finished: null,
+      added: [],
+      events: [],
+      hosted: token.session.hosted_link,
     };
+    recordEvent(run, 'OPEN', started);
+    token.runs.push(run);
+    token.session.sessions.push(run.view);
+    return run;
+  }
+
+  function finishRun(run: Run, status: 'SUCCESS' | 'EXITED', added: Array<{ publicToken: string; item: Item }>) {
+    run.finished = nowMs();
+    for (const { item } of added) {
+      const institution = { institution_id: item.institution.institution_id, institution_name: item.institution.name };
+      recordEvent(run, 'SELECT_INSTITUTION', run.finished, institution);
+      recordEvent(run, 'HANDOFF', run.finished, institution);
+    }
+    if (status === 'EXITED') recordEvent(run, 'EXIT', run.finished);
+    run.added = added;
+    run.view.finished_at = new Date(run.finished).toISOString();
+    run.view.status = status;
+    run.view.institution_ids = added.map((a) => a.item.institution.institution_id);
+  }
+
+  function recordEvent(run: Run, name: string, at: number, metadata: Record<string, unknown> = {}): void {
+    // Plaid gives complete event data only for Hosted Link sessions by default.
+    if (!run.hosted) return;
+    run.events.push({
+      event_id: randomUUID(),
+      event_name: name,
+      timestamp: isoSeconds(at),
+      event_metadata: { request_id: requestId(), ...metadata },
+    });
+  }
+
+  /** One entry of /link/token/get's link_sessions. */
+  function linkSessionJson(run: Run): Record<string, unknown> {
+    const id = run.view.link_session_id;
+    return {
+      link_session_id: id,
+      started_at: run.view.started_at,
+      finished_at: run.view.finished_at,
+      events: run.events.map((e) => structuredClone(e)),
+      results:
+        run.view.status === 'SUCCESS'
+          ? {
+              item_add_results: run.added.map(({ publicToken, item }) => ({
+                public_token: publicToken,
+                accounts: [{ id: item.accountId, ...SANDBOX_ACCOUNT, verification_status: null, class_type: null }],
+                institution: { name: item.institution.name, institution_id: item.institution.institution_id },
+              })),
+              cra_item_add_results: [],
+              cra_update_results: [],
+              bank_income_results: [],
+              payroll_income_results: [],
+              document_income_results: null,
+            }
+          : null,
+      exit:
+        run.view.status === 'EXITED'
+          ? {
+              error: null,
+              metadata: {
+                institution: null,
+                status: 'requires_credentials',
+                link_session_id: id,
+                request_id: requestId(),
+              },
+            }
+          : null,
+    };
+  }
+
+  async function runLinkSession(linkToken: string, o: RunLinkSessionOptions = {}): Promise<LinkSessionOutcome> {
+    const token = linkTokens.get(linkToken);
+    if (!token) throw new LinkSessionError('link_token', 'not a link token issued by this Plaid stand-in');
+    const { session } = token;
+    if (session.update) {
+      throw new LinkSessionError(
+        'link_token',
+        'an update-mode link token repairs its Item and adds none: finish it with POST /dev/plaid-link/success',
+      );
+    }
+    if (Date.parse(session.expiration) <= nowMs())
+      throw new LinkSessionError('link_token', 'the link token has expired');
+    const outcome = o.outcome ?? 'success';
+    const institutionIds = o.institutionIds ?? [SANDBOX_INSTITUTIONS[0]!.institution_id];
+    if (outcome === 'success') {
+      if (institutionIds.length === 0)
+        throw new LinkSessionError('institution_ids', 'a successful session adds at least one Item');
+      if (institutionIds.length > 1 && !session.enable_multi_item_link) {
+        throw new LinkSessionError(
+          'institution_ids',
+          'only a link token created with enable_multi_item_link adds more than one Item in a session',
+        );
+      }
+    }
+    const institutions = institutionIds.map((id) => {
+      const found = SANDBOX_INSTITUTIONS.find((i) => i.institution_id === id);
+      if (!found) {
+        throw new LinkSessionError(
+          'institution_ids',
+          `${JSON.stringify(id)} is not one of ${SANDBOX_INSTITUTIONS.map((i) => i.institution_id).join(', ')}`,
+        );
+      }
+      return found;
+    });
+    const products = linkTokenProducts.get(linkToken) ?? ['transactions'];
+    const added =
+      outcome === 'success'
+        ? institutions.map((institution) => {
+            try {
+              return issuePublicToken({
+                clientId: session.client_id,
+                institution,
+                products,
+                webhook: session.webhook ?? null,
+                userId: session.user_id ?? null,
+              });
+            } catch (err) {
+              if (err instanceof PlaidError) throw new LinkSessionError('institution_ids', err.message);
+              throw err;
+            }
+          })
+        : [];
+
+    const run = startRun(token);
+    const result: LinkSessionOutcome = {
+      link_session_id: run.view.link_session_id,
+      status: null,
+      items: added.map(({ publicToken, item }) => ({
+        institution_id: item.institution.institution_id,
+        institution_name: item.institution.name,
+        public_token: publicToken,
+      })),
+      deliveries: [],
+    };
+    if (outcome === 'in-progress') return { ...result, no_webhooks_because: 'not finished' };
+    const status = outcome === 'success' ? 'SUCCESS' : 'EXITED';
+    finishRun(run, status, added);
+    result.status = status;
+
+    // Plaid sends these by default only for Hosted Link and Multi-Item Link sessions.
+    const because =
+      o.webhooks === false
+        ? 'withheld'
+        : !session.hosted_link && !session.enable_multi_item_link
+          ? 'not Hosted Link or Multi-Item Link'
+          : session.webhook === undefined
+            ? 'no webhook URL'
+            : undefined;
+    if (because) return { ...result, no_webhooks_because: because };
+    const url = session.webhook!;
+    const base = { webhook_type: 'LINK', link_session_id: run.view.link_session_id, link_token: linkToken };
+    const payloads: Record<string, unknown>[] = [
+      ...added.map(({ publicToken }) => ({
+        ...base,
+        webhook_code: 'ITEM_ADD_RESULT',
+        public_token: publicToken,
+        environment: 'sandbox',
+      })),
+      {
+        ...base,
+        webhook_code: 'SESSION_FINISHED',
+        status,
+        // An exited session has no public tokens to give, so the field is left out.
+        ...(status === 'SUCCESS' && { public_tokens: added.map((a) => a.publicToken) }),
+        ...(session.user_id !== undefined && { user_id: session.user_id }),
+        environment: 'sandbox',
+      },
+    ];
+    // One after the other, so a receiver sees each Item's result before the session's end.
+    const sending = (async () => {
+      for (const payload of payloads) result.deliveries.push(await deliver(url, webhookBody(payload)));
+    })();
+    inFlight.add(sending);
+    try {
+      await sending;
+    } finally {
+      inFlight.delete(sending);
+    }
+    return result;
   }
 
   const server = await listen(handle, opts);
@@ -1139,17 +1519,23 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
     requestsTo: (path) => requests.filter((r) => r.path === path),
     callsTo: (path) => requests.filter((r) => r.path === path).length,
     linkSessions,
+    linkSession: (linkToken) => linkTokens.get(linkToken)?.session,
     reset() {
       requests.length = 0;
       linkSessions.length = 0;
       deliveries.length = 0;
       faults = [];
+      countedFaults = [];
     },
     setCredentials(clientId, secret) {
       credentials.set(clientId, secret);
     },
     failNext(n, fault, path) {
       for (let i = 0; i < n; i++) faults.push({ fault, path });
+    },
+    failCall(nth, fault, path) {
+      if (!Number.isInteger(nth) || nth < 1) throw new Error('failCall: nth counts from 1');
+      countedFaults.push({ fault, path, remaining: nth });
     },
     createPublicToken: (o = {}) => helperToken(o).token,
     createItem(o = {}) {
@@ -1174,9 +1560,15 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
     },
     completeUpdateMode(linkToken) {
       const item = updateSessions.get(linkToken);
-      if (!item) throw new Error('not an update-mode link token issued by this stand-in');
+      const token = linkTokens.get(linkToken);
+      if (!item || !token) throw new Error('not an update-mode link token issued by this stand-in');
+      if (item.removed) throw new Error('the Item of this update-mode link token has been removed');
       item.error = null;
+      const publicToken = publicTokenFor(item);
+      finishRun(startRun(token), 'SUCCESS', [{ publicToken, item }]);
+      return publicToken;
     },
+    runLinkSession,
     resetLogin(itemId) {
       const item = itemsById.get(itemId);
       if (!item || item.removed) throw new Error('not a live Item of this stand-in');
@@ -1291,6 +1683,21 @@ function withoutNulls(input: Record<string, unknown>): Record<string, unknown> {
 
 function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The /link/token/create fields /link/token/get echoes in `metadata`. */
+function linkTokenMetadata(body: Record<string, unknown>): LinkTokenMetadata {
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  return {
+    initial_products: Array.isArray(body.products) ? [...(body.products as string[])] : [],
+    webhook: str(body.webhook),
+    country_codes: [...(body.country_codes as string[])],
+    language: str(body.language),
+    redirect_uri: str(body.redirect_uri),
+    client_name: str(body.client_name),
+    ...(isPlainObject(body.account_filters) && { account_filters: structuredClone(body.account_filters) }),
+    ...(isPlainObject(body.institution_data) && { institution_data: structuredClone(body.institution_data) }),
+  };
 }
 
 function linkTokenCreate(body: Record<string, unknown>, now: number): Record<string, unknown> {

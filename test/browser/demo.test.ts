@@ -1120,3 +1120,155 @@ async function startPageProxy(targetPort: string): Promise<{ port: number; close
       }),
   };
 }
+
+// The service's side of these two buttons (Link sessions from the LINK webhooks, DELETE /me) lands
+// with the sessions work; until it does, the Item never appears and DELETE /me is a 404.
+const SERVICE_SIDE_PENDING = 'service side lands with the sessions work';
+
+browserTest(
+  'Hosted Link: the page gets a hosted link token, the session ends at Plaid, the service adds the Item from the LINK webhooks, and no public token reaches the page',
+  { skip: SERVICE_SIDE_PENDING, timeout: 60_000 },
+  async () => {
+    const plaid = stack.plaid!;
+    const user = `hosted-user-${Date.now()}`;
+    const s = await openSession();
+    const { page, net } = s;
+    try {
+      await page.goto(`${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}&plaid_link=stand-in&user=${user}`);
+      await page.click('#sign-in');
+      await page.waitForSelector('#status[data-kind="signed-in"]');
+      await page.waitForSelector('#items-status[data-kind="listed"]', { state: 'attached' });
+      assert.deepEqual(await itemRows(page), []);
+      const exchangesBefore = plaid.callsTo('/item/public_token/exchange');
+      const deliveriesBefore = plaid.deliveries.length;
+
+      await page.click('#hosted-link');
+      await page.waitForSelector('#hosted-status[data-kind="hosted-linked"]', { timeout: 20_000 });
+
+      // The link token was of the hosted profile: Hosted Link, the service's own receiver as webhook.
+      const shown = JSON.parse((await page.textContent('#result')) ?? '{}') as {
+        link_token: string;
+        hosted_link_url: string;
+        profile: string;
+      };
+      assert.equal(shown.profile, 'hosted');
+      assert.match(shown.hosted_link_url, /^https:\/\/secure\.plaid\.com\/hl\//);
+      const session = plaid.linkSession(shown.link_token)!;
+      assert.equal(session.hosted_link, true);
+      assert.equal(session.webhook, `${apiOrigin}/webhooks/plaid/demo`);
+      assert.deepEqual(
+        session.sessions.map((run) => [run.status, run.institution_ids]),
+        [['SUCCESS', ['ins_109510']]],
+      );
+      const sessionId = await page.$eval('#hosted-status', (p) => (p as HTMLElement).dataset.sessionId);
+      assert.equal(sessionId, session.sessions[0]!.link_session_id);
+
+      // Plaid's LINK webhooks reached the service, which answered each and exchanged the public token itself.
+      const sent = plaid.deliveries.slice(deliveriesBefore).filter((d) => d.url === session.webhook);
+      assert.deepEqual(
+        sent.map((d) => [JSON.parse(d.body).webhook_code, d.status]),
+        [
+          ['ITEM_ADD_RESULT', 200],
+          ['SESSION_FINISHED', 200],
+        ],
+      );
+      assert.equal(
+        plaid.callsTo('/item/public_token/exchange'),
+        exchangesBefore + 1,
+        'exchanged once, not per webhook',
+      );
+
+      // The new Item is listed, live at Plaid, with the service's webhook.
+      const rows = await itemRows(page);
+      assert.deepEqual(
+        rows.map((r) => [r.name, r.status]),
+        [['Tattersall Federal Credit Union', 'healthy']],
+      );
+      const item = plaid.item(rows[0]!.itemId)!;
+      assert.deepEqual([item.removed, item.webhook, item.institution_id], [false, session.webhook, 'ins_109510']);
+      assert.match(
+        (await page.textContent('#hosted-status')) ?? '',
+        new RegExp(`^Linked Tattersall Federal Credit Union through Hosted Link \\(Item ${rows[0]!.itemId}\\)\\.$`),
+      );
+
+      // The public token went from Plaid to the service only: not in the page, its storage or anything it fetched.
+      await net.settled();
+      const publicTokens = sent.flatMap((d) => {
+        const body = JSON.parse(d.body) as { public_token?: string; public_tokens?: string[] };
+        return [body.public_token, ...(body.public_tokens ?? [])].filter((t): t is string => Boolean(t));
+      });
+      assert.equal(new Set(publicTokens).size, 1);
+      const wire = net.exchanges.map((x) => `${x.url}\n${JSON.stringify(x.responseHeaders)}\n${x.body ?? ''}`);
+      const storage = await page.evaluate(
+        () => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }),
+      );
+      for (const [where, text] of [
+        ['page', await page.content()],
+        ['storage', storage],
+        ['network responses', wire.join('\n')],
+        ['console', s.console.join('\n')],
+      ] as const) {
+        assert.doesNotMatch(text, /public-sandbox-/, `no public token in the ${where}`);
+      }
+      assert.deepEqual(s.pageErrors, []);
+    } finally {
+      await net.detach();
+      await s.context.close();
+    }
+  },
+);
+
+browserTest(
+  'Delete my data: DELETE /me removes every Item at Plaid and the list empties',
+  { skip: SERVICE_SIDE_PENDING, timeout: 60_000 },
+  async () => {
+    const plaid = stack.plaid!;
+    const user = `erasure-user-${Date.now()}`;
+    const s = await openSession();
+    const { page, net } = s;
+    try {
+      await page.goto(`${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}&plaid_link=stand-in&user=${user}`);
+      await page.click('#sign-in');
+      await page.waitForSelector('#status[data-kind="signed-in"]');
+      for (const [button, count] of [
+        ['success', 1],
+        ['success-other', 2],
+      ] as const) {
+        await page.click('#get-token');
+        await page.click(`[data-stand-in="${button}"]`);
+        await page.waitForFunction((n) => document.querySelectorAll('#items li').length === n, count);
+      }
+      const itemIds = (await itemRows(page)).map((r) => r.itemId);
+      const removalsBefore = plaid.callsTo('/item/remove');
+
+      await page.click('#delete-me');
+      await page.waitForSelector('#status[data-kind="deleted"]');
+      assert.equal((await page.textContent('#status')) ?? '', 'Deleted: your Items and your Plaid user are gone.');
+      assert.deepEqual(await itemRows(page), []);
+      assert.equal(await page.textContent('#items-empty'), 'Your data is deleted: no Items.');
+
+      // One DELETE /me, cross-origin after its preflight, with the bearer token, answered 204.
+      const deletes = net.to(`${apiOrigin}/me`, 'DELETE');
+      assert.equal(deletes.length, 1);
+      assert.equal(deletes[0]!.status, 204);
+      assert.match(deletes[0]!.requestHeaders.authorization ?? '', /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+      const preflight = net.to(`${apiOrigin}/me`, 'OPTIONS');
+      assert.equal(preflight.length, 1);
+      assert.match(preflight[0]!.responseHeaders['access-control-allow-methods'] ?? '', /\bDELETE\b/);
+
+      // Gone at Plaid, each Item removed once; and the list stays empty on the next look.
+      assert.deepEqual(
+        itemIds.map((id) => plaid.item(id)?.removed),
+        [true, true],
+      );
+      assert.equal(plaid.callsTo('/item/remove'), removalsBefore + 2);
+      await page.click('#refresh-items');
+      await page.waitForSelector('#items-status[data-kind="listed"]', { state: 'attached' });
+      assert.deepEqual(await itemRows(page), []);
+      assert.deepEqual(s.pageErrors, []);
+    } finally {
+      await net.detach();
+      await s.context.close();
+    }
+  },
+);

@@ -436,3 +436,182 @@ test('forgery helpers: each forged header fails verification for its own reason,
   assert.equal(await reason(String(received[0]?.headers['plaid-verification'])), 'alg');
   assert.equal(plaid.deliveries.length, 0, "hand-made deliveries are not recorded as the stand-in's own");
 });
+
+// ---- Hosted Link and Multi-Item Link sessions: the LINK webhooks ----
+
+const LINK_SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const PUBLIC_TOKEN = /^public-sandbox-[0-9a-f-]{36}$/;
+
+async function sessionToken(extra: Record<string, unknown>): Promise<string> {
+  const link = await call('/link/token/create', {
+    client_name: 'Budget App',
+    language: 'en',
+    country_codes: ['US'],
+    user: { client_user_id: 'user-hooks' },
+    products: ['transactions'],
+    webhook: hookUrl,
+    ...extra,
+  });
+  assert.equal(link.status, 200, JSON.stringify(link.body));
+  return String(link.body.link_token);
+}
+
+/** Every webhook received so far, each verified per Plaid's guide, parsed. */
+async function verifiedBodies(): Promise<Record<string, unknown>[]> {
+  await plaid.awaitDeliveries();
+  const bodies = [];
+  for (const got of received) {
+    const verdict = await verifyPlaidWebhook(got.raw, got.headers['plaid-verification'] as string | undefined);
+    assert.deepEqual(verdict.ok, true, JSON.stringify(verdict));
+    assert.equal(got.path, '/webhooks/plaid/tenant-a');
+    assert.equal(got.headers['content-type'], 'application/json');
+    bodies.push(JSON.parse(got.raw.toString('utf8')) as Record<string, unknown>);
+  }
+  return bodies;
+}
+
+/** What ItemAddResultWebhook requires, field by field. */
+function assertItemAddResult(body: Record<string, unknown>, linkToken: string, sessionId: string, publicToken: string) {
+  assert.equal(body.webhook_type, 'LINK');
+  assert.equal(body.webhook_code, 'ITEM_ADD_RESULT');
+  assert.equal(body.link_session_id, sessionId);
+  assert.equal(body.link_token, linkToken);
+  assert.equal(body.public_token, publicToken);
+  assert.match(String(body.public_token), PUBLIC_TOKEN);
+  assert.equal(body.environment, 'sandbox');
+}
+
+/** What LinkSessionFinishedWebhook requires, field by field (public_tokens is what a SUCCESS carries). */
+function assertSessionFinished(
+  body: Record<string, unknown>,
+  linkToken: string,
+  sessionId: string,
+  status: 'SUCCESS' | 'EXITED',
+) {
+  assert.equal(body.webhook_type, 'LINK');
+  assert.equal(body.webhook_code, 'SESSION_FINISHED');
+  assert.equal(body.status, status);
+  assert.equal(body.link_session_id, sessionId);
+  assert.match(String(body.link_session_id), LINK_SESSION_ID);
+  assert.equal(body.link_token, linkToken);
+  assert.equal(body.environment, 'sandbox');
+  assert.equal(body.public_token, undefined, 'the deprecated single public_token is not sent');
+}
+
+test('a Hosted Link session sends a signed LINK ITEM_ADD_RESULT, then SESSION_FINISHED with public_tokens', async () => {
+  const linkToken = await sessionToken({ hosted_link: {} });
+  const outcome = await plaid.runLinkSession(linkToken, { institutionIds: ['ins_109510'] });
+  assert.equal(outcome.status, 'SUCCESS');
+  assert.equal(outcome.no_webhooks_because, undefined);
+  assert.deepEqual(
+    outcome.deliveries.map((d) => d.status),
+    [200, 200],
+    'both were answered before runLinkSession resolved',
+  );
+  const [added, finished, ...more] = await verifiedBodies();
+  assert.deepEqual(more, []);
+  assert.equal(outcome.items.length, 1);
+  const publicToken = outcome.items[0]!.public_token;
+  assertItemAddResult(added!, linkToken, outcome.link_session_id, publicToken);
+  assert.deepEqual(Object.keys(added!).sort(), [
+    'environment',
+    'link_session_id',
+    'link_token',
+    'public_token',
+    'webhook_code',
+    'webhook_type',
+  ]);
+  assertSessionFinished(finished!, linkToken, outcome.link_session_id, 'SUCCESS');
+  assert.deepEqual(finished!.public_tokens, [publicToken]);
+  assert.equal(finished!.user_id, undefined, 'no Plaid user on this link token');
+  // Pretty-printed with sorted keys, as every webhook body of the stand-in.
+  assert.equal(received[1]!.raw.toString('utf8'), JSON.stringify(finished, Object.keys(finished!).sort(), 2));
+
+  // The public token is one the API exchanges, for an Item that sends its webhooks to the same URL.
+  const exchanged = await call('/item/public_token/exchange', { public_token: publicToken });
+  assert.equal(exchanged.status, 200, JSON.stringify(exchanged.body));
+  const item = plaid.item(String(exchanged.body.item_id))!;
+  assert.deepEqual([item.institution_id, item.webhook], ['ins_109510', hookUrl]);
+});
+
+test('a Multi-Item Link session sends one ITEM_ADD_RESULT per Item in order, then SESSION_FINISHED with them all and the user_id', async () => {
+  const user = await call('/user/create', { client_user_id: 'user-multi-item' });
+  assert.match(String(user.body.user_id), /^usr_/);
+  const linkToken = await sessionToken({
+    enable_multi_item_link: true,
+    user: { client_user_id: 'user-multi-item' },
+    user_id: user.body.user_id,
+  });
+  const outcome = await plaid.runLinkSession(linkToken, { institutionIds: ['ins_109508', 'ins_109509', 'ins_109511'] });
+  const bodies = await verifiedBodies();
+  assert.deepEqual(
+    bodies.map((b) => b.webhook_code),
+    ['ITEM_ADD_RESULT', 'ITEM_ADD_RESULT', 'ITEM_ADD_RESULT', 'SESSION_FINISHED'],
+  );
+  const tokens = outcome.items.map((i) => i.public_token);
+  assert.equal(new Set(tokens).size, 3);
+  bodies.slice(0, 3).forEach((b, i) => assertItemAddResult(b, linkToken, outcome.link_session_id, tokens[i]!));
+  assertSessionFinished(bodies[3]!, linkToken, outcome.link_session_id, 'SUCCESS');
+  assert.deepEqual(bodies[3]!.public_tokens, tokens);
+  assert.equal(bodies[3]!.user_id, user.body.user_id);
+  assert.deepEqual(
+    outcome.items.map((i) => [i.institution_id, i.institution_name]),
+    [
+      ['ins_109508', 'First Platypus Bank'],
+      ['ins_109509', 'First Gingham Credit Union'],
+      ['ins_109511', 'Tartan Bank'],
+    ],
+  );
+  for (const token of tokens) {
+    const { body } = await call('/item/public_token/exchange', { public_token: token });
+    assert.equal(plaid.item(String(body.item_id))?.user_id, user.body.user_id, "each Item is the Plaid user's");
+  }
+});
+
+test('an exited session sends SESSION_FINISHED with status EXITED and no public_tokens; an open one sends nothing', async () => {
+  const linkToken = await sessionToken({ hosted_link: {} });
+  const open = await plaid.runLinkSession(linkToken, { outcome: 'in-progress' });
+  assert.deepEqual([open.status, open.no_webhooks_because, open.deliveries], [null, 'not finished', []]);
+  const exited = await plaid.runLinkSession(linkToken, { outcome: 'exited' });
+  const [finished, ...more] = await verifiedBodies();
+  assert.deepEqual(more, []);
+  assertSessionFinished(finished!, linkToken, exited.link_session_id, 'EXITED');
+  assert.equal('public_tokens' in finished!, false);
+});
+
+test('webhooks: false withholds them; a plain link token or one without a webhook URL gets none; /link/token/get still tells', async () => {
+  const hosted = await sessionToken({ hosted_link: {} });
+  const withheld = await plaid.runLinkSession(hosted, { webhooks: false });
+  const plain = await plaid.runLinkSession(await sessionToken({}));
+  const noUrl = await plaid.runLinkSession(await sessionToken({ hosted_link: {}, webhook: undefined }));
+  await plaid.awaitDeliveries();
+  assert.equal(received.length, 0);
+  assert.deepEqual(
+    [withheld.no_webhooks_because, plain.no_webhooks_because, noUrl.no_webhooks_because],
+    ['withheld', 'not Hosted Link or Multi-Item Link', 'no webhook URL'],
+  );
+  const got = await call('/link/token/get', { link_token: hosted });
+  const sessions = got.body.link_sessions as Array<{
+    link_session_id: string;
+    results: { item_add_results: Array<{ public_token: string }> };
+  }>;
+  assert.deepEqual(
+    sessions.map((s) => [s.link_session_id, s.results.item_add_results.map((r) => r.public_token)]),
+    [[withheld.link_session_id, [withheld.items[0]!.public_token]]],
+  );
+});
+
+test('a failing receiver is recorded per webhook and the next one is still sent', async () => {
+  receiverStatus = 500;
+  const linkToken = await sessionToken({ hosted_link: {} });
+  const outcome = await plaid.runLinkSession(linkToken);
+  assert.deepEqual(
+    outcome.deliveries.map((d) => [JSON.parse(d.body).webhook_code, d.status]),
+    [
+      ['ITEM_ADD_RESULT', 500],
+      ['SESSION_FINISHED', 500],
+    ],
+  );
+  assert.equal(received.length, 2);
+  assert.deepEqual(plaid.deliveries, outcome.deliveries);
+});

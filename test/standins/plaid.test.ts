@@ -352,7 +352,8 @@ test('update mode tokens expire after 30 minutes and user_id is echoed', async (
 });
 
 test('unknown paths and methods get a Plaid-shaped 404', async () => {
-  assertPlaidError(await create(validBody(), {}, '/link/token/get'), 404, 'INVALID_REQUEST', 'NOT_FOUND');
+  assertPlaidError(await create(validBody(), {}, '/link/token/nope'), 404, 'INVALID_REQUEST', 'NOT_FOUND');
+  assertPlaidError(await create({}, {}, '/transactions/sync'), 404, 'INVALID_REQUEST', 'NOT_FOUND');
   const res = await fetch(`${plaid.url}/link/token/create`);
   assertPlaidError(
     { status: res.status, body: (await res.json()) as Record<string, unknown> },
@@ -988,4 +989,474 @@ test('createPublicToken and createItem give tokens the HTTP endpoints accept, wi
   assert.match(String(plaid.item(item_id)?.created_at), ISO_SECONDS);
   assert.equal((await call('/item/get', { access_token })).status, 200);
   assert.equal(plaid.item('nope'), undefined);
+});
+
+// ---- /link/token/get, update mode's public token, /user/remove, counted faults ----
+
+const LINK_SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+async function linkToken(extra: Record<string, unknown> = {}): Promise<string> {
+  const answer = await create({ ...validBody(), webhook: 'https://hooks.example.com/plaid', ...extra });
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  return String(answer.body.link_token);
+}
+
+test('/link/token/get (plaid SDK): what the token was created with, and no session before Link opens', async () => {
+  const user = (await sdk().userCreate({ client_user_id: 'user-get-1' })).data;
+  const token = await linkToken({
+    user: { client_user_id: 'user-get-1' },
+    user_id: user.user_id,
+    hosted_link: {},
+    redirect_uri: 'https://app.example.com/oauth',
+    account_filters: { depository: { account_subtypes: ['checking'] } },
+  });
+  const { data } = await sdk().linkTokenGet({ link_token: token });
+  assert.equal(data.link_token, token);
+  assert.match(String(data.created_at), ISO_SECONDS);
+  assert.equal(data.expiration, plaid.linkSession(token)?.expiration);
+  assert.ok(Date.parse(String(data.created_at)) <= Date.parse(String(data.expiration)));
+  assert.deepEqual(data.metadata, {
+    initial_products: ['transactions'],
+    webhook: 'https://hooks.example.com/plaid',
+    country_codes: ['US'],
+    language: 'en',
+    redirect_uri: 'https://app.example.com/oauth',
+    client_name: 'Budget App',
+    account_filters: { depository: { account_subtypes: ['checking'] } },
+  });
+  assert.deepEqual(data.link_sessions, []);
+  assert.equal(data.user_id, user.user_id);
+  assert.match(data.request_id, REQUEST_ID);
+
+  const session = plaid.linkSession(token)!;
+  assert.deepEqual(
+    {
+      hosted_link: session.hosted_link,
+      enable_multi_item_link: session.enable_multi_item_link,
+      webhook: session.webhook,
+      user_id: session.user_id,
+      client_user_id: session.client_user_id,
+      created_at: session.created_at,
+    },
+    {
+      hosted_link: true,
+      enable_multi_item_link: false,
+      webhook: 'https://hooks.example.com/plaid',
+      user_id: user.user_id,
+      client_user_id: 'user-get-1',
+      created_at: data.created_at,
+    },
+  );
+  // A plain token has neither, and no user_id in the answer.
+  const plain = await sdk().linkTokenGet({ link_token: await linkToken({ webhook: undefined }) });
+  assert.equal(plain.data.user_id, undefined);
+  assert.equal(plain.data.metadata.webhook, null);
+  assert.equal(plain.data.metadata.redirect_uri, null);
+});
+
+test('/link/token/get: a finished session has its Items in results.item_add_results; an open one has no results yet', async () => {
+  const token = await linkToken({ enable_multi_item_link: true, products: ['auth'] });
+  const open = await plaid.runLinkSession(token, { outcome: 'in-progress' });
+  let { data } = await sdk().linkTokenGet({ link_token: token });
+  assert.equal(data.link_sessions?.length, 1);
+  const [pending] = data.link_sessions!;
+  assert.equal(pending?.link_session_id, open.link_session_id);
+  assert.match(String(pending?.started_at), ISO_MS);
+  assert.equal(pending?.finished_at, null);
+  assert.equal(pending?.results, null);
+  assert.equal(pending?.exit, null);
+
+  const done = await plaid.runLinkSession(token, { institutionIds: ['ins_109510', 'ins_109512'] });
+  ({ data } = await sdk().linkTokenGet({ link_token: token }));
+  assert.equal(data.link_sessions?.length, 2);
+  const finished = data.link_sessions![1]!;
+  assert.equal(finished.link_session_id, done.link_session_id);
+  assert.notEqual(done.link_session_id, open.link_session_id);
+  assert.match(String(finished.finished_at), ISO_MS);
+  assert.ok(Date.parse(String(finished.finished_at)) >= Date.parse(String(finished.started_at)));
+  assert.equal(finished.exit, null);
+  const results = finished.results!;
+  assert.deepEqual(
+    results.item_add_results.map((r) => [r.public_token, r.institution]),
+    [
+      [done.items[0]!.public_token, { name: 'Tattersall Federal Credit Union', institution_id: 'ins_109510' }],
+      [done.items[1]!.public_token, { name: 'Houndstooth Bank', institution_id: 'ins_109512' }],
+    ],
+  );
+  for (const result of results.item_add_results) {
+    assert.match(result.public_token, PUBLIC_TOKEN);
+    assert.equal(result.accounts.length, 1);
+    assert.deepEqual(
+      { ...result.accounts[0], id: undefined },
+      {
+        id: undefined,
+        name: 'Plaid Checking',
+        mask: '0000',
+        type: 'depository',
+        subtype: 'checking',
+        verification_status: null,
+        class_type: null,
+      },
+    );
+  }
+  assert.deepEqual(
+    [
+      results.cra_item_add_results,
+      results.cra_update_results,
+      results.bank_income_results,
+      results.payroll_income_results,
+      results.document_income_results,
+    ],
+    [[], [], [], [], null],
+  );
+  assert.deepEqual(
+    plaid.linkSession(token)?.sessions.map((s) => [s.status, s.institution_ids]),
+    [
+      [null, []],
+      ['SUCCESS', ['ins_109510', 'ins_109512']],
+    ],
+  );
+
+  // Each public token exchanges for an Item with the link token's products, and its account is the one listed.
+  const exchanged = await sdk().itemPublicTokenExchange({ public_token: results.item_add_results[0]!.public_token });
+  const item = plaid.item(exchanged.data.item_id)!;
+  assert.equal(item.institution_id, 'ins_109510');
+  assert.deepEqual(item.billed_products, ['auth']);
+  assert.equal(item.webhook, 'https://hooks.example.com/plaid');
+  // The answer stays the same after the exchange (Plaid keeps session data six hours), but the token is spent.
+  const again = await sdk().linkTokenGet({ link_token: token });
+  assert.deepEqual(again.data.link_sessions?.[1]?.results, results);
+  assertPlaidError(
+    await sdkError(sdk().itemPublicTokenExchange({ public_token: results.item_add_results[0]!.public_token })),
+    400,
+    'INVALID_INPUT',
+    'INVALID_PUBLIC_TOKEN',
+  );
+});
+
+test('/link/token/get: an exited session has exit and no results; sessions are kept six hours after they end', async () => {
+  const token = await linkToken({ hosted_link: {} });
+  const exited = await plaid.runLinkSession(token, { outcome: 'exited' });
+  assert.equal(exited.status, 'EXITED');
+  assert.deepEqual(exited.items, []);
+  const { data } = await sdk().linkTokenGet({ link_token: token });
+  const [session] = data.link_sessions!;
+  assert.equal(session?.results, null);
+  assert.deepEqual(session?.exit, {
+    error: null,
+    metadata: {
+      institution: null,
+      status: 'requires_credentials',
+      link_session_id: exited.link_session_id,
+      request_id: session?.exit?.metadata?.request_id,
+    },
+  });
+  // Hosted Link sessions carry their events, the same ones on every call.
+  assert.deepEqual(
+    session?.events?.map((e) => e.event_name),
+    ['OPEN', 'EXIT'],
+  );
+  for (const event of session!.events!) {
+    assert.match(event.event_id, LINK_SESSION_ID);
+    assert.match(event.timestamp, ISO_SECONDS);
+  }
+  const again = await sdk().linkTokenGet({ link_token: token });
+  assert.deepEqual(again.data.link_sessions?.[0]?.events, session?.events);
+
+  plaid.advanceClock(6 * 3600_000 - 60_000);
+  assert.equal((await sdk().linkTokenGet({ link_token: token })).data.link_sessions?.length, 1);
+  plaid.advanceClock(120_000);
+  assert.deepEqual((await sdk().linkTokenGet({ link_token: token })).data.link_sessions, []);
+});
+
+test("/link/token/get refuses a malformed, unknown or other client's link token with INVALID_LINK_TOKEN", async () => {
+  plaid.setCredentials(OTHER_CLIENT, OTHER_SECRET);
+  const mine = await linkToken();
+  const theirs = await sdk(OTHER_CLIENT, OTHER_SECRET).linkTokenCreate({
+    client_name: 'Other App',
+    language: 'en',
+    country_codes: [CountryCode.Us],
+    user: { client_user_id: 'user-other' },
+    products: [Products.Auth],
+  });
+  for (const link_token of ['link-token', `link-sandbox-${crypto.randomUUID()}`, theirs.data.link_token]) {
+    const answer = await sdkError(sdk().linkTokenGet({ link_token }));
+    assertPlaidError(answer, 400, 'INVALID_INPUT', 'INVALID_LINK_TOKEN');
+    assert.ok(!JSON.stringify(answer.body).includes(link_token), 'the refusal does not echo the token');
+  }
+  assertPlaidError(await call('/link/token/get', {}), 400, 'INVALID_REQUEST', 'MISSING_FIELDS', 'link_token');
+  assertPlaidError(
+    await call('/link/token/get', { link_token: mine, access_token: 'x' }),
+    400,
+    'INVALID_REQUEST',
+    'UNKNOWN_FIELDS',
+    'access_token',
+  );
+  assertPlaidError(
+    await call('/link/token/get', { link_token: mine }, { 'plaid-secret': 'nope' }),
+    400,
+    'INVALID_INPUT',
+    'INVALID_API_KEYS',
+  );
+  // An expired link token is still described: its sessions are what a caller reconciles.
+  plaid.advanceClock(5 * 3600_000);
+  assert.equal((await sdk().linkTokenGet({ link_token: mine })).data.link_token, mine);
+});
+
+test('runLinkSession refuses what Link would not do: an update-mode token, several Items without Multi-Item Link, an unknown bank', async () => {
+  const { access_token } = plaid.createItem({ clientId: CLIENT_ID });
+  const update = String((await create({ ...validBody(), products: undefined, access_token })).body.link_token);
+  const single = await linkToken({ hosted_link: {} });
+  const refusals: Array<[Promise<unknown>, string, RegExp]> = [
+    [plaid.runLinkSession(update), 'link_token', /update-mode/],
+    [plaid.runLinkSession('link-sandbox-unknown'), 'link_token', /not a link token/],
+    [plaid.runLinkSession(single, { institutionIds: ['ins_109508', 'ins_109509'] }), 'institution_ids', /multi/i],
+    [plaid.runLinkSession(single, { institutionIds: ['ins_1'] }), 'institution_ids', /ins_1/],
+    [plaid.runLinkSession(single, { institutionIds: [] }), 'institution_ids', /at least one/],
+  ];
+  for (const [promise, field, message] of refusals) {
+    await assert.rejects(promise, (err: Error & { field?: string }) => {
+      assert.equal(err.name, 'LinkSessionError');
+      assert.equal(err.field, field);
+      assert.match(err.message, message);
+      return true;
+    });
+  }
+  plaid.advanceClock(4 * 3600_000);
+  await assert.rejects(plaid.runLinkSession(single), /expired/);
+  assert.deepEqual(plaid.linkSession(single)?.sessions, [], 'no refused run is recorded');
+});
+
+test('update mode done as Plaid does it: the public token exchanges for the same Item, and no Item is created', async () => {
+  const client = sdk();
+  const { access_token, item_id } = plaid.createItem({ clientId: CLIENT_ID, institutionId: 'ins_109511' });
+  await client.sandboxItemResetLogin({ access_token });
+  const link = await client.linkTokenCreate({
+    client_name: 'Budget App',
+    language: 'en',
+    country_codes: [CountryCode.Us],
+    user: { client_user_id: 'user-123' },
+    access_token,
+  });
+
+  const publicToken = plaid.completeUpdateMode(link.data.link_token);
+  assert.match(publicToken, PUBLIC_TOKEN);
+  assert.equal(plaid.item(item_id)?.error_code, null, 'the Item is repaired');
+  const { data: exchanged } = await client.itemPublicTokenExchange({ public_token: publicToken });
+  assert.equal(exchanged.item_id, item_id, 'the same Item');
+  assert.equal(exchanged.access_token, access_token, "the Item's own access token");
+  const { data: got } = await client.itemGet({ access_token });
+  assert.equal(got.item.item_id, item_id);
+  assert.equal(got.item.error, null);
+  assert.equal(got.item.institution_id, 'ins_109511');
+  // Single use, as every public token.
+  assertPlaidError(
+    await sdkError(client.itemPublicTokenExchange({ public_token: publicToken })),
+    400,
+    'INVALID_INPUT',
+    'INVALID_PUBLIC_TOKEN',
+  );
+  // /link/token/get shows the update session with that public token and the Item's institution.
+  const { data } = await client.linkTokenGet({ link_token: link.data.link_token });
+  assert.deepEqual(
+    data.link_sessions?.map((s) =>
+      s.results?.item_add_results.map((r) => [r.public_token, r.institution?.institution_id]),
+    ),
+    [[[publicToken, 'ins_109511']]],
+  );
+
+  // Removed meanwhile: the update-mode token's public token no longer leads to an Item.
+  const second = await client.linkTokenCreate({
+    client_name: 'Budget App',
+    language: 'en',
+    country_codes: [CountryCode.Us],
+    user: { client_user_id: 'user-123' },
+    access_token,
+  });
+  const late = plaid.completeUpdateMode(second.data.link_token);
+  await client.itemRemove({ access_token });
+  assertPlaidError(
+    await sdkError(client.itemPublicTokenExchange({ public_token: late })),
+    400,
+    'ITEM_ERROR',
+    'ITEM_NOT_FOUND',
+  );
+  assert.throws(() => plaid.completeUpdateMode(second.data.link_token), /removed/);
+});
+
+test('/user/remove (plaid SDK) by user_id or user_token: the user and its Items are gone, its client_user_id stays taken', async () => {
+  const client = sdk();
+  const byId = (await client.userCreate({ client_user_id: 'user-remove-1' })).data;
+  const byToken = (await client.userCreate({ client_user_id: 'user-remove-2' })).data;
+  const linked = plaid.createItem({ clientId: CLIENT_ID, userId: byId.user_id });
+  const pending = plaid.createPublicToken({ clientId: CLIENT_ID, userId: byId.user_id });
+  const unrelated = plaid.createItem({ clientId: CLIENT_ID, userId: byToken.user_id });
+
+  const { data } = await client.userRemove({ user_id: byId.user_id });
+  assert.deepEqual(Object.keys(data), ['request_id']);
+  assert.match(data.request_id, REQUEST_ID);
+  assert.equal(plaid.item(linked.item_id)?.removed, true, "the user's Items go with it");
+  assertPlaidError(
+    await sdkError(client.itemGet({ access_token: linked.access_token })),
+    400,
+    'ITEM_ERROR',
+    'ITEM_NOT_FOUND',
+  );
+  assertPlaidError(
+    await sdkError(client.itemPublicTokenExchange({ public_token: pending })),
+    400,
+    'INVALID_INPUT',
+    'INVALID_PUBLIC_TOKEN',
+  );
+  assert.equal(plaid.item(unrelated.item_id)?.removed, false, "another user's Item stays");
+  assertPlaidError(await sdkError(client.userRemove({ user_id: byId.user_id })), 400, 'USER_ERROR', 'USER_NOT_FOUND');
+  assertPlaidError(
+    await sdkError(client.userRemove({ user_token: byId.user_token! })),
+    400,
+    'INVALID_INPUT',
+    'INVALID_USER_TOKEN',
+  );
+  assertPlaidError(
+    await create({ ...validBody(), user: undefined, user_id: byId.user_id }),
+    400,
+    'USER_ERROR',
+    'USER_NOT_FOUND',
+  );
+  assertPlaidError(
+    await sdkError(client.userCreate({ client_user_id: 'user-remove-1' })),
+    400,
+    'INVALID_REQUEST',
+    'INVALID_FIELD',
+    'already been created',
+  );
+
+  assert.match((await client.userRemove({ user_token: byToken.user_token! })).data.request_id, REQUEST_ID);
+  assert.equal(plaid.item(unrelated.item_id)?.removed, true);
+  assertPlaidError(
+    await sdkError(client.userRemove({ user_id: byToken.user_id })),
+    400,
+    'USER_ERROR',
+    'USER_NOT_FOUND',
+  );
+});
+
+test("/user/remove refuses an unknown or other client's user, a mismatched pair, no user at all, and bad credentials", async () => {
+  plaid.setCredentials(OTHER_CLIENT, OTHER_SECRET);
+  const theirs = (await sdk(OTHER_CLIENT, OTHER_SECRET).userCreate({ client_user_id: 'user-remove-x' })).data;
+  const a = (await sdk().userCreate({ client_user_id: 'user-remove-a' })).data;
+  const b = (await sdk().userCreate({ client_user_id: 'user-remove-b' })).data;
+  assertPlaidError(await sdkError(sdk().userRemove({ user_id: 'usr_nobody' })), 400, 'USER_ERROR', 'USER_NOT_FOUND');
+  assertPlaidError(await sdkError(sdk().userRemove({ user_id: theirs.user_id })), 400, 'USER_ERROR', 'USER_NOT_FOUND');
+  assertPlaidError(
+    await sdkError(sdk().userRemove({ user_token: theirs.user_token! })),
+    400,
+    'INVALID_INPUT',
+    'INVALID_USER_TOKEN',
+  );
+  assertPlaidError(
+    await call('/user/remove', { user_id: a.user_id, user_token: b.user_token }),
+    400,
+    'INVALID_REQUEST',
+    'INVALID_FIELD',
+    'different users',
+  );
+  assertPlaidError(await call('/user/remove', {}), 400, 'INVALID_REQUEST', 'MISSING_FIELDS', 'user_id');
+  assertPlaidError(
+    await call('/user/remove', { user_id: a.user_id, client_user_id: 'user-remove-a' }),
+    400,
+    'INVALID_REQUEST',
+    'UNKNOWN_FIELDS',
+    'client_user_id',
+  );
+  assertPlaidError(
+    await call('/user/remove', { user_id: a.user_id }, { 'plaid-secret': 'nope' }),
+    400,
+    'INVALID_INPUT',
+    'INVALID_API_KEYS',
+  );
+  // None of those removed anyone.
+  assert.equal((await call('/user/remove', { user_id: a.user_id, user_token: a.user_token })).status, 200);
+  assert.equal((await sdk(OTHER_CLIENT, OTHER_SECRET).userRemove({ user_id: theirs.user_id })).status, 200);
+});
+
+test('failCall fails the nth call to an endpoint, so a run of removals can break half-way', async () => {
+  const items = [1, 2, 3].map(() => plaid.createItem({ clientId: CLIENT_ID }));
+  plaid.failCall(
+    2,
+    { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' },
+    '/item/remove',
+  );
+  assert.equal(
+    (await call('/item/get', { access_token: items[0]!.access_token })).status,
+    200,
+    'other paths do not count',
+  );
+  const answers = [];
+  for (const { access_token } of items) answers.push((await call('/item/remove', { access_token })).status);
+  assert.deepEqual(answers, [200, 500, 200]);
+  assert.deepEqual(
+    items.map((i) => plaid.item(i.item_id)?.removed),
+    [true, false, true],
+  );
+  assert.equal((await call('/item/remove', { access_token: items[1]!.access_token })).status, 200, 'once only');
+
+  // With a lost response the nth call takes effect; without a path any endpoint counts.
+  const user = (await sdk().userCreate({ client_user_id: 'user-fail-call' })).data;
+  plaid.failCall(2, { kind: 'lost-response' });
+  assert.equal((await call('/item/get', { access_token: items[0]!.access_token })).status, 400);
+  await assert.rejects(sdk().userRemove({ user_id: user.user_id }));
+  assertPlaidError(await sdkError(sdk().userRemove({ user_id: user.user_id })), 400, 'USER_ERROR', 'USER_NOT_FOUND');
+
+  // A counted fault comes before failNext's queue, and reset() forgets both.
+  const token = await linkToken();
+  plaid.failNext(1, {
+    kind: 'error',
+    status: 429,
+    error_type: 'RATE_LIMIT_EXCEEDED',
+    error_code: 'RATE_LIMIT_EXCEEDED',
+  });
+  plaid.failCall(
+    1,
+    { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' },
+    '/link/token/get',
+  );
+  plaid.reset();
+  assert.equal((await call('/link/token/get', { link_token: token })).status, 200);
+  plaid.failCall(
+    1,
+    { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' },
+    '/link/token/get',
+  );
+  plaid.failNext(1, { kind: 'network' }, '/link/token/get');
+  assertPlaidError(await call('/link/token/get', { link_token: token }), 500, 'API_ERROR', 'INTERNAL_SERVER_ERROR');
+  await assert.rejects(call('/link/token/get', { link_token: token }), TypeError);
+  assert.equal((await call('/link/token/get', { link_token: token })).status, 200);
+  assert.throws(() => plaid.failCall(0, { kind: 'network' }), /counts from 1/);
+});
+
+test('failNext reaches the new endpoints: /link/token/get and /user/remove fail as Plaid would, then answer', async () => {
+  const token = await linkToken();
+  const user = (await sdk().userCreate({ client_user_id: 'user-fail-next' })).data;
+  plaid.failNext(
+    1,
+    { kind: 'error', status: 503, error_type: 'API_ERROR', error_code: 'PLANNED_MAINTENANCE' },
+    '/link/token/get',
+  );
+  plaid.failNext(
+    1,
+    { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' },
+    '/user/remove',
+  );
+  assertPlaidError(await sdkError(sdk().linkTokenGet({ link_token: token })), 503, 'API_ERROR', 'PLANNED_MAINTENANCE');
+  assertPlaidError(
+    await sdkError(sdk().userRemove({ user_id: user.user_id })),
+    500,
+    'API_ERROR',
+    'INTERNAL_SERVER_ERROR',
+  );
+  assert.equal((await sdk().linkTokenGet({ link_token: token })).status, 200);
+  assert.equal((await sdk().userRemove({ user_id: user.user_id })).status, 200);
+  assert.equal(plaid.callsTo('/user/remove'), 2);
+  assert.equal(plaid.callsTo('/link/token/get'), 2);
 });
