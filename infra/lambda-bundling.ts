@@ -133,9 +133,10 @@ export function tenantsSchemaFingerprint(): string {
       .update(`${name}\0`)
       .update(readFileSync(join(configDir, name)))
       .update('\0');
-  hash.update(
-    `valibot@${JSON.parse(readFileSync(join(PROJECT_ROOT, 'node_modules', 'valibot', 'package.json'), 'utf8')).version}`,
-  );
+  const valibot = JSON.parse(readFileSync(join(PROJECT_ROOT, 'node_modules', 'valibot', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  hash.update(`valibot@${valibot.version}`);
   return hash.digest('hex');
 }
 

@@ -6,7 +6,7 @@
 // fails the build, never the running function.
 import { createRequire } from 'node:module';
 
-const http: typeof import('node:http') = createRequire(import.meta.url)('node:http');
+const http = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 export default http;
 export const {
