@@ -19,8 +19,9 @@ const LAMBDA = 'lambda/';
 /**
  * What each part of the repository may import besides `node:` built-ins, npm packages and its own
  * files, and why. A part is a folder (ending in `/`: every file in it, at any depth) or one file;
- * a file in no part fails lint. `mayImport` names parts, `lambda/` for all of them, or one file of
- * a part (`infra/stages.ts`).
+ * a file in no part fails lint, so a new folder comes with its rule here. `mayImport` names parts,
+ * `lambda/` for every part of the function, or one file of a part (`infra/stages.ts`).
+ * docs/architecture.md renders this table (`npm run import-rules`).
  *
  * @type {readonly { parts: readonly string[]; mayImport: readonly string[]; why: string }[]}
  */
@@ -28,12 +29,12 @@ export const IMPORT_RULES = [
   {
     parts: ['lambda/config/'],
     mayImport: [],
-    why: 'the tenants schema, Plaid’s vocabulary, the route table (`lambda/config/routes.ts`): plain data every side may take',
+    why: "the tenants schema, Plaid's vocabulary, the route table (`lambda/config/routes.ts`), the settings: plain data every side may take",
   },
   {
     parts: ['lambda/domain/'],
     mayImport: ['lambda/config/'],
-    why: 'the use cases and the ports they need (declared in `lambda/domain/`); no adapter, no HTTP',
+    why: 'the use cases and the ports they need (`lambda/domain/ports.ts` among them); no adapter, no HTTP',
   },
   {
     parts: ['lambda/http/'],
@@ -43,12 +44,12 @@ export const IMPORT_RULES = [
   {
     parts: ADAPTERS,
     mayImport: ['lambda/domain/', 'lambda/config/'],
-    why: 'adapters implement the domain’s ports; never each other, never `lambda/http/` or `lambda/handler.ts`',
+    why: "adapters implement the domain's ports; never each other, never `lambda/http/` or `lambda/handler.ts`",
   },
   {
     parts: ['lambda/runtime/'],
     mayImport: ['lambda/domain/', 'lambda/config/', ...ADAPTERS],
-    why: 'helpers of the composition root (init prefetch, bundler aliases); never `lambda/http/` or `lambda/handler.ts`',
+    why: 'helpers of the composition root (init prefetch, bundling aliases); never `lambda/http/` or `lambda/handler.ts`',
   },
   {
     parts: ['lambda/handler.ts'],
@@ -75,21 +76,21 @@ export const IMPORT_RULES = [
       'infra/stages.ts',
       'infra/lambda-bundling.ts',
     ],
-    why: 'support commands: the function’s own rules and readers, the stage’s tenants file',
+    why: "support commands: the function's own rules and readers, the stage's tenants file",
   },
-  { parts: ['openapi/'], mayImport: [LAMBDA], why: 'the API description is generated from the code’s schemas' },
+  { parts: ['openapi/'], mayImport: [LAMBDA], why: "the API description is generated from the code's schemas" },
   { parts: ['client/'], mayImport: [], why: 'the web client ships alone' },
   {
     parts: ['bench/'],
     mayImport: [LAMBDA, 'infra/', 'local/', 'client/', 'tools/', 'openapi/'],
-    why: 'the benchmark drives the local stack and the bundle; never `test/`',
+    why: 'the benchmark drives the local stack and the bundle; nothing of `test/`',
   },
   {
     parts: ['test/'],
-    mayImport: [LAMBDA, 'infra/', 'local/', 'client/', 'tools/', 'openapi/', 'bench/', 'eslint.config.js'],
+    mayImport: [LAMBDA, 'infra/', 'local/', 'client/', 'tools/', 'openapi/', 'bench/'],
     why: 'the tests reach every part',
   },
-  { parts: ['eslint.config.js'], mayImport: [], why: 'this file' },
+  { parts: ['eslint.config.js'], mayImport: [], why: 'this configuration: packages only' },
 ];
 
 const PARTS = IMPORT_RULES.flatMap((rule) => rule.parts);
@@ -104,12 +105,16 @@ function target(entry) {
 }
 
 const boundariesSettings = {
-  // One element per part, named by its path: a folder's files at any depth, or one file.
-  'boundaries/elements': PARTS.map((part) =>
-    part.endsWith('/')
-      ? { type: part, pattern: part.slice(0, -1), partialMatch: false }
-      : { type: part, pattern: part, mode: 'file' },
-  ),
+  // One element per part, named by its path. Folders come first: a file element matches the end of
+  // a path, so test/fixtures/lambda/handler.ts is a file of test/, not the composition root.
+  'boundaries/elements': [
+    ...PARTS.filter((part) => part.endsWith('/')).map((folder) => ({
+      type: folder,
+      pattern: folder.slice(0, -1),
+      partialMatch: false,
+    })),
+    ...PARTS.filter((part) => !part.endsWith('/')).map((file) => ({ type: file, pattern: file, mode: 'file' })),
+  ],
   'boundaries/dependency-nodes': ['import', 'export', 'dynamic-import', 'require'],
   'boundaries/root-path': import.meta.dirname,
   'boundaries/legacy-warnings': false,
