@@ -1,4 +1,4 @@
-// cfn-lint on the templates `cdk synth` wrote (issue 10): `npm run synth` runs this after the
+// cfn-lint on the templates `cdk synth` wrote: `npm run synth` runs this after the
 // synth. Every finding fails unless infra/cfn-lint-acknowledged.json acknowledges it, by rule id
 // and template path, with a reason; cdk-nag judges the design, cfn-lint the template as
 // CloudFormation will read it (property names and types, values a resource accepts, references).

@@ -45,7 +45,7 @@ before(() => {
 });
 
 describe('function', () => {
-  test('runs Node.js 24 on arm64 as an ES module bundle, with the measured memory', () => {
+  test('runs Node.js 24 on arm64 as an ES module bundle, with 256 MB of memory', () => {
     dev.template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],

@@ -1,7 +1,8 @@
 // lambda/auth/signature-fast-path.ts replaces aws-jwt-verify's signature check for RS* with the
-// same Node call minus an options object that costs ~40 µs on Node 24. These tests fail if the
-// replacement is not in effect, if it ever answers differently from the library's own call, or if
-// a verifier using it accepts a signature it must refuse.
+// same Node call minus the options object, which on Node 24 makes node:crypto throw and catch two
+// TypeErrors per verification. These tests fail if the replacement is not in effect, if it ever
+// answers differently from the library's own call, or if a verifier using it accepts a signature
+// it must refuse.
 import assert from 'node:assert/strict';
 import { createSign, createVerify, generateKeyPairSync, sign as signBytes, type KeyObject } from 'node:crypto';
 import { test } from 'node:test';
