@@ -22,7 +22,7 @@ export interface DocContext {
 
 /** Top-level folders and files of the repository that a cited path starts with. */
 const REPO_PATH =
-  /^(?:(?:\.ci|bench|client|docs|infra|lambda|local|openapi|test|tools)\/[\w.@/-]*|(?:README|CONTRIBUTING)\.md|package\.json|cdk\.json|tsconfig\.json)$/;
+  /^(?:(?:\.ci|bench|client|docs|infra|lambda|local|openapi|test|tools)\/[\w.@/-]*|(?:README|CONTRIBUTING)\.md|package\.json|cdk\.json|tsconfig\.json|eslint\.config\.js|\.prettierrc\.json)$/;
 /** Inside a shell block: a word that is a repository path with an extension (e.g. `TENANTS_FILE=infra/tenants/dev.json`). */
 const SHELL_PATH = /(?<![\w./-])((?:\.ci|bench|client|docs|infra|lambda|local|openapi|test|tools)\/[\w.@/-]*\.\w+)/g;
 const SHELL_LANGS = new Set(['sh', 'bash', 'shell', 'console', 'zsh']);
