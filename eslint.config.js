@@ -226,7 +226,12 @@ export default tseslint.config(
   { files: ['**/*.{js,mjs,cjs}'], extends: [tseslint.configs.disableTypeChecked] },
   { files: ['local/demo/**/*.js'], languageOptions: { globals: globalsOf(BROWSER_GLOBALS) } },
   { files: ['eslint.config.js', 'bench/**/*.{js,mjs,cjs}'], languageOptions: { globals: globalsOf(NODE_GLOBALS) } },
-  { files: ['**/*.cjs'], languageOptions: { globals: globalsOf(['require', 'module', 'exports', '__dirname']) } },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { globals: globalsOf(['require', 'module', 'exports', '__dirname']) },
+    // A CommonJS file loads its modules with require.
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   {
     plugins: { boundaries },
     settings: boundariesSettings,
