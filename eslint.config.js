@@ -4,6 +4,7 @@
 // what; docs/architecture.md renders it (tools/render-import-rules.ts, `npm run import-rules`).
 import { readFileSync } from 'node:fs';
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import boundaries from 'eslint-plugin-boundaries';
 import prettier from 'eslint-config-prettier/flat';
 import tseslint from 'typescript-eslint';
@@ -175,7 +176,7 @@ const BROWSER_GLOBALS = [
 const NODE_GLOBALS = ['process', 'Buffer', 'console', 'performance', 'URL', 'setTimeout', 'clearTimeout'];
 const globalsOf = (names) => Object.fromEntries(names.map((name) => [name, 'readonly']));
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['node_modules/', 'dist/', 'cdk.out/', 'test-artifacts/'] },
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   js.configs.recommended,
