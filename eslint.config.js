@@ -95,43 +95,51 @@ export const IMPORT_RULES = [
 ];
 
 const PARTS = IMPORT_RULES.flatMap((rule) => rule.parts);
+const isFolder = (part) => part.endsWith('/');
 
-/** The part a `mayImport` entry names, and the file of it when it names one. */
-function target(entry) {
-  if (entry === LAMBDA) return { element: { type: PARTS.filter((p) => p.startsWith(LAMBDA)) } };
-  if (PARTS.includes(entry)) return { element: { type: entry } };
-  const part = PARTS.find((p) => p.endsWith('/') && entry.startsWith(p));
-  if (!part) throw new Error(`IMPORT_RULES: ${entry} is in no part`);
-  return { element: { type: part, fileInternalPath: entry.slice(part.length) } };
+/**
+ * The files of some parts, as eslint-plugin-boundaries selects them: a folder is an element, one
+ * file a file category, each named by its path.
+ */
+function selectorsOf(parts) {
+  const folders = parts.filter(isFolder);
+  return [
+    ...(folders.length > 0 ? [{ element: { type: folders } }] : []),
+    ...parts.filter((part) => !isFolder(part)).map((file) => ({ file: { categories: file } })),
+  ];
+}
+
+/** What a `mayImport` entry names: parts, or one file of a folder part. */
+function targetsOf(entry) {
+  if (entry === LAMBDA) return selectorsOf(PARTS.filter((p) => p.startsWith(LAMBDA)));
+  if (PARTS.includes(entry)) return selectorsOf([entry]);
+  const folder = PARTS.find((p) => isFolder(p) && entry.startsWith(p));
+  if (!folder) throw new Error(`IMPORT_RULES: ${entry} is in no part`);
+  return [{ element: { type: folder, fileInternalPath: entry.slice(folder.length) } }];
 }
 
 const boundariesSettings = {
-  // One element per part, named by its path. Folders come first: a file element matches the end of
-  // a path, so test/fixtures/lambda/handler.ts is a file of test/, not the composition root.
-  'boundaries/elements': [
-    ...PARTS.filter((part) => part.endsWith('/')).map((folder) => ({
-      type: folder,
-      pattern: folder.slice(0, -1),
-      partialMatch: false,
-    })),
-    ...PARTS.filter((part) => !part.endsWith('/')).map((file) => ({ type: file, pattern: file, mode: 'file' })),
-  ],
+  'boundaries/elements': PARTS.filter(isFolder).map((folder) => ({
+    type: folder,
+    pattern: folder.slice(0, -1),
+    partialMatch: false,
+  })),
+  'boundaries/files': PARTS.filter((part) => !isFolder(part)).map((file) => ({ category: file, pattern: file })),
   'boundaries/dependency-nodes': ['import', 'export', 'dynamic-import', 'require'],
   'boundaries/root-path': import.meta.dirname,
-  'boundaries/legacy-warnings': false,
 };
 
 /** Paths into a package's files rather than to what it exports. */
 const PACKAGE_FILES = ['dist*/**', 'lib/**', 'build/**', 'src/**', 'esm/**', 'cjs/**', '**/*.{js,cjs,mjs,json}'];
 const NODE_MODULES = ['**/node_modules/**', '*(../)node_modules/**', './*(../)node_modules/**'];
 
-const LAMBDA_PARTS = { element: { type: PARTS.filter((p) => p.startsWith(LAMBDA)) } };
-const NOT_LAMBDA_PARTS = { element: { type: PARTS.filter((p) => !p.startsWith(LAMBDA)) } };
+const LAMBDA_PARTS = selectorsOf(PARTS.filter((p) => p.startsWith(LAMBDA)));
+const NOT_LAMBDA_PARTS = selectorsOf(PARTS.filter((p) => !p.startsWith(LAMBDA)));
 
 const boundariesPolicies = [
   ...IMPORT_RULES.filter((rule) => rule.mayImport.length > 0).map((rule) => ({
-    from: { element: { type: rule.parts } },
-    allow: { to: rule.mayImport.map(target) },
+    from: selectorsOf(rule.parts),
+    allow: { to: rule.mayImport.flatMap(targetsOf) },
   })),
   // Built-ins, everywhere.
   { allow: { to: { module: { origin: 'core' } } } },
@@ -143,7 +151,7 @@ const boundariesPolicies = [
   { from: LAMBDA_PARTS, allow: { to: { module: { origin: 'external' } }, dependency: { kind: 'type' } } },
   // Nothing outside the repository's parts (../shared among them).
   {
-    disallow: { to: { element: { isUnknown: true }, module: { origin: 'local' } } },
+    disallow: { to: { element: { isUnknown: true }, file: { isUnknown: true }, module: { origin: 'local' } } },
     message: 'This import reaches a file in no part of the repository (IMPORT_RULES in eslint.config.js)',
   },
   // Never a package's own files by path: what its package.json exports is its interface, and the
@@ -157,7 +165,7 @@ const boundariesPolicies = [
     message: 'The function imports a package by what it exports, never by a path to its files',
   },
   // The demo page imports the browser client as the local server serves it (built from client/).
-  { from: { element: { type: 'local/' } }, allow: { dependency: { source: './link-token-client.js' } } },
+  { from: selectorsOf(['local/']), allow: { dependency: { source: './link-token-client.js' } } },
 ];
 
 // The globals the JavaScript files use (TypeScript files leave undefined names to tsc).

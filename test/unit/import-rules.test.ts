@@ -93,7 +93,12 @@ test('a broken rule of each kind is reported at its line; what the rules allow i
     [
       'lambda/http/x.ts',
       "import { handler } from '../handler.ts';",
-      [[1, refused('lambda/http/', 'lambda/handler.ts')]],
+      [
+        [
+          1,
+          'There is no policy allowing dependencies from elements of type "lambda/http/" to file of category "lambda/handler.ts"',
+        ],
+      ],
     ],
     [
       'lambda/config/x.ts',
@@ -106,6 +111,16 @@ test('a broken rule of each kind is reported at its line; what the rules allow i
       [[2, refused('lambda/runtime/', 'lambda/http/')]],
     ],
     ['lambda/handler.ts', `import { a } from './http/${HTTP}';\nimport { b } from './vault/${VAULT}';`, []],
+    [
+      'lambda/handler.ts',
+      "import { startLocalApiServer } from '../local/server.ts';",
+      [
+        [
+          1,
+          'There is no policy allowing dependencies from file of category "lambda/handler.ts" to elements of type "local/"',
+        ],
+      ],
+    ],
     // The other parts.
     ['infra/x.ts', `import { a } from '../lambda/http/${HTTP}';`, [[1, refused('infra/', 'lambda/http/')]]],
     ['infra/x.ts', "import { a } from '../local/standins/plaid.ts';", [[1, refused('infra/', 'local/')]]],
