@@ -509,8 +509,13 @@ function asProblem(value: unknown): Problem | undefined {
       ? {
           errors: p.errors
             .filter(
-              (e): e is { field: string; message: string } =>
-                !!e && typeof e.field === 'string' && typeof e.message === 'string',
+              (e: unknown): e is { field: string; message: string } =>
+                typeof e === 'object' &&
+                e !== null &&
+                'field' in e &&
+                typeof e.field === 'string' &&
+                'message' in e &&
+                typeof e.message === 'string',
             )
             .map(({ field, message }) => ({ field, message })),
         }

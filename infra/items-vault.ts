@@ -1,4 +1,4 @@
-// The items vault (issue 11): the DynamoDB table of each user's Plaid Items and Plaid user
+// The items vault: the DynamoDB table of each user's Plaid Items and Plaid user
 // record, and the customer managed KMS key that encrypts their access and user tokens. The
 // function gets exactly the operations it performs; each tenant gets a managed policy that reads
 // its own records and decrypts its own tokens, for the tenant's back end to attach to its role.

@@ -23,12 +23,12 @@ export const LAMBDA_BUNDLING = {
   // Bundle everything, the AWS SDK too: the runtime's own SDK copy is unpinned and loads slower.
   externalModules: [] as string[],
   // node:http through require, not as an ES module (see lambda/runtime/node-http-cjs.ts): a
-  // module-level import of it costs ~25 ms of cold start, a require ~3 ms.
+  // module-level import of it evaluates every lazy export of node:http at cold start.
   alias: {
     'node:http': './lambda/runtime/node-http-cjs.ts',
     http: './lambda/runtime/node-http-cjs.ts',
     // The SDK's credential chain reduced to the environment, the only source Lambda uses (see
-    // lambda/runtime/aws-credentials-from-env.ts): 135 kB less bundle, ~10 ms less cold start.
+    // lambda/runtime/aws-credentials-from-env.ts): the bundle carries no provider that cannot apply.
     '@aws-sdk/credential-provider-node': './lambda/runtime/aws-credentials-from-env.ts',
   } as Readonly<Record<string, string>>,
   // A few CommonJS dependencies call require() for Node built-ins; ESM output needs one.
@@ -36,10 +36,10 @@ export const LAMBDA_BUNDLING = {
   outfileName: 'index.mjs',
   // Code only the items routes, update mode and webhooks run (the DynamoDB, KMS and EventBridge
   // clients, jose), and the tenants schema, which only a raw TENANTS_FILE needs, is built apart, into lazy/ beside index.mjs, and imported on first use: a cold
-  // start that mints a new link token reads, parses and evaluates index.mjs alone, one file as
-  // before. (esbuild's own code splitting would move the SDK core both share into chunks, and
-  // the first Secrets Manager read would then load modules from several files: measured ~7% more
-  // cold start.) The lazy modules carry their own copy of the SDK core.
+  // start that mints a new link token reads, parses and evaluates index.mjs alone, one file.
+  // (esbuild's own code splitting would move the SDK core both share into chunks, and the first
+  // Secrets Manager read would then load modules from several files, a slower cold start.) The
+  // lazy modules carry their own copy of the SDK core.
   lazyModules: {
     './vault/dynamodb-kms-vault.ts': 'vault',
     './webhooks/plaid-webhook-verifier.ts': 'webhook-verifier',
@@ -133,9 +133,10 @@ export function tenantsSchemaFingerprint(): string {
       .update(`${name}\0`)
       .update(readFileSync(join(configDir, name)))
       .update('\0');
-  hash.update(
-    `valibot@${JSON.parse(readFileSync(join(PROJECT_ROOT, 'node_modules', 'valibot', 'package.json'), 'utf8')).version}`,
-  );
+  const valibot = JSON.parse(readFileSync(join(PROJECT_ROOT, 'node_modules', 'valibot', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  hash.update(`valibot@${valibot.version}`);
   return hash.digest('hex');
 }
 

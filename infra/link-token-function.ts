@@ -32,13 +32,13 @@ import type { TenantSecrets } from './tenant-secrets.ts';
 import type { WebhookBus } from './webhooks.ts';
 
 /**
- * Memory, from measurement (`npm run measure`, numbers in docs/operations.md, "8. Sizing and cost"): the
- * process holds ~100 MB after init and stays under ~108 MB over hundreds of warm requests, so
- * 128 MB would leave too little room for a burst of concurrent Plaid calls or a slow GC. CPU
- * comes with memory (1,769 MB = 1 vCPU): 256 MB gives ~0.14 vCPU, enough for the ~100 ms of
- * CPU a cold start needs (import and prefetch + first request) to stay under a second. A
- * warm request is under 1 ms of CPU and otherwise waits on Plaid, billed per GB-second, so more
- * memory would raise the cost without shortening that wait.
+ * Memory, from measurement (`npm run measure`; the figures are in docs/operations.md, "8. Sizing
+ * and cost"): what the process holds after init and over many warm requests leaves 128 MB too
+ * little room for a burst of concurrent Plaid calls or a slow GC. CPU comes with memory (1,769 MB
+ * = 1 vCPU): 256 MB gives about 0.14 vCPU, enough for the CPU a cold start needs (import and
+ * prefetch, then the first request) to stay under a second. A warm request takes little CPU and
+ * otherwise waits on Plaid, billed per GB-second, so more memory would raise the cost without
+ * shortening that wait.
  */
 export const FUNCTION_MEMORY_MB = 256;
 

@@ -1,4 +1,4 @@
-// cfn-lint on the templates `cdk synth` wrote (issue 10): `npm run synth` runs this after the
+// cfn-lint on the templates `cdk synth` wrote: `npm run synth` runs this after the
 // synth. Every finding fails unless infra/cfn-lint-acknowledged.json acknowledges it, by rule id
 // and template path, with a reason; cdk-nag judges the design, cfn-lint the template as
 // CloudFormation will read it (property names and types, values a resource accepts, references).
@@ -52,7 +52,7 @@ export function readAcknowledgements(file: string): Acknowledgement[] {
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`${file}: ${(error as Error).message}`);
+    throw new Error(`${file}: ${(error as Error).message}`, { cause: error });
   }
   const parsed = v.safeParse(AcknowledgementsSchema, json);
   if (!parsed.success) {
@@ -110,13 +110,27 @@ export function templatesOf(assemblyDir: string): string[] {
   return templates;
 }
 
+/** The part of cfn-lint's `--format json` report read here: a change of its shape fails loudly. */
+const CfnLintReportSchema = v.array(
+  v.object({
+    Rule: v.object({ Id: v.string() }),
+    Level: v.string(),
+    Location: v.object({
+      Path: v.optional(v.array(v.union([v.string(), v.number()]))),
+      Start: v.optional(v.object({ LineNumber: v.optional(v.number()) })),
+    }),
+    Message: v.string(),
+    Filename: v.string(),
+  }),
+);
+
 /** cfn-lint's findings on the templates, or undefined when cfn-lint is not installed. */
 export function runCfnLint(templates: readonly string[], command = CFN_LINT_COMMAND): Finding[] | undefined {
   const result = spawnSync(command, ['--format', 'json', '--', ...templates], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
-  if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
+  if (result.error && 'code' in result.error && result.error.code === 'ENOENT') return undefined;
   if (result.error) throw result.error;
   // Exit status is a bit mask of the levels found (2 error, 4 warning, 8 informational); 1 is
   // cfn-lint itself failing, and then stdout holds no report.
@@ -126,13 +140,13 @@ export function runCfnLint(templates: readonly string[], command = CFN_LINT_COMM
   } catch {
     throw new Error(`${command} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim()}`);
   }
-  return (report as any[]).map((item) => ({
-    rule: String(item.Rule.Id),
-    level: String(item.Level),
+  return v.parse(CfnLintReportSchema, report).map((item) => ({
+    rule: item.Rule.Id,
+    level: item.Level,
     path: (item.Location.Path ?? []).join('/'),
-    message: String(item.Message),
-    template: String(item.Filename),
-    line: Number(item.Location.Start?.LineNumber ?? 0),
+    message: item.Message,
+    template: item.Filename,
+    line: item.Location.Start?.LineNumber ?? 0,
   }));
 }
 

@@ -1,4 +1,4 @@
-// Verified Plaid webhooks (issue 12), the infrastructure side: the route Plaid posts to (on the
+// Verified Plaid webhooks, the infrastructure side: the route Plaid posts to (on the
 // one function, whose webhook code verifies Plaid's signature and is loaded on first use) and
 // the EventBridge bus every verified webhook is published on. Subscribers (a tenant's queue, a
 // Step Functions workflow...) attach their own rules to the bus; this stack deploys none.

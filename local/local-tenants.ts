@@ -194,8 +194,8 @@ export function parseDevTokenRequest(
   }
   return {
     tenant: tenant!,
-    sub: (input.sub as string | undefined) ?? 'dev-user-1',
-    email: (input.email as string | undefined) ?? 'dev.user@example.com',
+    sub: input.sub ?? 'dev-user-1',
+    email: input.email ?? 'dev.user@example.com',
   };
 }
 

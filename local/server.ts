@@ -66,7 +66,7 @@ export async function startLocalApiServer(opts: {
   files?: Readonly<Record<string, { file: string; headers?: Record<string, string> }>>;
 }): Promise<LocalApiServer> {
   let handler = opts.handler;
-  const server = http.createServer(async (req, res) => {
+  const serve = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     try {
       const url = new URL(req.url ?? '/', 'http://local');
       const fixed =
@@ -128,7 +128,9 @@ export async function startLocalApiServer(opts: {
       if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
       else res.destroy();
     }
-  });
+  };
+  // serve answers every failure itself (500, or the connection destroyed), so nothing is awaited here.
+  const server = http.createServer((req, res) => void serve(req, res));
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

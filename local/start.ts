@@ -153,26 +153,28 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
     host,
     functionTimeoutMs: knobs.LOCAL_FUNCTION_TIMEOUT_MS ?? 12_000,
     staticDir: fileURLToPath(new URL('./demo/', import.meta.url)),
-    devToken: async (body) => (local ? devSignIn(issuer, local, body) : starting),
+    devToken: (body) => Promise.resolve(local ? devSignIn(issuer, local, body) : starting),
     devRoutes: {
       '/dev/plaid-link/success': (body) => linkSuccess?.(body) ?? Promise.resolve(starting),
       '/dev/plaid-link/session': async (body) => (local ? devLinkSession(body, plaid) : starting),
       '/dev/simulate/login-required': async (body) => (local ? simulateLoginRequired(body, plaid) : starting),
       // The events the function published to the local bus (the tenant's backend would subscribe).
-      '/dev/events': async () =>
-        events
-          ? {
-              status: 200,
-              body: {
-                events: events.events.map(({ DetailType, Source, Detail, Time }) => ({
-                  detail_type: DetailType,
-                  source: Source,
-                  time: Time,
-                  detail: Detail,
-                })),
-              },
-            }
-          : { status: 404, body: { message: 'the event bus is not the local stand-in' } },
+      '/dev/events': () =>
+        Promise.resolve(
+          events
+            ? {
+                status: 200,
+                body: {
+                  events: events.events.map(({ DetailType, Source, Detail, Time }) => ({
+                    detail_type: DetailType,
+                    source: Source,
+                    time: Time,
+                    detail: Detail,
+                  })),
+                },
+              }
+            : { status: 404, body: { message: 'the event bus is not the local stand-in' } },
+        ),
     },
     files: {
       '/demo/link-token-client.js': { file: clientFile },
@@ -252,7 +254,7 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
   linkSuccess = (body) =>
     devLinkSuccess(body, {
       plaid,
-      plaidBaseUrl: plaidBaseUrl!,
+      plaidBaseUrl: plaidBaseUrl,
       // The Link session's own client (its tenant's keys), as Link completes it for that client.
       keysFor: (clientId) =>
         plaidKeys.get(clientId ?? '') ?? {
@@ -292,7 +294,7 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
   const bundle = await buildLambdaBundle({ outdir: join(workDir, 'lambda') });
   // The import runs the function's init (top-level await included): only then are calls sent to it.
   server.setHandler(
-    (await import(`${pathToFileURL(bundle.handlerFile).href}?t=${Date.now()}`)).handler as LambdaHandler,
+    ((await import(`${pathToFileURL(bundle.handlerFile).href}?t=${Date.now()}`)) as { handler: LambdaHandler }).handler,
   );
   local = tenants;
 
@@ -328,10 +330,10 @@ async function startVault(
   out.ITEMS_TABLE_NAME =
     env.ITEMS_TABLE_NAME ??
     (await createOnLoopback(dynamodbEndpoint, 'ITEMS_TABLE_NAME', () =>
-      createItemsTable(dynamodbEndpoint!, { tableName: 'link-token-items', region }),
+      createItemsTable(dynamodbEndpoint, { tableName: 'link-token-items', region }),
     ));
 
-  let kmsEndpoint = env.AWS_ENDPOINT_URL_KMS ?? env.AWS_ENDPOINT_URL;
+  const kmsEndpoint = env.AWS_ENDPOINT_URL_KMS ?? env.AWS_ENDPOINT_URL;
   if (!kmsEndpoint) {
     const kms = await startKmsStandIn({ region, description: 'local item vault key' });
     resources.add(() => kms.close());

@@ -645,7 +645,9 @@ if (import.meta.main) {
     let committed = '';
     try {
       committed = readFileSync(OPENAPI_FILE, 'utf8');
-    } catch {}
+    } catch {
+      // No committed file: it differs from any rendering.
+    }
     if (committed !== rendered) {
       console.error(`${OPENAPI_FILE} is out of date: run node openapi/generate.ts`);
       process.exit(1);

@@ -140,7 +140,7 @@ function directoryFromPayload(payload: DirectoryPayload): TenantDirectory {
     get(id) {
       let tenant = parsed.get(id);
       if (tenant === undefined && Object.hasOwn(payload.tenants, id)) {
-        tenant = deepFreeze({ ...(JSON.parse(payload.tenants[id]!) as Omit<Tenant, 'id'>), id } as Tenant);
+        tenant = deepFreeze({ ...(JSON.parse(payload.tenants[id]!) as Omit<Tenant, 'id'>), id });
         parsed.set(id, tenant);
       }
       return tenant;

@@ -93,7 +93,7 @@ function endpointOf(path: string, baseUrl: string): Endpoint {
     // The fields urlToHttpOptions takes from a URL (IPv6 hosts without their brackets).
     endpoint = {
       transport: url.protocol === 'https:' ? https : http,
-      agent: agents[url.protocol as 'https:' | 'http:'],
+      agent: agents[url.protocol],
       protocol: url.protocol,
       hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
       port: url.port,
@@ -143,7 +143,7 @@ function expireOverdue(): void {
 }
 
 function readLinkTokenCreated(json: Record<string, unknown>): LinkTokenCreated | undefined {
-  const str = (key: string) => (typeof json[key] === 'string' ? (json[key] as string) : undefined);
+  const str = (key: string) => (typeof json[key] === 'string' ? json[key] : undefined);
   const link_token = str('link_token');
   const expiration = str('expiration');
   if (!link_token || !expiration) return undefined;
@@ -246,7 +246,7 @@ function toOutcome<T>(
   } catch {
     json = undefined;
   }
-  const str = (key: string) => (typeof json?.[key] === 'string' ? (json[key] as string) : undefined);
+  const str = (key: string) => (typeof json?.[key] === 'string' ? json[key] : undefined);
   if (result.status === 200) {
     const value = json ? read(json) : undefined;
     if (value === undefined) return { ok: false, kind: 'malformed', status: result.status, attempts };

@@ -71,9 +71,7 @@ export function createPlaidWebhookVerifier(deps: PlaidWebhookVerifierDeps): Webh
       repeatable: true,
       read: (json) => {
         const key = json.key as Record<string, unknown> | undefined;
-        return key && typeof key === 'object' && key.kid === kid
-          ? (key as JWK & { expired_at?: number | null })
-          : undefined;
+        return key && typeof key === 'object' && key.kid === kid ? key : undefined;
       },
     });
     if (!outcome.ok) {

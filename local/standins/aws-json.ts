@@ -142,6 +142,11 @@ export async function startAwsJsonService<Op extends string>(
   };
 }
 
+/** A request value as an error message quotes it: a string as it is, anything else as its JSON. */
+export function shown(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 /** AWS's validation error for a missing member. */
 export function missingMember(member: string): AwsError {
   return new AwsError(

@@ -6,7 +6,7 @@
  * which is how a partial EventBridge outage looks to a caller.
  */
 import { randomUUID } from 'node:crypto';
-import { AwsError, missingMember, startAwsJsonService } from './aws-json.ts';
+import { AwsError, missingMember, shown, startAwsJsonService } from './aws-json.ts';
 import type { AwsFault } from './aws-json.ts';
 import { isPlainObject } from './http-util.ts';
 
@@ -64,7 +64,7 @@ export async function startEventBridgeStandIn(opts: EventBridgeStandInOptions = 
 
   function busName(v: unknown): string {
     if (v === undefined || v === null || v === '') return 'default';
-    const name = typeof v === 'string' && v.startsWith(busArnPrefix) ? v.slice(busArnPrefix.length) : String(v);
+    const name = typeof v === 'string' && v.startsWith(busArnPrefix) ? v.slice(busArnPrefix.length) : shown(v);
     if (!buses.has(name)) throw new AwsError('ResourceNotFoundException', `Event bus ${name} does not exist.`);
     return name;
   }

@@ -9,7 +9,7 @@
  * The blob layout is this stand-in's own, not KMS's.
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { AwsError, missingMember, startAwsJsonService } from './aws-json.ts';
+import { AwsError, missingMember, shown, startAwsJsonService } from './aws-json.ts';
 import type { AwsFault } from './aws-json.ts';
 import { isPlainObject } from './http-util.ts';
 
@@ -215,7 +215,7 @@ export async function startKmsStandIn(opts: KmsStandInOptions = {}): Promise<Kms
       if (usage !== 'ENCRYPT_DECRYPT' || spec !== 'SYMMETRIC_DEFAULT') {
         throw new AwsError(
           'UnsupportedOperationException',
-          `this KMS stand-in creates only SYMMETRIC_DEFAULT ENCRYPT_DECRYPT keys, not ${String(spec)} ${String(usage)}`,
+          `this KMS stand-in creates only SYMMETRIC_DEFAULT ENCRYPT_DECRYPT keys, not ${shown(spec)} ${shown(usage)}`,
         );
       }
       const description = typeof input.Description === 'string' ? input.Description : '';
@@ -259,7 +259,7 @@ export async function startKmsStandIn(opts: KmsStandInOptions = {}): Promise<Kms
       else if (spec !== undefined) {
         throw new AwsError(
           'ValidationException',
-          `1 validation error detected: Value '${String(spec)}' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]`,
+          `1 validation error detected: Value '${shown(spec)}' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]`,
         );
       } else if (Number.isInteger(count) && (count as number) >= 1 && (count as number) <= 1024)
         length = count as number;
@@ -445,7 +445,7 @@ function checkAlgorithm(v: unknown): void {
   if (v !== undefined && v !== 'SYMMETRIC_DEFAULT') {
     throw new AwsError(
       'InvalidKeyUsageException',
-      `The encryption algorithm ${String(v)} is not supported for a SYMMETRIC_DEFAULT key.`,
+      `The encryption algorithm ${shown(v)} is not supported for a SYMMETRIC_DEFAULT key.`,
     );
   }
 }

@@ -239,7 +239,10 @@ export async function startOidcIssuer(opts: OidcIssuerOptions = {}): Promise<Oid
       if (header === undefined || payload === undefined || signature === undefined)
         throw new Error('not a compact JWT');
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
-      const patched = { ...claims, ...(changes ?? { sub: `${String(claims.sub ?? '')}-tampered` }) };
+      const patched = {
+        ...claims,
+        ...(changes ?? { sub: `${typeof claims.sub === 'string' ? claims.sub : ''}-tampered` }),
+      };
       return `${header}.${encodeJson(patched)}.${signature}`;
     },
     close: () => server.close(),

@@ -991,7 +991,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
   function checkProducts(products: unknown, field: string): string[] {
     if (!Array.isArray(products)) throw missingFields(field);
     if (products.length === 0) throw invalidField(`${field} must contain at least one product`);
-    const bad = products.find((p) => !PRODUCTS.has(p as string));
+    const bad: unknown = products.find((p) => !PRODUCTS.has(p as string));
     if (bad !== undefined) throw invalidField(`${field} contains an unknown product: ${JSON.stringify(bad)}`);
     return products as string[];
   }
@@ -1084,7 +1084,7 @@ export async function startPlaidStandIn(opts: PlaidStandInOptions = {}): Promise
         clientId,
         institution,
         products,
-        webhook: (options.webhook as string | undefined) ?? null,
+        webhook: options.webhook ?? null,
         userId: user?.userId ?? null,
       });
       return { public_token: publicToken };
@@ -2041,7 +2041,7 @@ function validateProductOptions(body: Record<string, unknown>, countries: unknow
       if (!allowed) throw invalidField(`account_filters.${type} is not an account type`);
       const subtypes = isPlainObject(filter) ? filter.account_subtypes : undefined;
       if (!Array.isArray(subtypes)) throw invalidField(`account_filters.${type}.account_subtypes must be an array`);
-      const bad = subtypes.find((subtype) => !allowed.has(subtype as string));
+      const bad: unknown = subtypes.find((subtype) => !allowed.has(subtype as string));
       if (bad !== undefined)
         throw invalidField(
           `account_filters.${type}.account_subtypes contains an invalid subtype: ${JSON.stringify(bad)}`,

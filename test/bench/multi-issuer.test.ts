@@ -17,7 +17,7 @@ const httpFetcher = {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const buf = Buffer.concat(chunks);
-          resolve(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
+          resolve(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
         });
       })
         .on('error', reject)

@@ -1,4 +1,4 @@
-// The benchmark's target table: each of issue 13's targets is met, not met, or "not measured"
+// The benchmark's target table: each target of bench/lib/targets.ts is met, not met, or "not measured"
 // from one run's figures, never met by default, and the ratios are taken the right way round.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

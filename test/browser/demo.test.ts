@@ -370,8 +370,10 @@ browserTest(
       const { page } = s;
       await page.goto(`${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}&plaid_link=stand-in`);
       const outcomes = await page.evaluate(async (endpoint) => {
-        // The same bundle the demo page imports, built from client/link-token-client.ts.
-        const client = await import('/demo/link-token-client.js' as string);
+        // The same bundle the demo page imports, built from client/link-token-client.ts; a URL of
+        // the page, which TypeScript is not to resolve.
+        const clientUrl: string = '/demo/link-token-client.js';
+        const client = await import(clientUrl);
         const { access_token: token } = await (
           await fetch('/dev/token', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
         ).json();
@@ -617,7 +619,7 @@ interface ShownEvent {
   eventId: string;
   text: string;
 }
-const eventRows = (page: Page) =>
+const eventRows = (page: Page): Promise<ShownEvent[]> =>
   page.$$eval('#events li', (rows) =>
     rows.map((li) => ({
       detailType: (li as HTMLElement).dataset.detailType!,
@@ -910,7 +912,8 @@ browserTest(
       const tokens = { first: await publicToken(alice, 'ins_109508'), again: await publicToken(alice, 'ins_109508') };
       const outcomes = await page.evaluate(
         async ({ apiBase, alice, bob, tokens }) => {
-          const client = await import('/demo/link-token-client.js' as string);
+          const clientUrl: string = '/demo/link-token-client.js';
+          const client = await import(clientUrl);
           const signIn = async (sub: string) =>
             (
               await (

@@ -31,6 +31,16 @@ interface Sent {
   init: RequestInit;
 }
 
+/** What a fetch call was given as its URL, as the fetch it stands in for reads it. */
+const urlOf = (url: string | URL | Request) =>
+  typeof url === 'string' ? url : url instanceof URL ? url.href : url.url;
+
+/** The JSON body of a request the client sent: always a string, as the client serializes it. */
+function jsonBody(init: RequestInit) {
+  assert.ok(typeof init.body === 'string', `the body is ${typeof init.body}, not a JSON string`);
+  return JSON.parse(init.body);
+}
+
 function answering(
   status: number,
   body: unknown,
@@ -38,7 +48,7 @@ function answering(
 ): { fetch: typeof fetch; sent: Sent[] } {
   const sent: Sent[] = [];
   const fake = (async (url: string | URL | Request, init?: RequestInit) => {
-    sent.push({ url: String(url), init: init ?? {} });
+    sent.push({ url: urlOf(url), init: init ?? {} });
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     const type = status >= 400 && typeof body !== 'string' ? 'application/problem+json' : 'application/json';
     return new Response(status === 204 ? null : text, {
@@ -49,11 +59,12 @@ function answering(
   return { fetch: fake, sent };
 }
 
-// Like fetch: rejects with the signal's reason when it aborts (or already has).
+// Like fetch: rejects with the signal's reason when it aborts (or already has); the client's
+// signals abort with DOMExceptions (AbortError, TimeoutError).
 const hanging = ((_url: string, init?: RequestInit) =>
   new Promise((_, reject) => {
-    if (init?.signal?.aborted) reject(init.signal.reason);
-    init?.signal?.addEventListener('abort', () => reject(init.signal!.reason));
+    if (init?.signal?.aborted) reject(init.signal.reason as Error);
+    init?.signal?.addEventListener('abort', () => reject(init.signal!.reason as Error));
   })) as typeof fetch;
 
 const problem = (status: number, slug: string, extra: object = {}) => ({
@@ -107,7 +118,7 @@ test('sends one POST with the bearer token and only the fields the endpoint acce
   assert.equal(init.credentials, 'omit');
   assert.equal(init.mode, 'cors');
   assert.equal(init.redirect, 'error');
-  assert.deepEqual(JSON.parse(String(init.body)), { platform: 'ios', profile: 'payments', language: 'fr' });
+  assert.deepEqual(jsonBody(init), { platform: 'ios', profile: 'payments', language: 'fr' });
 });
 
 test('every body the client can send validates against the OpenAPI request schema', async () => {
@@ -122,7 +133,7 @@ test('every body the client can send validates against the OpenAPI request schem
   for (const variant of variants) {
     const { fetch, sent } = answering(200, { link_token: 'link-x', expiration: '2026-01-01T00:00:00Z' });
     await createLinkToken({ endpoint: ENDPOINT, getAccessToken: () => 'jwt', fetch, ...variant });
-    const body = JSON.parse(String(sent[0]!.init.body));
+    const body = jsonBody(sent[0]!.init);
     assert.deepEqual(validate(requestSchema, body, doc), [], JSON.stringify(body));
   }
 });
@@ -277,7 +288,7 @@ const ITEM = {
 function scripted(...answers: Array<[number, unknown]>): { fetch: typeof fetch; sent: Sent[] } {
   const sent: Sent[] = [];
   const fake = (async (url: string | URL | Request, init?: RequestInit) => {
-    sent.push({ url: String(url), init: init ?? {} });
+    sent.push({ url: urlOf(url), init: init ?? {} });
     const [status, body] = answers[sent.length - 1] ?? assert.fail(`unexpected request ${sent.length}`);
     const type = status >= 400 ? 'application/problem+json' : 'application/json';
     return new Response(status === 204 ? null : JSON.stringify(body), {
@@ -308,7 +319,7 @@ test('update mode: the link token request names the Item and Account Select, thr
   });
   assert.equal(token.linkToken, 'link-sandbox-u');
   assert.equal(sent[0]!.url, `${BASE}/link-token`);
-  assert.deepEqual(JSON.parse(String(sent[0]!.init.body)), {
+  assert.deepEqual(jsonBody(sent[0]!.init), {
     platform: 'web',
     mode: 'update',
     item_id: 'item-abc123',
@@ -337,7 +348,7 @@ test('linkItem: POST /items with only the public_token; 201 is a new Item, 200 t
     accept: 'application/json, application/problem+json',
   });
   assert.equal(init.credentials, 'omit');
-  assert.deepEqual(JSON.parse(String(init.body)), {
+  assert.deepEqual(jsonBody(init), {
     public_token: 'public-sandbox-00000000-0000-4000-8000-000000000000',
   });
   assert.equal((await client.linkItem('public-sandbox-00000000-0000-4000-8000-000000000000')).created, false);

@@ -22,7 +22,7 @@ export interface DocContext {
 
 /** Top-level folders and files of the repository that a cited path starts with. */
 const REPO_PATH =
-  /^(?:(?:\.ci|bench|client|docs|infra|lambda|local|openapi|test|tools)\/[\w.@/-]*|(?:README|CONTRIBUTING)\.md|package\.json|cdk\.json|tsconfig\.json)$/;
+  /^(?:(?:\.ci|bench|client|docs|infra|lambda|local|openapi|test|tools)\/[\w.@/-]*|(?:README|CONTRIBUTING)\.md|package\.json|cdk\.json|tsconfig\.json|eslint\.config\.js|\.prettierrc\.json)$/;
 /** Inside a shell block: a word that is a repository path with an extension (e.g. `TENANTS_FILE=infra/tenants/dev.json`). */
 const SHELL_PATH = /(?<![\w./-])((?:\.ci|bench|client|docs|infra|lambda|local|openapi|test|tools)\/[\w.@/-]*\.\w+)/g;
 const SHELL_LANGS = new Set(['sh', 'bash', 'shell', 'console', 'zsh']);
@@ -156,7 +156,7 @@ function checkCurls(code: string, at: string, context: DocContext): string[] {
   for (const line of code.split('\n')) {
     for (const curl of line.matchAll(/curl\s[^|)]*?https?:\/\/(?:127\.0\.0\.1|localhost):3000(\/[\w/{}-]*)[^|)]*/g)) {
       const path = curl[1]!;
-      const method = (/-X\s+([A-Z]+)/.exec(curl[0]!)?.[1] ?? 'GET').toLowerCase();
+      const method = (/-X\s+([A-Z]+)/.exec(curl[0])?.[1] ?? 'GET').toLowerCase();
       if (DEV_PATH.test(path)) continue;
       const operation = (
         (context.openapi.paths as { [key: string]: Json })[path] as { [key: string]: Json } | undefined
@@ -165,13 +165,13 @@ function checkCurls(code: string, at: string, context: DocContext): string[] {
         problems.push(`${at}: curl ${method.toUpperCase()} ${path} is not an operation of the OpenAPI description`);
         continue;
       }
-      const data = /-d\s+'([^']*)'/.exec(curl[0]!)?.[1];
+      const data = /-d\s+'([^']*)'/.exec(curl[0])?.[1];
       if (data === undefined) continue;
       const schemaRef = (
         (
           (operation.requestBody as { [key: string]: Json } | undefined)?.content as { [key: string]: Json } | undefined
         )?.['application/json'] as { [key: string]: Json } | undefined
-      )?.schema as Json | undefined;
+      )?.schema;
       if (schemaRef === undefined) {
         problems.push(`${at}: curl ${method.toUpperCase()} ${path} sends a body the operation does not take`);
         continue;
@@ -184,8 +184,8 @@ function checkCurls(code: string, at: string, context: DocContext): string[] {
         continue;
       }
       const schema =
-        typeof schemaRef === 'object' && schemaRef && '$ref' in schemaRef
-          ? resolvePointer(context.openapi, String(schemaRef.$ref))!
+        typeof schemaRef === 'object' && schemaRef && '$ref' in schemaRef && typeof schemaRef.$ref === 'string'
+          ? resolvePointer(context.openapi, schemaRef.$ref)!
           : schemaRef;
       for (const issue of validate(schema, body, context.openapi))
         problems.push(`${at}: curl ${method.toUpperCase()} ${path}: ${issue.path} ${issue.message}`);

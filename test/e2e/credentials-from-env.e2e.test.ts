@@ -29,10 +29,10 @@ before(async () => {
     // The function's log lines go to stdout: keep them for the assertions (and pass them on).
     beforeImport: () => {
       const write = process.stdout.write.bind(process.stdout);
-      process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      process.stdout.write = (chunk: string | Uint8Array, ...rest: never[]) => {
         logLines.push(String(chunk));
         return write(chunk, ...rest);
-      }) as typeof process.stdout.write;
+      };
     },
   });
 });

@@ -51,7 +51,7 @@ async function startStack(env: Record<string, string>, how: 'node' | 'npm' = 'no
   const ready = await new Promise<{ ready: Ready; humanLine: string }>((resolve, reject) => {
     let parsed: Ready | undefined;
     const timer = setTimeout(() => reject(new Error(`no ready lines:\n${lines.join('\n')}`)), 90_000);
-    for (const stream of [child.stdout!, child.stderr!]) {
+    for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {
         lines.push(line);
         if (line.includes('"local.ready"')) parsed = JSON.parse(line) as Ready;
@@ -125,7 +125,11 @@ function descendants(pid: number): number[] {
   }
   const found: number[] = [];
   const walk = (parent: number) => {
-    for (const [child, ppid] of parentOf) if (ppid === parent) (found.push(child), walk(child));
+    for (const [child, ppid] of parentOf) {
+      if (ppid !== parent) continue;
+      found.push(child);
+      walk(child);
+    }
   };
   walk(pid);
   return found;

@@ -66,7 +66,7 @@ test('npm start answers nothing but 503 + Retry-After until the function is load
   });
   let ready = false;
   const readyLine = new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       if (line.includes('"local.ready"')) {
         ready = true;
         resolve();

@@ -104,8 +104,8 @@ describe('a thousand tenants, one issuer each', () => {
       assert.equal(stack.secrets.calls.GetSecretValue, 2, 'its Plaid secret and the client_user_id key');
       assert.ok(at.jwks !== undefined && at.secrets !== undefined);
       assert.ok(
-        Math.abs(at.secrets! - at.jwks!) < latency / 2,
-        `the secrets were read while the keys were being fetched (${Math.round(at.secrets! - at.jwks!)} ms apart)`,
+        Math.abs(at.secrets - at.jwks) < latency / 2,
+        `the secrets were read while the keys were being fetched (${Math.round(at.secrets - at.jwks)} ms apart)`,
       );
     } finally {
       stack.issuers[0]!.setJwksLatency(0);

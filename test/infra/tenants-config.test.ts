@@ -169,9 +169,8 @@ describe('a deprecated field is accepted with a synth warning', () => {
     });
     const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('auth\\.flow_type'));
     assert.equal(warnings.length, 1, JSON.stringify(warnings));
-    assert.match(
-      String(warnings[0]!.entry.data),
-      /tenant 'acme-budget', profile 'default', field 'auth\.flow_type'.*auth_type_select_enabled/,
-    );
+    const { data } = warnings[0]!.entry;
+    assert.ok(typeof data === 'string', JSON.stringify(data));
+    assert.match(data, /tenant 'acme-budget', profile 'default', field 'auth\.flow_type'.*auth_type_select_enabled/);
   });
 });

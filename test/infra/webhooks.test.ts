@@ -1,4 +1,4 @@
-// Verified Plaid webhooks (issue 12), the stack's side: the route Plaid posts to (no authorizer,
+// Verified Plaid webhooks, the stack's side: the route Plaid posts to (no authorizer,
 // its own throttling), the bus verified webhooks are published on and the one thing the
 // function may do with it, the environment that points the function at both, the alarms and
 // the outputs a subscriber needs.

@@ -77,7 +77,7 @@ export function validate(schema: Json, value: unknown, root: Json, path = '$'): 
   if (schema === false) return [{ path, message: 'no value is allowed here' }];
   if (schema === null || typeof schema !== 'object' || Array.isArray(schema))
     throw new Error(`not a schema at ${path}`);
-  const s = schema as { [key: string]: Json };
+  const s = schema;
   const issues: SchemaIssue[] = [];
   const fail = (message: string) => issues.push({ path, message });
 

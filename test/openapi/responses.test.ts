@@ -73,9 +73,7 @@ const post = (body: unknown, headers: Record<string, string> = {}) =>
 /** Asserts the answer is one the description declares for this operation, and returns its body. */
 function conforms(res: { status: number; headers: Headers; text: string }, path: string, method: string): unknown {
   const op =
-    isObj(doc.paths) && isObj(doc.paths[path])
-      ? ((doc.paths[path] as Obj)[method.toLowerCase()] as Obj | undefined)
-      : undefined;
+    isObj(doc.paths) && isObj(doc.paths[path]) ? (doc.paths[path][method.toLowerCase()] as Obj | undefined) : undefined;
   const declared = op
     ? (op.responses as Obj)[String(res.status)]
     : ROUTING_RESPONSES[res.status] && ((doc.components as Obj).responses as Obj)[ROUTING_RESPONSES[res.status]!];

@@ -20,7 +20,6 @@ import {
 } from '@aws-sdk/client-kms';
 import type { KMSClientConfig } from '@aws-sdk/client-kms';
 import { startKmsStandIn } from '../../local/standins/kms.ts';
-import type { KmsStandIn } from '../../local/standins/kms.ts';
 import { MOTO_ABSENT, startMoto } from '../support/moto.ts';
 
 const ITEM_CONTEXT = { tenant_id: 'acme', client_user_id: 'user-1', item_id: 'item-1' };

@@ -692,16 +692,15 @@ test('no answer echoes the token it refuses', async () => {
   }
 });
 
-test('the stand-in writes nothing to stdout or stderr, so no token can reach a log', async () => {
+test('the stand-in writes nothing to stdout or stderr, so no token can reach a log', async (t) => {
   const written: string[] = [];
-  const original = { out: process.stdout.write, err: process.stderr.write };
-  const capture = (stream: NodeJS.WriteStream, write: typeof process.stdout.write) =>
-    ((chunk: unknown, ...rest: unknown[]) => {
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    t.mock.method(stream, 'write', (chunk: unknown, ...rest: unknown[]) => {
       written.push(String(chunk));
-      return (write as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
-    }) as typeof process.stdout.write;
-  process.stdout.write = capture(process.stdout, original.out);
-  process.stderr.write = capture(process.stderr, original.err);
+      return write(chunk, ...rest);
+    });
+  }
   try {
     const { access_token } = (await exchange(await publicToken())).body;
     await call('/item/get', { access_token });
@@ -711,8 +710,7 @@ test('the stand-in writes nothing to stdout or stderr, so no token can reach a l
     await call('/item/get', { access_token });
     await call('/user/create', { client_user_id: 'user-quiet' });
   } finally {
-    process.stdout.write = original.out;
-    process.stderr.write = original.err;
+    t.mock.restoreAll();
   }
   assert.deepEqual(
     written.filter((w) => /access-sandbox|public-sandbox|user-sandbox/.test(w)),

@@ -117,13 +117,11 @@ test('anything shaped like a JWT, a bearer credential or a full link token is cu
   const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl';
   const linkToken = 'link-sandbox-00000000-0000-4000-8000-000000000007';
   const { logger, raw, lines } = capture();
-  logger
-    .child({ note: `Bearer ${jwt}` })
-    .error('request.failed', {
-      detail: `got ${linkToken}`,
-      nested: { list: [jwt, { deep: `bearer abc.def` }] },
-      path: '/link-token',
-    });
+  logger.child({ note: `Bearer ${jwt}` }).error('request.failed', {
+    detail: `got ${linkToken}`,
+    nested: { list: [jwt, { deep: `bearer abc.def` }] },
+    path: '/link-token',
+  });
   assert.ok(!raw[0]!.includes(jwt) && !raw[0]!.includes('6d1f3f6e-1e0b') && !raw[0]!.includes('abc.def'), raw[0]);
   assert.equal(lines[0]!.detail, 'got link-sandbox-[redacted]');
   assert.equal(lines[0]!.path, '/link-token', 'a route path is not a link token');
