@@ -2,7 +2,7 @@
 // (cold start): settings and the tenants are read and fail fast, clients and caches are built and
 // then reused by every warm request. What only some tenant's or route's first request needs (an
 // issuer's verifier, a tenant's parsed config, the vault, webhooks) is made on that first use.
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { createAuthenticator } from './auth/authenticate.ts';
@@ -41,7 +41,12 @@ async function loadTenants(path: string): Promise<TenantDirectory> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`Invalid tenants file ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new Error(
+      `Invalid tenants file ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      {
+        cause: err,
+      },
+    );
   }
   if (isCompiledTenants(text)) {
     return readCompiledTenants(
@@ -198,19 +203,21 @@ if (prefetchPlan) await prefetchAtInit({ plan: prefetchPlan, keys: authenticate,
 const correlationId = (event: APIGatewayProxyEventV2 | undefined, context: Context) =>
   event?.requestContext?.requestId ?? context.awsRequestId;
 
+const mapFailures: MiddlewareObj<APIGatewayProxyEventV2, HttpResponse, Error, Context> = {
+  onError: (request) => {
+    const error =
+      request.error?.name === 'TimeoutError'
+        ? new ServiceFailure('upstream_timeout', 'The request took too long.')
+        : request.error;
+    request.response = api.failure(error, request.event, correlationId(request.event, request.context));
+  },
+};
+
 export const handler = middy<APIGatewayProxyEventV2, HttpResponse, Error, Context>({
   // Leaves time to answer 504 with a problem body before Lambda would cut the invocation off.
   timeoutEarlyInMillis: 250,
 })
-  .use({
-    onError: (request) => {
-      const error =
-        request.error?.name === 'TimeoutError'
-          ? new ServiceFailure('upstream_timeout', 'Creating the link token took too long.')
-          : request.error;
-      request.response = api.failure(error, request.event, correlationId(request.event, request.context));
-    },
-  })
+  .use(mapFailures)
   .handler((event, context) => {
     logger.startInvocation(context);
     return api(event, correlationId(event, context));

@@ -87,7 +87,9 @@ export async function devLinkSuccess(body: unknown, ctx: DevLinkContext): Promis
   if (!answer.ok || typeof json.public_token !== 'string') {
     return {
       status: 502,
-      body: { message: `Plaid's /sandbox/public_token/create failed: ${String(json.error_code ?? answer.status)}` },
+      body: {
+        message: `Plaid's /sandbox/public_token/create failed: ${typeof json.error_code === 'string' ? json.error_code : answer.status}`,
+      },
     };
   }
   return {
@@ -141,8 +143,8 @@ export async function devLinkSession(body: unknown, plaid: PlaidStandIn | undefi
   let outcome;
   try {
     outcome = await plaid.runLinkSession(input.link_token, {
-      ...(ids !== undefined && { institutionIds: ids as string[] }),
-      ...(input.webhooks !== undefined && { webhooks: input.webhooks as boolean }),
+      ...(ids !== undefined && { institutionIds: ids }),
+      ...(input.webhooks !== undefined && { webhooks: input.webhooks }),
       ...(input.outcome !== undefined && { outcome: input.outcome as (typeof OUTCOMES)[number] }),
     });
   } catch (error) {

@@ -122,7 +122,11 @@ export function createAuthenticator(opts: {
   // aws-jwt-verify's hydrate, per issuer: the first request of a prefetched issuer verifies
   // synchronously. A failure only means that request fetches the keys as it always could.
   const prefetchKeys = async (list: readonly string[]): Promise<KeyPrefetchFailure[]> => {
-    const settled = await Promise.allSettled(list.map((issuer) => issuerEntry(issuer)?.verifier.hydrate()));
+    const settled = await Promise.allSettled(
+      list.map(async (issuer) => {
+        await issuerEntry(issuer)?.verifier.hydrate();
+      }),
+    );
     return settled.flatMap((result, i) =>
       result.status === 'rejected'
         ? [{ issuer: list[i]!, error_name: result.reason instanceof FetchError ? 'JwksFetchError' : 'Error' }]
@@ -190,12 +194,12 @@ function verifierFor(
         graceSeconds,
       },
       { jwksCache },
-    ) as unknown as AnyVerifier;
+    );
   }
   return JwtVerifier.create(
     { issuer, audience, graceSeconds, jwksUri: jwksUri ?? `${issuer.replace(/\/$/, '')}/.well-known/jwks.json` },
     { jwksCache },
-  ) as unknown as AnyVerifier;
+  );
 }
 
 /**

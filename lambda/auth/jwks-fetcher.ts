@@ -37,7 +37,7 @@ export function createJwksFetcher(opts: { timeoutMs: number; onFetch?: (uri: str
             });
             res.on('end', () => {
               const buf = Buffer.concat(chunks);
-              resolve(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
+              resolve(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
             });
             res.on('error', (err) => reject(new FetchError(uri, err.message)));
           },

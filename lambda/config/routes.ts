@@ -51,10 +51,8 @@ export const ROUTES = [
 ] as const satisfies readonly RouteSpec[];
 
 /** Every operation of the table, by name. */
-export type OperationName = {
-  [R in (typeof ROUTES)[number] as string]: R['operations'][keyof R['operations']];
-}[string] &
-  string;
+export type OperationName = ValuesOf<(typeof ROUTES)[number]['operations']>;
+type ValuesOf<O> = O extends unknown ? O[keyof O] : never;
 
 /** The methods API Gateway routes to the function for this path: its operations, and OPTIONS for browsers. */
 export function routeMethods(route: RouteSpec): RouteMethod[] {

@@ -33,7 +33,7 @@ export function deriveClientUserId(input: {
 }
 
 // The key as a KeyObject, made once per key string (the same bytes: createHmac reads a string
-// key as UTF-8): a string key is converted on every createHmac (~1 µs of its ~4). One entry: the
+// key as UTF-8): a string key would be converted again on every createHmac. One entry: the
 // environment's one key, replaced when it rotates.
 let lastKey: { text: string; keyObject: KeyObject } | undefined;
 function keyObjectOf(text: string): KeyObject {

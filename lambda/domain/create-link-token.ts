@@ -58,10 +58,7 @@ export async function createLinkToken(
   }
   const baseUrl = plaidBaseUrl(tenant, deps.plaidBaseUrlOverride);
   if (choices.mode !== 'update' && needsPlaidUser(selectProfile(tenant, choices.profile))) {
-    const user = await ensurePlaidUser(
-      { owner, baseUrl, credentials, deadline },
-      deps,
-    );
+    const user = await ensurePlaidUser({ owner, baseUrl, credentials, deadline }, deps);
     // Plaid: integrations since 2025-12 identify the user by user_id; older ones by user_token.
     if (user.userToken) body = { ...body, user_token: user.userToken };
     else body = { ...body, user_id: user.userId };

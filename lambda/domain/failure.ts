@@ -61,7 +61,9 @@ export class ServiceFailure extends Error {
  * theirs. The name and a string kind are what every copy has in common.
  */
 export function isServiceFailure(value: unknown): value is ServiceFailure {
-  return value instanceof Error && value.name === 'ServiceFailure' && typeof (value as { kind?: unknown }).kind === 'string';
+  return (
+    value instanceof Error && value.name === 'ServiceFailure' && typeof (value as { kind?: unknown }).kind === 'string'
+  );
 }
 
 /** A failure of this kind, from any copy of this module. */

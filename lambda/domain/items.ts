@@ -98,8 +98,7 @@ interface ItemDetails {
   readonly institution_name: string | null;
 }
 
-const str = (json: Record<string, unknown>, key: string) =>
-  typeof json[key] === 'string' ? (json[key] as string) : undefined;
+const str = (json: Record<string, unknown>, key: string) => (typeof json[key] === 'string' ? json[key] : undefined);
 
 export async function linkItem(
   input: { tenant: Tenant; identity: VerifiedIdentity; publicToken: string },

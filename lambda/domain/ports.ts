@@ -214,4 +214,3 @@ export interface ServiceDeps {
   readonly now: Clock;
   readonly logger: Logger;
 }
-

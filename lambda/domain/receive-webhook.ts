@@ -116,4 +116,3 @@ function parseWebhookBody(raw: Buffer): Record<string, unknown> {
   }
   return body as Record<string, unknown>;
 }
-

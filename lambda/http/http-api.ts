@@ -135,7 +135,8 @@ export function createHttpApi(opts: {
     if (failure.kind === 'missing_token') headers['www-authenticate'] = 'Bearer realm="link-token"';
     if (failure.kind === 'invalid_token') {
       const description = failure.detail.replace(/"/g, "'");
-      headers['www-authenticate'] = `Bearer realm="link-token", error="invalid_token", error_description="${description}"`;
+      headers['www-authenticate'] =
+        `Bearer realm="link-token", error="invalid_token", error_description="${description}"`;
     }
     if (failure.kind === 'method_not_allowed' && route) headers.allow = route.methods.join(', ');
     if (failure.retryAfterSeconds !== undefined) headers['retry-after'] = String(failure.retryAfterSeconds);

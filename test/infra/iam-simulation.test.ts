@@ -382,7 +382,7 @@ function stageUnderTest(name: string, s: Synthesized): StageUnderTest {
   const stack = Stack.of(s.stack);
   const id = (c: any) => stack.getLogicalId(c.node.defaultChild);
   const resolver = new TemplateResolver(s.json, { ...TEST_TARGET, stackName: s.stack.stackName });
-  const table = resolver.getAtt(id(s.stack.vault.table) as string, 'Arn');
+  const table = resolver.getAtt(id(s.stack.vault.table), 'Arn');
   const roleId = id(s.stack.linkToken.function.role!);
   const { tenantsFilePath } = resolveStage((key) => s.stack.node.tryGetContext(key));
   const tenantsFile = JSON.parse(readFileSync(tenantsFilePath, 'utf8'));
@@ -402,14 +402,14 @@ function stageUnderTest(name: string, s: Synthesized): StageUnderTest {
       return `arn:aws:secretsmanager:${TEST_TARGET.region}:${TEST_TARGET.account}:secret:${secretId}-Ab12Cd`;
     return /-[A-Za-z0-9]{6}$/.test(secretId) ? secretId : `${secretId}-Ab12Cd`;
   });
-  const logGroup = resolver.getAtt(id(s.stack.linkToken.logGroup) as string, 'Arn').replace(/:\*$/, '');
+  const logGroup = resolver.getAtt(id(s.stack.linkToken.logGroup), 'Arn').replace(/:\*$/, '');
   const arn = (service: string, rest: string) =>
     `arn:aws:${service}:${TEST_TARGET.region}:${TEST_TARGET.account}:${rest}`;
   const r: Resources = {
     table,
     index: `${table}/index/${ITEMS_BY_ITEM_INDEX}`,
-    key: resolver.getAtt(id(s.stack.vault.key) as string, 'Arn'),
-    bus: resolver.getAtt(id(s.stack.webhooks.bus) as string, 'Arn'),
+    key: resolver.getAtt(id(s.stack.vault.key), 'Arn'),
+    bus: resolver.getAtt(id(s.stack.webhooks.bus), 'Arn'),
     logStream: `${logGroup}:log-stream:2026/12/01/[$LATEST]0123456789abcdef`,
     secrets,
     other: {
@@ -444,7 +444,7 @@ function stageUnderTest(name: string, s: Synthesized): StageUnderTest {
       policies: policiesOf('AWS::IAM::Policy', (p) => p.Roles.some((role: any) => role.Ref === roleId)),
     },
     readers,
-    keyPolicy: resolver.resolve(s.json.Resources[id(s.stack.vault.key) as string]!.Properties.KeyPolicy),
+    keyPolicy: resolver.resolve(s.json.Resources[id(s.stack.vault.key)]!.Properties.KeyPolicy),
     tenants,
     otherTenant: (tenant) => tenants.find((t) => t !== tenant) ?? 'other-tenant',
   };
@@ -489,7 +489,7 @@ async function simulate(st: StageUnderTest, who: Who, tenant: string, request: R
     ...(identity?.unmatchedStatements ?? []),
   ];
   return {
-    verdict: result.overallResult as Verdict,
+    verdict: result.overallResult,
     ignoredContextKeys: result.result.ignoredContextKeys ?? [],
     restsOnConditions: statements.some((st: any) => st.actionMatch && st.resourceMatch),
   };
@@ -504,8 +504,7 @@ interface Case {
   readonly undecided?: string;
 }
 
-const resourceOf = (r: Resources, kind: Kind): string[] =>
-  kind === 'secret' ? [...r.secrets] : [r[kind as Exclude<Kind, 'secret'>]];
+const resourceOf = (r: Resources, kind: Kind): string[] => (kind === 'secret' ? [...r.secrets] : [r[kind]]);
 const otherOf = (r: Resources, kind: Kind): string => r.other[kind];
 const serviceOf = (arn: string) => arn.split(':')[2];
 
@@ -633,8 +632,8 @@ describe('the policy simulator', () => {
     const uncovered: string[] = [];
     for (const st of stages) {
       const documents = [
-        ...st.functionRole.policies.map((p) => ({ who: 'function' as Who, tenants: [''], policy: p.policy })),
-        ...[...st.readers].map(([tenant, p]) => ({ who: 'reader' as Who, tenants: [tenant], policy: p.policy })),
+        ...st.functionRole.policies.map((p) => ({ who: 'function', tenants: [''], policy: p.policy })),
+        ...[...st.readers].map(([tenant, p]) => ({ who: 'reader', tenants: [tenant], policy: p.policy })),
       ];
       for (const { who, policy } of documents) {
         for (const statement of [policy.Statement].flat()) {

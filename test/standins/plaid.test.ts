@@ -1058,7 +1058,7 @@ test('/link/token/get: a finished session has its Items in results.item_add_resu
   const open = await plaid.runLinkSession(token, { outcome: 'in-progress' });
   let { data } = await sdk().linkTokenGet({ link_token: token });
   assert.equal(data.link_sessions?.length, 1);
-  const [pending] = data.link_sessions!;
+  const [pending] = data.link_sessions;
   assert.equal(pending?.link_session_id, open.link_session_id);
   assert.match(String(pending?.started_at), ISO_MS);
   assert.equal(pending?.finished_at, null);
@@ -1068,7 +1068,7 @@ test('/link/token/get: a finished session has its Items in results.item_add_resu
   const done = await plaid.runLinkSession(token, { institutionIds: ['ins_109510', 'ins_109512'] });
   ({ data } = await sdk().linkTokenGet({ link_token: token }));
   assert.equal(data.link_sessions?.length, 2);
-  const finished = data.link_sessions![1]!;
+  const finished = data.link_sessions[1]!;
   assert.equal(finished.link_session_id, done.link_session_id);
   assert.notEqual(done.link_session_id, open.link_session_id);
   assert.match(String(finished.finished_at), ISO_MS);
@@ -1155,7 +1155,7 @@ test('/link/token/get: an exited session has exit and no results; sessions are k
     session?.events?.map((e) => e.event_name),
     ['OPEN', 'EXIT'],
   );
-  for (const event of session!.events!) {
+  for (const event of session.events) {
     assert.match(event.event_id, LINK_SESSION_ID);
     assert.match(event.timestamp, ISO_SECONDS);
   }

@@ -22,7 +22,9 @@ const tenant = acmeTenant({
 
 /** A port this use case must not touch: any call fails the test. */
 const unused = <T extends object>(name: string): T =>
-  new Proxy({} as T, { get: (_, method) => () => assert.fail(`a new link token never uses the ${name} (${String(method)})`) });
+  new Proxy({} as T, {
+    get: (_, method) => () => assert.fail(`a new link token never uses the ${name} (${String(method)})`),
+  });
 
 async function run(profile: string, answer: LinkTokenCreated) {
   const sent: unknown[] = [];

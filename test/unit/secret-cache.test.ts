@@ -78,4 +78,3 @@ test('a failed first fetch is not cached', async () => {
   h.fail(false);
   assert.equal(await h.cache.get('s'), 'v1');
 });
-
