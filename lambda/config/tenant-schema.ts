@@ -50,6 +50,8 @@ const wholeNumber = (min: number, max: number, unit: string, maxWhy = "Plaid's l
     v.maxValue(max, `must be at most ${max} (${maxWhy})`),
   );
 const days = (min: number, max: number) => wholeNumber(min, max, 'days');
+/** Erasure removes a user's Items one request after another: a bound keeps that finite. */
+const MAX_ITEMS_PER_USER = 100;
 const positiveDays = v.pipe(
   v.number('must be a whole number of days'),
   v.integer('must be a whole number of days'),
@@ -363,8 +365,13 @@ export const TenantSchema = v.strictObject({
       duplicates: v.optional(oneOf(['refuse', 'replace', 'allow'] as const), 'refuse'),
       /** Whether the app may ask for Account Select in update mode (`account_selection: true`). */
       update_account_selection: v.optional(flag, false),
+      /**
+       * The most live Items (not revoked) one user may hold: each is a recurring cost to the
+       * tenant. A new Item beyond it is refused (link token, exchange, session); update mode never is.
+       */
+      max_per_user: v.optional(wholeNumber(1, MAX_ITEMS_PER_USER, 'Items', 'the most the service allows'), 10),
     }),
-    { duplicates: 'refuse', update_account_selection: false },
+    { duplicates: 'refuse', update_account_selection: false, max_per_user: 10 },
   ),
   /** Prefill Link from claims the identity provider has verified; off unless enabled. */
   prefill: v.optional(

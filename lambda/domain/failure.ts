@@ -32,7 +32,7 @@ export class ServiceFailure extends Error {
   readonly errors?: readonly FieldError[];
   readonly retryAfterSeconds?: number;
   /** Extra members of the answer, safe to show (ids, never tokens): e.g. the Item a conflict is with. */
-  readonly extensions?: Readonly<Record<string, string>>;
+  readonly extensions?: Readonly<Record<string, string | number>>;
 
   constructor(
     kind: FailureKind,
@@ -41,7 +41,7 @@ export class ServiceFailure extends Error {
       errors?: readonly FieldError[];
       retryAfterSeconds?: number;
       cause?: unknown;
-      extensions?: Readonly<Record<string, string>>;
+      extensions?: Readonly<Record<string, string | number>>;
     } = {},
   ) {
     super(detail, extra.cause === undefined ? undefined : { cause: extra.cause });

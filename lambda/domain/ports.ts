@@ -144,27 +144,102 @@ export interface PlaidUser {
   readonly createdAt: string;
 }
 
+/** How an exchange of one public token ended: what a second delivery of the same token is answered. */
+export type ExchangeOutcome =
+  | { readonly kind: 'stored'; readonly itemId: string }
+  | { readonly kind: 'duplicate'; readonly existingItemId: string }
+  | { readonly kind: 'over_limit'; readonly limit: number }
+  /** The Item Plaid created was removed again (a step after the exchange failed): link again. */
+  | { readonly kind: 'undone' };
+
+/** What claiming a public token's exchange found. */
+export type ExchangeClaim =
+  | { readonly state: 'claimed' }
+  /** Another request of the same owner is exchanging it now. */
+  | { readonly state: 'pending' }
+  | { readonly state: 'settled'; readonly outcome: ExchangeOutcome }
+  /** Another user of the tenant claimed it: nothing of theirs may be told. */
+  | { readonly state: 'foreign' };
+
+/** A Link session the service completes itself (Hosted Link, Multi-Item Link). */
+export interface OpenLinkSession {
+  /** Hex SHA-256 of the link token: the session's key. */
+  readonly tokenHash: string;
+  readonly linkToken: string;
+  readonly expiresAtMs: number;
+}
+
+/** Everything kept in one user's partition, read at once. */
+export interface UserRecords {
+  readonly items: readonly StoredItem[];
+  readonly plaidUser: PlaidUser | undefined;
+  /** Sessions not finished yet, oldest first; the link token is decrypted only on request. */
+  readonly openSessions: readonly { readonly tokenHash: string; readonly expiresAtMs: number }[];
+  /** Every session and exchange key the user has, for erasure. */
+  readonly sessionHashes: readonly string[];
+  readonly exchangeHashes: readonly string[];
+  /** An erasure begun and not finished. */
+  readonly erasure: { readonly startedAt: string; readonly itemsRemoved: number } | undefined;
+}
+
+/** Lease and retention of a claim record (exchange or webhook). */
+export interface ClaimTiming {
+  readonly nowMs: number;
+  /** A pending claim older than this is taken over: its request died. */
+  readonly leaseMs: number;
+  /** When DynamoDB's TTL deletes the record (epoch seconds). */
+  readonly keepUntilEpochSeconds: number;
+}
+
 export interface ItemVault {
   /** The owner's Items, oldest first. */
   listItems(owner: ItemOwner): Promise<StoredItem[]>;
+  /** Everything in the owner's partition (Items, Plaid user, sessions, exchange keys) in one read. */
+  userRecords(owner: ItemOwner): Promise<UserRecords>;
   /**
    * The Item's access token, decrypted under this owner and item id; undefined when the owner has
    * no such Item or its ciphertext was not encrypted for them (a record moved between users).
    */
   accessToken(owner: ItemOwner, itemId: string): Promise<string | undefined>;
+  getItem(owner: ItemOwner, itemId: string): Promise<StoredItem | undefined>;
   /** Stores a new Item; 'exists' when the owner already has one with this id (a retried exchange). */
   putItem(owner: ItemOwner, item: StoredItem, accessToken: string): Promise<'created' | 'exists'>;
   deleteItem(owner: ItemOwner, itemId: string): Promise<void>;
   plaidUser(owner: ItemOwner): Promise<PlaidUser | undefined>;
   /** 'exists' when another request stored the owner's Plaid user first. */
   putPlaidUser(owner: ItemOwner, user: PlaidUser): Promise<'created' | 'exists'>;
+  deletePlaidUser(owner: ItemOwner): Promise<void>;
   /** Whose Item this is, within one tenant only; undefined for an item_id the tenant does not have. */
   findItemOwner(tenantId: string, itemId: string): Promise<ItemOwner | undefined>;
   /** 'stale' when a change with a later (or equal) iat was applied already; 'missing' when the Item is gone. */
   applyItemStatus(owner: ItemOwner, itemId: string, change: ItemStatusChange): Promise<'applied' | 'stale' | 'missing'>;
-  /** Whether a webhook with this body hash was processed for this tenant (replays). */
-  webhookProcessed(tenantId: string, bodySha256: string): Promise<boolean>;
-  markWebhookProcessed(tenantId: string, bodySha256: string, keepUntilEpochSeconds: number): Promise<void>;
+
+  /** Claims the exchange of a public token (by its hash) for this owner with a conditional write. */
+  claimExchange(owner: ItemOwner, tokenHash: string, timing: ClaimTiming): Promise<ExchangeClaim>;
+  settleExchange(owner: ItemOwner, tokenHash: string, outcome: ExchangeOutcome): Promise<void>;
+  /** Gives a pending claim up (nothing was exchanged): the next delivery of the token tries again. */
+  releaseExchange(owner: ItemOwner, tokenHash: string): Promise<void>;
+  /** Deletes an exchange record and the owner's pointer to it. */
+  forgetExchange(owner: ItemOwner, tokenHash: string): Promise<void>;
+
+  /** Records a Link session the service completes; the link token is stored encrypted only. */
+  recordSession(owner: ItemOwner, session: OpenLinkSession): Promise<void>;
+  /** Whose session this is, within one tenant only. */
+  sessionOwner(tenantId: string, tokenHash: string): Promise<ItemOwner | undefined>;
+  /** The session's link token, decrypted under its owner; undefined when gone or not theirs. */
+  sessionLinkToken(owner: ItemOwner, tokenHash: string): Promise<string | undefined>;
+  finishSession(owner: ItemOwner, tokenHash: string): Promise<void>;
+  forgetSession(owner: ItemOwner, tokenHash: string): Promise<void>;
+
+  /** Marks an erasure begun (kept until endErasure), or returns the one begun already. */
+  beginErasure(owner: ItemOwner, startedAt: string): Promise<{ startedAt: string; itemsRemoved: number }>;
+  countErasedItem(owner: ItemOwner): Promise<void>;
+  endErasure(owner: ItemOwner): Promise<void>;
+
+  /** Claims a webhook body (by its hash) for processing: 'done' when processed already, 'busy' while another delivery is. */
+  claimWebhook(tenantId: string, bodySha256: string, timing: ClaimTiming): Promise<'claimed' | 'done' | 'busy'>;
+  releaseWebhook(tenantId: string, bodySha256: string): Promise<void>;
+  finishWebhook(tenantId: string, bodySha256: string, keepUntilEpochSeconds: number): Promise<void>;
 }
 
 // Plaid's webhooks: their verification, and the bus they are handed on through.

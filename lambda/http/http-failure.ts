@@ -28,7 +28,7 @@ export interface Refusal {
   readonly detail: string;
   readonly errors?: readonly FieldError[];
   readonly retryAfterSeconds?: number;
-  readonly extensions?: Readonly<Record<string, string>>;
+  readonly extensions?: Readonly<Record<string, string | number>>;
   readonly cause?: unknown;
 }
 

@@ -50,7 +50,7 @@ export function problemBody(
   detail: string,
   correlationId: string,
   errors?: readonly FieldError[],
-  extensions?: Readonly<Record<string, string>>,
+  extensions?: Readonly<Record<string, string | number>>,
 ): ProblemBody {
   const type = PROBLEM_TYPES[kind];
   return {

@@ -109,12 +109,103 @@ for (const target of [
       assert.equal(await vault.plaidUser(MALLORY), undefined);
     });
 
-    test('webhook replay records: processed once, per tenant', async () => {
+    test('webhook claims: one claim per body and tenant, released for a retry, done for replays', async () => {
       const hash = 'a'.repeat(64);
-      assert.equal(await vault.webhookProcessed('acme', hash), false);
-      await vault.markWebhookProcessed('acme', hash, Math.floor(Date.now() / 1000) + 60);
-      assert.equal(await vault.webhookProcessed('acme', hash), true);
-      assert.equal(await vault.webhookProcessed('globex', hash), false);
+      const nowMs = Date.now();
+      const timing = { nowMs, leaseMs: 30_000, keepUntilEpochSeconds: Math.floor(nowMs / 1000) + 900 };
+      assert.equal(await vault.claimWebhook('acme', hash, timing), 'claimed');
+      assert.equal(await vault.claimWebhook('acme', hash, timing), 'busy');
+      assert.equal(await vault.claimWebhook('globex', hash, timing), 'claimed');
+      await vault.releaseWebhook('acme', hash);
+      assert.equal(await vault.claimWebhook('acme', hash, timing), 'claimed');
+      await vault.finishWebhook('acme', hash, timing.keepUntilEpochSeconds);
+      assert.equal(await vault.claimWebhook('acme', hash, timing), 'done');
+      // An abandoned claim (its lease over) is taken over; a finished one never is.
+      assert.equal(await vault.claimWebhook('globex', hash, { ...timing, nowMs: nowMs + 31_000 }), 'claimed');
+      assert.equal(await vault.claimWebhook('acme', hash, { ...timing, nowMs: nowMs + 31_000 }), 'done');
+    });
+
+    test('exchange claims: one owner per token hash and tenant, settled outcomes answered again', async () => {
+      const hash = 'b'.repeat(64);
+      const nowMs = Date.now();
+      const timing = { nowMs, leaseMs: 30_000, keepUntilEpochSeconds: Math.floor(nowMs / 1000) + 3600 };
+      assert.deepEqual(await vault.claimExchange(ALICE, hash, timing), { state: 'claimed' });
+      assert.deepEqual(await vault.claimExchange(ALICE, hash, timing), { state: 'pending' });
+      assert.deepEqual(await vault.claimExchange(MALLORY, hash, timing), { state: 'foreign' });
+      // Another tenant's hash space is its own.
+      assert.deepEqual(await vault.claimExchange(OTHER_TENANT, hash, timing), { state: 'claimed' });
+      // Mallory never takes Alice's abandoned claim over; Alice's own retry does.
+      const later = { ...timing, nowMs: nowMs + 31_000 };
+      assert.deepEqual(await vault.claimExchange(MALLORY, hash, later), { state: 'foreign' });
+      assert.deepEqual(await vault.claimExchange(ALICE, hash, later), { state: 'claimed' });
+      await vault.settleExchange(ALICE, hash, { kind: 'stored', itemId: 'item-a' });
+      assert.deepEqual(await vault.claimExchange(ALICE, hash, later), {
+        state: 'settled',
+        outcome: { kind: 'stored', itemId: 'item-a' },
+      });
+      // A settled claim is never released.
+      await vault.releaseExchange(ALICE, hash);
+      assert.equal((await vault.claimExchange(ALICE, hash, later)).state, 'settled');
+      const released = 'c'.repeat(64);
+      assert.equal((await vault.claimExchange(ALICE, released, timing)).state, 'claimed');
+      await vault.releaseExchange(ALICE, released);
+      assert.equal((await vault.claimExchange(ALICE, released, timing)).state, 'claimed');
+      await vault.settleExchange(ALICE, released, { kind: 'over_limit', limit: 3 });
+      assert.deepEqual(await vault.claimExchange(ALICE, released, timing), {
+        state: 'settled',
+        outcome: { kind: 'over_limit', limit: 3 },
+      });
+    });
+
+    test('sessions: owner by link token hash within the tenant, the link token encrypted for its owner', async () => {
+      const hash = 'd'.repeat(64);
+      const linkToken = 'link-sandbox-00000000-0000-4000-8000-00000000000d';
+      const expiresAtMs = Date.now() + 3600_000;
+      await vault.recordSession(ALICE, { tokenHash: hash, linkToken, expiresAtMs });
+      assert.deepEqual(await vault.sessionOwner('acme', hash), ALICE);
+      assert.equal(await vault.sessionOwner('globex', hash), undefined);
+      assert.equal(await vault.sessionLinkToken(ALICE, hash), linkToken);
+      assert.equal(await vault.sessionLinkToken(MALLORY, hash), undefined);
+      const records = await vault.userRecords(ALICE);
+      assert.deepEqual(records.openSessions, [{ tokenHash: hash, expiresAtMs }]);
+      assert.ok(records.sessionHashes.includes(hash));
+      assert.ok(records.exchangeHashes.includes('b'.repeat(64)));
+      await vault.finishSession(ALICE, hash);
+      assert.deepEqual((await vault.userRecords(ALICE)).openSessions, []);
+      assert.equal(await vault.sessionLinkToken(ALICE, hash), undefined, 'a finished session keeps no link token');
+      assert.deepEqual(await vault.sessionOwner('acme', hash), ALICE, 'a late webhook still finds its user');
+      await vault.forgetSession(ALICE, hash);
+      assert.equal(await vault.sessionOwner('acme', hash), undefined);
+      assert.ok(!(await vault.userRecords(ALICE)).sessionHashes.includes(hash));
+      await vault.forgetExchange(ALICE, 'b'.repeat(64));
+      assert.equal(
+        (
+          await vault.claimExchange(ALICE, 'b'.repeat(64), {
+            nowMs: Date.now(),
+            leaseMs: 1,
+            keepUntilEpochSeconds: Math.floor(Date.now() / 1000) + 60,
+          })
+        ).state,
+        'claimed',
+        'a forgotten exchange record is gone',
+      );
+    });
+
+    test('erasure marker: begun once, counts removed Items, ended', async () => {
+      const started = await vault.beginErasure(MALLORY, '2026-12-07T00:00:00.000Z');
+      assert.deepEqual(started, { startedAt: '2026-12-07T00:00:00.000Z', itemsRemoved: 0 });
+      await vault.countErasedItem(MALLORY);
+      await vault.countErasedItem(MALLORY);
+      assert.deepEqual(await vault.beginErasure(MALLORY, '2026-12-08T00:00:00.000Z'), {
+        startedAt: '2026-12-07T00:00:00.000Z',
+        itemsRemoved: 2,
+      });
+      assert.deepEqual((await vault.userRecords(MALLORY)).erasure, {
+        startedAt: '2026-12-07T00:00:00.000Z',
+        itemsRemoved: 2,
+      });
+      await vault.endErasure(MALLORY);
+      assert.equal((await vault.userRecords(MALLORY)).erasure, undefined);
     });
 
     test('delete removes the Item', async () => {
