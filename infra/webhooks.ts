@@ -43,8 +43,9 @@ export class WebhookBus extends Construct {
   }
 
   /**
-   * PutEvents on this bus only, and only as the service's own source: subscribers that match
-   * `source` can trust that the function (after verifying Plaid's signature) sent the event.
+   * PutEvents on this bus only, and only as the service's own sources (verified webhooks, Item
+   * and user lifecycle): subscribers that match `source` can trust that the function sent the
+   * event (a webhook only after verifying Plaid's signature).
    */
   grantPublish(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
@@ -54,10 +55,10 @@ export class WebhookBus extends Construct {
         resources: [this.bus.eventBusArn],
         // events:source is multivalued (one value per entry of the PutEvents call): a plain
         // StringEquals never matches it, so it would allow nothing. ForAllValues requires every
-        // entry to carry the service's source; it also holds for a request with no source at
+        // entry to carry one of the service's sources; it also holds for a request with no source at
         // all, which the Null check refuses.
         conditions: {
-          'ForAllValues:StringEquals': { 'events:source': [WEBHOOK_EVENT_SOURCE] },
+          'ForAllValues:StringEquals': { 'events:source': Object.values(EVENT_SOURCES) },
           Null: { 'events:source': 'false' },
         },
       }),

@@ -10,6 +10,8 @@ export const LINK_TOKEN_PATH = '/link-token';
 export const ITEMS_PATH = '/items';
 /** DELETE: remove one of the caller's Items (at Plaid, then from the vault). */
 export const ITEM_PATH = `${ITEMS_PATH}/{item_id}`;
+/** DELETE: erase the caller: every Item (at Plaid and in the vault), the Plaid user, every record kept for them. */
+export const ME_PATH = '/me';
 /** Plaid posts each tenant's webhooks under here: WEBHOOKS_PATH/<tenant_id>. */
 export const WEBHOOKS_PATH = '/webhooks/plaid';
 /** The webhook route as API Gateway writes it: the tenant comes from the path, the proof from the signature. */
@@ -47,6 +49,7 @@ export const ROUTES = [
   { path: LINK_TOKEN_PATH, caller: 'user', operations: { POST: 'createLinkToken' } },
   { path: ITEMS_PATH, caller: 'user', operations: { GET: 'listItems', POST: 'linkItem' } },
   { path: ITEM_PATH, caller: 'user', operations: { DELETE: 'unlinkItem' } },
+  { path: ME_PATH, caller: 'user', operations: { DELETE: 'eraseUser' } },
   { path: WEBHOOK_PATH, caller: 'plaid', operations: { POST: 'receiveWebhook' } },
 ] as const satisfies readonly RouteSpec[];
 

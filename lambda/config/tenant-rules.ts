@@ -170,6 +170,12 @@ function profileRuleViolations(profile: LinkProfile, tenant: TenantConfig): Rule
   if (profile.webhook !== undefined && profile.webhook !== 'service') {
     const problem = urlProblem(profile.webhook, { allowLoopbackHttp });
     if (problem) add(['webhook'], problem);
+    else if (profile.hosted_link !== undefined || profile.enable_multi_item_link === true) {
+      add(
+        ['webhook'],
+        `must be "service" (or left out) with ${profile.hosted_link !== undefined ? 'hosted_link' : 'enable_multi_item_link'}: the service completes these sessions from Plaid's LINK webhooks, which go to its own receiver`,
+      );
+    }
   }
 
   const hostedLink = profile.hosted_link;

@@ -3,8 +3,10 @@
 // stand-ins without touching this code.
 import type { Tenant } from '../config/tenant-schema.ts';
 import type { ClientChoices } from './client-choices.ts';
+import { overLimit } from './exchange.ts';
 import { itemNotFound, ServiceFailure } from './failure.ts';
 import type { VerifiedIdentity } from './identity.ts';
+import { completedByService, recordLinkSession } from './link-sessions.ts';
 import { buildLinkTokenRequest, buildUpdateModeRequest, selectProfile } from './link-token-request.ts';
 import { ensurePlaidUser, needsPlaidUser } from './plaid-users.ts';
 import type { ServiceDeps } from './ports.ts';
@@ -57,7 +59,18 @@ export async function createLinkToken(
     });
   }
   const baseUrl = plaidBaseUrl(tenant, deps.plaidBaseUrlOverride);
-  if (choices.mode !== 'update' && needsPlaidUser(selectProfile(tenant, choices.profile))) {
+  const profile = choices.mode === 'update' ? undefined : selectProfile(tenant, choices.profile);
+  // A new Item for a user at the tenant's limit is refused. The count is read while Plaid makes
+  // the token, so the check adds no wait; a refused user's token is never handed out.
+  const liveItems =
+    choices.mode === 'update'
+      ? undefined
+      : withinBudget(deps.vault.listItems(owner), deadline - deps.now(), budgetDetail).then(
+          (items) => items.filter((item) => item.status !== 'revoked').length,
+        );
+  // Settled here too, so a failed read is never an unhandled rejection while Plaid is asked.
+  liveItems?.catch(() => undefined);
+  if (profile && needsPlaidUser(profile)) {
     const user = await ensurePlaidUser({ owner, baseUrl, credentials, deadline }, deps);
     // Plaid: integrations since 2025-12 identify the user by user_id; older ones by user_token.
     if (user.userToken) body = { ...body, user_token: user.userToken };
@@ -93,6 +106,15 @@ export async function createLinkToken(
   if (!outcome.ok) {
     deps.logger.error('plaid.link_token_failed', { ...fields, ...plaidFailureFields(outcome) });
     throw plaidFailure(outcome, deps.rateLimitRetryAfterSeconds);
+  }
+  if (liveItems && (await liveItems) >= tenant.items.max_per_user) {
+    deps.logger.info('items.limit_refused', { ...fields, limit: tenant.items.max_per_user });
+    throw overLimit(tenant.items.max_per_user);
+  }
+  // The service completes these sessions itself: it must know whose they are before the app
+  // can open the token.
+  if (profile && completedByService(profile)) {
+    await recordLinkSession(owner, outcome.value, deps, deadline - deps.now());
   }
   deps.logger.info('plaid.link_token_created', {
     ...fields,

@@ -6,6 +6,7 @@ import type { CountryCode, LinkLanguage } from '../config/plaid-vocabulary.ts';
 import { TRANSACTIONS_DAYS } from '../config/plaid-vocabulary.ts';
 import type { LinkProfile, Tenant } from '../config/tenant-schema.ts';
 import type { ClientChoices } from './client-choices.ts';
+import { completedByService } from './link-sessions.ts';
 import { ServiceFailure } from './failure.ts';
 import type { VerifiedIdentity } from './identity.ts';
 
@@ -183,7 +184,9 @@ export function buildLinkTokenRequest(input: {
     user,
     ...rest,
   };
-  if (body.webhook === 'service') {
+  // The service completes Hosted Link and Multi-Item Link sessions from their LINK webhooks: their
+  // profiles always use its receiver (the tenant rules refuse another URL for them).
+  if (body.webhook === 'service' || (body.webhook === undefined && completedByService(profile))) {
     if (!input.serviceWebhookUrl)
       throw new ServiceFailure('misconfigured', "The service's webhook receiver URL is unknown.");
     body.webhook = input.serviceWebhookUrl;

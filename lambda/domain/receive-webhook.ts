@@ -78,13 +78,11 @@ export async function receiveWebhook(
       itemId === null ? undefined : await withinBudget(vault.findItemOwner(tenant.id, itemId), remaining(), detail);
     const at = new Date(deps.now()).toISOString();
     const change = owner ? statusChangeOf(body, verified.iat, at) : undefined;
+    let changed = false;
     if (owner && itemId && change) {
       const applied = await withinBudget(vault.applyItemStatus(owner, itemId, change), remaining(), detail);
       log.info('items.status_changed', { ...fields, status: change.status, applied });
-      if (applied === 'applied') {
-        const item = await vault.getItem(owner, itemId);
-        if (item) await publishItemEvent('status_changed', owner, item, 'plaid_webhook', deps, at);
-      }
+      changed = applied === 'applied';
     }
     const report = sessionReportOf(body);
     const session = report ? await completeReportedSession(tenant, report, deadline, deps, log) : undefined;
@@ -103,6 +101,11 @@ export async function receiveWebhook(
       new Date(verified.iat * 1000),
       { deps, remaining, detail, log, fields },
     );
+    // After the hand-over: a failed hand-over is retried by Plaid, and only then is the change told.
+    if (owner && itemId && changed) {
+      const item = await vault.getItem(owner, itemId);
+      if (item) await publishItemEvent('status_changed', owner, item, 'plaid_webhook', deps, at);
+    }
   } catch (error) {
     // Plaid's retry of this body must be processed, not taken for a replay.
     await vault.releaseWebhook(tenant.id, verified.bodySha256).catch(() => undefined);

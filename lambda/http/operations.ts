@@ -7,6 +7,7 @@ import { ITEMS_PATH } from '../config/routes.ts';
 import type { Tenant } from '../config/tenant-schema.ts';
 import { parseClientChoices } from '../domain/client-choices.ts';
 import { createLinkToken } from '../domain/create-link-token.ts';
+import { eraseUser } from '../domain/erase-user.ts';
 import { ServiceFailure } from '../domain/failure.ts';
 import { linkItem, listItems, parseLinkItemBody, unlinkItem } from '../domain/items.ts';
 import type { Authenticated, ServiceDeps } from '../domain/ports.ts';
@@ -75,6 +76,13 @@ export const OPERATIONS: { readonly [name in OperationName]: Operation } = {
     caller: 'user',
     async handle(request, { tenant, identity }, deps) {
       await unlinkItem({ tenant, identity, itemId: request.params.item_id! }, deps);
+      return { status: 204 };
+    },
+  },
+  eraseUser: {
+    caller: 'user',
+    async handle(_request, { tenant, identity }, deps) {
+      await eraseUser({ tenant, identity }, deps);
       return { status: 204 };
     },
   },

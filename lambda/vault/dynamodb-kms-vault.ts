@@ -29,7 +29,6 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ServiceFailure } from '../domain/failure.ts';
 import {
   ITEM_STATUSES,
-  type ClaimTiming,
   type ExchangeClaim,
   type ExchangeOutcome,
   type ItemOwner,

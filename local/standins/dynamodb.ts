@@ -51,7 +51,13 @@ export interface DynamoDbStandIn {
    * The next n requests (of `operation` only, when given) get `fault`, queued after any already
    * scheduled. Requests of other operations pass untouched.
    */
-  failNext(n: number, fault: DynamoDbFault, operation?: string): void;
+  failNext(
+    n: number,
+    fault: DynamoDbFault,
+    operation?: string,
+    /** Only requests whose (wire-format) body this accepts: one kind of record among the writes. */
+    matching?: (body: Record<string, unknown>) => boolean,
+  ): void;
   clearFaults(): void;
   /** Delay every answer by ms (0 turns it off). */
   setLatency(ms: number): void;
@@ -84,11 +90,17 @@ export async function startDynamoDbStandIn(opts: DynamoDbStandInOptions = {}): P
 
   const calls: Record<string, number> = {};
   const requests: DynamoDbRequestRecord[] = [];
-  let faults: Array<{ fault: DynamoDbFault; operation: string | undefined }> = [];
+  let faults: Array<{
+    fault: DynamoDbFault;
+    operation: string | undefined;
+    matching: ((body: Record<string, unknown>) => boolean) | undefined;
+  }> = [];
   let latencyMs = 0;
 
-  function takeFault(operation: string): DynamoDbFault | undefined {
-    const i = faults.findIndex((f) => f.operation === undefined || f.operation === operation);
+  function takeFault(operation: string, body: Record<string, unknown>): DynamoDbFault | undefined {
+    const i = faults.findIndex(
+      (f) => (f.operation === undefined || f.operation === operation) && (f.matching?.(body) ?? true),
+    );
     if (i < 0) return undefined;
     const [taken] = faults.splice(i, 1);
     return taken?.fault;
@@ -109,13 +121,14 @@ export async function startDynamoDbStandIn(opts: DynamoDbStandInOptions = {}): P
     const target = req.headers['x-amz-target'];
     const operation =
       typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+    const parsed = operation === '' ? undefined : parseJson(raw);
+    const body = isPlainObject(parsed) ? parsed : {};
     if (operation !== '') {
       calls[operation] = (calls[operation] ?? 0) + 1;
-      const body = parseJson(raw);
-      requests.push({ operation, body: isPlainObject(body) ? body : {} });
+      requests.push({ operation, body });
     }
 
-    const fault = operation === '' ? undefined : takeFault(operation);
+    const fault = operation === '' ? undefined : takeFault(operation, body);
     if (fault === 'hang') return;
     if (fault === 'network') {
       req.socket.destroy();
@@ -170,8 +183,8 @@ export async function startDynamoDbStandIn(opts: DynamoDbStandInOptions = {}): P
       for (const k of Object.keys(calls)) delete calls[k];
       requests.length = 0;
     },
-    failNext(n, fault, operation) {
-      for (let i = 0; i < n; i++) faults.push({ fault, operation });
+    failNext(n, fault, operation, matching) {
+      for (let i = 0; i < n; i++) faults.push({ fault, operation, matching });
     },
     clearFaults() {
       faults = [];

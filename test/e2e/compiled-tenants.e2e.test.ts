@@ -14,6 +14,7 @@ import { buildLambdaBundle, type BuiltBundle } from '../../local/build.ts';
 import { startOidcIssuer, type OidcIssuer } from '../../local/standins/oidc-issuer.ts';
 import { DEFAULT_PLAID_CREDENTIALS, startPlaidStandIn, type PlaidStandIn } from '../../local/standins/plaid.ts';
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../local/standins/secrets-manager.ts';
+import { startVaultStandIns, type VaultStandIns } from '../support/vault-standins.ts';
 import { minimalTenantConfig, tenantsFileOf } from '../support/tenants.ts';
 
 const ORIGIN = 'https://app.example.com';
@@ -21,6 +22,7 @@ let dir: string;
 let issuer: OidcIssuer;
 let plaid: PlaidStandIn;
 let secrets: SecretsManagerStandIn;
+let vault: VaultStandIns;
 let bundle: BuiltBundle;
 let compiledPath: string;
 let compiled: string;
@@ -29,6 +31,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'compiled-tenants-'));
   issuer = await startOidcIssuer();
   plaid = await startPlaidStandIn({});
+  vault = await startVaultStandIns();
   const [clientId, secret] = Object.entries(DEFAULT_PLAID_CREDENTIALS)[0]!;
   secrets = await startSecretsManagerStandIn({
     secrets: {
@@ -57,7 +60,7 @@ before(async () => {
   compiled = readFileSync(compiledPath, 'utf8');
 });
 after(async () => {
-  await Promise.all([issuer?.close(), plaid?.close(), secrets?.close()]);
+  await Promise.all([issuer?.close(), plaid?.close(), secrets?.close(), vault?.close()]);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -83,6 +86,7 @@ function coldStart(): Promise<{ code: number | null; stdout: string; stderr: str
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: 'test',
         AWS_SECRET_ACCESS_KEY: 'test',
+        ...vault.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

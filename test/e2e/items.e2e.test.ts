@@ -423,9 +423,13 @@ describe("Plaid's errors, mapped", () => {
   });
 });
 
+/** A PutItem of an Item record (not a claim or a session). */
+const itemRecord = (body: Record<string, unknown>) =>
+  String((body.Item as { sk?: { S?: string } } | undefined)?.sk?.S).startsWith('item#');
+
 describe('DynamoDB and KMS outages: a bounded 503, nothing orphaned', () => {
   test('DynamoDB failing the write: 503, and the new Item is removed at Plaid', async () => {
-    stack.dynamodb.failNext(5, 'internal', 'PutItem');
+    stack.dynamodb.failNext(5, 'internal', 'PutItem', itemRecord);
     const removals = stack.plaid.callsTo('/item/remove');
     const res = await link('acme', 'ddb-put-fails');
     assert.equal(res.status, 503, res.text);
@@ -457,7 +461,7 @@ describe('DynamoDB and KMS outages: a bounded 503, nothing orphaned', () => {
     assert.equal(res.status, 503, res.text);
   });
   test('the store and the undo both failing: 503, and the orphan is logged by item id for an operator', async () => {
-    stack.dynamodb.failNext(5, 'internal', 'PutItem');
+    stack.dynamodb.failNext(5, 'internal', 'PutItem', itemRecord);
     stack.plaid.failNext(
       2,
       { kind: 'error', status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' },

@@ -18,6 +18,7 @@ import { before, describe, test } from 'node:test';
 import { isConditionKeyArray, runSimulation, typeForContextKey } from '@cloud-copilot/iam-simulate';
 import { Stack } from 'aws-cdk-lib';
 import { ITEMS_BY_ITEM_INDEX } from '../../infra/items-vault.ts';
+import { EVENT_SOURCES } from '../../lambda/config/events.ts';
 import { PROJECT_ROOT } from '../../infra/lambda-bundling.ts';
 import { resolveStage } from '../../infra/stages.ts';
 import { WEBHOOK_EVENT_SOURCE } from '../../infra/webhooks.ts';
@@ -84,6 +85,19 @@ const GRANTS: readonly Grant[] = [
     action: 'events:PutEvents',
     on: 'bus',
     context: () => ({ 'events:source': [WEBHOOK_EVENT_SOURCE] }),
+  },
+  // The service's own Item and user lifecycle events, alone or together in one call.
+  {
+    who: 'function',
+    action: 'events:PutEvents',
+    on: 'bus',
+    context: () => ({ 'events:source': [EVENT_SOURCES.item_lifecycle] }),
+  },
+  {
+    who: 'function',
+    action: 'events:PutEvents',
+    on: 'bus',
+    context: () => ({ 'events:source': [EVENT_SOURCES.item_lifecycle, EVENT_SOURCES.user_lifecycle] }),
   },
   // Each tenant's reader: its own partitions, on the table and on the by-item index.
   {

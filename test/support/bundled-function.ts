@@ -12,6 +12,7 @@ import { startLocalApiServer, type LambdaHandler, type LocalApiServer } from '..
 import { startOidcIssuer, type OidcIssuer } from '../../local/standins/oidc-issuer.ts';
 import { DEFAULT_PLAID_CREDENTIALS, startPlaidStandIn, type PlaidStandIn } from '../../local/standins/plaid.ts';
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../local/standins/secrets-manager.ts';
+import { startVaultStandIns } from './vault-standins.ts';
 
 export const BUNDLED_FUNCTION_ORIGIN = 'https://app.example.com';
 
@@ -43,6 +44,7 @@ export async function startBundledFunction(opts: {
       [DEMO_KEY_SECRET_ID]: 'bundled-function-test-client-user-id-key-0123456789abcdef',
     },
   });
+  const vault = await startVaultStandIns();
   const tenantsFile = join(dir, 'tenants.json');
   writeFileSync(
     tenantsFile,
@@ -56,6 +58,7 @@ export async function startBundledFunction(opts: {
     PLAID_BASE_URL: plaid.url,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
     AWS_REGION: 'us-east-1',
+    ...vault.env,
     ...opts.env(dir),
   };
   for (const [name, value] of Object.entries(env)) {
@@ -86,7 +89,7 @@ export async function startBundledFunction(opts: {
       }),
     async close() {
       await server.close();
-      await Promise.all([issuer.close(), plaid.close(), secrets.close()]);
+      await Promise.all([issuer.close(), plaid.close(), secrets.close(), vault.close()]);
       rmSync(dir, { recursive: true, force: true });
     },
   };
