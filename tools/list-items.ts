@@ -116,9 +116,18 @@ async function main(): Promise<void> {
         };
       });
     const plaidUser = records.find((r) => r.sk?.S === 'plaid_user')?.user_id?.S;
-    process.stdout.write(
-      `${JSON.stringify({ tenant: tenant.id, client_user_id: clientUserId, plaid_user_id: plaidUser ?? null, items }, null, 2)}\n`,
-    );
+    // The limit counts live Items: a revoked one is not billed and does not take a place.
+    const live = items.filter((item) => item.status !== 'revoked').length;
+    const summary = {
+      tenant: tenant.id,
+      client_user_id: clientUserId,
+      plaid_user_id: plaidUser ?? null,
+      live_items: live,
+      max_per_user: tenant.items.max_per_user,
+      at_limit: live >= tenant.items.max_per_user,
+      items,
+    };
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   } finally {
     db.destroy();
   }

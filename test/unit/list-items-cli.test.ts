@@ -84,6 +84,8 @@ for (const [how, args] of [
       out.items.map((i: { item_id: string; status: string; action: string }) => [i.item_id, i.status, i.action]),
       [['item-cli-1', 'healthy', 'none']],
     );
+    // The tenant's limit (the default, 10) against the user's live Items.
+    assert.deepEqual([out.live_items, out.max_per_user, out.at_limit], [1, 10, false]);
     assert.ok(
       !stdout.includes('access-sandbox') && !stdout.includes('access_token_ct'),
       'no token or ciphertext printed',
