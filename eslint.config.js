@@ -64,8 +64,8 @@ export const IMPORT_RULES = [
   },
   {
     parts: ['local/'],
-    mayImport: [LAMBDA, 'infra/lambda-bundling.ts', 'client/'],
-    why: 'the local stack runs the bundle the deploy builds, and serves the browser client',
+    mayImport: [LAMBDA, 'infra/lambda-bundling.ts', 'infra/function-sizing.ts', 'client/'],
+    why: 'the local stack runs the bundle the deploy builds, with the memory size it sets, and serves the browser client',
   },
   {
     parts: ['tools/'],

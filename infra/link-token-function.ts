@@ -25,22 +25,15 @@ import { pathToFileURL } from 'node:url';
 import { readSettings, type Settings } from '../lambda/config/settings.ts';
 import type { ItemsVault } from './items-vault.ts';
 import { fileURLToPath } from 'node:url';
+import { FUNCTION_MEMORY_MB } from './function-sizing.ts';
 import { LAMBDA_BUNDLING } from './lambda-bundling.ts';
 
 const LAMBDA_BUNDLING_SCRIPT = fileURLToPath(new URL('./lambda-bundling.ts', import.meta.url));
 import type { TenantSecrets } from './tenant-secrets.ts';
 import type { WebhookBus } from './webhooks.ts';
 
-/**
- * Memory, from measurement (`npm run measure`; the figures are in docs/operations.md, "8. Sizing
- * and cost"): what the process holds after init and over many warm requests leaves 128 MB too
- * little room for a burst of concurrent Plaid calls or a slow GC. CPU comes with memory (1,769 MB
- * = 1 vCPU): 256 MB gives about 0.14 vCPU, enough for the CPU a cold start needs (import and
- * prefetch, then the first request) to stay under a second. A warm request takes little CPU and
- * otherwise waits on Plaid, billed per GB-second, so more memory would raise the cost without
- * shortening that wait.
- */
-export const FUNCTION_MEMORY_MB = 256;
+// Memory: one number, with its reason, shared with the local stack.
+export { FUNCTION_MEMORY_MB } from './function-sizing.ts';
 
 /**
  * The timeout is derived from the function's own settings: a cache-missing JWKS fetch

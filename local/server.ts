@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { FUNCTION_MEMORY_MB } from '../infra/function-sizing.ts';
 
 export type LambdaHandler = (
   event: APIGatewayProxyEventV2,
@@ -224,7 +225,8 @@ export function lambdaContext(timeoutMs: number): Context {
     functionName: 'link-token-local',
     functionVersion: '$LATEST',
     invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:link-token-local',
-    memoryLimitInMB: '512',
+    // The deployed function's, so its logs' function_memory_size is what Lambda would report.
+    memoryLimitInMB: String(FUNCTION_MEMORY_MB),
     awsRequestId: requestId,
     logGroupName: '/aws/lambda/link-token-local',
     logStreamName: 'local',

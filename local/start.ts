@@ -17,7 +17,8 @@
 //   WEBHOOK_BUS_NAME                 stand-in, bus link-token-local-webhooks; POST /dev/events lists them)
 //   PUBLIC_BASE_URL                  the base of the webhook URL given to Plaid (default: this server)
 //   OIDC_PORT                        port of the local OIDC issuer that signs dev tokens (random)
-//   LOCAL_WORK_DIR                   where the bundles and the tenants files go (dist/local)
+//   LOCAL_WORK_DIR                   where the bundles, the tenants files and stack.json go (dist/local);
+//                                    stack.json says where the running stack listens (dev-token reads it)
 //   LOCAL_FUNCTION_TIMEOUT_MS        the function's timeout, as Lambda's (12000)
 // The local knobs are validated first (local-settings.ts): a mistake is one line naming the
 // variable, exit code 1. SIGTERM and SIGINT close every server and stand-in, exit code 0.
@@ -33,13 +34,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildBrowserClient } from '../client/build.ts';
-import { PROJECT_ROOT } from '../infra/lambda-bundling.ts';
 import { loadTenantsFile } from '../lambda/config/load-tenants.ts';
 import { isLoopbackHost } from '../lambda/config/url-rules.ts';
 import type { Tenant } from '../lambda/config/tenant-schema.ts';
 import { buildLambdaBundle } from './build.ts';
 import { demoTenantsFile } from './demo-tenants.ts';
 import { listenFailure, LocalStartError, readLocalKnobs } from './local-settings.ts';
+import { DEFAULT_WORK_DIR, removeStackFile, writeStackFile } from './stack-file.ts';
 import {
   devTokenClaims,
   devTokenLifetimeSeconds,
@@ -77,6 +78,9 @@ export interface LocalStack {
   readonly plaid: PlaidStandIn | undefined;
   /** Secret ids the Secrets Manager stand-in was seeded with, by where the value came from (none with another Secrets Manager). */
   readonly secrets: { readonly generated: readonly string[]; readonly fromFile: readonly string[] };
+  readonly workDir: string;
+  /** stack.json in the work folder: where this stack listens, until it stops. */
+  readonly stackFile: string;
   close(): Promise<void>;
 }
 
@@ -123,7 +127,7 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
   }
   // A given tenants file is checked before anything listens: its mistakes come first, naming it.
   if (knobs.TENANTS_FILE) loadTenantsFile(knobs.TENANTS_FILE);
-  const workDir = knobs.LOCAL_WORK_DIR ? resolve(knobs.LOCAL_WORK_DIR) : join(PROJECT_ROOT, 'dist', 'local');
+  const workDir = knobs.LOCAL_WORK_DIR ? resolve(knobs.LOCAL_WORK_DIR) : DEFAULT_WORK_DIR;
   mkdirSync(workDir, { recursive: true });
   // The demo page imports the browser client, built from its one TypeScript source.
   const clientFile = await buildBrowserClient({ outfile: join(workDir, 'demo', 'link-token-client.js') });
@@ -297,6 +301,12 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
     ((await import(`${pathToFileURL(bundle.handlerFile).href}?t=${Date.now()}`)) as { handler: LambdaHandler }).handler,
   );
   local = tenants;
+  const stackFile = writeStackFile(workDir, {
+    api: server.url,
+    pid: process.pid,
+    tenants: [...tenants.tenants.keys()],
+  });
+  resources.add(() => Promise.resolve(removeStackFile(stackFile)));
 
   return {
     apiUrl: server.url,
@@ -307,6 +317,8 @@ async function startInto(env: NodeJS.ProcessEnv, resources: LocalResources): Pro
     issuer,
     plaid,
     secrets: secretsEndpointGiven ? { generated: [], fromFile: [] } : { generated, fromFile: [...fromFile.keys()] },
+    workDir,
+    stackFile,
     close: () => resources.close(),
   };
 }
@@ -408,9 +420,11 @@ export function humanReadyLine(stack: LocalStack): string {
   const first = stack.stoodIn[0] ?? stack.tenants[0]!;
   const own = stack.tenants.length - stack.stoodIn.length;
   const file = shortPath(stack.tenantsFile);
+  // dev-token finds the stack through stack.json in the default work folder; from another, it needs the URL.
+  const url = stack.workDir === DEFAULT_WORK_DIR ? '' : ` --url ${stack.apiUrl}`;
   return (
     `Ready: ${stack.apiUrl} serves ${stack.tenants.length === 1 ? 'tenant' : `${stack.tenants.length} tenants:`} ${shown} (${file}). ` +
-    `Token: curl -s -X POST ${stack.apiUrl}/dev/token -d '{"tenant":"${first}","sub":"dev-user-1"}' or npm run -s dev-token -- --tenant ${first}. ` +
+    `Token: curl -s -X POST ${stack.apiUrl}/dev/token -d '{"tenant":"${first}","sub":"dev-user-1"}' or npm run -s dev-token -- --tenant ${first}${url}. ` +
     `Local only: tokens are signed by the local issuer ${stack.issuer.url}, which stands in for ${own === 0 ? "every tenant's issuer" : `the issuer of ${stack.stoodIn.length} tenant(s) (${own} with an issuer of their own on this machine)`} (jwks_uri rewritten in ${shortPath(stack.functionTenantsFile)}), ` +
     `Plaid runs as sandbox${stack.plaid ? ' (the Plaid stand-in)' : ''}` +
     `${stack.secrets.generated.length ? `, ${stack.secrets.generated.length} secret(s) generated` : ''}${stack.secrets.fromFile.length ? `, ${stack.secrets.fromFile.length} from LOCAL_SECRETS_FILE` : ''}.`
@@ -459,6 +473,7 @@ if (import.meta.main) {
           tenants: stack.tenants,
           issuer_stood_in_for: stack.stoodIn,
           dev_token: `${stack.apiUrl}/dev/token`,
+          stack_file: stack.stackFile,
           // Secret ids only, never values.
           secrets: { generated: stack.secrets.generated, from_local_secrets_file: stack.secrets.fromFile },
           local_only:

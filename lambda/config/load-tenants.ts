@@ -66,7 +66,12 @@ export function validateTenantsFile(input: unknown, source = '(inline)'): Valida
       source,
       result.issues.map((issue) => {
         const problem = problemAt(issuePath(issue), issueMessage(issue));
-        return isUnknownKey(issue) ? { ...problem, message: unknownFieldMessage(problem) } : problem;
+        if (!isUnknownKey(issue)) return problem;
+        const message = unknownFieldMessage(problem);
+        return {
+          ...problem,
+          message: message === problem.message ? withSuggestion(issuePath(issue), message) : message,
+        };
       }),
     );
   }
@@ -187,4 +192,75 @@ function unknownFieldMessage(problem: ConfigProblem): string {
         return `is set per profile: move it into profiles.<name>.${problem.field}`;
       return problem.message;
   }
+}
+
+/** The parts of a valibot schema walked to find the keys an object knows. */
+interface SchemaNode {
+  readonly type: string;
+  readonly entries?: Readonly<Record<string, SchemaNode>>;
+  readonly wrapped?: SchemaNode;
+  readonly value?: SchemaNode;
+  readonly item?: SchemaNode;
+  readonly options?: readonly SchemaNode[];
+}
+
+/** The alternatives a schema stands for, optional and nullable wrappers and unions opened. */
+function alternatives(schema: SchemaNode): SchemaNode[] {
+  if (schema.wrapped) return alternatives(schema.wrapped);
+  if (schema.options) return schema.options.flatMap(alternatives);
+  return [schema];
+}
+
+/** The field names the schema knows for the object at `path` of a tenants file. */
+function knownKeysAt(path: ConfigPath): string[] {
+  let nodes = [TenantsFileSchema as unknown as SchemaNode];
+  for (const key of path) {
+    nodes = nodes.flatMap(alternatives).flatMap((node) => {
+      if (node.entries) return typeof key === 'string' && Object.hasOwn(node.entries, key) ? [node.entries[key]!] : [];
+      if (node.type === 'record' && node.value) return [node.value];
+      if (node.type === 'array' && node.item) return [node.item];
+      return [];
+    });
+  }
+  return [...new Set(nodes.flatMap(alternatives).flatMap((node) => Object.keys(node.entries ?? {})))];
+}
+
+/** Edit distance with adjacent transpositions (optimal string alignment). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/**
+ * The known field an unknown one was most likely meant to be: the same name in another case or
+ * separator style (clientName, client-name), else the nearest within a few edits. Only reached
+ * when a file is refused, so never on a request's path.
+ */
+export function nearestKnownField(unknown: string, known: readonly string[]): string | undefined {
+  const plain = (name: string) => name.toLowerCase().replace(/[-_]/g, '');
+  const same = known.find((name) => plain(name) === plain(unknown));
+  if (same) return same;
+  const allowed = Math.max(1, Math.min(3, Math.floor(unknown.length / 3)));
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    const distance = editDistance(unknown, name);
+    if (distance <= allowed && (!best || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+function withSuggestion(path: ConfigPath, message: string): string {
+  const unknown = path.at(-1);
+  if (typeof unknown !== 'string') return message;
+  const suggestion = nearestKnownField(unknown, knownKeysAt(path.slice(0, -1)));
+  return suggestion ? `${message}; did you mean '${suggestion}'?` : message;
 }
