@@ -30,7 +30,15 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { describeProblem, loadTenantsFile } from '../lambda/config/load-tenants.ts';
-import { ITEM_PATH, ITEMS_PATH, LINK_TOKEN_PATH, ROUTES, routeMethods, WEBHOOK_PATH } from '../lambda/config/routes.ts';
+import {
+  ITEM_PATH,
+  ME_PATH,
+  ITEMS_PATH,
+  LINK_TOKEN_PATH,
+  ROUTES,
+  routeMethods,
+  WEBHOOK_PATH,
+} from '../lambda/config/routes.ts';
 import { ItemsAlarms } from './items-alarms.ts';
 import { ItemsVault, outputNamesOf } from './items-vault.ts';
 import { LinkTokenAlarms } from './link-token-alarms.ts';
@@ -82,6 +90,9 @@ const UNAUTHORIZED_ROUTE_REASONS: Readonly<Record<string, string>> = {
     'OPTIONS is the CORS preflight, which browsers send without credentials.',
   [ITEMS_PATH]: ITEMS_ROUTES_REASON,
   [ITEM_PATH]: ITEMS_ROUTES_REASON,
+  [ME_PATH]:
+    'The function authorizes every DELETE on /me itself, as on /link-token: it verifies the JWT against the issuer of one of several tenants, which one HTTP API JWT authorizer (a single issuer) cannot do, and erases only the caller. ' +
+    'OPTIONS is the CORS preflight, which browsers send without credentials.',
   // Plaid calls this one: no bearer token, no CORS. The function verifies Plaid's signature
   // (a JWT over the body's SHA-256, keyed per tenant) before anything is stored or published.
   [WEBHOOK_PATH]:

@@ -18,6 +18,9 @@ import { createPlaidClient } from '../../lambda/plaid/plaid-client.ts';
 import { startPlaidStandIn, type PlaidStandIn } from '../../local/standins/plaid.ts';
 import { configuredPaths, fileWith, generateCorpusFile, generateVariantFiles, setPath, tenantWith } from './corpus.ts';
 
+/** The service's own webhook receiver, where Hosted Link and Multi-Item Link sessions report. */
+const SERVICE_WEBHOOK_URL = 'https://api.corpus.example/webhooks/plaid/corpus';
+
 const CREDENTIALS = { client_id: 'corpus-client-id', secret: 'corpus-sandbox-secret' };
 const identity = identityFromClaims({
   iss: 'https://idp.corpus.example',
@@ -77,7 +80,13 @@ describe('the generated corpus of valid tenants files', () => {
           for (const platform of PLATFORMS) {
             if (platform === 'android' && !profile.android_package_name) continue;
             const choices = parseClientChoices({ platform, profile: profileName });
-            const body = buildLinkTokenRequest({ tenant, choices, identity, clientUserId: 'corpus-client-user-id' });
+            const body = buildLinkTokenRequest({
+              serviceWebhookUrl: SERVICE_WEBHOOK_URL,
+              tenant,
+              choices,
+              identity,
+              clientUserId: 'corpus-client-user-id',
+            });
             for (const path of pathsIn(body)) builtPaths.add(path);
             const outcome = await client.createLinkToken({
               baseUrl: plaid.url,
@@ -676,6 +685,7 @@ describe('warnings: accepted, with a message naming what to do', () => {
       `${P('default')}, field 'transactions.days_requested': 10 is raised to 30, Plaid's minimum: the service sends 30 (write 30 to silence this)`,
     ]);
     const body = buildLinkTokenRequest({
+      serviceWebhookUrl: SERVICE_WEBHOOK_URL,
       tenant: tenantsById(parsed).get('corpus')!,
       choices: parseClientChoices({ platform: 'web' }),
       identity,
@@ -720,6 +730,7 @@ describe('Hosted Link delivery needs the verified contact at request time', () =
       assert.throws(
         () =>
           buildLinkTokenRequest({
+            serviceWebhookUrl: SERVICE_WEBHOOK_URL,
             tenant: hosted(delivery),
             choices: parseClientChoices({ platform: 'web' }),
             identity: unverified,
@@ -728,6 +739,7 @@ describe('Hosted Link delivery needs the verified contact at request time', () =
         { name: 'ServiceFailure', kind: 'invalid_request' },
       );
       const body = buildLinkTokenRequest({
+        serviceWebhookUrl: SERVICE_WEBHOOK_URL,
         tenant: hosted(delivery),
         choices: parseClientChoices({ platform: 'web' }),
         identity,

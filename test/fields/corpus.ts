@@ -106,6 +106,8 @@ const FAMILY_OF_TOP_LEVEL: Readonly<Record<string, string>> = {
   identity_verification: 'idv',
   statements: 'statements',
   hosted_link: 'hosted',
+  // The service completes Multi-Item sessions itself: their profile uses its webhook receiver.
+  enable_multi_item_link: 'hosted',
 };
 
 /** What each family's profile needs besides the sampled fields (products, the US for Auth flows…). */

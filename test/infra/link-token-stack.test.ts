@@ -94,7 +94,7 @@ describe('function', () => {
 });
 
 describe('API', () => {
-  test('routes /link-token, the items paths and the webhook path to the one function through one integration, and nothing else', () => {
+  test('routes /link-token, the items paths, /me and the webhook path to the one function through one integration, and nothing else', () => {
     const [integrationId] = logicalIds(dev, 'AWS::ApiGatewayV2::Integration');
     dev.template.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
     dev.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
@@ -110,6 +110,8 @@ describe('API', () => {
       'OPTIONS /items',
       'DELETE /items/{item_id}',
       'OPTIONS /items/{item_id}',
+      'DELETE /me',
+      'OPTIONS /me',
       'POST /webhooks/plaid/{tenant_id}',
     ];
     assert.deepEqual(
@@ -138,6 +140,7 @@ describe('API', () => {
       '/*/*/items',
       '/*/*/items/{item_id}',
       '/*/*/link-token',
+      '/*/*/me',
       '/*/*/webhooks/plaid/{tenant_id}',
     ]);
   });

@@ -167,9 +167,11 @@ describe('bus', () => {
           Effect: 'Allow',
           Action: 'events:PutEvents',
           Resource: busArn(s),
-          // events:source has one value per entry of the call: every one must be the service's, and there must be one.
+          // events:source has one value per entry of the call: every one must be one of the service's, and there must be one.
           Condition: {
-            'ForAllValues:StringEquals': { 'events:source': ['link-token-service.plaid'] },
+            'ForAllValues:StringEquals': {
+              'events:source': ['link-token-service.plaid', 'link-token-service.items', 'link-token-service.users'],
+            },
             Null: { 'events:source': 'false' },
           },
         },
