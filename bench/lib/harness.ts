@@ -65,7 +65,7 @@ export const ratio = (a: number | undefined, b: number | undefined, digits = 3):
 /** A Markdown table; columns whose cells are all numbers are right-aligned. */
 export function mdTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const esc = (c: string) => c.replaceAll('|', '\\|');
-  const numeric = (i: number) => rows.every((r) => /^(-?[\d.,]+( \/ [\d.,]+)?%?|—|n\/a|)$/.test(r[i] ?? ''));
+  const numeric = (i: number) => rows.every((r) => /^(-?[\d.,]+( \/ [\d.,]+| \([\d.,]+\))?%?|—|n\/a|)$/.test(r[i] ?? ''));
   return [
     `| ${header.map(esc).join(' | ')} |`,
     `| ${header.map((_, i) => (i > 0 && numeric(i) ? '---:' : '---')).join(' | ')} |`,
