@@ -36,7 +36,10 @@ export async function waitForPort(port: number, child: ChildProcess, timeoutMs =
     if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before listening on ${port}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect({ port, host: '127.0.0.1' });
-      socket.once('connect', () => resolve(!socket.destroy()));
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (open) return;
