@@ -78,11 +78,12 @@ const authed = (token: string) => ({ authorization: `Bearer ${token}`, origin: B
 export async function runPaths(s: StandIns, workDir: string, config: PathsConfig, meta: Machine): Promise<PathsSummary> {
   mkdirSync(workDir, { recursive: true });
   const vault = s.vault!;
-  // The demo tenant, and the same with a plain webhook URL, which builds from before the items
-  // settings and webhook "service" also accept.
+  // The demo tenant, and the same with a plain webhook URL and without Hosted Link, which builds
+  // from before the items settings and webhook "service" also accept.
   const service = demoTenants(s);
   const compat = structuredClone(service);
-  compat.tenants.demo!.profiles.default!.webhook = 'https://webhooks.example.com/plaid';
+  const { default: first, payments } = compat.tenants.demo!.profiles;
+  compat.tenants.demo!.profiles = { default: { ...first!, webhook: 'https://webhooks.example.com/plaid' }, payments: payments! };
   const files = { compat: join(workDir, 'tenants-compat.json'), service: join(workDir, 'tenants-service.json') };
   writeFileSync(files.compat, JSON.stringify(compat));
   writeFileSync(files.service, JSON.stringify(service));
@@ -300,7 +301,7 @@ export function pathsMarkdown(r: PathsSummary): string {
   const routeRows = ROUTES.flatMap((route) => {
     const { baseline, current } = r.routes[route];
     const row = (side: string, x?: { cold: ColdFigures; warm: WarmFigures }) =>
-      x ? [route, side, ...figures(x).map((v, i) => fmt(v, digits[i])), String(x.warm.n)] : [route, side, 'not served by the baseline', ...Array<string>(9).fill('')];
+      x ? [route, side, ...figures(x).map((v, i) => fmt(v, digits[i])), String(x.warm.n)] : [route, `${side}: not served`, ...Array<string>(9).fill('—'), ''];
     const ratios = baseline && current ? [[route, 'current/baseline', ...figures(current).map((v, i) => ratio(v, figures(baseline)[i])), '']] : [];
     return [row('baseline', baseline), ...(current ? [row('current', current)] : []), ...ratios];
   });
