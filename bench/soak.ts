@@ -26,11 +26,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { DEMO_AUDIENCE, demoTenantsFile } from '../local/demo-tenants.ts';
-import { stop } from './lib/children.ts';
-import { cpuMs, statusKb } from './lib/proc.ts';
-import { median, percentile } from './lib/stats.ts';
-import { startStandIns, type Counters, type StandIns } from './lib/standins-client.ts';
+import { demoTenantsFile } from '../local/demo-tenants.ts';
+import { median, percentile } from './lib/harness.ts';
+import { cpuMs, statusKb } from './lib/load.ts';
+import { stop } from './lib/processes.ts';
+import { startStandIns, type Counters, type StandIns } from './lib/standins.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** The origin the soak's browser-like requests send; the soak tenant allows it. */
@@ -392,7 +392,7 @@ async function main(): Promise<number> {
     let windowErrors = 0;
     let connectionErrors = 0;
     const samples: Sample[] = [];
-    const upstream: Counters = { plaid: 0, secrets: 0, jwks: 0 };
+    const upstream: Counters = { plaid: 0, secrets: 0, jwks: 0, events: 0 };
     const upstreamTimeline: Array<Counters & { t: number }> = [];
     const rssAtStartKb = statusKb(pid, 'VmRSS');
     const cpuBefore = cpuMs(pid);
@@ -513,7 +513,7 @@ async function main(): Promise<number> {
         max: histogram.max(),
       },
       cpuMsPerRequest: total
-        ? round((cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / total, 3)
+        ? round((cpuAfter - cpuBefore) / total, 3)
         : null,
       upstream: standIns
         ? { ...upstream, plaidCallsMatchTokens: plaidCallsMatch, timeline: upstreamTimeline }
@@ -549,13 +549,7 @@ async function mintTokens(config: Config, apiUrl: string, standIns: StandIns | u
   const users = Array.from({ length: config.users }, (_, i) => `soak-user-${i}`);
   if (standIns) {
     const lifetime = config.seconds + 3600;
-    const tokens: string[] = [];
-    for (const sub of users) {
-      tokens.push(
-        await standIns.mint({ sub, aud: DEMO_AUDIENCE, email: `${sub}@example.com`, email_verified: true }, lifetime),
-      );
-    }
-    return tokens;
+    return standIns.mint(users, { expiresInSeconds: lifetime });
   }
   // The stack's own issuer mints through the dev sign-in the demo page uses (an hour's lifetime).
   const tokens: string[] = [];

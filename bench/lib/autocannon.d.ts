@@ -1,4 +1,4 @@
-// The part of autocannon's API the benchmark uses (the package ships no types).
+// The part of autocannon's API the benchmark and the soak use (the package ships no types).
 declare module 'autocannon' {
   import type { EventEmitter } from 'node:events';
 
@@ -6,7 +6,6 @@ declare module 'autocannon' {
     url: string;
     connections?: number;
     duration?: number;
-    amount?: number;
     method?: string;
     headers?: Record<string, string>;
     body?: string;
@@ -16,18 +15,13 @@ declare module 'autocannon' {
   }
 
   interface Result {
-    duration: number;
     errors: number;
     timeouts: number;
-    non2xx: number;
-    '2xx': number;
-    requests: { total: number; average: number };
   }
 
   interface Instance extends EventEmitter, PromiseLike<Result> {
     stop(): void;
   }
 
-  function autocannon(options: Options): Instance;
-  export default autocannon;
+  export default function autocannon(options: Options): Instance;
 }

@@ -51,22 +51,10 @@ const WHY: Record<string, string> = {
   '@middy/util': 'used by @middy/core',
   '@aws-sdk/client-secrets-manager': 'Secrets Manager client and the GetSecretValue command',
   '@aws-sdk/core': 'AWS SDK: JSON protocol, SigV4 auth scheme',
-  '@aws-sdk/nested-clients': 'AWS SDK: STS/SSO clients for credential providers',
   '@smithy/core': 'AWS SDK: middleware stack, serde, endpoints, retries',
   '@smithy/signature-v4': 'AWS SDK: SigV4 request signing',
   '@smithy/node-http-handler': 'AWS SDK: HTTP transport',
-  '@smithy/credential-provider-imds': 'AWS SDK: EC2/ECS metadata credentials (default chain)',
-  '@aws-sdk/credential-provider-node': 'AWS SDK: default credential chain',
   '@aws-sdk/credential-provider-env': 'AWS SDK: credentials from the environment (what Lambda uses)',
-  '@aws-sdk/credential-provider-ini': 'AWS SDK: shared config files (default chain; local use)',
-  '@aws-sdk/credential-provider-sso': 'AWS SDK: SSO credentials (default chain; local use)',
-  '@aws-sdk/credential-provider-login': 'AWS SDK: console login credentials (default chain; local use)',
-  '@aws-sdk/credential-provider-process': 'AWS SDK: credential_process (default chain; local use)',
-  '@aws-sdk/credential-provider-web-identity': 'AWS SDK: web identity credentials (default chain)',
-  '@aws-sdk/credential-provider-http': 'AWS SDK: container credentials (default chain)',
-  '@aws-sdk/token-providers': 'AWS SDK: SSO token provider (default chain)',
-  '@aws-sdk/signature-v4-multi-region': 'AWS SDK: SigV4a dispatch',
-  '@aws-sdk/xml-builder': 'AWS SDK: XML serde shared by the protocol layer',
   '@aws/lambda-invoke-store': 'AWS SDK: Lambda trace-id propagation (recursion detection)',
   '@smithy/types': 'AWS SDK: shared constants',
 };
@@ -86,12 +74,7 @@ export function packageOf(path: string): string {
   return normalized;
 }
 
-export function analyseBundle(opts: {
-  metafile: Metafile;
-  outFile: string;
-  projectRoot: string;
-  entry: string;
-}): BundleReport {
+export function analyseBundle(opts: { metafile: Metafile; outFile: string; projectRoot: string }): BundleReport {
   const outKey = relative(opts.projectRoot, opts.outFile).replaceAll('\\', '/');
   const output = opts.metafile.outputs[outKey];
   if (!output) throw new Error(`metafile has no output ${outKey}`);
@@ -109,7 +92,7 @@ export function analyseBundle(opts: {
   }
   byPackage.set(RUNTIME, { bytes: output.bytes - attributed, files: 0 });
 
-  const chains = importChains(opts.metafile, relative(opts.projectRoot, opts.entry).replaceAll('\\', '/'));
+  const chains = importChains(opts.metafile, 'lambda/handler.ts');
   const contributors = [...byPackage.entries()]
     .map(([name, { bytes, files }]) => ({
       name,

@@ -1,60 +1,62 @@
-// Closed-loop HTTP load with autocannon, with latencies kept at sub-millisecond precision:
-// autocannon's own histogram rounds to whole milliseconds, too coarse for a 0.3 ms target, so
-// every response time it reports (a float, from process.hrtime) is recorded here instead.
+// Closed-loop HTTP load with autocannon, and what Linux's /proc says of the process under it. Every
+// response time autocannon reports (a float, from process.hrtime) is kept: its own histogram
+// rounds to whole milliseconds, too coarse for the sub-millisecond figures compared here.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { cpuMs } from './proc.ts';
-import { percentile } from './stats.ts';
+import { percentile } from './harness.ts';
+
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** CPU time of a process (every thread), user + system, in ms; one clock tick of resolution. */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is parenthesised and may contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+/** A field of /proc/<pid>/status in kB: VmHWM is the peak resident set size. */
+export function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]);
+}
 
 export interface LoadTarget {
   url: string;
   method: 'POST' | 'GET';
   headers: Record<string, string>;
   body?: string;
-  /** Per-request header sets cycled through on every connection (e.g. one bearer token per user). */
+  /** Header sets cycled through on every connection (one bearer token per user). */
   headerVariants?: Array<Record<string, string>>;
 }
 
 export interface LoadResult {
-  connections: number;
-  durationS: number;
   requests: number;
-  errors: number;
-  non2xx: number;
+  /** Non-2xx answers, connection errors and timeouts. */
+  failures: number;
   rps: number;
-  latencyMs: { p50: number; p90: number; p99: number; mean: number; max: number };
-  /** CPU time (user + system) of the measured process per completed request, in milliseconds. */
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU time of the measured process per completed request. */
   cpuMsPerRequest: number;
-  cpuMsPerRequestUser: number;
-  cpuMsPerRequestSystem: number;
-  cpuMsTotal: number;
 }
 
-export async function runLoad(
-  target: LoadTarget,
-  opts: { connections: number; durationS: number; measurePid: number },
-): Promise<LoadResult> {
+export async function runLoad(target: LoadTarget, connections: number, seconds: number, measurePid: number): Promise<LoadResult> {
   const latencies: number[] = [];
   let non2xx = 0;
-  const cpuBefore = cpuMs(opts.measurePid);
+  const cpuBefore = cpuMs(measurePid);
   const started = performance.now();
+  const { headerVariants, ...request } = target;
+  const variants = headerVariants?.map((h) => ({ ...request, headers: { ...request.headers, ...h } }));
   const instance = autocannon({
-    url: target.url,
-    method: target.method,
-    headers: target.headers,
-    body: target.body,
-    connections: opts.connections,
-    duration: opts.durationS,
+    ...request,
+    connections,
+    duration: seconds,
     pipelining: 1,
     timeout: 10,
-    ...(target.headerVariants
-      ? {
-          requests: target.headerVariants.map((h) => ({
-            method: target.method,
-            headers: { ...target.headers, ...h },
-            body: target.body,
-          })),
-        }
-      : {}),
+    ...(variants && { requests: variants }),
   });
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {
     if (statusCode >= 200 && statusCode < 300) latencies.push(responseTimeMs);
@@ -62,29 +64,13 @@ export async function runLoad(
   });
   const result = await instance;
   const elapsedS = (performance.now() - started) / 1000;
-  const cpuAfter = cpuMs(opts.measurePid);
-  const user = cpuAfter.user - cpuBefore.user;
-  const system = cpuAfter.system - cpuBefore.system;
-  const sorted = Float64Array.from(latencies).sort();
-  const completed = latencies.length + non2xx;
-  const per = (ms: number) => (completed ? ms / completed : Number.NaN);
+  const cpu = cpuMs(measurePid) - cpuBefore;
   return {
-    connections: opts.connections,
-    durationS: elapsedS,
     requests: latencies.length,
-    errors: result.errors + result.timeouts,
-    non2xx,
+    failures: non2xx + result.errors + result.timeouts,
     rps: latencies.length / elapsedS,
-    latencyMs: {
-      p50: percentile(sorted, 0.5),
-      p90: percentile(sorted, 0.9),
-      p99: percentile(sorted, 0.99),
-      mean: latencies.reduce((a, b) => a + b, 0) / (latencies.length || 1),
-      max: sorted.at(-1) ?? Number.NaN,
-    },
-    cpuMsPerRequest: per(user + system),
-    cpuMsPerRequestUser: per(user),
-    cpuMsPerRequestSystem: per(system),
-    cpuMsTotal: user + system,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    cpuMsPerRequest: cpu / (latencies.length + non2xx || Number.NaN),
   };
 }
