@@ -115,6 +115,23 @@ describe('one exchange per public token', () => {
   });
 });
 
+describe('update mode', () => {
+  test("update mode's public token exchanges for the Item the caller holds: 200 with it, nothing removed at Plaid", async () => {
+    const first = await post('acme', 'updater', publicToken());
+    assert.equal(first.status, 201, first.text);
+    const itemId = first.json().item_id;
+    const update = await linkToken('acme', 'updater', { mode: 'update', item_id: itemId });
+    assert.equal(update.status, 200, update.text);
+    const repaired = stack.plaid.completeUpdateMode(update.json().link_token);
+    const removals = stack.plaid.callsTo('/item/remove');
+    const res = await post('acme', 'updater', repaired);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json().item_id, itemId);
+    assert.equal(stack.plaid.callsTo('/item/remove'), removals, 'nothing removed at Plaid');
+    assert.equal((await list('acme', 'updater')).length, 1);
+  });
+});
+
 describe('Hosted Link and Multi-Item sessions, completed by the service', () => {
   test('Hosted Link: SESSION_FINISHED puts the Item in the vault; the tokens never reach the bus', async () => {
     const created = await linkToken('acme', 'hosted-user', { profile: 'hosted' });
@@ -229,6 +246,15 @@ describe('DELETE /me', () => {
     // A fresh start afterwards.
     assert.equal((await post('globex', 'leaver', publicToken(TARTAN))).status, 201);
     assert.equal((await list('globex', 'leaver')).length, 1);
+  });
+
+  test("removes the user's Plaid user too", async () => {
+    // A Multi-Item profile needs a Plaid user: its first link token creates one.
+    assert.equal((await linkToken('globex', 'plaid-user', { profile: 'multi' })).status, 200);
+    assert.equal((await post('globex', 'plaid-user', publicToken())).status, 201);
+    const userRemovals = stack.plaid.callsTo('/user/remove');
+    assert.equal((await eraseMe('globex', 'plaid-user')).status, 204);
+    assert.equal(stack.plaid.callsTo('/user/remove'), userRemovals + 1);
   });
 
   test('Plaid failing half-way: 503 with Retry-After, nothing dropped that Plaid holds, the retry finishes', async () => {
