@@ -15,7 +15,7 @@ import type { GenericSchema } from 'valibot';
 import { ClientChoicesSchema } from '../lambda/domain/client-choices.ts';
 import type { ProblemKind } from '../lambda/http/http-failure.ts';
 import { LinkItemBodySchema } from '../lambda/domain/items.ts';
-import { ITEM_ID_PATTERN, ITEMS_PATH, LINK_TOKEN_PATH } from '../lambda/config/routes.ts';
+import { ITEM_ID_PATTERN, ITEMS_PATH, LINK_TOKEN_PATH, ME_PATH } from '../lambda/config/routes.ts';
 import { MAX_BODY_BYTES } from '../lambda/http/http-api.ts';
 import { PROBLEM_TYPE_BASE, PROBLEM_TYPES } from '../lambda/http/problem.ts';
 import { FieldErrorSchema, LinkTokenResponseSchema, ProblemSchema } from '../lambda/http/response-schemas.ts';
@@ -46,6 +46,7 @@ export const PATH_METHODS = {
   [LINK_TOKEN_PATH]: ['POST'],
   [ITEMS_PATH]: ['GET', 'POST'],
   [`${ITEMS_PATH}/{item_id}`]: ['DELETE'],
+  [ME_PATH]: ['DELETE'],
 } as const satisfies Record<string, readonly string[]>;
 export const allowOf = (path: keyof typeof PATH_METHODS): string => [...PATH_METHODS[path], 'OPTIONS'].join(', ');
 
@@ -78,10 +79,12 @@ const kindsOf = (...groups: Array<readonly ProblemKind[]>): readonly ProblemKind
 /** The failures each operation can answer, by operationId. */
 export const OPERATION_KINDS = {
   // Update mode reads the user's Item from the store (404 when it is not theirs).
-  createLinkToken: kindsOf(AUTHENTICATED, READS_BODY, CALLS_PLAID, USES_STORE, ['item_not_found']),
+  // A new Item for a user at the tenant's items.max_per_user is a 409.
+  createLinkToken: kindsOf(AUTHENTICATED, READS_BODY, CALLS_PLAID, USES_STORE, ['item_not_found', 'conflict']),
   linkItem: kindsOf(AUTHENTICATED, READS_BODY, CALLS_PLAID, USES_STORE, ['conflict']),
   listItems: kindsOf(AUTHENTICATED, USES_STORE),
   removeItem: kindsOf(AUTHENTICATED, CALLS_PLAID, USES_STORE, ['item_not_found']),
+  eraseUser: kindsOf(AUTHENTICATED, CALLS_PLAID, USES_STORE),
 } as const satisfies Record<string, readonly ProblemKind[]>;
 
 // What each request field means; typed by the schema's own keys, so a new field fails tsc here.
@@ -556,6 +559,22 @@ export function buildOpenApiDocument(): JsonObject {
           },
         },
         options: preflight(itemPath, 'items', 'preflightItem'),
+      },
+      [ME_PATH]: {
+        delete: {
+          tags: ['items'],
+          operationId: 'eraseUser',
+          summary: 'Erase the signed-in user: every Item at Plaid and in the store, their Plaid user, every record',
+          description:
+            "Removes each of the user's Items at Plaid (/item/remove) and then from the store, removes their Plaid user (/user/remove), deletes every other record kept for them, and publishes one user.erased event. Idempotent: again is 204 and asks nothing of Plaid. Resumable: a 503 with Retry-After leaves every Item Plaid still holds stored, and the same call again finishes the rest.",
+          security: [{ bearerAuth: [] }],
+          parameters: [originParameter],
+          responses: {
+            '204': { description: 'The user is erased.', headers: successHeaders() },
+            ...problemResponses(OPERATION_KINDS.eraseUser),
+          },
+        },
+        options: preflight(ME_PATH, 'items', 'preflightMe'),
       },
     },
     components: {

@@ -1124,13 +1124,10 @@ async function startPageProxy(targetPort: string): Promise<{ port: number; close
   };
 }
 
-// The service's side of these two buttons (Link sessions from the LINK webhooks, DELETE /me) lands
-// with the sessions work; until it does, the Item never appears and DELETE /me is a 404.
-const SERVICE_SIDE_PENDING = 'service side lands with the sessions work';
 
 browserTest(
   'Hosted Link: the page gets a hosted link token, the session ends at Plaid, the service adds the Item from the LINK webhooks, and no public token reaches the page',
-  { skip: SERVICE_SIDE_PENDING, timeout: 60_000 },
+  { timeout: 60_000 },
   async () => {
     const plaid = stack.plaid!;
     const user = `hosted-user-${Date.now()}`;
@@ -1223,7 +1220,7 @@ browserTest(
 
 browserTest(
   'Delete my data: DELETE /me removes every Item at Plaid and the list empties',
-  { skip: SERVICE_SIDE_PENDING, timeout: 60_000 },
+  { timeout: 60_000 },
   async () => {
     const plaid = stack.plaid!;
     const user = `erasure-user-${Date.now()}`;
