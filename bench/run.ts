@@ -22,7 +22,11 @@ import { pathsMarkdown, runPaths, type PathsSummary } from './stages/paths.ts';
 import { prepareContenders, runServerlessCold, runServerlessWarm } from './stages/serverless.ts';
 import { runSweep, sweepMarkdown, type Tree } from './stages/sweep.ts';
 
-const SUITES: Record<string, string> = { all: 'tenants,serverless,cold,warm,clients,alternatives', tenants: 'tenants', serverless: 'serverless' };
+const SUITES: Record<string, string> = {
+  all: 'tenants,serverless,cold,warm,clients,alternatives',
+  tenants: 'tenants',
+  serverless: 'serverless',
+};
 const env: Env = process.env;
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -37,10 +41,18 @@ const { values, positionals } = parseArgs({
 });
 const suite = positionals[0] ?? 'all';
 const work = join(PROJECT_ROOT, 'dist', 'bench', suite);
-const rttMs = intKnob({ ...env, BENCH_UPSTREAM_RTT_MS: values.rtt ?? env.BENCH_UPSTREAM_RTT_MS }, 'BENCH_UPSTREAM_RTT_MS', 20);
+const rttMs = intKnob(
+  { ...env, BENCH_UPSTREAM_RTT_MS: values.rtt ?? env.BENCH_UPSTREAM_RTT_MS },
+  'BENCH_UPSTREAM_RTT_MS',
+  20,
+);
 const coldRuns = intKnob(env, 'BENCH_COLD_RUNS', 15, 1);
-const counts = (values.counts?.split(',') ?? listKnob(env, 'BENCH_SWEEP_COUNTS', '1,10,100,1000')).map(Number).filter((n) => Number.isInteger(n) && n > 0);
-const prefetch = listKnob(env, 'BENCH_SWEEP_PREFETCH', suite === 'trees' ? 'on' : 'on,off').filter((p): p is 'on' | 'off' => p === 'on' || p === 'off');
+const counts = (values.counts?.split(',') ?? listKnob(env, 'BENCH_SWEEP_COUNTS', '1,10,100,1000'))
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
+const prefetch = listKnob(env, 'BENCH_SWEEP_PREFETCH', suite === 'trees' ? 'on' : 'on,off').filter(
+  (p): p is 'on' | 'off' => p === 'on' || p === 'off',
+);
 const sweepRuns = values.runs ? Number(values.runs) : intKnob(env, 'BENCH_SWEEP_RUNS', suite === 'trees' ? 7 : 9, 1);
 
 async function main(): Promise<void> {
@@ -73,18 +85,38 @@ async function main(): Promise<void> {
     const trees: Tree[] = (values.tree ?? [`this=${root}`]).map((spec) => {
       const [head, ...settings] = spec.split(',');
       const [name, path] = head!.split('=') as [string, string];
-      return { name, root: resolve(path), env: Object.fromEntries(settings.map((kv) => kv.split('=') as [string, string])) };
+      return {
+        name,
+        root: resolve(path),
+        env: Object.fromEntries(settings.map((kv) => kv.split('=') as [string, string])),
+      };
     });
     const standIns = await startStandIns({ keyPool: intKnob(env, 'BENCH_ISSUER_KEY_POOL', 16, 1) });
     try {
-      const sweep = await runSweep(standIns, work, { trees, counts, runs: sweepRuns, prefetch, rttMs, floor: values.floor ?? false });
-      return writeResults(env, 'trees', `# Tenant-count sweep of several trees\n\nRun of ${started.startedAt}.\n\n${sweepMarkdown(sweep)}`, { meta: finish(started), sweep });
+      const sweep = await runSweep(standIns, work, {
+        trees,
+        counts,
+        runs: sweepRuns,
+        prefetch,
+        rttMs,
+        floor: values.floor ?? false,
+      });
+      return writeResults(
+        env,
+        'trees',
+        `# Tenant-count sweep of several trees\n\nRun of ${started.startedAt}.\n\n${sweepMarkdown(sweep)}`,
+        { meta: finish(started), sweep },
+      );
     } finally {
       await standIns.close();
     }
   }
   if (!SUITES[suite]) throw new Error(`unknown suite ${suite}: all, tenants, serverless, paths or trees`);
-  const stages = new Set(listKnob(env, 'BENCH_STAGES', SUITES[suite]).flatMap((s) => (s === 'serverless' ? ['serverless-cold', 'serverless-warm'] : [s])));
+  const stages = new Set(
+    listKnob(env, 'BENCH_STAGES', SUITES[suite]).flatMap((s) =>
+      s === 'serverless' ? ['serverless-cold', 'serverless-warm'] : [s],
+    ),
+  );
   const config = {
     stages: [...stages],
     coldRuns,
@@ -95,7 +127,9 @@ async function main(): Promise<void> {
     express: {
       warmSeconds: intKnob(env, 'BENCH_WARM_SECONDS', 5, 1),
       warmupSeconds: intKnob(env, 'BENCH_WARMUP_SECONDS', 1),
-      concurrency: listKnob(env, 'BENCH_CONCURRENCY', '1,32').map(Number).filter((n) => n > 0),
+      concurrency: listKnob(env, 'BENCH_CONCURRENCY', '1,32')
+        .map(Number)
+        .filter((n) => n > 0),
       rounds: intKnob(env, 'BENCH_ROUNDS', 3, 1),
     },
   };
@@ -104,21 +138,38 @@ async function main(): Promise<void> {
   try {
     const summary: LatestSummary = { meta: { ...started, productRoot: root, productTree: describeTree(root) }, config };
     if (stages.has('tenants')) {
-      summary.sweep = await runSweep(standIns, join(work, 'tenants'), { trees: [{ name: 'product', root }], counts, runs: sweepRuns, prefetch, rttMs, floor: false });
+      summary.sweep = await runSweep(standIns, join(work, 'tenants'), {
+        trees: [{ name: 'product', root }],
+        counts,
+        runs: sweepRuns,
+        prefetch,
+        rttMs,
+        floor: false,
+      });
     }
     if (stages.has('serverless-cold') || stages.has('serverless-warm')) {
       const contenders = await prepareContenders(standIns, join(work, 'serverless'), root);
       summary.serverless = {
         bytes: contenders.bytes,
         ...(stages.has('serverless-cold') && { cold: await runServerlessCold(standIns, contenders, coldRuns, rttMs) }),
-        ...(stages.has('serverless-warm') && { warm: await runServerlessWarm(standIns, contenders, config.warmRounds, config.warmBatch) }),
+        ...(stages.has('serverless-warm') && {
+          warm: await runServerlessWarm(standIns, contenders, config.warmRounds, config.warmBatch),
+        }),
       };
     }
     if (['cold', 'warm', 'clients', 'alternatives'].some((s) => stages.has(s))) {
-      summary.express = await runExpress(standIns, root, join(work, 'express'), { ...config.express, coldRuns, rttMs, stages });
+      summary.express = await runExpress(standIns, root, join(work, 'express'), {
+        ...config.express,
+        coldRuns,
+        rttMs,
+        stages,
+      });
     }
     summary.meta = { ...summary.meta, ...finish(started) };
-    writeResults(env, suite === 'all' ? 'latest' : suite, latestMarkdown(summary), { ...summary, targets: targetsOf(summary) });
+    writeResults(env, suite === 'all' ? 'latest' : suite, latestMarkdown(summary), {
+      ...summary,
+      targets: targetsOf(summary),
+    });
   } finally {
     await standIns.close();
   }

@@ -167,7 +167,7 @@ function startStack(env: Record<string, string>): Promise<Stack> {
       reject(new Error(`the local stack exited with ${code}:\n${early.join('\n')}`));
     };
     child.once('exit', onExit);
-    for (const stream of [child.stdout!, child.stderr!]) {
+    for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {
         if (GC_LINE.test(line)) {
           const major = MAJOR_GC.exec(line);
@@ -180,7 +180,7 @@ function startStack(env: Record<string, string>): Promise<Stack> {
             ready = true;
             clearTimeout(timer);
             child.off('exit', onExit);
-            resolvePromise({ child, apiUrl: JSON.parse(line).api as string, majorGcs, logLines });
+            resolvePromise({ child, apiUrl: (JSON.parse(line) as { api: string }).api, majorGcs, logLines });
           }
           return;
         }
@@ -512,9 +512,7 @@ async function main(): Promise<number> {
         p99: histogram.percentile(0.99),
         max: histogram.max(),
       },
-      cpuMsPerRequest: total
-        ? round((cpuAfter - cpuBefore) / total, 3)
-        : null,
+      cpuMsPerRequest: total ? round((cpuAfter - cpuBefore) / total, 3) : null,
       upstream: standIns
         ? { ...upstream, plaidCallsMatchTokens: plaidCallsMatch, timeline: upstreamTimeline }
         : 'not counted: the stand-ins run inside the stack (--standins stack)',
@@ -569,17 +567,36 @@ function formatSample(s: Sample, intervalS: number): string {
   return `${pad(String(s.t), 6)} ${pad(String(s.requests), 9)} ${pad((s.requests / intervalS).toFixed(1), 8)} ${pad(fmt(s.p50Ms, 2), 7)} ${pad(fmt(s.p99Ms, 2), 7)} ${pad(String(s.non2xx), 7)} ${pad(String(s.errors), 6)} ${pad((s.rssKb / 1024).toFixed(1), 7)} ${pad(s.heapAfterGcMb === null ? '—' : s.heapAfterGcMb.toFixed(1), 8)}`;
 }
 
-function renderTable(r: any, samples: readonly Sample[], config: Config, header: string): string {
+/** What the closing table reads of the soak's report (the JSON holds more). */
+interface SoakReport {
+  meta: { nproc: number; cpuModel: string; node: string; loadAvgAtEnd: number[] };
+  stack: { pid: number; command: string };
+  elapsedSeconds: number;
+  requests: number;
+  requestsPerSecond: number;
+  statuses: Record<string, number>;
+  errors: { total: number; non2xx: number; connection: number; timeouts: number };
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  cpuMsPerRequest: number | null;
+  upstream: string | (Counters & { plaidCallsMatchTokens?: boolean });
+  logLines: Stack['logLines'];
+  rss: { startMb: number; endMb: number; peakMb: number };
+  memory: MemoryVerdict;
+  heapAfterFullGc: MemoryVerdict;
+}
+
+function renderTable(r: SoakReport, samples: readonly Sample[], config: Config, header: string): string {
   const up =
     typeof r.upstream === 'string'
       ? r.upstream
       : `Plaid ${r.upstream.plaid} calls (${r.upstream.plaidCallsMatchTokens ? 'one per token' : 'NOT one per token'}), JWKS ${r.upstream.jwks} fetches, Secrets Manager ${r.upstream.secrets} reads`;
   const growing = r.memory.verdict === 'growing' || r.heapAfterFullGc.verdict === 'growing';
-  const pass = r.errors.total === 0 && !growing && r.upstream.plaidCallsMatchTokens !== false;
+  const mismatch = typeof r.upstream !== 'string' && r.upstream.plaidCallsMatchTokens === false;
+  const pass = r.errors.total === 0 && !growing && !mismatch;
   const lines = [
     '',
     `Soak: ${r.elapsedSeconds} s at concurrency ${config.concurrency}, ${config.users} users, stand-ins ${config.standins}; local stack pid ${r.stack.pid} (${r.stack.command})`,
-    `  ${r.meta.nproc} × ${r.meta.cpuModel}, Node ${r.meta.node}; load average at end ${r.meta.loadAvgAtEnd.map((n: number) => n.toFixed(2)).join(' ')}`,
+    `  ${r.meta.nproc} × ${r.meta.cpuModel}, Node ${r.meta.node}; load average at end ${r.meta.loadAvgAtEnd.map((n) => n.toFixed(2)).join(' ')}`,
     '',
     `requests      ${r.requests} (${r.requestsPerSecond}/s)`,
     `by status     ${
@@ -592,7 +609,7 @@ function renderTable(r: any, samples: readonly Sample[], config: Config, header:
     `CPU/request   ${r.cpuMsPerRequest ?? 'n/a'} ms (stack process)`,
     `upstream      ${up}`,
     `log lines     ${r.logLines.total} (warn ${r.logLines.warn}, error ${r.logLines.error}, not JSON ${r.logLines.other})`,
-    ...r.logLines.lastNotable.map((l: string) => `  ${l}`),
+    ...r.logLines.lastNotable.map((l) => `  ${l}`),
     `RSS           start ${r.rss.startMb} MB, end ${r.rss.endMb} MB, peak ${r.rss.peakMb} MB`,
     '',
     header,
@@ -603,7 +620,7 @@ function renderTable(r: any, samples: readonly Sample[], config: Config, header:
     `Memory (RSS): ${r.memory.verdict.toUpperCase()} (warm-up ${config.warmupSeconds} s, ${r.memory.pointsJudged} samples judged): ${r.memory.reason}`,
     `JS heap after full GCs: ${r.heapAfterFullGc.verdict.toUpperCase()} (${r.heapAfterFullGc.pointsJudged} full GCs judged): ${r.heapAfterFullGc.reason}`,
     `Verdict: ${pass ? 'PASS' : 'FAIL'}${r.errors.total ? ` (${r.errors.total} errors)` : ''}${growing ? ' (memory grows)' : ''}` +
-      `${r.upstream.plaidCallsMatchTokens === false ? ' (Plaid calls do not match the tokens issued)' : ''}${r.memory.verdict === 'inconclusive' ? ' (memory not judged)' : ''}`,
+      `${mismatch ? ' (Plaid calls do not match the tokens issued)' : ''}${r.memory.verdict === 'inconclusive' ? ' (memory not judged)' : ''}`,
   ];
   return lines.join('\n');
 }

@@ -14,19 +14,20 @@ const handlerFile = process.argv[2];
 if (!handlerFile) throw new Error('usage: product-server.mjs <handler bundle | canned>');
 const handler: LambdaHandler =
   handlerFile === 'canned'
-    ? async () => ({
-        statusCode: 200,
-        headers: {
-          'content-type': 'application/json',
-          'cache-control': 'no-store',
-          'x-content-type-options': 'nosniff',
-          vary: 'Origin',
-        },
-        body: JSON.stringify({
-          link_token: `link-sandbox-${crypto.randomUUID()}`,
-          expiration: new Date(Date.now() + 4 * 3600_000).toISOString(),
-        }),
-      })
+    ? () =>
+        Promise.resolve({
+          statusCode: 200,
+          headers: {
+            'content-type': 'application/json',
+            'cache-control': 'no-store',
+            'x-content-type-options': 'nosniff',
+            vary: 'Origin',
+          },
+          body: JSON.stringify({
+            link_token: `link-sandbox-${crypto.randomUUID()}`,
+            expiration: new Date(Date.now() + 4 * 3600_000).toISOString(),
+          }),
+        })
     : ((await import(pathToFileURL(handlerFile).href)) as { handler: LambdaHandler }).handler;
 
 let durations = new Float64Array(1 << 16);

@@ -47,9 +47,13 @@ function post(payload: string): Promise<{ status: number; data: { link_token?: s
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           try {
-            resolve({ status: res.statusCode ?? 0, data: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+            const data = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+              link_token?: string;
+              expiration?: string;
+            };
+            resolve({ status: res.statusCode ?? 0, data });
           } catch (error) {
-            reject(error);
+            reject(error instanceof Error ? error : new Error(String(error)));
           }
         });
         res.on('error', reject);

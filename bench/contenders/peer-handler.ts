@@ -3,7 +3,7 @@
 // @aws-sdk/client-secrets-manager reads the Plaid credentials once per execution environment
 // (cached in module scope, as AWS recommends); the official `plaid` SDK calls /link/token/create;
 // link_token and expiration go back to the app. The verified `sub` is the client_user_id.
-// Bundled two ways by bench/serverless/builds.ts: as CDK's NodejsFunction does by default, and tuned.
+// Bundled two ways by bench/lib/builds.ts: as CDK's NodejsFunction does by default, and tuned.
 //
 // What it leaves out that the product does: tenants (one issuer, one audience, one Plaid
 // account), origin checks, request body rules, problem+json errors, the HMAC client_user_id and
@@ -29,7 +29,7 @@ const httpFetcher = {
         res.on('end', () => {
           if (res.statusCode !== 200) return reject(new Error(`JWKS: status ${res.statusCode}`));
           const buf = Buffer.concat(chunks);
-          resolve(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
+          resolve(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
         });
         res.on('error', reject);
       })

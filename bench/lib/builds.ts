@@ -37,7 +37,8 @@ export function buildProduct(root: string, outdir: string, tenantsFile: string):
   const entry = ['local/build.ts', 'infra/lambda-bundling.ts'].find((file) => existsSync(join(root, file)));
   if (!entry) throw new Error(`${root}: neither local/build.ts nor infra/lambda-bundling.ts`);
   // A tree without its own node_modules (a bare worktree, a commit's sources) builds with this checkout's.
-  if (!existsSync(join(root, 'node_modules'))) symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(root, 'node_modules'));
+  if (!existsSync(join(root, 'node_modules')))
+    symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(root, 'node_modules'));
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   execFileSync(process.execPath, [entry, outdir, tenantsFile], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -76,7 +77,12 @@ async function esbuild(options: BuildOptions, outfile: string): Promise<Built> {
 export async function buildPeerCdkDefault(outdir: string): Promise<Built> {
   mkdirSync(outdir, { recursive: true });
   writeFileSync(join(outdir, 'package.json'), '{"type":"commonjs"}\n');
-  const options: BuildOptions = { entryPoints: [contender('peer-handler.ts')], bundle: true, platform: 'node', target: 'node24' };
+  const options: BuildOptions = {
+    entryPoints: [contender('peer-handler.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+  };
   return esbuild({ ...options, format: 'cjs', external: ['@aws-sdk/*', '@smithy/*'] }, join(outdir, 'index.js'));
 }
 
@@ -113,13 +119,25 @@ export async function buildFloor(root: string, outdir: string): Promise<Built> {
   } catch {
     // a tree without that module: this checkout's settings
   }
-  const stdin = { contents: readFileSync(contender('floor-handler.ts'), 'utf8'), resolveDir: root, sourcefile: 'floor-handler.ts', loader: 'ts' as const };
+  const stdin = {
+    contents: readFileSync(contender('floor-handler.ts'), 'utf8'),
+    resolveDir: root,
+    sourcefile: 'floor-handler.ts',
+    loader: 'ts' as const,
+  };
   return esbuild({ ...options, stdin, sourcemap: false, metafile: false }, join(outdir, 'index.mjs'));
 }
 
 /** A GetSecretValue module (contenders/sdk-*.ts, exporting read(secretId)) with the deploy's settings, varied. */
-export function buildSecretReader(entry: string, outdir: string, vary: Pick<BuildOptions, 'mainFields' | 'alias'> = {}): Promise<Built> {
-  return esbuild({ ...lambdaBuildOptions(), entryPoints: [contender(entry)], sourcemap: false, ...vary }, join(outdir, 'index.mjs'));
+export function buildSecretReader(
+  entry: string,
+  outdir: string,
+  vary: Pick<BuildOptions, 'mainFields' | 'alias'> = {},
+): Promise<Built> {
+  return esbuild(
+    { ...lambdaBuildOptions(), entryPoints: [contender(entry)], sourcemap: false, ...vary },
+    join(outdir, 'index.mjs'),
+  );
 }
 
 /** The local API Gateway emulator in front of a bundle (contenders/emulator-server.ts), as plain JavaScript. */

@@ -65,7 +65,8 @@ export const ratio = (a: number | undefined, b: number | undefined, digits = 3):
 /** A Markdown table; columns whose cells are all numbers are right-aligned. */
 export function mdTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const esc = (c: string) => c.replaceAll('|', '\\|');
-  const numeric = (i: number) => rows.every((r) => /^(-?[\d.,]+( \/ [\d.,]+| \([\d.,]+\))?%?|—|n\/a|)$/.test(r[i] ?? ''));
+  const numeric = (i: number) =>
+    rows.every((r) => /^(-?[\d.,]+( \/ [\d.,]+| \([\d.,]+\))?%?|—|n\/a|)$/.test(r[i] ?? ''));
   return [
     `| ${header.map(esc).join(' | ')} |`,
     `| ${header.map((_, i) => (i > 0 && numeric(i) ? '---:' : '---')).join(' | ')} |`,
@@ -121,7 +122,8 @@ export function describeTree(root: string): string {
  * committed summary reads as a table and stays short.
  */
 export function compactJson(value: unknown, indent = ''): string {
-  const flat = (v: unknown) => v === null || typeof v !== 'object' || Object.values(v).every((x) => x === null || typeof x !== 'object');
+  const flat = (v: unknown) =>
+    v === null || typeof v !== 'object' || Object.values(v).every((x) => x === null || typeof x !== 'object');
   if (flat(value)) return JSON.stringify(value);
   const inner = `${indent}  `;
   if (Array.isArray(value)) return `[\n${value.map((v) => inner + compactJson(v, inner)).join(',\n')}\n${indent}]`;

@@ -43,7 +43,12 @@ export interface LoadResult {
   cpuMsPerRequest: number;
 }
 
-export async function runLoad(target: LoadTarget, connections: number, seconds: number, measurePid: number): Promise<LoadResult> {
+export async function runLoad(
+  target: LoadTarget,
+  connections: number,
+  seconds: number,
+  measurePid: number,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   let non2xx = 0;
   const cpuBefore = cpuMs(measurePid);

@@ -129,11 +129,12 @@ export async function coldStart(
     env: { ...env, ...input },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const { line, at } = await waitForLine(child.stdout!, (l) => l.startsWith('BENCH_RESULT '), child);
+  const { line, at } = await waitForLine(child.stdout, (l) => l.startsWith('BENCH_RESULT '), child);
   const code = await exited(child);
   const r = JSON.parse(line.slice('BENCH_RESULT '.length)) as ColdStart & { statusCode: number; linkToken: boolean };
   const status = expect.status ?? 200;
-  const needsToken = expect.linkToken ?? (typeof request !== 'string' && request.path === '/link-token' && status === 200);
+  const needsToken =
+    expect.linkToken ?? (typeof request !== 'string' && request.path === '/link-token' && status === 200);
   if (code !== 0 || r.statusCode !== status || (needsToken && !r.linkToken)) {
     throw new Error(`${expect.label ?? bundle}: cold start answered ${line} (exit ${code}), expected ${status}`);
   }
@@ -171,7 +172,12 @@ export interface Worker {
 }
 
 /** A warm execution environment: the bundle imported once, then invoked one request at a time. */
-export async function startWorker(label: string, bundle: string, env: Record<string, string>, stdout: 'ignore' | 'pipe' = 'ignore'): Promise<Worker> {
+export async function startWorker(
+  label: string,
+  bundle: string,
+  env: Record<string, string>,
+  stdout: 'ignore' | 'pipe' = 'ignore',
+): Promise<Worker> {
   const child = spawn(process.execPath, [WORKER_SCRIPT, bundle], { env, stdio: ['ignore', stdout, 'inherit', 'ipc'] });
   const init = await new Promise<Worker['init']>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${label}: worker exited with ${code}`)));
@@ -184,16 +190,28 @@ export async function startWorker(label: string, bundle: string, env: Record<str
     run: (requests, opts = {}) =>
       new Promise((resolve, reject) => {
         const id = nextId++;
-        const onMessage = (m: Batch & { id: number; broken: Array<{ index: number; status: number; body: string }> }) => {
+        const onMessage = (
+          m: Batch & { id: number; broken: Array<{ index: number; status: number; body: string }> },
+        ) => {
           if (m.id !== id) return;
           child.off('message', onMessage);
           const bad = m.broken[0];
           if (!bad) return resolve(m);
           const r = requests[bad.index]!;
-          reject(new Error(`${label}: ${r.method} ${r.path} answered ${bad.status} ${bad.body}, expected ${opts.expect ?? 200}`));
+          reject(
+            new Error(
+              `${label}: ${r.method} ${r.path} answered ${bad.status} ${bad.body}, expected ${opts.expect ?? 200}`,
+            ),
+          );
         };
         child.on('message', onMessage);
-        child.send({ id, requests, expect: opts.expect ?? 200, keepBodies: opts.keepBodies ?? false, perInvocationCpu: opts.perInvocationCpu ?? false });
+        child.send({
+          id,
+          requests,
+          expect: opts.expect ?? 200,
+          keepBodies: opts.keepBodies ?? false,
+          perInvocationCpu: opts.perInvocationCpu ?? false,
+        });
       }),
     close: () =>
       new Promise<void>((resolve) =>
@@ -207,12 +225,20 @@ export async function forkIpc<Ready, Request>(
   script: string,
   env: NodeJS.ProcessEnv,
   startTimeoutMs: number,
-): Promise<{ child: ChildProcess; ready: Ready; call<T>(request: Request): Promise<T>; close(): Promise<void> }> {
+): Promise<{
+  child: ChildProcess;
+  ready: Ready;
+  call: <T>(request: Request) => Promise<T>;
+  close: () => Promise<void>;
+}> {
   const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   const ready = await new Promise<Ready>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within ${startTimeoutMs / 1000} s`)), startTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${script} did not start within ${startTimeoutMs / 1000} s`)),
+      startTimeoutMs,
+    );
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
     child.on('message', (m: { ready?: Ready; id?: number; result?: unknown; error?: string }) => {
       if (m.ready) {
@@ -245,7 +271,11 @@ export async function forkIpc<Ready, Request>(
 }
 
 /** The child side of forkIpc: answers each request, announces `ready`, exits when the parent disconnects. */
-export function serveIpc<Request, Ready>(answer: (request: Request) => unknown, closeAll: () => Promise<unknown>, ready: Ready): void {
+export function serveIpc<Request, Ready>(
+  answer: (request: Request) => unknown,
+  closeAll: () => Promise<unknown>,
+  ready: Ready,
+): void {
   process.on('message', (m: { id: number; request: Request }) => {
     Promise.resolve()
       .then(() => answer(m.request))

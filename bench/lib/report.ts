@@ -33,20 +33,38 @@ function expressMarkdown(e: ExpressResult): string[] {
   const rows: string[][] = [];
   type Values = Partial<Record<WarmTarget, number>>;
   const row = (metric: string, v: Values, digits = 2, text: Partial<Record<WarmTarget, string>> = {}) =>
-    rows.push([metric, ...COLUMNS.map((c) => text[c] ?? fmt(v[c], digits)), ratio(v.product, v.peer), ratio(v.product, v.floor)]);
+    rows.push([
+      metric,
+      ...COLUMNS.map((c) => text[c] ?? fmt(v[c], digits)),
+      ratio(v.product, v.peer),
+      ratio(v.product, v.floor),
+    ]);
   row('Bundle, minified (kB)', { product: e.bundle.bytes / 1000 }, 1, {
     peer: `unbundled: ${fmt(e.peerCode.bytes / 1e6, 1)} MB of JS, ${e.peerCode.files} files`,
   });
   row('Bundle, gzipped (kB)', { product: e.bundle.gzipBytes / 1000 }, 1);
   const c = e.cold;
   if (c) {
-    row(`Cold path, spawn → first token, median of ${c.runs} (ms)`, { product: c.product.medianMs, peer: c.peer.medianMs }, 1);
+    row(
+      `Cold path, spawn → first token, median of ${c.runs} (ms)`,
+      { product: c.product.medianMs, peer: c.peer.medianMs },
+      1,
+    );
     row('Cold path, p90 (ms)', { product: c.product.p90Ms, peer: c.peer.p90Ms }, 1);
-    row('Cold path of the AWS SDK alone, spawn → one secret read, median (ms)', { product: c.sdkAloneMs, peer: c.peer.medianMs }, 1);
+    row(
+      'Cold path of the AWS SDK alone, spawn → one secret read, median (ms)',
+      { product: c.sdkAloneMs, peer: c.peer.medianMs },
+      1,
+    );
     if (c.withRtt) {
-      row(`Cold path with ${c.withRtt.rttMs} ms JWKS and Secrets Manager round trips, prefetch at init on / off, median (ms)`, {}, 1, {
-        product: `${fmt(c.withRtt.prefetchOnMs)} / ${fmt(c.withRtt.prefetchOffMs)}`,
-      });
+      row(
+        `Cold path with ${c.withRtt.rttMs} ms JWKS and Secrets Manager round trips, prefetch at init on / off, median (ms)`,
+        {},
+        1,
+        {
+          product: `${fmt(c.withRtt.prefetchOnMs)} / ${fmt(c.withRtt.prefetchOffMs)}`,
+        },
+      );
     }
   }
   const nodeHttp = Object.entries(e.clients ?? {}).find(([name]) => name.startsWith('node:http'))?.[1];
@@ -59,16 +77,40 @@ function expressMarkdown(e: ExpressResult): string[] {
   for (const [key, run] of Object.entries(e.warm?.runs ?? {})) {
     const at = `c=${key.slice(1)}`;
     const pick = (f: (x: (typeof run)[WarmTarget]) => number): Values => keyed(WARM_TARGETS, (t) => f(run[t]));
-    row(`Warm ${at}: requests/s`, pick((x) => x.rps), 0);
-    row(`Warm ${at}: p50 latency (ms)`, pick((x) => x.p50Ms), 3);
-    row(`Warm ${at}: p99 latency (ms)`, pick((x) => x.p99Ms), 3);
-    row(`Warm ${at}: CPU per request (ms)`, pick((x) => x.cpuMsPerRequest), 3);
+    row(
+      `Warm ${at}: requests/s`,
+      pick((x) => x.rps),
+      0,
+    );
+    row(
+      `Warm ${at}: p50 latency (ms)`,
+      pick((x) => x.p50Ms),
+      3,
+    );
+    row(
+      `Warm ${at}: p99 latency (ms)`,
+      pick((x) => x.p99Ms),
+      3,
+    );
+    row(
+      `Warm ${at}: CPU per request (ms)`,
+      pick((x) => x.cpuMsPerRequest),
+      3,
+    );
     row(`Warm ${at}: handler duration p50, what Lambda bills (ms)`, { product: run.product.handlerP50Ms }, 3);
     const floorP50 = run.floor.p50Ms;
     if (key === 'c1') {
       const over = (x: number) => x - floorP50;
-      row(`Warm ${at}: p50 added over the floor (ms)`, { product: over(run.product.p50Ms), peer: over(run.peer.p50Ms), emulator: over(run.emulator.p50Ms) }, 3);
-      row(`Warm ${at}: handler duration p50 − floor p50 (ms)`, { product: over(run.product.handlerP50Ms ?? Number.NaN) }, 3);
+      row(
+        `Warm ${at}: p50 added over the floor (ms)`,
+        { product: over(run.product.p50Ms), peer: over(run.peer.p50Ms), emulator: over(run.emulator.p50Ms) },
+        3,
+      );
+      row(
+        `Warm ${at}: handler duration p50 − floor p50 (ms)`,
+        { product: over(run.product.handlerP50Ms ?? Number.NaN) },
+        3,
+      );
     }
     const call = nodeHttp?.[key as 'c1' | 'c32'];
     if (!call) continue;
@@ -85,15 +127,29 @@ function expressMarkdown(e: ExpressResult): string[] {
   }
   // The floor's process also holds the other stand-ins and every request they recorded: not comparable.
   const w = e.warm;
-  if (w) row('Peak RSS, warm server (MB)', { product: w.peakRssMb.product, peer: w.peakRssMb.peer, emulator: w.peakRssMb.emulator }, 1);
-  if (c) row('Peak RSS, cold process after first token (MB)', { product: c.product.peakRssMb, peer: c.peer.peakRssMb }, 1);
+  if (w)
+    row(
+      'Peak RSS, warm server (MB)',
+      { product: w.peakRssMb.product, peer: w.peakRssMb.peer, emulator: w.peakRssMb.emulator },
+      1,
+    );
+  if (c)
+    row('Peak RSS, cold process after first token (MB)', { product: c.product.peakRssMb, peer: c.peer.peakRssMb }, 1);
   if (w) {
     row('Warm: Secrets Manager calls / JWKS fetches', {}, 0, {
       product: `${w.productCalls.secrets} / ${w.productCalls.jwks} in ${w.productCalls.requests} requests`,
       peer: 'n/a (no auth, keys in env)',
     });
   }
-  const header = ['', 'product', 'peer (Express + plaid SDK)', 'floor (Plaid stand-in)', 'emulator only', 'product/peer', 'product/floor'];
+  const header = [
+    '',
+    'product',
+    'peer (Express + plaid SDK)',
+    'floor (Plaid stand-in)',
+    'emulator only',
+    'product/peer',
+    'product/floor',
+  ];
   const notes = [
     ...(c
       ? [
@@ -132,7 +188,10 @@ function expressMarkdown(e: ExpressResult): string[] {
     '',
     `${fmt(e.bundle.bytes / 1000)} kB minified, ${fmt(e.bundle.gzipBytes / 1000)} kB gzipped. "Ran at cold start": share of the contributor's bytes that V8 executed during import and the first request. "lazy": reached only through import()/require(), evaluated on first use.`,
     '',
-    mdTable(['contributor', 'bytes', 'share', 'ran at cold start', 'init', 'pulled in by', 'why it is there'], contributors),
+    mdTable(
+      ['contributor', 'bytes', 'share', 'ran at cold start', 'init', 'pulled in by', 'why it is there'],
+      contributors,
+    ),
     '',
     ...(e.clients
       ? [
@@ -142,7 +201,13 @@ function expressMarkdown(e: ExpressResult): string[] {
           '',
           mdTable(
             ['Plaid call through', 'CPU/call, c=1 (ms)', 'latency, c=1 (ms)', 'CPU/call, c=32 (ms)', 'calls/s, c=32'],
-            Object.entries(e.clients).map(([name, f]) => [name, fmt(f.c1.cpuMsPerCall, 3), fmt(f.c1.msPerCall, 3), fmt(f.c32.cpuMsPerCall, 3), fmt(f.c32.callsPerSecond, 0)]),
+            Object.entries(e.clients).map(([name, f]) => [
+              name,
+              fmt(f.c1.cpuMsPerCall, 3),
+              fmt(f.c1.msPerCall, 3),
+              fmt(f.c32.cpuMsPerCall, 3),
+              fmt(f.c32.callsPerSecond, 0),
+            ]),
           ),
           '',
         ]
@@ -192,4 +257,3 @@ export function latestMarkdown(r: LatestSummary): string {
     ...(r.express ? expressMarkdown(r.express) : []),
   ].join('\n');
 }
-

@@ -23,7 +23,9 @@ const credentials = JSON.stringify({ client_id: clientId, secret });
 
 const [plaid, secrets, issuers] = await Promise.all([
   startPlaidStandIn({}),
-  startSecretsManagerStandIn({ secrets: { [DEMO_PLAID_SECRET_ID]: credentials, [DEMO_KEY_SECRET_ID]: CLIENT_USER_ID_KEY } }),
+  startSecretsManagerStandIn({
+    secrets: { [DEMO_PLAID_SECRET_ID]: credentials, [DEMO_KEY_SECRET_ID]: CLIENT_USER_ID_KEY },
+  }),
   startMultiIssuer({ keyPool: Number(process.env.BENCH_ISSUER_KEY_POOL) || undefined }),
 ]);
 const vault = process.env.BENCH_STANDINS_VAULT

@@ -19,7 +19,14 @@ export interface StandInsReady {
   /** Issuer i is `${issuersUrl}/issuers/${i}`. */
   issuersUrl: string;
   plaidCredentials: { client_id: string; secret: string };
-  vault?: { dynamodbUrl: string; itemsTable: string; kmsUrl: string; kmsKeyArn: string; eventsUrl: string; busName: string };
+  vault?: {
+    dynamodbUrl: string;
+    itemsTable: string;
+    kmsUrl: string;
+    kmsKeyArn: string;
+    eventsUrl: string;
+    busName: string;
+  };
 }
 
 /** Calls counted at the stand-ins since the last reset: Plaid, GetSecretValue, JWKS fetches, events on the bus. */
@@ -37,7 +44,10 @@ export interface StandIns extends StandInsReady {
   /** Creates the secrets of generated tenants 0 … n-1 and their shared HMAC key. */
   seed(tenants: number): Promise<void>;
   /** Tokens of issuer `issuer` (default 0) for each subject, with the demo tenant's audience unless claims say otherwise. */
-  mint(subs: string[], opts?: { issuer?: number; claims?: Record<string, unknown>; expiresInSeconds?: number }): Promise<string[]>;
+  mint(
+    subs: string[],
+    opts?: { issuer?: number; claims?: Record<string, unknown>; expiresInSeconds?: number },
+  ): Promise<string[]>;
   counters(): Promise<Counters>;
   reset(): Promise<void>;
   /** Delays every JWKS and Secrets Manager answer by ms (0 turns it off). */
@@ -83,7 +93,8 @@ export async function startStandIns(opts: { keyPool?: number; vault?: boolean } 
 export const BENCH_ORIGIN = 'https://app.example.com';
 
 /** The demo tenant pointed at issuer 0, allowing BENCH_ORIGIN. */
-export const demoTenants = (s: StandIns) => demoTenantsFile({ issuer: s.issuer, origins: [BENCH_ORIGIN], withOAuthRedirect: true });
+export const demoTenants = (s: StandIns) =>
+  demoTenantsFile({ issuer: s.issuer, origins: [BENCH_ORIGIN], withOAuthRedirect: true });
 
 /** What Lambda puts in a function's environment, with the stand-ins as AWS and Plaid. */
 export function lambdaEnv(s: Pick<StandInsReady, 'plaidUrl' | 'secretsUrl'>): Record<string, string> {

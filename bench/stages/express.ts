@@ -24,7 +24,7 @@ import { buildEmulator, buildProduct, buildSecretReader } from '../lib/builds.ts
 import { keyed, log, median, percentile, round } from '../lib/harness.ts';
 import { runLoad, statusKb, type LoadResult, type LoadTarget } from '../lib/load.ts';
 import { coldStart, exited, freePort, stop, waitForLine, waitForPort, type ColdStart } from '../lib/processes.ts';
-import { BENCH_ORIGIN, demoTenants, lambdaEnv, linkTokenReq, type StandIns } from '../lib/standins.ts';
+import { demoTenants, lambdaEnv, linkTokenReq, type StandIns } from '../lib/standins.ts';
 
 const PEER_SCRIPT = fileURLToPath(new URL('../contenders/express-peer.cjs', import.meta.url));
 const CLIENTS_SCRIPT = fileURLToPath(new URL('../contenders/http-clients.ts', import.meta.url));
@@ -54,7 +54,15 @@ export interface ExpressResult {
   peerCode: { bytes: number; files: number };
   cold?: {
     runs: number;
-    product: Summary & { nodeBootMs: number; importMs: number; firstInvokeMs: number; peakRssMb: number; plaid: number; secrets: number; jwks: number };
+    product: Summary & {
+      nodeBootMs: number;
+      importMs: number;
+      firstInvokeMs: number;
+      peakRssMb: number;
+      plaid: number;
+      secrets: number;
+      jwks: number;
+    };
     peer: Summary & { startToListenMs: number; firstRequestMs: number; peakRssMb: number };
     sdkAloneMs: number;
     withRtt?: { rttMs: number; prefetchOnMs: number; prefetchOffMs: number };
@@ -65,12 +73,27 @@ export interface ExpressResult {
     productCalls: { secrets: number; jwks: number; requests: number };
   };
   clients?: Record<string, Record<'c1' | 'c32', { cpuMsPerCall: number; msPerCall: number; callsPerSecond: number }>>;
-  alternatives?: Array<{ name: string; transport: string; bytes: number; gzipBytes: number; importMs: number; firstReadMs: number }>;
+  alternatives?: Array<{
+    name: string;
+    transport: string;
+    bytes: number;
+    gzipBytes: number;
+    importMs: number;
+    firstReadMs: number;
+  }>;
 }
 
-const summary = (values: number[]): Summary => ({ medianMs: round(median(values), 2), p90Ms: round(percentile(values, 0.9), 2) });
+const summary = (values: number[]): Summary => ({
+  medianMs: round(median(values), 2),
+  p90Ms: round(percentile(values, 0.9), 2),
+});
 
-export async function runExpress(standIns: StandIns, root: string, workDir: string, config: ExpressConfig): Promise<ExpressResult> {
+export async function runExpress(
+  standIns: StandIns,
+  root: string,
+  workDir: string,
+  config: ExpressConfig,
+): Promise<ExpressResult> {
   mkdirSync(workDir, { recursive: true });
   const tenantsFile = join(workDir, 'tenants.json');
   writeFileSync(tenantsFile, JSON.stringify(demoTenants(standIns)));
@@ -94,12 +117,21 @@ export async function runExpress(standIns: StandIns, root: string, workDir: stri
     peerCode: peerLoadedCode(),
   };
   const coldProduct = (i: number, extra: Record<string, string> = {}) =>
-    coldStart(product.handlerFile, { ...env, ...extra }, linkTokenReq(tokens[i % tokens.length]!), { label: 'product' });
+    coldStart(product.handlerFile, { ...env, ...extra }, linkTokenReq(tokens[i % tokens.length]!), {
+      label: 'product',
+    });
 
   if (config.stages.has('cold')) {
     const sdkAlone = await buildSecretReader('sdk-bare-client.ts', join(workDir, 'sdk-alone'));
-    const samples = { product: [] as ColdStart[], calls: [] as Array<{ plaid: number; secrets: number; jwks: number }>, peer: [] as PeerCold[], sdk: [] as number[] };
-    log(`cold path: ${config.coldRuns} fresh processes each (+1 discarded), alternating: product, peer, the AWS SDK alone`);
+    const samples = {
+      product: [] as ColdStart[],
+      calls: [] as Array<{ plaid: number; secrets: number; jwks: number }>,
+      peer: [] as PeerCold[],
+      sdk: [] as number[],
+    };
+    log(
+      `cold path: ${config.coldRuns} fresh processes each (+1 discarded), alternating: product, peer, the AWS SDK alone`,
+    );
     for (let i = -1; i < config.coldRuns; i++) {
       await standIns.reset();
       const p = await coldProduct(i + 1);
@@ -137,7 +169,9 @@ export async function runExpress(standIns: StandIns, root: string, workDir: stri
     // round trip to another service; with it, reads at init, all at once, against one after another
     // inside the first request.
     if (config.rttMs > 0) {
-      log(`cold path with ${config.rttMs} ms round trips: prefetch at init on and off, ${config.coldRuns} each, alternating`);
+      log(
+        `cold path with ${config.rttMs} ms round trips: prefetch at init on and off, ${config.coldRuns} each, alternating`,
+      );
       const on: number[] = [];
       const off: number[] = [];
       await standIns.setUpstreamLatency(config.rttMs);
@@ -152,7 +186,11 @@ export async function runExpress(standIns: StandIns, root: string, workDir: stri
       } finally {
         await standIns.setUpstreamLatency(0);
       }
-      result.cold.withRtt = { rttMs: config.rttMs, prefetchOnMs: round(median(on), 2), prefetchOffMs: round(median(off), 2) };
+      result.cold.withRtt = {
+        rttMs: config.rttMs,
+        prefetchOnMs: round(median(on), 2),
+        prefetchOffMs: round(median(off), 2),
+      };
     }
     log('one more cold start under V8 coverage: which bundled code runs at all');
     const dir = mkdtempSync(join(tmpdir(), 'bench-coverage-'));
@@ -167,7 +205,8 @@ export async function runExpress(standIns: StandIns, root: string, workDir: stri
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  if (config.stages.has('warm')) result.warm = await warmStage(standIns, product.handlerFile, workDir, env, peerEnv, tokens, config);
+  if (config.stages.has('warm'))
+    result.warm = await warmStage(standIns, product.handlerFile, workDir, env, peerEnv, tokens, config);
   if (config.stages.has('clients')) {
     log("HTTP clients: the product's Plaid call through node:http, undici, fetch and the plaid SDK");
     await coldProduct(1);
@@ -182,7 +221,7 @@ export async function runExpress(standIns: StandIns, root: string, workDir: stri
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const { line } = await waitForLine(child.stdout!, (l) => l.startsWith('{'), child, 120_000);
+    const { line } = await waitForLine(child.stdout, (l) => l.startsWith('{'), child, 120_000);
     await exited(child);
     await standIns.reset();
     result.clients = JSON.parse(line) as ExpressResult['clients'];
@@ -201,13 +240,21 @@ interface PeerCold {
 async function coldPeer(peerEnv: Record<string, string>): Promise<PeerCold> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [PEER_SCRIPT], { env: { ...peerEnv, APP_PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [PEER_SCRIPT], {
+    env: { ...peerEnv, APP_PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
-    const listening = await waitForLine(child.stdout!, (l) => l.includes('listening on port'), child);
+    const listening = await waitForLine(child.stdout, (l) => l.includes('listening on port'), child);
     const body = await post(`http://127.0.0.1:${port}/api/create_link_token`);
     const answered = performance.now();
-    if (typeof (JSON.parse(body) as { link_token?: unknown }).link_token !== 'string') throw new Error(`peer cold start answered ${body}`);
-    return { totalMs: answered - started, listeningMs: listening.at - started, peakRssKb: statusKb(child.pid!, 'VmHWM') };
+    if (typeof (JSON.parse(body) as { link_token?: unknown }).link_token !== 'string')
+      throw new Error(`peer cold start answered ${body}`);
+    return {
+      totalMs: answered - started,
+      listeningMs: listening.at - started,
+      peakRssKb: statusKb(child.pid!, 'VmHWM'),
+    };
   } finally {
     await stop(child);
   }
@@ -219,7 +266,11 @@ function post(url: string): Promise<string> {
     const req = request(url, { method: 'POST', agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`${url}: ${res.statusCode}`))));
+      res.on('end', () =>
+        res.statusCode === 200
+          ? resolve(Buffer.concat(chunks).toString('utf8'))
+          : reject(new Error(`${url}: ${res.statusCode}`)),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -240,9 +291,18 @@ async function warmStage(
   // stdout (the function's and the sample's request logs) goes to /dev/null: written, not read.
   const stdio = ['ignore', 'ignore', 'inherit', 'ipc'] as const;
   const servers = {
-    product: spawn(process.execPath, [emulator, handlerFile], { env: { ...env, PORT: String(productPort) }, stdio: [...stdio] }),
-    peer: spawn(process.execPath, [PEER_SCRIPT], { env: { ...peerEnv, APP_PORT: String(peerPort) }, stdio: ['ignore', 'ignore', 'inherit'] }),
-    emulator: spawn(process.execPath, [emulator, 'canned'], { env: { PATH: env.PATH, PORT: String(emulatorPort) }, stdio: [...stdio] }),
+    product: spawn(process.execPath, [emulator, handlerFile], {
+      env: { ...env, PORT: String(productPort) },
+      stdio: [...stdio],
+    }),
+    peer: spawn(process.execPath, [PEER_SCRIPT], {
+      env: { ...peerEnv, APP_PORT: String(peerPort) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+    emulator: spawn(process.execPath, [emulator, 'canned'], {
+      env: { PATH: env.PATH, PORT: String(emulatorPort) },
+      stdio: [...stdio],
+    }),
   };
   const durations = () =>
     new Promise<{ p50: number }>((resolve) => {
@@ -250,7 +310,11 @@ async function warmStage(
       servers.product.send({ type: 'durations' });
     });
   try {
-    await Promise.all([waitForPort(productPort, servers.product), waitForPort(peerPort, servers.peer), waitForPort(emulatorPort, servers.emulator)]);
+    await Promise.all([
+      waitForPort(productPort, servers.product),
+      waitForPort(peerPort, servers.peer),
+      waitForPort(emulatorPort, servers.emulator),
+    ]);
     const req = linkTokenReq(tokens[0]!);
     const product: LoadTarget = {
       url: `http://127.0.0.1:${productPort}/link-token`,
@@ -281,8 +345,14 @@ async function warmStage(
         pid: standIns.pid,
       },
       product: { target: product, pid: servers.product.pid! },
-      peer: { target: { url: `http://127.0.0.1:${peerPort}/api/create_link_token`, method: 'POST', headers: {} }, pid: servers.peer.pid! },
-      emulator: { target: { ...product, url: `http://127.0.0.1:${emulatorPort}/link-token` }, pid: servers.emulator.pid! },
+      peer: {
+        target: { url: `http://127.0.0.1:${peerPort}/api/create_link_token`, method: 'POST', headers: {} },
+        pid: servers.peer.pid!,
+      },
+      emulator: {
+        target: { ...product, url: `http://127.0.0.1:${emulatorPort}/link-token` },
+        pid: servers.emulator.pid!,
+      },
     };
     const runs: Record<string, Record<WarmTarget, WarmFigures>> = {};
     const productCalls = { secrets: 0, jwks: 0, requests: 0 };
@@ -310,10 +380,19 @@ async function warmStage(
       runs[`c${connections}`] = keyed(WARM_TARGETS, (t) => {
         const chosen = [...rounds[t]].sort((a, b) => a.rps - b.rps)[(rounds[t].length - 1) >> 1]!;
         const { requests, rps, p50Ms, p99Ms, cpuMsPerRequest, handlerP50Ms } = chosen;
-        return { requests, rps: round(rps, 1), p50Ms: round(p50Ms, 4), p99Ms: round(p99Ms, 4), cpuMsPerRequest: round(cpuMsPerRequest, 4), ...(handlerP50Ms !== undefined && { handlerP50Ms: round(handlerP50Ms, 4) }) };
+        return {
+          requests,
+          rps: round(rps, 1),
+          p50Ms: round(p50Ms, 4),
+          p99Ms: round(p99Ms, 4),
+          cpuMsPerRequest: round(cpuMsPerRequest, 4),
+          ...(handlerP50Ms !== undefined && { handlerP50Ms: round(handlerP50Ms, 4) }),
+        };
       });
     }
-    const peakRssMb = keyed(WARM_TARGETS, (t) => round(statusKb(t === 'floor' ? standIns.pid : servers[t].pid!, 'VmHWM') / 1024, 1));
+    const peakRssMb = keyed(WARM_TARGETS, (t) =>
+      round(statusKb(t === 'floor' ? standIns.pid : servers[t].pid!, 'VmHWM') / 1024, 1),
+    );
     return { runs, peakRssMb, productCalls };
   } finally {
     await Promise.all(Object.values(servers).map(stop));
@@ -326,21 +405,50 @@ async function warmStage(
  * CommonJS build and the aggregated client; one cold read each in fresh processes. Over https,
  * as in production: over plain http the SDK takes another path (node:http, which drags in undici).
  */
-async function alternatives(standIns: StandIns, env: Record<string, string>, workDir: string): Promise<ExpressResult['alternatives']> {
+async function alternatives(
+  standIns: StandIns,
+  env: Record<string, string>,
+  workDir: string,
+): Promise<ExpressResult['alternatives']> {
   log('Secrets Manager: the AWS SDK variants, one cold read each, over TLS');
   const front = await tlsFront(new URL(standIns.secretsUrl), join(workDir, 'tls'));
-  const childEnv = front ? { ...env, AWS_ENDPOINT_URL_SECRETS_MANAGER: front.url, NODE_EXTRA_CA_CERTS: front.caFile } : env;
+  const childEnv = front
+    ? { ...env, AWS_ENDPOINT_URL_SECRETS_MANAGER: front.url, NODE_EXTRA_CA_CERTS: front.caFile }
+    : env;
   const productAlias = { ...LAMBDA_BUNDLING.alias };
   const { '@aws-sdk/credential-provider-node': _, ...defaultChain } = productAlias;
   const variants = [
-    ['AWS SDK, bare client + command, module-first, credentials from the environment (the product)', 'sdk-bare-client.ts', ['module', 'main'], productAlias],
-    ['AWS SDK, bare client + command, module-first, default credential chain', 'sdk-bare-client.ts', ['module', 'main'], defaultChain],
-    ['AWS SDK, bare client + command, main-first (CommonJS), default credential chain', 'sdk-bare-client.ts', ['main', 'module'], defaultChain],
-    ['AWS SDK, aggregated SecretsManager client, module-first, default credential chain', 'sdk-aggregated-client.ts', ['module', 'main'], defaultChain],
+    [
+      'AWS SDK, bare client + command, module-first, credentials from the environment (the product)',
+      'sdk-bare-client.ts',
+      ['module', 'main'],
+      productAlias,
+    ],
+    [
+      'AWS SDK, bare client + command, module-first, default credential chain',
+      'sdk-bare-client.ts',
+      ['module', 'main'],
+      defaultChain,
+    ],
+    [
+      'AWS SDK, bare client + command, main-first (CommonJS), default credential chain',
+      'sdk-bare-client.ts',
+      ['main', 'module'],
+      defaultChain,
+    ],
+    [
+      'AWS SDK, aggregated SecretsManager client, module-first, default credential chain',
+      'sdk-aggregated-client.ts',
+      ['module', 'main'],
+      defaultChain,
+    ],
   ] as const;
   const out: NonNullable<ExpressResult['alternatives']> = [];
   for (const [i, [name, entry, mainFields, alias]] of variants.entries()) {
-    const built = await buildSecretReader(entry, join(workDir, 'alternatives', String(i)), { mainFields: [...mainFields], alias });
+    const built = await buildSecretReader(entry, join(workDir, 'alternatives', String(i)), {
+      mainFields: [...mainFields],
+      alias,
+    });
     const samples: ColdStart[] = [];
     for (let run = -1; run < SECRET_READS; run++) {
       const sample = await coldStart(built.handlerFile, childEnv, DEMO_PLAID_SECRET_ID, { label: name });
@@ -365,7 +473,11 @@ async function tlsFront(target: URL, dir: string) {
   mkdirSync(dir, { recursive: true });
   const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
   const subject = ['-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'];
-  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', ...subject], { stdio: 'ignore' });
+  const made = spawnSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', ...subject],
+    { stdio: 'ignore' },
+  );
   if (made.status !== 0) {
     log('openssl not available: comparing over plain http instead');
     return undefined;
@@ -395,6 +507,9 @@ function peerLoadedCode(): { bytes: number; files: number } {
     `let b=0,n=0;for(const f of Object.keys(require.cache)){b+=fs.statSync(f).size;n++}` +
     `process.stderr.write(JSON.stringify({bytes:b,files:n}));process.exit(0)`;
   const port = String(40_000 + Math.floor(Math.random() * 20_000));
-  const out = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '', APP_PORT: port }, encoding: 'utf8' });
+  const out = spawnSync(process.execPath, ['-e', script], {
+    env: { PATH: process.env.PATH ?? '', APP_PORT: port },
+    encoding: 'utf8',
+  });
   return JSON.parse(out.stderr.trim().split('\n').at(-1) ?? '{}') as { bytes: number; files: number };
 }

@@ -11,7 +11,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildProduct, commitTree, type Built } from '../lib/builds.ts';
-import { describeTree, fmt, keyed, log, machineLine, mdTable, mean, median, percentile, ratio, round, type Machine } from '../lib/harness.ts';
+import {
+  describeTree,
+  fmt,
+  keyed,
+  log,
+  machineLine,
+  mdTable,
+  mean,
+  median,
+  percentile,
+  ratio,
+  round,
+  type Machine,
+} from '../lib/harness.ts';
 import { coldStart, startWorker, type ColdStart, type Req, type Worker } from '../lib/processes.ts';
 import { BENCH_ORIGIN, demoTenants, lambdaEnv, linkTokenReq, type StandIns } from '../lib/standins.ts';
 
@@ -60,7 +73,13 @@ export interface PathsSummary {
 const coldFigures = (s: ColdStart[]): ColdFigures => ({
   n: s.length,
   totalMs: round(median(s.map((x) => x.totalMs)), 2),
-  totalP90: round(percentile(s.map((x) => x.totalMs), 0.9), 2),
+  totalP90: round(
+    percentile(
+      s.map((x) => x.totalMs),
+      0.9,
+    ),
+    2,
+  ),
   importMs: round(median(s.map((x) => x.importMs)), 2),
   firstInvokeMs: round(median(s.map((x) => x.firstInvokeMs)), 2),
   peakRssMb: round(median(s.map((x) => x.peakRssKb)) / 1024, 1),
@@ -75,7 +94,12 @@ const warmFigures = (wall: number[], cpu: number[]): WarmFigures => ({
 
 const authed = (token: string) => ({ authorization: `Bearer ${token}`, origin: BENCH_ORIGIN });
 
-export async function runPaths(s: StandIns, workDir: string, config: PathsConfig, meta: Machine): Promise<PathsSummary> {
+export async function runPaths(
+  s: StandIns,
+  workDir: string,
+  config: PathsConfig,
+  meta: Machine,
+): Promise<PathsSummary> {
   mkdirSync(workDir, { recursive: true });
   const vault = s.vault!;
   // The demo tenant, and the same with a plain webhook URL and without Hosted Link, which builds
@@ -83,11 +107,17 @@ export async function runPaths(s: StandIns, workDir: string, config: PathsConfig
   const service = demoTenants(s);
   const compat = structuredClone(service);
   const { default: first, payments } = compat.tenants.demo!.profiles;
-  compat.tenants.demo!.profiles = { default: { ...first!, webhook: 'https://webhooks.example.com/plaid' }, payments: payments! };
+  compat.tenants.demo!.profiles = {
+    default: { ...first!, webhook: 'https://webhooks.example.com/plaid' },
+    payments: payments!,
+  };
   const files = { compat: join(workDir, 'tenants-compat.json'), service: join(workDir, 'tenants-service.json') };
   writeFileSync(files.compat, JSON.stringify(compat));
   writeFileSync(files.service, JSON.stringify(service));
-  const roots: Record<Side, string> = { baseline: commitTree(config.baseline, join(workDir, 'baseline-src')), current: config.currentRoot };
+  const roots: Record<Side, string> = {
+    baseline: commitTree(config.baseline, join(workDir, 'baseline-src')),
+    current: config.currentRoot,
+  };
   log(`building the current bundle (${config.currentRoot}) and the baseline's (${config.baseline})`);
   const builds = {} as Record<Side, { compat: Built; service?: Built }>;
   for (const side of SIDES) {
@@ -118,7 +148,11 @@ export async function runPaths(s: StandIns, workDir: string, config: PathsConfig
       const res = await fetch(`${s.plaidUrl}/sandbox/public_token/create`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ ...s.plaidCredentials, institution_id: INSTITUTION, initial_products: ['transactions'] }),
+        body: JSON.stringify({
+          ...s.plaidCredentials,
+          institution_id: INSTITUTION,
+          initial_products: ['transactions'],
+        }),
       });
       if (!res.ok) throw new Error(`public_token/create: ${res.status} ${await res.text()}`);
       out.push(((await res.json()) as { public_token: string }).public_token);
@@ -127,12 +161,22 @@ export async function runPaths(s: StandIns, workDir: string, config: PathsConfig
   };
 
   // 1. Cold path of a new link token, baseline and current alternating, prefetch off and on.
-  log(`cold path of a new link token: ${config.coldRuns} fresh processes per build and prefetch setting (+1 discarded), alternating`);
-  const cold = { 'baseline/off': [], 'current/off': [], 'baseline/on': [], 'current/on': [] } as Record<keyof PathsSummary['linkTokenCold'], ColdStart[]>;
+  log(
+    `cold path of a new link token: ${config.coldRuns} fresh processes per build and prefetch setting (+1 discarded), alternating`,
+  );
+  const cold = { 'baseline/off': [], 'current/off': [], 'baseline/on': [], 'current/on': [] } as Record<
+    keyof PathsSummary['linkTokenCold'],
+    ColdStart[]
+  >;
   for (let i = -1; i < config.coldRuns; i++) {
     for (const prefetch of ['off', 'on'] as const) {
       for (const side of i % 2 ? SIDES : [...SIDES].reverse()) {
-        const sample = await coldStart(builds[side].compat.handlerFile, { ...env, INIT_PREFETCH: prefetch }, linkTokenReq(tokens[(i + 1) % TOKEN_POOL]!), { label: side });
+        const sample = await coldStart(
+          builds[side].compat.handlerFile,
+          { ...env, INIT_PREFETCH: prefetch },
+          linkTokenReq(tokens[(i + 1) % TOKEN_POOL]!),
+          { label: side },
+        );
         if (i >= 0) cold[`${side}/${prefetch}`].push(sample);
       }
     }
@@ -171,29 +215,57 @@ export async function runPaths(s: StandIns, workDir: string, config: PathsConfig
     // Distinct bodies: a replay of an already processed body is acknowledged without the work.
     const ids = items[side]!.itemIds;
     const bodies = Array.from({ length: n }, () =>
-      JSON.stringify({ environment: 'sandbox', item_id: ids[hook % ids.length], new_transactions: hook++, webhook_code: 'DEFAULT_UPDATE', webhook_type: 'TRANSACTIONS' }, null, 2),
+      JSON.stringify(
+        {
+          environment: 'sandbox',
+          item_id: ids[hook % ids.length],
+          new_transactions: hook++,
+          webhook_code: 'DEFAULT_UPDATE',
+          webhook_type: 'TRANSACTIONS',
+        },
+        null,
+        2,
+      ),
     );
     const signatures = await s.signWebhooks(bodies);
     return bodies.map((body, i) => ({
       method: 'POST',
       path: '/webhooks/plaid/demo',
-      headers: { 'content-type': 'application/json', 'plaid-verification': signatures[i]!, 'user-agent': 'Plaid Verifier' },
+      headers: {
+        'content-type': 'application/json',
+        'plaid-verification': signatures[i]!,
+        'user-agent': 'Plaid Verifier',
+      },
       body,
     }));
   };
   let next = 0;
-  const request: Record<Route, (side: Side, n: number) => Promise<Req[]>> = {
+  const request: Record<Route, (side: Side, n: number) => Req[] | Promise<Req[]>> = {
     'POST /items': async (_, n) => {
       const [users, pts] = await Promise.all([freshUsers(n), publicTokens(n)]);
-      return users.map((t, i) => ({ method: 'POST', path: '/items', headers: authed(t), body: JSON.stringify({ public_token: pts[i] }) }));
+      return users.map((t, i) => ({
+        method: 'POST',
+        path: '/items',
+        headers: authed(t),
+        body: JSON.stringify({ public_token: pts[i] }),
+      }));
     },
-    'GET /items': async (side, n) => Array.from({ length: n }, () => ({ method: 'GET', path: '/items', headers: authed(items[side]!.users[next++ % ITEM_USERS]!) })),
-    'update-mode link token': async (side, n) =>
+    'GET /items': (side, n) =>
+      Array.from({ length: n }, () => ({
+        method: 'GET',
+        path: '/items',
+        headers: authed(items[side]!.users[next++ % ITEM_USERS]!),
+      })),
+    'update-mode link token': (side, n) =>
       Array.from({ length: n }, () => {
         const u = next++ % ITEM_USERS;
-        return linkTokenReq(items[side]!.users[u]!, BENCH_ORIGIN, { platform: 'web', mode: 'update', item_id: items[side]!.itemIds[u] });
+        return linkTokenReq(items[side]!.users[u]!, BENCH_ORIGIN, {
+          platform: 'web',
+          mode: 'update',
+          item_id: items[side]!.itemIds[u],
+        });
       }),
-    'new link token': async (_, n) => Array.from({ length: n }, () => linkTokenReq(tokens[next++ % TOKEN_POOL]!)),
+    'new link token': (_, n) => Array.from({ length: n }, () => linkTokenReq(tokens[next++ % TOKEN_POOL]!)),
     webhook: webhooks,
   };
   const expect = (route: Route) => (route === 'POST /items' ? 201 : 200);
@@ -205,33 +277,53 @@ export async function runPaths(s: StandIns, workDir: string, config: PathsConfig
       log(`items and webhooks (${side}): linking one Item for each of ${ITEM_USERS} users`);
       try {
         const worker = await startWorker(side, builds[side].service!.handlerFile, itemsEnv);
-        items[side] = { worker, users: await s.mint(Array.from({ length: ITEM_USERS }, (_, i) => `items-${side}-${i}`)), itemIds: [] };
+        items[side] = {
+          worker,
+          users: await s.mint(Array.from({ length: ITEM_USERS }, (_, i) => `items-${side}-${i}`)),
+          itemIds: [],
+        };
         const pts = await publicTokens(ITEM_USERS);
         const linked = await worker.run(
-          items[side].users.map((t, i) => ({ method: 'POST', path: '/items', headers: authed(t), body: JSON.stringify({ public_token: pts[i] }) })),
+          items[side].users.map((t, i) => ({
+            method: 'POST',
+            path: '/items',
+            headers: authed(t),
+            body: JSON.stringify({ public_token: pts[i] }),
+          })),
           { expect: 201, keepBodies: true },
         );
         items[side].itemIds = linked.bodies.map((b) => (JSON.parse(b) as { item_id: string }).item_id);
       } catch (error) {
-        log(`${side} does not serve the items routes (${(error as Error).message.slice(0, 200)}): no items or webhook figures for it`);
+        log(
+          `${side} does not serve the items routes (${(error as Error).message.slice(0, 200)}): no items or webhook figures for it`,
+        );
         await items[side]?.worker.close();
         delete items[side];
         sides.splice(sides.indexOf(side), 1);
       }
     }
-    log(`cold items routes and webhooks: ${config.coldRuns} fresh processes per route and build (+1 discarded), alternating`);
+    log(
+      `cold items routes and webhooks: ${config.coldRuns} fresh processes per route and build (+1 discarded), alternating`,
+    );
     for (let i = -1; i < config.coldRuns; i++) {
       for (const side of i % 2 ? sides : [...sides].reverse()) {
         for (const route of i % 2 ? [...ROUTES].reverse() : ROUTES) {
           const [req] = await request[route](side, 1);
-          const sample = await coldStart(builds[side].service!.handlerFile, itemsEnv, req!, { status: expect(route), label: `${side} ${route}` });
+          const sample = await coldStart(builds[side].service!.handlerFile, itemsEnv, req!, {
+            status: expect(route),
+            label: `${side} ${route}`,
+          });
           if (i >= 0) coldItems[route][side].push(sample);
         }
       }
       if (i % 8 === 7) await s.reset();
     }
-    log(`warm items routes and webhooks: ${config.warmRounds} rounds of ${config.warmBatch} invocations per route and build, interleaved`);
-    for (const side of sides) for (const route of ROUTES) await items[side]!.worker.run((await request[route](side, 50)), { expect: expect(route) });
+    log(
+      `warm items routes and webhooks: ${config.warmRounds} rounds of ${config.warmBatch} invocations per route and build, interleaved`,
+    );
+    for (const side of sides)
+      for (const route of ROUTES)
+        await items[side]!.worker.run(await request[route](side, 50), { expect: expect(route) });
     const eventsBefore = (await s.counters()).events;
     for (let round = 0; round < config.warmRounds; round++) {
       for (const route of round % 2 ? [...ROUTES].reverse() : ROUTES) {
@@ -250,25 +342,46 @@ export async function runPaths(s: StandIns, workDir: string, config: PathsConfig
     for (const x of Object.values(items)) await x.worker.close();
   }
 
-  const lt = Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, coldFigures(v)])) as PathsSummary['linkTokenCold'];
+  const lt = Object.fromEntries(
+    Object.entries(cold).map(([k, v]) => [k, coldFigures(v)]),
+  ) as PathsSummary['linkTokenCold'];
   return {
     meta: {
       ...meta,
       baseline: config.baseline,
       current: describeTree(config.currentRoot),
-      indexKb: { baseline: round(builds.baseline.compat.bytes / 1000, 1), current: round(builds.current.compat.bytes / 1000, 1) },
+      indexKb: {
+        baseline: round(builds.baseline.compat.bytes / 1000, 1),
+        current: round(builds.current.compat.bytes / 1000, 1),
+      },
     },
-    config: { coldRuns: config.coldRuns, warmRounds: config.warmRounds, warmBatch: config.warmBatch, baseline: config.baseline },
+    config: {
+      coldRuns: config.coldRuns,
+      warmRounds: config.warmRounds,
+      warmBatch: config.warmBatch,
+      baseline: config.baseline,
+    },
     linkTokenCold: lt,
     linkTokenWarm: {
       baseline: warmFigures(warm.baseline.wall, warm.baseline.cpu),
       current: warmFigures(warm.current.wall, warm.current.cpu),
-      medianOfRoundCpuMeanRatios: round(median(warm.current.roundMeans.map((c, i) => c / warm.baseline.roundMeans[i]!)), 4),
+      medianOfRoundCpuMeanRatios: round(
+        median(warm.current.roundMeans.map((c, i) => c / warm.baseline.roundMeans[i]!)),
+        4,
+      ),
     },
     routes: Object.fromEntries(
       ROUTES.map((route) => [
         route,
-        Object.fromEntries(sides.map((side) => [side, { cold: coldFigures(coldItems[route][side]), warm: warmFigures(warmItems[route][side].wall, warmItems[route][side].cpu) }])),
+        Object.fromEntries(
+          sides.map((side) => [
+            side,
+            {
+              cold: coldFigures(coldItems[route][side]),
+              warm: warmFigures(warmItems[route][side].wall, warmItems[route][side].cpu),
+            },
+          ]),
+        ),
       ]),
     ) as PathsSummary['routes'],
     webhooksPublished: webhooksSent,
@@ -278,7 +391,12 @@ export async function runPaths(s: StandIns, workDir: string, config: PathsConfig
 export function pathsMarkdown(r: PathsSummary): string {
   const lt = r.linkTokenCold;
   const w = r.linkTokenWarm;
-  const sideBySide = (label: string, b: number, c: number, digits = 1) => [label, fmt(b, digits), fmt(c, digits), ratio(c, b)];
+  const sideBySide = (label: string, b: number, c: number, digits = 1) => [
+    label,
+    fmt(b, digits),
+    fmt(c, digits),
+    ratio(c, b),
+  ];
   const coldRows = (['on', 'off'] as const).flatMap((p) => {
     const [b, c] = [lt[`baseline/${p}`], lt[`current/${p}`]];
     return [
@@ -292,17 +410,37 @@ export function pathsMarkdown(r: PathsSummary): string {
   const warmRows = [
     sideBySide('CPU per invocation, median (ms)', w.baseline.cpuP50, w.current.cpuP50, 3),
     sideBySide('CPU per invocation, mean (ms)', w.baseline.cpuMean, w.current.cpuMean, 3),
-    [`CPU mean ratio, median of the ${r.config.warmRounds} paired batches`, '', '', fmt(w.medianOfRoundCpuMeanRatios, 3)],
+    [
+      `CPU mean ratio, median of the ${r.config.warmRounds} paired batches`,
+      '',
+      '',
+      fmt(w.medianOfRoundCpuMeanRatios, 3),
+    ],
     sideBySide('Duration p50 (ms)', w.baseline.wallP50, w.current.wallP50, 3),
     sideBySide('Duration p99 (ms)', w.baseline.wallP99, w.current.wallP99, 3),
   ];
-  const figures = (x: { cold: ColdFigures; warm: WarmFigures }) => [x.cold.totalMs, x.cold.totalP90, x.cold.importMs, x.cold.firstInvokeMs, x.cold.peakRssMb, x.warm.wallP50, x.warm.wallP99, x.warm.cpuP50, x.warm.cpuMean];
+  const figures = (x: { cold: ColdFigures; warm: WarmFigures }) => [
+    x.cold.totalMs,
+    x.cold.totalP90,
+    x.cold.importMs,
+    x.cold.firstInvokeMs,
+    x.cold.peakRssMb,
+    x.warm.wallP50,
+    x.warm.wallP99,
+    x.warm.cpuP50,
+    x.warm.cpuMean,
+  ];
   const digits = [1, 1, 1, 1, 1, 3, 3, 3, 3];
   const routeRows = ROUTES.flatMap((route) => {
     const { baseline, current } = r.routes[route];
     const row = (side: string, x?: { cold: ColdFigures; warm: WarmFigures }) =>
-      x ? [route, side, ...figures(x).map((v, i) => fmt(v, digits[i])), String(x.warm.n)] : [route, `${side}: not served`, ...Array<string>(9).fill('—'), ''];
-    const ratios = baseline && current ? [[route, 'current/baseline', ...figures(current).map((v, i) => ratio(v, figures(baseline)[i])), '']] : [];
+      x
+        ? [route, side, ...figures(x).map((v, i) => fmt(v, digits[i])), String(x.warm.n)]
+        : [route, `${side}: not served`, ...Array<string>(9).fill('—'), ''];
+    const ratios =
+      baseline && current
+        ? [[route, 'current/baseline', ...figures(current).map((v, i) => ratio(v, figures(baseline)[i])), '']]
+        : [];
     return [row('baseline', baseline), ...(current ? [row('current', current)] : []), ...ratios];
   });
   return [
@@ -322,7 +460,20 @@ export function pathsMarkdown(r: PathsSummary): string {
     '## 3–4. Items routes and webhooks (vault on dynalite + KMS stand-in, bus on the EventBridge stand-in), baseline against current',
     '',
     mdTable(
-      ['route', 'build', 'cold: spawn → first answer, median (ms)', 'cold p90 (ms)', 'cold import + init (ms)', 'cold first invocation (ms)', 'cold peak RSS (MB)', 'warm duration p50 (ms)', 'warm p99 (ms)', 'warm CPU median (ms)', 'warm CPU mean (ms)', 'warm n'],
+      [
+        'route',
+        'build',
+        'cold: spawn → first answer, median (ms)',
+        'cold p90 (ms)',
+        'cold import + init (ms)',
+        'cold first invocation (ms)',
+        'cold peak RSS (MB)',
+        'warm duration p50 (ms)',
+        'warm p99 (ms)',
+        'warm CPU median (ms)',
+        'warm CPU mean (ms)',
+        'warm n',
+      ],
       routeRows,
     ),
     '',

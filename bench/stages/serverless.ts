@@ -11,7 +11,13 @@ import { buildFloor, buildPeerCdkDefault, buildPeerTuned, buildProduct } from '.
 import { fmt, keyed, log, median, percentile, ratio, round } from '../lib/harness.ts';
 import { coldStart, startWorker, type Worker } from '../lib/processes.ts';
 import { lambdaEnv, linkTokenReq, type StandIns } from '../lib/standins.ts';
-import { generateTenantsFile, tenantAudience, tenantIssuer, tenantOrigin, tenantPlaidSecretId } from '../lib/tenants-gen.ts';
+import {
+  generateTenantsFile,
+  tenantAudience,
+  tenantIssuer,
+  tenantOrigin,
+  tenantPlaidSecretId,
+} from '../lib/tenants-gen.ts';
 
 export const CONTENDERS = ['product', 'peerDefault', 'peerTuned', 'floor'] as const;
 export type Contender = (typeof CONTENDERS)[number];
@@ -76,21 +82,41 @@ export async function prepareContenders(standIns: StandIns, workDir: string, roo
   ]);
   const base = lambdaEnv(standIns);
   const issuer = tenantIssuer(standIns.issuersUrl, 0);
-  const peer = { ...base, ISSUER: issuer, AUDIENCE: tenantAudience(0), JWKS_URI: `${issuer}/.well-known/jwks.json`, PLAID_SECRET_ID: tenantPlaidSecretId(0) };
+  const peer = {
+    ...base,
+    ISSUER: issuer,
+    AUDIENCE: tenantAudience(0),
+    JWKS_URI: `${issuer}/.well-known/jwks.json`,
+    PLAID_SECRET_ID: tenantPlaidSecretId(0),
+  };
   const built = { product, peerDefault, peerTuned, floor };
   return {
     handlers: byContender((k) => built[k].handlerFile),
     bytes: byContender((k) => built[k].bytes),
-    env: { product: base, peerDefault: peer, peerTuned: peer, floor: { ...base, FLOOR_SECRET_ID: tenantPlaidSecretId(0) } },
+    env: {
+      product: base,
+      peerDefault: peer,
+      peerTuned: peer,
+      floor: { ...base, FLOOR_SECRET_ID: tenantPlaidSecretId(0) },
+    },
   };
 }
 
 const tokens = (standIns: StandIns, subs: string[]) => standIns.mint(subs, { claims: { aud: tenantAudience(0) } });
 const byContender = <T>(f: (k: Contender) => T) => keyed(CONTENDERS, f);
 
-export async function runServerlessCold(standIns: StandIns, c: Contenders, runs: number, rttMs: number): Promise<ServerlessResult['cold']> {
-  const samples = byContender(() => [] as Array<{ total: number; import: number; first: number; rss: number; secrets: number; jwks: number }>);
-  log(`cold path: ${runs} fresh processes each (+1 discarded), interleaved, ${rttMs} ms JWKS and Secrets Manager round trips`);
+export async function runServerlessCold(
+  standIns: StandIns,
+  c: Contenders,
+  runs: number,
+  rttMs: number,
+): Promise<ServerlessResult['cold']> {
+  const samples = byContender(
+    () => [] as Array<{ total: number; import: number; first: number; rss: number; secrets: number; jwks: number }>,
+  );
+  log(
+    `cold path: ${runs} fresh processes each (+1 discarded), interleaved, ${rttMs} ms JWKS and Secrets Manager round trips`,
+  );
   await standIns.setUpstreamLatency(rttMs);
   try {
     for (let run = -1; run < runs; run++) {
@@ -98,7 +124,9 @@ export async function runServerlessCold(standIns: StandIns, c: Contenders, runs:
       const shift = (run + CONTENDERS.length) % CONTENDERS.length;
       for (const k of [...CONTENDERS.slice(shift), ...CONTENDERS.slice(0, shift)]) {
         await standIns.reset();
-        const cold = await coldStart(c.handlers[k], c.env[k], linkTokenReq(token!, tenantOrigin(0)), { label: NAMES[k] });
+        const cold = await coldStart(c.handlers[k], c.env[k], linkTokenReq(token!, tenantOrigin(0)), {
+          label: NAMES[k],
+        });
         const calls = await standIns.counters();
         const sample = { total: cold.totalMs, import: cold.importMs, first: cold.firstInvokeMs, rss: cold.peakRssKb };
         if (run >= 0) samples[k].push({ ...sample, secrets: calls.secrets, jwks: calls.jwks });
@@ -112,10 +140,25 @@ export async function runServerlessCold(standIns: StandIns, c: Contenders, runs:
     const s = samples[k];
     const m = (f: (x: (typeof s)[number]) => number) => median(s.map(f));
     return {
-      coldMs: round(m((x) => x.total), 2),
-      coldP90Ms: round(percentile(s.map((x) => x.total), 0.9), 2),
-      importMs: round(m((x) => x.import), 2),
-      firstRequestMs: round(m((x) => x.first), 2),
+      coldMs: round(
+        m((x) => x.total),
+        2,
+      ),
+      coldP90Ms: round(
+        percentile(
+          s.map((x) => x.total),
+          0.9,
+        ),
+        2,
+      ),
+      importMs: round(
+        m((x) => x.import),
+        2,
+      ),
+      firstRequestMs: round(
+        m((x) => x.first),
+        2,
+      ),
       peakRssMb: round(m((x) => x.rss) / 1024, 1),
       secretsReads: m((x) => x.secrets),
       jwksFetches: m((x) => x.jwks),
@@ -124,10 +167,19 @@ export async function runServerlessCold(standIns: StandIns, c: Contenders, runs:
   return { runs, rttMs, perContender };
 }
 
-export async function runServerlessWarm(standIns: StandIns, c: Contenders, rounds: number, batch: number): Promise<ServerlessResult['warm']> {
-  const pool = await tokens(standIns, Array.from({ length: TOKEN_POOL }, (_, i) => `warm-user-${i}`));
+export async function runServerlessWarm(
+  standIns: StandIns,
+  c: Contenders,
+  rounds: number,
+  batch: number,
+): Promise<ServerlessResult['warm']> {
+  const pool = await tokens(
+    standIns,
+    Array.from({ length: TOKEN_POOL }, (_, i) => `warm-user-${i}`),
+  );
   let cursor = 0;
-  const requests = () => Array.from({ length: batch }, () => linkTokenReq(pool[cursor++ % pool.length]!, tenantOrigin(0)));
+  const requests = () =>
+    Array.from({ length: batch }, () => linkTokenReq(pool[cursor++ % pool.length]!, tenantOrigin(0)));
   const workers = new Map<Contender, Worker>();
   const out = byContender(() => ({ cpu: [] as number[], wall: [] as number[], secrets: 0, jwks: 0 }));
   try {
@@ -162,7 +214,11 @@ export async function runServerlessWarm(standIns: StandIns, c: Contenders, round
       secretsReads: out[k].secrets,
       jwksFetches: out[k].jwks,
     })),
-    roundRatios: { productOverPeerDefault: perRound('peerDefault'), productOverPeerTuned: perRound('peerTuned'), productOverFloor: perRound('floor') },
+    roundRatios: {
+      productOverPeerDefault: perRound('peerDefault'),
+      productOverPeerTuned: perRound('peerTuned'),
+      productOverFloor: perRound('floor'),
+    },
   };
 }
 
@@ -171,31 +227,50 @@ export function serverlessMarkdown(r: ServerlessResult): string {
     const v = byContender(get);
     return `| ${label} | ${CONTENDERS.map((k) => fmt(v[k], digits)).join(' | ')} | ${ratio(v.product, v.peerDefault)} | ${ratio(v.product, v.peerTuned)} | ${ratio(v.product, v.floor)} |`;
   };
-  const text = (label: string, get: (k: Contender) => string) => `| ${label} | ${CONTENDERS.map(get).join(' | ')} | | | |`;
+  const text = (label: string, get: (k: Contender) => string) =>
+    `| ${label} | ${CONTENDERS.map(get).join(' | ')} | | | |`;
   const lines = [
     `| | ${CONTENDERS.map((k) => NAMES[k]).join(' | ')} | product/peer (CDK default) | product/peer (tuned) | product/floor |`,
     `| --- | ${CONTENDERS.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`,
-    row('Handler file (kB; the CDK default build also loads the AWS SDK from node_modules)', (k) => r.bytes[k] / 1000, 1),
+    row(
+      'Handler file (kB; the CDK default build also loads the AWS SDK from node_modules)',
+      (k) => r.bytes[k] / 1000,
+      1,
+    ),
   ];
   if (r.cold) {
     const p = r.cold.perContender;
     lines.push(
-      row(`Cold: spawn → first token, median of ${r.cold.runs}, ${r.cold.rttMs} ms round trips (ms)`, (k) => p[k].coldMs, 1),
+      row(
+        `Cold: spawn → first token, median of ${r.cold.runs}, ${r.cold.rttMs} ms round trips (ms)`,
+        (k) => p[k].coldMs,
+        1,
+      ),
       row('Cold: p90 (ms)', (k) => p[k].coldP90Ms, 1),
       row('Cold: import / init (ms)', (k) => p[k].importMs, 1),
       row('Cold: first invocation (ms)', (k) => p[k].firstRequestMs, 1),
       row('Cold: peak RSS (MB)', (k) => p[k].peakRssMb, 1),
-      text('Cold: Secrets Manager reads / JWKS fetches per cold start, median', (k) => `${p[k].secretsReads} / ${p[k].jwksFetches}`),
+      text(
+        'Cold: Secrets Manager reads / JWKS fetches per cold start, median',
+        (k) => `${p[k].secretsReads} / ${p[k].jwksFetches}`,
+      ),
     );
   }
   if (r.warm) {
     const p = r.warm.perContender;
     const q = r.warm.roundRatios;
     lines.push(
-      row(`Warm: CPU per invocation, median of ${r.warm.rounds} batches of ${r.warm.batch} (µs)`, (k) => p[k].cpuUsPerInvocation, 0),
+      row(
+        `Warm: CPU per invocation, median of ${r.warm.rounds} batches of ${r.warm.batch} (µs)`,
+        (k) => p[k].cpuUsPerInvocation,
+        0,
+      ),
       row('Warm: duration p50 (ms)', (k) => p[k].wallP50Ms, 3),
       row('Warm: duration p99 (ms)', (k) => p[k].wallP99Ms, 3),
-      text('Warm: Secrets Manager reads / JWKS fetches', (k) => `${p[k].secretsReads} / ${p[k].jwksFetches} in ${p[k].invocations}`),
+      text(
+        'Warm: Secrets Manager reads / JWKS fetches',
+        (k) => `${p[k].secretsReads} / ${p[k].jwksFetches} in ${p[k].invocations}`,
+      ),
       `| Warm: CPU ratio, median of the per-round ratios | | | | | ${fmt(q.productOverPeerDefault, 3)} | ${fmt(q.productOverPeerTuned, 3)} | ${fmt(q.productOverFloor, 3)} |`,
     );
   }

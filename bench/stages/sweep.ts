@@ -130,11 +130,29 @@ export async function runSweep(standIns: StandIns, workDir: string, config: Swee
         tenants: b.count,
         prefetch,
         runs: s.length,
-        coldMs: round(m((x) => x.cold.totalMs), 2),
-        coldP90Ms: round(percentile(s.map((x) => x.cold.totalMs), 0.9), 2),
-        importMs: round(m((x) => x.cold.importMs), 2),
-        firstRequestMs: round(m((x) => x.cold.firstInvokeMs), 2),
-        cpuMs: round(m((x) => x.cold.cpuMs), 1),
+        coldMs: round(
+          m((x) => x.cold.totalMs),
+          2,
+        ),
+        coldP90Ms: round(
+          percentile(
+            s.map((x) => x.cold.totalMs),
+            0.9,
+          ),
+          2,
+        ),
+        importMs: round(
+          m((x) => x.cold.importMs),
+          2,
+        ),
+        firstRequestMs: round(
+          m((x) => x.cold.firstInvokeMs),
+          2,
+        ),
+        cpuMs: round(
+          m((x) => x.cold.cpuMs),
+          1,
+        ),
         jwksFetches: m((x) => x.calls.jwks),
         jwksFetchesMax: most((c) => c.jwks),
         secretsReads: m((x) => x.calls.secrets),

@@ -1124,7 +1124,6 @@ async function startPageProxy(targetPort: string): Promise<{ port: number; close
   };
 }
 
-
 browserTest(
   'Hosted Link: the page gets a hosted link token, the session ends at Plaid, the service adds the Item from the LINK webhooks, and no public token reaches the page',
   { timeout: 60_000 },

@@ -471,7 +471,10 @@ test('OPTIONS on the items paths: allowed preflight, plain OPTIONS with its Allo
 
 // What no check above can cause from outside on a healthy stack, and why.
 const UNCAUSED: Record<string, { statuses: string[]; why: string }> = {
-  'POST /link-token': { statuses: ['500'], why: 'a misconfigured tenant or an unexpected error' },
+  'POST /link-token': {
+    statuses: ['409', '500'],
+    why: '409 needs a user at the Item limit (test/e2e/link-sessions.e2e.test.ts); 500 a misconfigured tenant or an unexpected error',
+  },
   'POST /items': { statuses: ['500'], why: 'a misconfigured tenant or an unexpected error' },
   'GET /items': {
     statuses: ['500', '503', '504'],
